@@ -1,0 +1,124 @@
+#pragma once
+// The hand-off between the single-threaded broker and the plugins' worker threads.
+//
+//   broker thread --try_push--> BoundedQueue --pop_batch--> Worker (PostgreSQL, fsync, argon2)
+//   broker thread <--drain (MOSQ_EVT_TICK)-- Mailbox <--post-- Worker
+//
+// Rules:
+// - BoundedQueue::try_push never blocks: a full queue is reported to the caller, who decides
+//   (a telemetry MESSAGE callback disconnects the publisher so its QoS 1 message is resent).
+// - Mailbox actions run on the broker thread only, inside Mailbox::drain(), in the order they
+//   were posted. That is the one place plugin code calls broker APIs (publish, kick) for work
+//   a worker finished.
+// - Worker threads are started with INT/TERM/HUP/USR1/USR2 blocked, so the broker's signal
+//   handlers keep receiving them, and are stopped and joined by ~Worker (plugin cleanup).
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <random>
+#include <stop_token>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace sarang {
+
+template <typename T> class BoundedQueue {
+  public:
+    explicit BoundedQueue(std::size_t capacity) : capacity_(capacity) {}
+
+    // Any thread. False when full; the item is not taken.
+    bool try_push(T&& item) {
+        {
+            std::lock_guard lock(mutex_);
+            if (items_.size() >= capacity_)
+                return false;
+            items_.push_back(std::move(item));
+        }
+        ready_.notify_one();
+        return true;
+    }
+
+    // Consumer thread. Waits until an item arrives, the timeout passes or a stop is requested,
+    // then takes up to max items in arrival order.
+    std::vector<T> pop_batch(std::size_t max, std::stop_token stop,
+                             std::chrono::milliseconds timeout) {
+        std::unique_lock lock(mutex_);
+        ready_.wait_for(lock, stop, timeout, [this] { return !items_.empty(); });
+        std::vector<T> batch;
+        std::size_t count = std::min(max, items_.size());
+        batch.reserve(count);
+        for (std::size_t i = 0; i < count; ++i) {
+            batch.push_back(std::move(items_.front()));
+            items_.pop_front();
+        }
+        return batch;
+    }
+
+    std::size_t depth() const {
+        std::lock_guard lock(mutex_);
+        return items_.size();
+    }
+    std::size_t capacity() const { return capacity_; }
+
+  private:
+    const std::size_t capacity_;
+    mutable std::mutex mutex_;
+    std::condition_variable_any ready_;
+    std::deque<T> items_;
+};
+
+class Mailbox {
+  public:
+    using Action = std::function<void()>;
+
+    // Any thread.
+    void post(Action action);
+    // Broker thread only. Runs every action posted so far, each in its own try/catch, outside
+    // the lock. Returns how many ran.
+    std::size_t drain();
+    std::size_t depth() const;
+
+  private:
+    mutable std::mutex mutex_;
+    std::vector<Action> actions_;
+};
+
+class Worker {
+  public:
+    using Body = std::function<void(std::stop_token)>;
+    // name: at most 15 characters (the kernel's thread-name limit).
+    Worker(std::string name, Body body);
+    ~Worker();
+    Worker(const Worker&) = delete;
+    Worker& operator=(const Worker&) = delete;
+
+    void stop() { thread_.request_stop(); }
+
+  private:
+    std::jthread thread_;
+};
+
+// Sleeps for the duration unless a stop is requested first; false when stopped.
+bool sleep_unless_stopped(std::stop_token stop, std::chrono::milliseconds duration);
+
+// Exponential backoff for reconnect loops; each delay is drawn between half and all of the
+// current ceiling so that many clients restarting together spread out.
+class Backoff {
+  public:
+    Backoff(std::chrono::milliseconds initial, std::chrono::milliseconds max)
+        : initial_(initial), max_(max), ceiling_(initial) {}
+    std::chrono::milliseconds next();
+    void reset() { ceiling_ = initial_; }
+
+  private:
+    std::chrono::milliseconds initial_;
+    std::chrono::milliseconds max_;
+    std::chrono::milliseconds ceiling_;
+    std::minstd_rand random_{std::random_device{}()};
+};
+
+} // namespace sarang

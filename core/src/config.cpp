@@ -1,0 +1,174 @@
+#include "sarang/config.hpp"
+
+#include <cctype>
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#ifndef SARANG_SOURCE_DIR
+#define SARANG_SOURCE_DIR "."
+#endif
+
+namespace sarang {
+namespace {
+
+enum class Type { string, integer, boolean };
+
+struct KeySpec {
+    std::string_view key;
+    Type type;
+    const char* fallback; // nullptr: required, no default
+};
+
+// The one list of settings. docs/configuration.md explains each of them.
+constexpr KeySpec schema[] = {
+    {"db.dsn", Type::string, nullptr},
+    {"db.migrations_dir", Type::string, SARANG_SOURCE_DIR "/sql"},
+    {"db.connect_timeout_s", Type::integer, "5"},
+    {"auth.pepper", Type::string, nullptr},
+    {"access.require_client_id_match", Type::boolean, "true"},
+    {"access.initial_load_timeout_ms", Type::integer, "5000"},
+    {"telemetry.queue_capacity", Type::integer, "10000"},
+    {"telemetry.batch_max", Type::integer, "500"},
+    {"http.bind", Type::string, "127.0.0.1"},
+    {"http.port", Type::integer, "8080"},
+    {"http.threads", Type::integer, "2"},
+    {"http.db_pool_size", Type::integer, "4"},
+    {"http.max_body_bytes", Type::integer, "65536"},
+    {"log.level", Type::string, "info"},
+};
+
+const KeySpec* find_spec(std::string_view key) {
+    for (const KeySpec& spec : schema) {
+        if (spec.key == key)
+            return &spec;
+    }
+    return nullptr;
+}
+
+std::string_view trim(std::string_view text) {
+    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
+        text.remove_prefix(1);
+    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
+        text.remove_suffix(1);
+    return text;
+}
+
+bool parse_integer(const std::string& text, long& out) {
+    if (text.empty())
+        return false;
+    errno = 0;
+    char* end = nullptr;
+    long value = std::strtol(text.c_str(), &end, 10);
+    if (errno != 0 || *end != '\0')
+        return false;
+    out = value;
+    return true;
+}
+
+bool parse_boolean(std::string_view text, bool& out) {
+    if (text == "true" || text == "yes" || text == "on" || text == "1") {
+        out = true;
+        return true;
+    }
+    if (text == "false" || text == "no" || text == "off" || text == "0") {
+        out = false;
+        return true;
+    }
+    return false;
+}
+
+void check_type(const KeySpec& spec, const std::string& value, const std::string& where) {
+    long integer = 0;
+    bool boolean = false;
+    if (spec.type == Type::integer && !parse_integer(value, integer))
+        throw ConfigError(where + ": " + std::string(spec.key) + " must be an integer, not '" +
+                          value + "'");
+    if (spec.type == Type::boolean && !parse_boolean(value, boolean))
+        throw ConfigError(where + ": " + std::string(spec.key) + " must be true or false, not '" +
+                          value + "'");
+}
+
+} // namespace
+
+std::string Config::env_name(std::string_view key) {
+    std::string name = "SARANG_";
+    for (char c : key)
+        name += c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return name;
+}
+
+Config Config::parse(std::string_view text, std::string_view origin, const EnvLookup& env) {
+    Config config;
+    config.origin_ = origin;
+    std::istringstream lines{std::string(text)};
+    std::string raw;
+    for (int number = 1; std::getline(lines, raw); ++number) {
+        std::string where = std::string(origin) + ":" + std::to_string(number);
+        std::string_view line = trim(raw);
+        if (line.empty() || line.front() == '#')
+            continue;
+        size_t equals = line.find('=');
+        if (equals == std::string_view::npos)
+            throw ConfigError(where + ": expected 'key = value'");
+        std::string_view key = trim(line.substr(0, equals));
+        std::string value{trim(line.substr(equals + 1))};
+        const KeySpec* spec = find_spec(key);
+        if (spec == nullptr)
+            throw ConfigError(where + ": unknown key '" + std::string(key) + "'");
+        if (config.values_.contains(key))
+            throw ConfigError(where + ": '" + std::string(key) + "' is set twice");
+        check_type(*spec, value, where);
+        config.values_.emplace(std::string(key), std::move(value));
+    }
+    for (const KeySpec& spec : schema) {
+        std::string name = env_name(spec.key);
+        if (const char* override_value = env ? env(name.c_str()) : nullptr) {
+            check_type(spec, override_value, "environment " + name);
+            config.values_.insert_or_assign(std::string(spec.key), override_value);
+        }
+    }
+    return config;
+}
+
+Config Config::load_file(const std::string& path) {
+    std::ifstream file(path);
+    if (!file)
+        throw ConfigError("cannot read config file " + path);
+    std::stringstream text;
+    text << file.rdbuf();
+    return parse(text.str(), path, [](const char* name) { return std::getenv(name); });
+}
+
+bool Config::has(std::string_view key) const { return values_.contains(key); }
+
+std::string Config::string(std::string_view key) const {
+    const KeySpec* spec = find_spec(key);
+    if (spec == nullptr)
+        throw ConfigError("unknown config key '" + std::string(key) + "'");
+    if (auto found = values_.find(key); found != values_.end())
+        return found->second;
+    if (spec->fallback == nullptr)
+        throw ConfigError(origin_ + ": '" + std::string(key) + "' is required (or set " +
+                          env_name(key) + ")");
+    return spec->fallback;
+}
+
+long Config::integer(std::string_view key) const {
+    long value = 0;
+    std::string text = string(key);
+    if (!parse_integer(text, value))
+        throw ConfigError("'" + std::string(key) + "' is not an integer");
+    return value;
+}
+
+bool Config::boolean(std::string_view key) const {
+    bool value = false;
+    if (!parse_boolean(string(key), value))
+        throw ConfigError("'" + std::string(key) + "' is not a boolean");
+    return value;
+}
+
+} // namespace sarang

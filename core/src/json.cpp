@@ -1,0 +1,46 @@
+#include "sarang/json.hpp"
+
+#include <cstdlib>
+#include <new>
+
+namespace sarang::json {
+
+Ptr own(json_t* new_reference) {
+    if (new_reference == nullptr)
+        throw std::bad_alloc();
+    return Ptr(new_reference);
+}
+
+Ptr parse(std::string_view text, std::string& error) {
+    json_error_t details{};
+    json_t* value =
+        json_loadb(text.data(), text.size(), JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &details);
+    if (value == nullptr) {
+        error = std::string(details.text) + " (line " + std::to_string(details.line) +
+                ", column " + std::to_string(details.column) + ")";
+        return nullptr;
+    }
+    return Ptr(value);
+}
+
+std::string dump(const json_t* value) {
+    // 15 significant digits print 6.8 as 6.8 rather than 6.7999999999999998.
+    char* text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
+    if (text == nullptr)
+        throw std::bad_alloc();
+    std::string out(text);
+    std::free(text);
+    return out;
+}
+
+void set(json_t* object, const char* key, Ptr value) {
+    if (json_object_set_new(object, key, value.release()) != 0)
+        throw std::bad_alloc();
+}
+
+void append(json_t* array, Ptr value) {
+    if (json_array_append_new(array, value.release()) != 0)
+        throw std::bad_alloc();
+}
+
+} // namespace sarang::json

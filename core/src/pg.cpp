@@ -1,0 +1,234 @@
+#include "sarang/pg.hpp"
+
+#include "sarang/log.hpp"
+
+#include <cerrno>
+#include <cstdlib>
+#include <libpq-fe.h>
+#include <poll.h>
+
+namespace sarang::pg {
+
+ErrorKind classify(std::string_view sqlstate) {
+    if (sqlstate == "40001" || sqlstate == "40P01")
+        return ErrorKind::retry;
+    if (sqlstate.starts_with("08") || sqlstate == "57P01" || sqlstate == "57P02" ||
+        sqlstate == "57P03")
+        return ErrorKind::reconnect;
+    if (sqlstate.starts_with("22") || sqlstate.starts_with("23"))
+        return ErrorKind::reject;
+    return ErrorKind::bug;
+}
+
+std::string array_literal(const std::vector<std::string>& items) {
+    std::string literal = "{";
+    for (const std::string& item : items) {
+        if (literal.size() > 1)
+            literal += ',';
+        literal += '"';
+        for (char c : item) {
+            if (c == '"' || c == '\\')
+                literal += '\\';
+            literal += c;
+        }
+        literal += '"';
+    }
+    return literal + "}";
+}
+
+// ---- Result ----
+
+Result::Result(pg_result* raw) : raw_(raw, PQclear) {}
+
+int Result::rows() const { return raw_ ? PQntuples(raw_.get()) : 0; }
+int Result::columns() const { return raw_ ? PQnfields(raw_.get()) : 0; }
+bool Result::is_null(int row, int column) const { return PQgetisnull(raw_.get(), row, column); }
+
+std::string_view Result::text(int row, int column) const {
+    return {PQgetvalue(raw_.get(), row, column),
+            static_cast<size_t>(PQgetlength(raw_.get(), row, column))};
+}
+
+long long Result::integer(int row, int column) const {
+    return std::strtoll(PQgetvalue(raw_.get(), row, column), nullptr, 10);
+}
+
+double Result::number(int row, int column) const {
+    return std::strtod(PQgetvalue(raw_.get(), row, column), nullptr);
+}
+
+bool Result::boolean(int row, int column) const { return text(row, column) == "t"; }
+
+long long Result::affected() const {
+    const char* tuples = raw_ ? PQcmdTuples(raw_.get()) : "";
+    return *tuples ? std::strtoll(tuples, nullptr, 10) : 0;
+}
+
+// ---- Connection ----
+
+Connection::Connection(std::string conninfo, std::string application_name)
+    : conninfo_(std::move(conninfo)), application_name_(std::move(application_name)) {}
+
+Connection::~Connection() { disconnect(); }
+
+bool Connection::connected() const { return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK; }
+
+void Connection::disconnect() {
+    if (conn_ != nullptr)
+        PQfinish(conn_);
+    conn_ = nullptr;
+    prepared_here_.clear();
+}
+
+void Connection::ensure_connected() {
+    if (connected())
+        return;
+    disconnect();
+    const char* keys[] = {"dbname", "application_name", nullptr};
+    const char* values[] = {conninfo_.c_str(), application_name_.c_str(), nullptr};
+    conn_ = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+    if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK)
+        fail_connection("connect");
+    ++generation_;
+    for (const std::string& channel : channels_) {
+        char* quoted = PQescapeIdentifier(conn_, channel.data(), channel.size());
+        std::string sql = std::string("LISTEN ") + (quoted ? quoted : "");
+        PQfreemem(quoted);
+        check(PQexec(conn_, sql.c_str()), "LISTEN");
+    }
+}
+
+void Connection::fail_connection(std::string_view what) {
+    std::string message = std::string(what) + ": " +
+                          (conn_ ? PQerrorMessage(conn_) : "out of memory creating connection");
+    while (!message.empty() && (message.back() == '\n' || message.back() == ' '))
+        message.pop_back();
+    disconnect();
+    throw Error(message, "08006", ErrorKind::reconnect);
+}
+
+Result Connection::check(pg_result* raw, std::string_view what) {
+    Result result(raw);
+    ExecStatusType status = raw ? PQresultStatus(raw) : PGRES_FATAL_ERROR;
+    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY)
+        return result;
+    if (raw == nullptr || PQstatus(conn_) != CONNECTION_OK)
+        fail_connection(what);
+    const char* state = PQresultErrorField(raw, PG_DIAG_SQLSTATE);
+    std::string sqlstate = state ? state : "XX000";
+    std::string message = std::string(what) + ": " + PQresultErrorMessage(raw);
+    while (!message.empty() && message.back() == '\n')
+        message.pop_back();
+    throw Error(message, sqlstate, classify(sqlstate));
+}
+
+namespace {
+struct ParamArrays {
+    std::vector<const char*> values;
+    explicit ParamArrays(const Params& params) {
+        values.reserve(params.size());
+        for (const auto& param : params)
+            values.push_back(param ? param->c_str() : nullptr);
+    }
+};
+} // namespace
+
+Result Connection::exec(std::string_view sql, const Params& params) {
+    ensure_connected();
+    std::string statement(sql);
+    ParamArrays arrays(params);
+    return check(PQexecParams(conn_, statement.c_str(), static_cast<int>(params.size()), nullptr,
+                              arrays.values.data(), nullptr, nullptr, 0),
+                 "query");
+}
+
+void Connection::exec_script(std::string_view sql) {
+    ensure_connected();
+    std::string script(sql);
+    // PQexec returns only the last result; an error stops the script there.
+    check(PQexec(conn_, script.c_str()), "script");
+}
+
+void Connection::prepare(const std::string& name, std::string sql) {
+    statements_.insert_or_assign(name, std::move(sql));
+    prepared_here_.erase(name);
+}
+
+Result Connection::exec_prepared(const std::string& name, const Params& params) {
+    ensure_connected();
+    if (!prepared_here_.contains(name)) {
+        auto statement = statements_.find(name);
+        if (statement == statements_.end())
+            throw Error("unknown prepared statement " + name, "26000", ErrorKind::bug);
+        check(PQprepare(conn_, name.c_str(), statement->second.c_str(), 0, nullptr),
+              "prepare " + name);
+        prepared_here_.insert(name);
+    }
+    ParamArrays arrays(params);
+    return check(PQexecPrepared(conn_, name.c_str(), static_cast<int>(params.size()),
+                                arrays.values.data(), nullptr, nullptr, 0),
+                 name);
+}
+
+void Connection::listen(const std::string& channel) {
+    channels_.insert(channel);
+    if (connected()) {
+        char* quoted = PQescapeIdentifier(conn_, channel.data(), channel.size());
+        std::string sql = std::string("LISTEN ") + (quoted ? quoted : "");
+        PQfreemem(quoted);
+        check(PQexec(conn_, sql.c_str()), "LISTEN");
+    } else {
+        ensure_connected(); // issues the LISTEN
+    }
+}
+
+std::vector<Notification> Connection::drain_notifications() {
+    std::vector<Notification> out;
+    while (PGnotify* notify = PQnotifies(conn_)) {
+        out.push_back({notify->relname, notify->extra ? notify->extra : ""});
+        PQfreemem(notify);
+    }
+    return out;
+}
+
+std::vector<Notification> Connection::wait_notifications(std::chrono::milliseconds timeout) {
+    ensure_connected();
+    if (PQconsumeInput(conn_) == 0)
+        fail_connection("receive notifications");
+    std::vector<Notification> ready = drain_notifications();
+    if (!ready.empty())
+        return ready;
+    pollfd descriptor{PQsocket(conn_), POLLIN, 0};
+    int polled = ::poll(&descriptor, 1, static_cast<int>(timeout.count()));
+    if (polled < 0 && errno != EINTR)
+        fail_connection("poll");
+    if (polled > 0 && PQconsumeInput(conn_) == 0)
+        fail_connection("receive notifications");
+    return drain_notifications();
+}
+
+// ---- Transaction ----
+
+Transaction::Transaction(Connection& connection) : connection_(connection) {
+    connection_.exec("BEGIN");
+}
+
+Transaction::~Transaction() {
+    if (!open_)
+        return;
+    try {
+        if (connection_.connected())
+            connection_.exec("ROLLBACK");
+    } catch (const Error& error) {
+        // A failed rollback leaves the session unusable; start over with a new one.
+        LOG_WARN("pg", "rollback failed, dropping connection: %s", error.what());
+        connection_.disconnect();
+    }
+}
+
+void Transaction::commit() {
+    open_ = false;
+    connection_.exec("COMMIT");
+}
+
+} // namespace sarang::pg

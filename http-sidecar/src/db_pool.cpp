@@ -1,0 +1,37 @@
+#include "db_pool.hpp"
+
+namespace sarang::http {
+
+DbPool::DbPool(const std::string& dsn, std::size_t size) {
+    for (std::size_t i = 0; i < size; ++i)
+        idle_.push_back(std::make_unique<pg::Connection>(dsn, "sarang-httpd"));
+}
+
+DbPool::Lease::~Lease() {
+    if (connection_)
+        pool_->give_back(std::move(connection_));
+}
+
+DbPool::Lease DbPool::acquire(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    if (!returned_.wait_for(lock, timeout, [this] { return !idle_.empty(); }))
+        throw PoolExhausted("no database connection free");
+    std::unique_ptr<pg::Connection> connection = std::move(idle_.back());
+    idle_.pop_back();
+    return Lease(*this, std::move(connection));
+}
+
+void DbPool::give_back(std::unique_ptr<pg::Connection> connection) {
+    {
+        std::lock_guard lock(mutex_);
+        idle_.push_back(std::move(connection));
+    }
+    returned_.notify_one();
+}
+
+std::size_t DbPool::idle() const {
+    std::lock_guard lock(mutex_);
+    return idle_.size();
+}
+
+} // namespace sarang::http

@@ -1,0 +1,70 @@
+// GET /api/v1/readings/latest/ (and the seed's /api/readings/latest/): the newest value of each
+// metric of every device that has reported.
+//
+//   {"count": 1, "readings": [{"device_id": "pi-1", "name": "pi-1", "kind": "hydro-sensor",
+//     "online": false, "timestamp": "2026-11-23T10:00:00.123456Z",
+//     "values": {"ph": 6.8, "tds": 512.3}, "ph_value": 6.8, "tds_value": 512.3}]}
+//
+// "<metric>_value" repeats each value under the field names of seed 003's SensorReading.
+#include "handlers.hpp"
+
+namespace sarang::http {
+namespace {
+
+constexpr const char* latest_sql = R"(
+SELECT d.id, d.name, d.kind, d.online, r.metric, r.value,
+       to_char(r.received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+FROM devices d
+CROSS JOIN LATERAL (
+    SELECT DISTINCT ON (metric) metric, value, received_at
+    FROM readings
+    WHERE device_id = d.id
+    ORDER BY metric, received_at DESC
+) r
+ORDER BY d.id, r.metric)";
+
+Response latest(DbPool& pool) {
+    pg::Result rows = [&] {
+        DbPool::Lease db = pool.acquire();
+        return db->exec(latest_sql);
+    }();
+    json::Ptr readings = json::own(json_array());
+    json_t* current = nullptr;
+    std::string current_id;
+    for (int row = 0; row < rows.rows(); ++row) {
+        std::string id(rows.text(row, 0));
+        if (current == nullptr || id != current_id) {
+            json::Ptr device = json::own(json_object());
+            json::set(device.get(), "device_id", json::own(json_string(id.c_str())));
+            json::set(device.get(), "name", json::own(json_string(std::string(rows.text(row, 1)).c_str())));
+            json::set(device.get(), "kind", json::own(json_string(std::string(rows.text(row, 2)).c_str())));
+            json::set(device.get(), "online", json::own(json_boolean(rows.boolean(row, 3))));
+            json::set(device.get(), "values", json::own(json_object()));
+            current = device.get();
+            current_id = id;
+            json::append(readings.get(), std::move(device));
+        }
+        std::string metric(rows.text(row, 4));
+        std::string timestamp(rows.text(row, 6));
+        double value = rows.number(row, 5);
+        json::set(json_object_get(current, "values"), metric.c_str(), json::own(json_real(value)));
+        json::set(current, (metric + "_value").c_str(), json::own(json_real(value)));
+        // The device's timestamp is that of its newest metric.
+        json_t* seen = json_object_get(current, "timestamp");
+        if (seen == nullptr || timestamp > json_string_value(seen))
+            json::set(current, "timestamp", json::own(json_string(timestamp.c_str())));
+    }
+    json::Ptr body = json::own(json_object());
+    json::set(body.get(), "count", json::own(json_integer(json_array_size(readings.get()))));
+    json::set(body.get(), "readings", std::move(readings));
+    return json_response(200, body.get());
+}
+
+} // namespace
+
+void add_readings_routes(Router& router, DbPool& pool) {
+    for (const char* path : {"/api/v1/readings/latest/", "/api/readings/latest/"})
+        router.add("GET", path, [&pool](const Request&) { return latest(pool); });
+}
+
+} // namespace sarang::http

@@ -1,0 +1,19 @@
+#include "response.hpp"
+
+namespace sarang::http {
+
+Response json_response(int status, const json_t* body) {
+    Response response;
+    response.status = status;
+    response.body = json::dump(body);
+    return response;
+}
+
+Response error_response(int status, std::string_view code, std::string_view message) {
+    json::Ptr body = json::own(json_object());
+    json::set(body.get(), "error", json::own(json_stringn(message.data(), message.size())));
+    json::set(body.get(), "code", json::own(json_stringn(code.data(), code.size())));
+    return json_response(status, body.get());
+}
+
+} // namespace sarang::http

@@ -1,0 +1,22 @@
+#pragma once
+// What a handler returns. Errors share one shape everywhere: {"error": "...", "code": "..."}.
+#include "sarang/json.hpp"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace sarang::http {
+
+struct Response {
+    int status = 200;
+    std::string content_type = "application/json";
+    std::string body;
+    std::vector<std::pair<std::string, std::string>> headers;
+};
+
+Response json_response(int status, const json_t* body);
+// code: a stable machine-readable word ("not_found", "method_not_allowed", ...).
+Response error_response(int status, std::string_view code, std::string_view message);
+
+} // namespace sarang::http

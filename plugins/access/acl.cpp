@@ -1,0 +1,51 @@
+// ACL_CHECK for devices: their own prefix, their kind's directions (core/topic_rules). Clients
+// that are not devices are deferred to the other plugins; if all defer the broker denies.
+#include "access_plugin.hpp"
+#include "sarang/topic_rules.hpp"
+
+namespace sarang::access {
+namespace {
+
+std::optional<Access> access_of(int mosquitto_access) {
+    switch (mosquitto_access) {
+    case MOSQ_ACL_READ:
+        return Access::read;
+    case MOSQ_ACL_WRITE:
+        return Access::write;
+    case MOSQ_ACL_SUBSCRIBE:
+        return Access::subscribe;
+    case MOSQ_ACL_UNSUBSCRIBE:
+        return Access::unsubscribe;
+    default:
+        return std::nullopt;
+    }
+}
+
+int check(AccessPlugin& plugin, const mosquitto_evt_acl_check& event) {
+    const char* username = mosquitto_client_username(event.client);
+    if (username == nullptr)
+        return MOSQ_ERR_PLUGIN_DEFER;
+    const DeviceRecord* device = plugin.devices.find(username);
+    if (device == nullptr)
+        return MOSQ_ERR_PLUGIN_DEFER;
+    std::optional<Access> access = access_of(event.access);
+    if (access && device->kind != nullptr && !device->revoked() && event.topic != nullptr &&
+        device_may(*device->kind, device->topic_prefix, *access, event.topic))
+        return MOSQ_ERR_SUCCESS;
+    ++plugin.counters.acl_denied;
+    LOG_INFO("access", "denied %s access %d to '%s'", username, event.access,
+             event.topic ? event.topic : "");
+    return MOSQ_ERR_ACL_DENIED;
+}
+
+} // namespace
+
+int on_acl_check(int, void* event_data, void* userdata) {
+    // Only SUCCESS, DENIED or DEFER: any other code on a READ check disconnects the publisher.
+    return plugin::guarded("access", MOSQ_ERR_ACL_DENIED, [&] {
+        return check(*static_cast<AccessPlugin*>(userdata),
+                     *static_cast<mosquitto_evt_acl_check*>(event_data));
+    });
+}
+
+} // namespace sarang::access

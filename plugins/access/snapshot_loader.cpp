@@ -1,0 +1,118 @@
+// The loader worker keeps the broker's device snapshot equal to the devices table.
+//
+// It LISTENs on sarang_devices (a trigger in sql/0001_init.sql notifies the id of every device
+// whose access-relevant columns change), then loads everything. After that each notification
+// reloads just the named rows. Whenever the connection is new (first start or after an outage,
+// when notifications may have been missed) it loads everything again. Results travel to the
+// broker thread through the mailbox; nothing here touches broker state.
+#include "access_plugin.hpp"
+#include "sarang/pg.hpp"
+
+#include <set>
+
+namespace sarang::access {
+namespace {
+
+constexpr const char* channel = "sarang_devices";
+constexpr const char* select_columns =
+    "SELECT id, kind, topic_prefix, state, encode(credential_hash, 'hex') FROM devices";
+// Past this many changed ids in one wake-up a full reload is cheaper than a list.
+constexpr std::size_t full_reload_threshold = 1000;
+
+std::vector<DeviceRecord> records_from(const pg::Result& rows) {
+    std::vector<DeviceRecord> records;
+    records.reserve(rows.rows());
+    for (int row = 0; row < rows.rows(); ++row) {
+        DeviceRecord record;
+        record.id = rows.text(row, 0);
+        record.kind_name = rows.text(row, 1);
+        record.kind = find_kind(record.kind_name);
+        record.topic_prefix = rows.text(row, 2);
+        record.state = rows.text(row, 3);
+        if (!rows.is_null(row, 4)) {
+            std::optional<std::string> raw = crypto::hex_decode(rows.text(row, 4));
+            if (raw && raw->size() == crypto::Digest{}.size()) {
+                crypto::Digest digest{};
+                std::copy(raw->begin(), raw->end(), digest.begin());
+                record.credential_hash = digest;
+            }
+        }
+        records.push_back(std::move(record));
+    }
+    return records;
+}
+
+void post_full_snapshot(AccessPlugin& plugin, pg::Connection& db) {
+    std::vector<DeviceRecord> records = records_from(db.exec(select_columns));
+    LOG_INFO("access", "loaded %zu devices", records.size());
+    plugin.mailbox.post([&plugin, records = std::move(records)]() mutable {
+        plugin.apply_kicks(plugin.devices.replace_all(std::move(records)));
+    });
+    plugin.first_load.signal();
+}
+
+void post_updates(AccessPlugin& plugin, pg::Connection& db, const std::set<std::string>& ids) {
+    pg::Result rows =
+        db.exec(std::string(select_columns) + " WHERE id = ANY($1::text[])",
+                {pg::array_literal({ids.begin(), ids.end()})});
+    std::vector<DeviceRecord> found = records_from(rows);
+    plugin.mailbox.post([&plugin, ids, found = std::move(found)]() mutable {
+        std::vector<std::string> kick;
+        std::set<std::string> missing = ids;
+        for (DeviceRecord& record : found) {
+            missing.erase(record.id);
+            std::string id = record.id;
+            for (std::string& invalid : plugin.devices.update(id, std::move(record)))
+                kick.push_back(std::move(invalid));
+        }
+        for (const std::string& gone : missing) {
+            for (std::string& invalid : plugin.devices.update(gone, std::nullopt))
+                kick.push_back(std::move(invalid));
+        }
+        plugin.apply_kicks(kick);
+    });
+}
+
+} // namespace
+
+void run_snapshot_loader(AccessPlugin& plugin, std::stop_token stop) {
+    pg::Connection db(plugin.settings.dsn, "sarang-access");
+    db.listen(channel); // before the first load, so no change falls between the two
+    Backoff backoff(std::chrono::milliseconds(200), std::chrono::seconds(10));
+    std::uint64_t loaded_generation = 0;
+    bool outage_logged = false;
+    while (!stop.stop_requested()) {
+        try {
+            db.ensure_connected();
+            if (db.generation() != loaded_generation) {
+                post_full_snapshot(plugin, db);
+                loaded_generation = db.generation();
+                backoff.reset();
+                if (outage_logged)
+                    LOG_INFO("access", "database reachable again");
+                outage_logged = false;
+            }
+            std::set<std::string> changed;
+            bool overflow = false;
+            for (pg::Notification& note : db.wait_notifications(std::chrono::milliseconds(250))) {
+                if (changed.size() >= full_reload_threshold)
+                    overflow = true;
+                else
+                    changed.insert(std::move(note.payload));
+            }
+            if (overflow)
+                post_full_snapshot(plugin, db);
+            else if (!changed.empty())
+                post_updates(plugin, db, changed);
+        } catch (const pg::Error& error) {
+            if (!outage_logged)
+                LOG_ERROR("access", "device snapshot not refreshed: %s", error.what());
+            outage_logged = true;
+            db.disconnect();
+            if (!sleep_unless_stopped(stop, backoff.next()))
+                break;
+        }
+    }
+}
+
+} // namespace sarang::access

@@ -1,0 +1,48 @@
+#pragma once
+// What every Sarang plugin shares: the export marker for its three entry points, the exception
+// firewall around callbacks, and reading plugin_opt_config.
+//
+// mosquitto_broker.h must come before mosquitto_plugin.h in 2.0.11 (fixed upstream in 2.0.12).
+// clang-format off
+#include <mosquitto_broker.h>
+#include <mosquitto_plugin.h>
+#include <mosquitto.h>
+// clang-format on
+
+#include "sarang/log.hpp"
+
+#include <optional>
+#include <string>
+
+#define SARANG_PLUGIN_EXPORT extern "C" __attribute__((visibility("default")))
+
+// Every Sarang plugin speaks plugin API v5 (the shape of 2.1's MOSQUITTO_PLUGIN_DECLARE_VERSION).
+#define SARANG_PLUGIN_DECLARE_VERSION_5()                                                          \
+    SARANG_PLUGIN_EXPORT int mosquitto_plugin_version(int count, const int* versions) {            \
+        for (int i = 0; i < count; ++i) {                                                          \
+            if (versions[i] == 5)                                                                  \
+                return 5;                                                                          \
+        }                                                                                          \
+        return -1;                                                                                 \
+    }
+
+namespace sarang::plugin {
+
+// The value of plugin_opt_<key>, if given.
+std::optional<std::string> option(const mosquitto_opt* options, int count, const char* key);
+
+// Runs a callback body; an exception never crosses into the broker. It is logged once and turns
+// into the fail-closed answer the caller names (MOSQ_ERR_AUTH, MOSQ_ERR_ACL_DENIED, ...),
+// never into SUCCESS or DEFER.
+template <typename Body> int guarded(const char* component, int fail_closed, Body&& body) noexcept {
+    try {
+        return body();
+    } catch (const std::exception& error) {
+        LOG_ERROR(component, "callback failed: %s", error.what());
+    } catch (...) {
+        LOG_ERROR(component, "callback failed with an unknown exception");
+    }
+    return fail_closed;
+}
+
+} // namespace sarang::plugin

@@ -1,0 +1,79 @@
+// sarang_telemetry: device readings into PostgreSQL, off the broker thread (plugin API v5).
+//
+//   plugin /path/to/sarang_telemetry.so
+//   plugin_opt_config /path/to/sarang.conf
+//
+// Load it after sarang_access: it trusts the username the access plugin authenticated and the
+// topic its ACL allowed, and checks the topic against the device's prefix again before writing.
+#include "sarang/config.hpp"
+#include "telemetry_plugin.hpp"
+
+using namespace sarang;
+
+namespace {
+
+telemetry::Settings read_settings(const mosquitto_opt* options, int count) {
+    std::optional<std::string> path = plugin::option(options, count, "config");
+    if (!path)
+        throw ConfigError("plugin_opt_config is required (path to sarang.conf)");
+    Config config = Config::load_file(*path);
+    log::set_level(config.string("log.level"));
+    telemetry::Settings settings;
+    settings.dsn = config.string("db.dsn");
+    long capacity = config.integer("telemetry.queue_capacity");
+    long batch = config.integer("telemetry.batch_max");
+    if (capacity < 1 || batch < 1 || batch > 10000)
+        throw ConfigError("telemetry.queue_capacity must be positive and telemetry.batch_max "
+                          "between 1 and 10000");
+    settings.queue_capacity = static_cast<std::size_t>(capacity);
+    settings.batch_max = static_cast<std::size_t>(batch);
+    return settings;
+}
+
+} // namespace
+
+SARANG_PLUGIN_DECLARE_VERSION_5()
+
+SARANG_PLUGIN_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void** userdata,
+                                               mosquitto_opt* options, int option_count) {
+    try {
+        auto plugin = std::make_unique<telemetry::TelemetryPlugin>(read_settings(options, option_count));
+        plugin->identifier = identifier;
+        telemetry::TelemetryPlugin& state = *plugin;
+        plugin->writer = std::make_unique<Worker>(
+            "sarang-telem", [&state](std::stop_token stop) { run_writer(state, stop); });
+        int rc = mosquitto_callback_register(identifier, MOSQ_EVT_MESSAGE, telemetry::on_message,
+                                             nullptr, &state);
+        if (rc != MOSQ_ERR_SUCCESS) {
+            LOG_ERROR("telemetry", "registering the MESSAGE callback failed: %d", rc);
+            return rc;
+        }
+        *userdata = plugin.release();
+        LOG_INFO("telemetry", "ready (queue %zu, batch %zu)", state.settings.queue_capacity,
+                 state.settings.batch_max);
+        return MOSQ_ERR_SUCCESS;
+    } catch (const std::exception& error) {
+        LOG_ERROR("telemetry", "init failed: %s", error.what());
+        return MOSQ_ERR_INVAL;
+    }
+}
+
+SARANG_PLUGIN_EXPORT int mosquitto_plugin_cleanup(void* userdata, mosquitto_opt*, int) {
+    std::unique_ptr<telemetry::TelemetryPlugin> plugin(
+        static_cast<telemetry::TelemetryPlugin*>(userdata));
+    if (!plugin)
+        return MOSQ_ERR_SUCCESS;
+    mosquitto_callback_unregister(plugin->identifier, MOSQ_EVT_MESSAGE, telemetry::on_message,
+                                  nullptr);
+    plugin->writer.reset(); // flushes what it can, then joins
+    const telemetry::Counters& c = plugin->counters;
+    LOG_INFO("telemetry", "stopped: queued=%llu refused=%llu written=%llu duplicate=%llu "
+                          "rejected=%llu failed=%llu",
+             static_cast<unsigned long long>(c.queued.load()),
+             static_cast<unsigned long long>(c.refused_queue_full.load()),
+             static_cast<unsigned long long>(c.rows_written.load()),
+             static_cast<unsigned long long>(c.rows_duplicate.load()),
+             static_cast<unsigned long long>(c.messages_rejected.load()),
+             static_cast<unsigned long long>(c.messages_failed.load()));
+    return MOSQ_ERR_SUCCESS;
+}

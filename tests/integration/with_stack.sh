@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Runs one test program against a stack of its own: a fresh PostgreSQL cluster, mosquitto with
+# the Sarang plugins and sarang-httpd, in a temporary state folder on free loopback ports.
+# Usage: with_stack.sh PROGRAM [ARGS...]   (needs SARANG_BUILD and SARANG_ROOT)
+set -euo pipefail
+: "${SARANG_BUILD:?}" "${SARANG_ROOT:?}"
+source "$SARANG_ROOT/tools/lib/stack.sh"
+
+STATE=$(mktemp -d /tmp/sarang-test.XXXXXX)
+cleanup() {
+    local status=$?
+    stack_stop "$STATE"
+    if [ "$status" -ne 0 ]; then
+        for log in "$STATE"/log/*.log; do
+            echo "---- last lines of $(basename "$log") ----"
+            tail -n 40 "$log"
+        done
+    fi
+    rm -rf "$STATE"
+    exit "$status"
+}
+trap cleanup EXIT
+
+PG_PORT=$(free_port)
+MQTT_PORT=$(free_port)
+HTTP_PORT=$(free_port)
+# Tests need no durability of their own throwaway cluster.
+SARANG_PG_FSYNC=off
+export SARANG_PG_FSYNC
+
+stack_init "$STATE" "$PG_PORT" "$HTTP_PORT"
+pg_start "$STATE" "$PG_PORT"
+sarangctl_in "$STATE" migrate >/dev/null
+broker_start "$STATE" "$MQTT_PORT"
+sidecar_start "$STATE" "$HTTP_PORT"
+
+export SARANG_CONFIG="$STATE/sarang.conf"
+export SARANG_TEST_SARANGCTL="$SARANG_BUILD/tools/sarangctl"
+export SARANG_TEST_MQTT_PORT=$MQTT_PORT
+export SARANG_TEST_HTTP_PORT=$HTTP_PORT
+"$@"

@@ -1,0 +1,97 @@
+#include "mqtt_client.hpp"
+
+#include <mosquitto.h>
+#include <stdexcept>
+
+namespace sarang::test {
+namespace {
+struct LibraryInit {
+    LibraryInit() { mosquitto_lib_init(); }
+    ~LibraryInit() { mosquitto_lib_cleanup(); }
+};
+LibraryInit library_init;
+} // namespace
+
+MqttClient::MqttClient(const std::string& client_id, int protocol) {
+    handle_ = mosquitto_new(client_id.c_str(), true, this);
+    if (handle_ == nullptr)
+        throw std::runtime_error("mosquitto_new failed");
+    mosquitto_int_option(handle_, MOSQ_OPT_PROTOCOL_VERSION,
+                         protocol == 5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
+    mosquitto_connect_v5_callback_set(handle_, &MqttClient::on_connect);
+    mosquitto_publish_v5_callback_set(handle_, &MqttClient::on_publish);
+    mosquitto_disconnect_v5_callback_set(handle_, &MqttClient::on_disconnect);
+}
+
+MqttClient::~MqttClient() {
+    if (loop_started_) {
+        mosquitto_disconnect(handle_);
+        mosquitto_loop_stop(handle_, false);
+    }
+    mosquitto_destroy(handle_);
+}
+
+void MqttClient::on_connect(mosquitto* handle, void* self, int rc, int, const mqtt5__property*) {
+    auto& client = *static_cast<MqttClient*>(self);
+    {
+        std::lock_guard lock(client.mutex_);
+        client.connack_ = rc;
+    }
+    if (rc != 0)
+        mosquitto_disconnect(handle); // stop the loop from reconnecting
+    client.changed_.notify_all();
+}
+
+void MqttClient::on_publish(mosquitto*, void* self, int mid, int rc, const mqtt5__property*) {
+    auto& client = *static_cast<MqttClient*>(self);
+    {
+        std::lock_guard lock(client.mutex_);
+        if (mid == client.awaited_mid_)
+            client.puback_ = rc;
+    }
+    client.changed_.notify_all();
+}
+
+void MqttClient::on_disconnect(mosquitto* handle, void* self, int, const mqtt5__property*) {
+    auto& client = *static_cast<MqttClient*>(self);
+    {
+        std::lock_guard lock(client.mutex_);
+        client.disconnected_ = true;
+    }
+    mosquitto_disconnect(handle); // no automatic reconnect: tests look at each connection
+    client.changed_.notify_all();
+}
+
+int MqttClient::connect(int port, const std::string& username, const std::string& password,
+                        std::chrono::milliseconds timeout) {
+    mosquitto_username_pw_set(handle_, username.c_str(), password.c_str());
+    if (mosquitto_connect(handle_, "127.0.0.1", port, 30) != MOSQ_ERR_SUCCESS)
+        return no_answer;
+    if (mosquitto_loop_start(handle_) != MOSQ_ERR_SUCCESS)
+        return no_answer;
+    loop_started_ = true;
+    std::unique_lock lock(mutex_);
+    changed_.wait_for(lock, timeout, [this] { return connack_.has_value() || disconnected_; });
+    return connack_.value_or(no_answer);
+}
+
+int MqttClient::publish(const std::string& topic, const std::string& payload,
+                        std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    puback_.reset();
+    int mid = 0;
+    // Hold the lock so the PUBACK cannot arrive before awaited_mid_ is set.
+    if (mosquitto_publish(handle_, &mid, topic.c_str(), static_cast<int>(payload.size()),
+                          payload.data(), 1, false) != MOSQ_ERR_SUCCESS)
+        return no_answer;
+    awaited_mid_ = mid;
+    changed_.wait_for(lock, timeout, [this] { return puback_.has_value() || disconnected_; });
+    return puback_.value_or(no_answer);
+}
+
+bool MqttClient::wait_disconnected(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, timeout, [this] { return disconnected_; });
+}
+
+} // namespace sarang::test

@@ -1,0 +1,52 @@
+#pragma once
+// A blocking MQTT test client over libmosquitto: connect and publish return the broker's reason
+// codes, so tests can assert CONNACK and PUBACK results for MQTT 3.1.1 and 5.
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <string>
+
+struct mosquitto;
+struct mqtt5__property; // mosquitto_property
+
+namespace sarang::test {
+
+constexpr int no_answer = -1; // the broker closed the connection or did not reply in time
+
+// A QoS 1 PUBACK that means "stored": MQTT 5 says 0x10 when nobody subscribes, 0 otherwise.
+inline bool accepted(int puback) { return puback == 0 || puback == 0x10; }
+
+class MqttClient {
+  public:
+    // protocol: 4 for MQTT 3.1.1, 5 for MQTT 5.
+    MqttClient(const std::string& client_id, int protocol = 5);
+    ~MqttClient();
+    MqttClient(const MqttClient&) = delete;
+    MqttClient& operator=(const MqttClient&) = delete;
+
+    // CONNACK return / reason code: 0 accepted; 5 (3.1.1) or 135 (5) not authorised.
+    int connect(int port, const std::string& username, const std::string& password,
+                std::chrono::milliseconds timeout = std::chrono::seconds(5));
+    // QoS 1: the PUBACK reason code (0 success, 135 not authorised on MQTT 5).
+    int publish(const std::string& topic, const std::string& payload,
+                std::chrono::milliseconds timeout = std::chrono::seconds(5));
+    // True when the broker disconnects this client within the timeout.
+    bool wait_disconnected(std::chrono::milliseconds timeout);
+
+  private:
+    static void on_connect(mosquitto*, void* self, int rc, int flags, const mqtt5__property* props);
+    static void on_publish(mosquitto*, void* self, int mid, int rc, const mqtt5__property* props);
+    static void on_disconnect(mosquitto*, void* self, int rc, const mqtt5__property* props);
+
+    mosquitto* handle_ = nullptr;
+    std::mutex mutex_;
+    std::condition_variable changed_;
+    std::optional<int> connack_;
+    std::optional<int> puback_;
+    int awaited_mid_ = -1;
+    bool disconnected_ = false;
+    bool loop_started_ = false;
+};
+
+} // namespace sarang::test

@@ -1,0 +1,66 @@
+#include "stack_env.hpp"
+
+#include "sarang/json.hpp"
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <stdexcept>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace sarang::test {
+
+const StackEnv& stack_env() {
+    static const StackEnv env = [] {
+        auto need = [](const char* name) -> std::string {
+            const char* value = std::getenv(name);
+            if (value == nullptr) {
+                std::fprintf(stderr, "%s is not set: run this test through with_stack.sh\n", name);
+                std::exit(2);
+            }
+            return value;
+        };
+        StackEnv e;
+        e.config_path = need("SARANG_CONFIG");
+        e.sarangctl = need("SARANG_TEST_SARANGCTL");
+        e.mqtt_port = std::atoi(need("SARANG_TEST_MQTT_PORT").c_str());
+        e.http_port = std::atoi(need("SARANG_TEST_HTTP_PORT").c_str());
+        return e;
+    }();
+    return env;
+}
+
+int run_sarangctl(const std::string& arguments, std::string& output) {
+    std::string command =
+        stack_env().sarangctl + " --config " + stack_env().config_path + " " + arguments;
+    FILE* pipe = popen(command.c_str(), "r");
+    if (pipe == nullptr)
+        return -1;
+    output.clear();
+    char buffer[1024];
+    for (size_t got; (got = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;)
+        output.append(buffer, got);
+    int status = pclose(pipe);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::string create_device(const std::string& id, const std::string& kind) {
+    std::string output;
+    int rc = run_sarangctl("devices create --json --kind " + kind + " --name " + id, output);
+    if (rc != 0)
+        throw std::runtime_error("sarangctl devices create failed: " + output);
+    std::string error;
+    json::Ptr created = json::parse(output, error);
+    json_t* password = created ? json_object_get(created.get(), "password") : nullptr;
+    if (!json_is_string(password))
+        throw std::runtime_error("no password in sarangctl output: " + output);
+    return json_string_value(password);
+}
+
+std::string unique_id(const std::string& stem) {
+    static std::atomic<int> counter{0};
+    return stem + "-" + std::to_string(getpid()) + "-" + std::to_string(++counter);
+}
+
+} // namespace sarang::test

@@ -1,0 +1,30 @@
+#pragma once
+// What integration/with_stack.sh tells a test about the stack it started.
+#include "sarang/config.hpp"
+
+#include <string>
+
+namespace sarang::test {
+
+struct StackEnv {
+    std::string config_path; // the stack's sarang.conf
+    std::string sarangctl;   // path of the built sarangctl
+    int mqtt_port = 0;
+    int http_port = 0;
+
+    Config config() const { return Config::load_file(config_path); }
+};
+
+// Reads the environment; aborts the test program when it is not run by with_stack.sh.
+const StackEnv& stack_env();
+
+// Runs sarangctl against the stack; returns its exit status and fills stdout.
+int run_sarangctl(const std::string& arguments, std::string& output);
+
+// Creates a device with sarangctl and returns its one-time MQTT password.
+std::string create_device(const std::string& id, const std::string& kind = "hydro-sensor");
+
+// A device id no other test uses.
+std::string unique_id(const std::string& stem);
+
+} // namespace sarang::test

@@ -1,0 +1,43 @@
+#include "command.hpp"
+
+#include <algorithm>
+
+namespace sarang::ctl {
+
+bool Args::flag(const std::string& name) const {
+    return std::find(flags.begin(), flags.end(), name) != flags.end();
+}
+
+std::optional<std::string> Args::get(const std::string& name) const {
+    auto found = options.find(name);
+    return found == options.end() ? std::nullopt : std::optional(found->second);
+}
+
+std::string Args::require(const std::string& name) const {
+    std::optional<std::string> value = get(name);
+    if (!value)
+        throw UsageError("--" + name + " is required");
+    return *value;
+}
+
+Args parse_args(const std::vector<std::string>& words,
+                const std::vector<std::string>& boolean_flags) {
+    Args args;
+    for (std::size_t i = 0; i < words.size(); ++i) {
+        const std::string& word = words[i];
+        if (!word.starts_with("--") || word.size() == 2)
+            throw UsageError("unexpected argument '" + word + "'");
+        std::string name = word.substr(2);
+        if (std::find(boolean_flags.begin(), boolean_flags.end(), name) != boolean_flags.end()) {
+            args.flags.push_back(name);
+            continue;
+        }
+        if (i + 1 >= words.size())
+            throw UsageError("--" + name + " needs a value");
+        if (!args.options.emplace(name, words[++i]).second)
+            throw UsageError("--" + name + " given twice");
+    }
+    return args;
+}
+
+} // namespace sarang::ctl

@@ -1,0 +1,32 @@
+#pragma once
+// sarangctl <area> <verb> [--option value ...]: one table of commands (main.cpp), one file per
+// area. Secrets are printed once and never taken from argv.
+#include "sarang/config.hpp"
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sarang::ctl {
+
+struct Args {
+    std::map<std::string, std::string> options; // --name value
+    std::vector<std::string> flags;             // --name without a value
+    bool flag(const std::string& name) const;
+    std::optional<std::string> get(const std::string& name) const;
+    std::string require(const std::string& name) const; // throws UsageError
+};
+
+struct UsageError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// argv after the verb. Names in `boolean_flags` take no value.
+Args parse_args(const std::vector<std::string>& words, const std::vector<std::string>& boolean_flags);
+
+int migrate(const Config& config, const Args& args);
+int devices_create(const Config& config, const Args& args);
+int devices_list(const Config& config, const Args& args);
+
+} // namespace sarang::ctl

@@ -1,0 +1,83 @@
+// sarangctl: the admin CLI. sarangctl [--config PATH] <area> [<verb>] [options]
+#include "command.hpp"
+#include "sarang/log.hpp"
+#include "sarang/pg.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+
+using namespace sarang;
+
+namespace {
+
+struct Command {
+    const char* area;
+    const char* verb; // nullptr: the area alone is the command
+    const char* usage;
+    std::vector<std::string> boolean_flags;
+    std::function<int(const Config&, const ctl::Args&)> run;
+};
+
+const std::vector<Command>& commands() {
+    static const std::vector<Command> table = {
+        {"migrate", nullptr, "migrate [--dir DIR]   apply pending sql/ migrations", {}, ctl::migrate},
+        {"devices", "create",
+         "devices create --kind KIND --name NAME [--id ID] [--prefix TOPIC/PREFIX] [--json]\n"
+         "                        register a device and print its MQTT credential once",
+         {"json"}, ctl::devices_create},
+        {"devices", "list", "devices list          list devices with state and presence", {},
+         ctl::devices_list},
+    };
+    return table;
+}
+
+int usage(FILE* out) {
+    std::fprintf(out, "usage: sarangctl [--config PATH] <command>\n\n"
+                      "PATH defaults to $SARANG_CONFIG, then ./sarang.conf.\n\ncommands:\n");
+    for (const Command& command : commands())
+        std::fprintf(out, "  %s\n", command.usage);
+    return out == stdout ? 0 : 2;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    std::vector<std::string> words(argv + 1, argv + argc);
+    std::string config_path = std::getenv("SARANG_CONFIG") ? std::getenv("SARANG_CONFIG") : "sarang.conf";
+    if (words.size() >= 2 && words[0] == "--config") {
+        config_path = words[1];
+        words.erase(words.begin(), words.begin() + 2);
+    }
+    if (words.empty())
+        return usage(stderr);
+    if (words[0] == "--help" || words[0] == "-h" || words[0] == "help")
+        return usage(stdout);
+
+    for (const Command& command : commands()) {
+        if (words[0] != command.area)
+            continue;
+        std::size_t consumed = 1;
+        if (command.verb != nullptr) {
+            if (words.size() < 2 || words[1] != command.verb)
+                continue;
+            consumed = 2;
+        }
+        try {
+            ctl::Args args = ctl::parse_args({words.begin() + consumed, words.end()},
+                                             command.boolean_flags);
+            Config config = Config::load_file(config_path);
+            log::set_level(config.string("log.level"));
+            return command.run(config, args);
+        } catch (const ctl::UsageError& error) {
+            std::fprintf(stderr, "sarangctl: %s\nusage: sarangctl %s\n", error.what(), command.usage);
+            return 2;
+        } catch (const std::exception& error) {
+            std::fprintf(stderr, "sarangctl: %s\n", error.what());
+            return 1;
+        }
+    }
+    std::fprintf(stderr, "sarangctl: unknown command '%s'\n", words[0].c_str());
+    return usage(stderr);
+}

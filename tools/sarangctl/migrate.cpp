@@ -1,0 +1,23 @@
+#include "command.hpp"
+#include "sarang/log.hpp"
+#include "sarang/migrations.hpp"
+#include "sarang/pg.hpp"
+
+#include <cstdio>
+
+namespace sarang::ctl {
+
+int migrate(const Config& config, const Args& args) {
+    std::string folder = args.get("dir").value_or(config.string("db.migrations_dir"));
+    pg::Connection db(config.string("db.dsn"), "sarangctl");
+    migrations::RunResult result = migrations::run(db, folder);
+    if (result.applied.empty())
+        std::printf("schema is up to date\n");
+    for (const std::string& name : result.applied) {
+        std::printf("applied %s\n", name.c_str());
+        LOG_INFO("audit", "sarangctl | migrate | %s", name.c_str());
+    }
+    return 0;
+}
+
+} // namespace sarang::ctl
