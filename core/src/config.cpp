@@ -26,7 +26,6 @@ struct KeySpec {
 constexpr KeySpec schema[] = {
     {"db.dsn", Type::string, nullptr},
     {"db.migrations_dir", Type::string, SARANG_SOURCE_DIR "/sql"},
-    {"db.connect_timeout_s", Type::integer, "5"},
     {"auth.pepper", Type::string, nullptr},
     {"access.require_client_id_match", Type::boolean, "true"},
     {"access.initial_load_timeout_ms", Type::integer, "5000"},
