@@ -90,6 +90,9 @@ void Connection::ensure_connected() {
     if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK)
         fail_connection("connect");
     ++generation_;
+    // libpq prints NOTICEs to stderr by default; route them through the log instead.
+    PQsetNoticeProcessor(
+        conn_, [](void*, const char* message) { LOG_DEBUG("pg", "%s", message); }, nullptr);
     for (const std::string& channel : channels_) {
         char* quoted = PQescapeIdentifier(conn_, channel.data(), channel.size());
         std::string sql = std::string("LISTEN ") + (quoted ? quoted : "");

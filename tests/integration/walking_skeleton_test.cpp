@@ -167,22 +167,15 @@ void revoking_a_device_disconnects_it_within_a_second(void**) {
 }
 
 void a_device_created_after_a_refusal_can_connect_at_once(void**) {
-    // No cached denial: the refusal before creation does not outlive the device's creation.
+    // No cached denial: a refusal before the device existed does not outlive its creation.
     std::string id = unique_id("pi");
     {
         MqttClient early(id, 5);
         assert_int_equal(early.connect(stack_env().mqtt_port, id, "guess"), refused_v5);
     }
-    std::string password = create_device(id);
-    auto deadline = std::chrono::steady_clock::now() + 2s;
-    int rc = -1;
-    while (rc != 0 && std::chrono::steady_clock::now() < deadline) {
-        MqttClient client(id, 5);
-        rc = client.connect(stack_env().mqtt_port, id, password);
-        if (rc != 0)
-            std::this_thread::sleep_for(50ms);
-    }
-    assert_int_equal(rc, 0);
+    auto created = std::chrono::steady_clock::now();
+    create_device(id); // returns once the broker admits the device, throws after 3 s
+    assert_true(std::chrono::steady_clock::now() - created < 2s);
 }
 
 void sidecar_reports_health_and_json_errors(void**) {

@@ -1,11 +1,13 @@
 #include "stack_env.hpp"
 
+#include "mqtt_client.hpp"
 #include "sarang/json.hpp"
 
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
+#include <thread>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -55,7 +57,18 @@ std::string create_device(const std::string& id, const std::string& kind) {
     json_t* password = created ? json_object_get(created.get(), "password") : nullptr;
     if (!json_is_string(password))
         throw std::runtime_error("no password in sarangctl output: " + output);
-    return json_string_value(password);
+    std::string secret = json_string_value(password);
+    // The broker learns of the device through NOTIFY and its next tick, a few hundred ms at
+    // most; tests start once it has.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+    for (;;) {
+        MqttClient probe(id, 5);
+        if (probe.connect(stack_env().mqtt_port, id, secret) == 0)
+            return secret;
+        if (std::chrono::steady_clock::now() > deadline)
+            throw std::runtime_error("device " + id + " not admitted within 3 s of creation");
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
 }
 
 std::string unique_id(const std::string& stem) {

@@ -21,7 +21,8 @@ const StackEnv& stack_env();
 // Runs sarangctl against the stack; returns its exit status and fills stdout.
 int run_sarangctl(const std::string& arguments, std::string& output);
 
-// Creates a device with sarangctl and returns its one-time MQTT password.
+// Creates a device with sarangctl, waits until the broker admits it, and returns its one-time
+// MQTT password.
 std::string create_device(const std::string& id, const std::string& kind = "hydro-sensor");
 
 // A device id no other test uses.
