@@ -141,7 +141,9 @@ Config Config::load_file(const std::string& path) {
     return parse(text.str(), path, [](const char* name) { return std::getenv(name); });
 }
 
-bool Config::has(std::string_view key) const { return values_.contains(key); }
+bool Config::has(std::string_view key) const {
+    return values_.contains(key);
+}
 
 std::string Config::string(std::string_view key) const {
     const KeySpec* spec = find_spec(key);

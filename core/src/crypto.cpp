@@ -1,11 +1,11 @@
 #include "sarang/crypto.hpp"
 
 #include <argon2.h>
+#include <cstring>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
-#include <cstring>
 #include <stdexcept>
 
 namespace sarang::crypto {
@@ -111,13 +111,13 @@ std::string argon2id_hash(std::string_view secret, const Argon2Params& params) {
     constexpr std::size_t salt_length = 16;
     constexpr std::size_t hash_length = 32;
     std::vector<std::uint8_t> salt = random_bytes(salt_length);
-    std::size_t encoded_length = argon2_encodedlen(params.time_cost, params.memory_kib,
-                                                   params.parallelism, salt_length, hash_length,
-                                                   Argon2_id);
+    std::size_t encoded_length =
+        argon2_encodedlen(params.time_cost, params.memory_kib, params.parallelism, salt_length,
+                          hash_length, Argon2_id);
     std::string encoded(encoded_length, '\0');
     int rc = ::argon2id_hash_encoded(params.time_cost, params.memory_kib, params.parallelism,
-                                   secret.data(), secret.size(), salt.data(), salt.size(),
-                                   hash_length, encoded.data(), encoded.size());
+                                     secret.data(), secret.size(), salt.data(), salt.size(),
+                                     hash_length, encoded.data(), encoded.size());
     if (rc != ARGON2_OK)
         throw std::runtime_error(std::string("argon2id: ") + argon2_error_message(rc));
     encoded.resize(std::strlen(encoded.c_str()));

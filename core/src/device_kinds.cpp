@@ -17,13 +17,15 @@ const std::array<KindSpec, 1> kinds = {{
 }};
 
 bool is_id_char(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
 }
 
 } // namespace
 
-std::span<const KindSpec> all_kinds() { return kinds; }
+std::span<const KindSpec> all_kinds() {
+    return kinds;
+}
 
 const KindSpec* find_kind(std::string_view name) {
     for (const KindSpec& kind : kinds) {

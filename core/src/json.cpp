@@ -16,8 +16,8 @@ Ptr parse(std::string_view text, std::string& error) {
     json_t* value =
         json_loadb(text.data(), text.size(), JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &details);
     if (value == nullptr) {
-        error = std::string(details.text) + " (line " + std::to_string(details.line) +
-                ", column " + std::to_string(details.column) + ")";
+        error = std::string(details.text) + " (line " + std::to_string(details.line) + ", column " +
+                std::to_string(details.column) + ")";
         return nullptr;
     }
     return Ptr(value);

@@ -25,7 +25,9 @@ const char* level_name(Level level) {
 }
 } // namespace
 
-void set_level(Level level) { current_level.store(static_cast<int>(level)); }
+void set_level(Level level) {
+    current_level.store(static_cast<int>(level));
+}
 
 bool set_level(std::string_view name) {
     for (Level level : {Level::debug, Level::info, Level::warning, Level::error}) {
@@ -37,7 +39,9 @@ bool set_level(std::string_view name) {
     return false;
 }
 
-bool enabled(Level level) { return static_cast<int>(level) >= current_level.load(); }
+bool enabled(Level level) {
+    return static_cast<int>(level) >= current_level.load();
+}
 
 void write(Level level, const char* component, const char* format, ...) {
     char line[2048];
@@ -45,10 +49,10 @@ void write(Level level, const char* component, const char* format, ...) {
     clock_gettime(CLOCK_REALTIME, &now);
     tm utc{};
     gmtime_r(&now.tv_sec, &utc);
-    int used = std::snprintf(line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s %s: ",
-                             utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour,
-                             utc.tm_min, utc.tm_sec, now.tv_nsec / 1000000, level_name(level),
-                             component);
+    int used = std::snprintf(line, sizeof line,
+                             "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s %s: ", utc.tm_year + 1900,
+                             utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
+                             now.tv_nsec / 1000000, level_name(level), component);
     va_list args;
     va_start(args, format);
     int body = std::vsnprintf(line + used, sizeof line - used - 1, format, args);

@@ -124,8 +124,9 @@ RunResult run(pg::Connection& connection, const std::string& folder) {
     for (const File& file : planned.pending) {
         pg::Transaction transaction(connection);
         connection.exec_script(file.content);
-        transaction.exec("INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
-                         {std::to_string(file.version), file.name, file.checksum});
+        transaction.exec(
+            "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
+            {std::to_string(file.version), file.name, file.checksum});
         transaction.commit();
         result.applied.push_back(file.name);
     }

@@ -40,9 +40,15 @@ std::string array_literal(const std::vector<std::string>& items) {
 
 Result::Result(pg_result* raw) : raw_(raw, PQclear) {}
 
-int Result::rows() const { return raw_ ? PQntuples(raw_.get()) : 0; }
-int Result::columns() const { return raw_ ? PQnfields(raw_.get()) : 0; }
-bool Result::is_null(int row, int column) const { return PQgetisnull(raw_.get(), row, column); }
+int Result::rows() const {
+    return raw_ ? PQntuples(raw_.get()) : 0;
+}
+int Result::columns() const {
+    return raw_ ? PQnfields(raw_.get()) : 0;
+}
+bool Result::is_null(int row, int column) const {
+    return PQgetisnull(raw_.get(), row, column);
+}
 
 std::string_view Result::text(int row, int column) const {
     return {PQgetvalue(raw_.get(), row, column),
@@ -57,7 +63,9 @@ double Result::number(int row, int column) const {
     return std::strtod(PQgetvalue(raw_.get(), row, column), nullptr);
 }
 
-bool Result::boolean(int row, int column) const { return text(row, column) == "t"; }
+bool Result::boolean(int row, int column) const {
+    return text(row, column) == "t";
+}
 
 long long Result::affected() const {
     const char* tuples = raw_ ? PQcmdTuples(raw_.get()) : "";
@@ -69,9 +77,13 @@ long long Result::affected() const {
 Connection::Connection(std::string conninfo, std::string application_name)
     : conninfo_(std::move(conninfo)), application_name_(std::move(application_name)) {}
 
-Connection::~Connection() { disconnect(); }
+Connection::~Connection() {
+    disconnect();
+}
 
-bool Connection::connected() const { return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK; }
+bool Connection::connected() const {
+    return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK;
+}
 
 void Connection::disconnect() {
     if (conn_ != nullptr)

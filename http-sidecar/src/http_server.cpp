@@ -75,9 +75,10 @@ MHD_Result on_request(void* cls, MHD_Connection* connection, const char* url, co
         context->request.method = method;
         context->request.path = url;
         *slot = context;
-        const char* length =
-            MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (length != nullptr && std::strtoull(length, nullptr, 10) > server.options().max_body_bytes)
+        const char* length = MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
+                                                         MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (length != nullptr &&
+            std::strtoull(length, nullptr, 10) > server.options().max_body_bytes)
             context->too_large = true;
         else
             return MHD_YES;
@@ -126,7 +127,9 @@ void on_completed(void*, MHD_Connection* connection, void** slot, MHD_RequestTer
 
 } // namespace
 
-void HttpServer::StopDaemon::operator()(MHD_Daemon* daemon) const { MHD_stop_daemon(daemon); }
+void HttpServer::StopDaemon::operator()(MHD_Daemon* daemon) const {
+    MHD_stop_daemon(daemon);
+}
 
 HttpServer::HttpServer(ServerOptions options, const Router& router)
     : options_(std::move(options)), router_(router) {
@@ -146,10 +149,10 @@ HttpServer::HttpServer(ServerOptions options, const Router& router)
         if (inet_pton(AF_INET, options_.bind.c_str(), &v4->sin_addr) != 1)
             throw std::runtime_error("http.bind is not an IP address: " + options_.bind);
     }
-    daemon_.reset(MHD_start_daemon(
-        flags, options_.port, nullptr, nullptr, &on_request, this, MHD_OPTION_SOCK_ADDR, &address,
-        MHD_OPTION_THREAD_POOL_SIZE, options_.threads, MHD_OPTION_NOTIFY_COMPLETED, &on_completed,
-        nullptr, MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END));
+    daemon_.reset(MHD_start_daemon(flags, options_.port, nullptr, nullptr, &on_request, this,
+                                   MHD_OPTION_SOCK_ADDR, &address, MHD_OPTION_THREAD_POOL_SIZE,
+                                   options_.threads, MHD_OPTION_NOTIFY_COMPLETED, &on_completed,
+                                   nullptr, MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END));
     if (!daemon_)
         throw std::runtime_error("cannot listen on " + options_.bind + ":" +
                                  std::to_string(options_.port));

@@ -12,8 +12,8 @@ std::string_view without_trailing_slash(std::string_view path) {
 } // namespace
 
 void Router::add(std::string method, std::string path, Handler handler) {
-    routes_.push_back({std::move(method), std::string(without_trailing_slash(path)),
-                       std::move(handler)});
+    routes_.push_back(
+        {std::move(method), std::string(without_trailing_slash(path)), std::move(handler)});
 }
 
 Response Router::dispatch(const Request& request) const {

@@ -3,7 +3,8 @@
 namespace sarang::access {
 
 bool access_changed(const DeviceRecord& before, const DeviceRecord* after) {
-    return after == nullptr || after->revoked() || after->credential_hash != before.credential_hash ||
+    return after == nullptr || after->revoked() ||
+           after->credential_hash != before.credential_hash ||
            after->topic_prefix != before.topic_prefix || after->kind_name != before.kind_name;
 }
 

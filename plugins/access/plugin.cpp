@@ -89,10 +89,12 @@ SARANG_PLUGIN_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier
             "sarang-access", [&state](std::stop_token stop) { run_snapshot_loader(state, stop); });
         // Listeners open only after init returns: waiting here lets devices that connect right
         // at start find their credentials, without ever blocking a connected client.
-        if (state.first_load.wait(std::chrono::milliseconds(state.settings.initial_load_timeout_ms)))
+        if (state.first_load.wait(
+                std::chrono::milliseconds(state.settings.initial_load_timeout_ms)))
             state.mailbox.drain();
         else
-            LOG_WARN("access", "device list not loaded after %d ms; devices are refused until it is",
+            LOG_WARN("access",
+                     "device list not loaded after %d ms; devices are refused until it is",
                      state.settings.initial_load_timeout_ms);
         for (const auto& registration : access::registrations) {
             int rc = mosquitto_callback_register(identifier, registration.event,
@@ -124,6 +126,7 @@ SARANG_PLUGIN_EXPORT int mosquitto_plugin_cleanup(void* userdata, mosquitto_opt*
              static_cast<unsigned long long>(c.auth_accepted),
              static_cast<unsigned long long>(c.auth_refused),
              static_cast<unsigned long long>(c.auth_unavailable),
-             static_cast<unsigned long long>(c.acl_denied), static_cast<unsigned long long>(c.kicks));
+             static_cast<unsigned long long>(c.acl_denied),
+             static_cast<unsigned long long>(c.kicks));
     return MOSQ_ERR_SUCCESS;
 }

@@ -52,9 +52,8 @@ void post_full_snapshot(AccessPlugin& plugin, pg::Connection& db) {
 }
 
 void post_updates(AccessPlugin& plugin, pg::Connection& db, const std::set<std::string>& ids) {
-    pg::Result rows =
-        db.exec(std::string(select_columns) + " WHERE id = ANY($1::text[])",
-                {pg::array_literal({ids.begin(), ids.end()})});
+    pg::Result rows = db.exec(std::string(select_columns) + " WHERE id = ANY($1::text[])",
+                              {pg::array_literal({ids.begin(), ids.end()})});
     std::vector<DeviceRecord> found = records_from(rows);
     plugin.mailbox.post([&plugin, ids, found = std::move(found)]() mutable {
         std::vector<std::string> kick;

@@ -37,7 +37,8 @@ SARANG_PLUGIN_DECLARE_VERSION_5()
 SARANG_PLUGIN_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void** userdata,
                                                mosquitto_opt* options, int option_count) {
     try {
-        auto plugin = std::make_unique<telemetry::TelemetryPlugin>(read_settings(options, option_count));
+        auto plugin =
+            std::make_unique<telemetry::TelemetryPlugin>(read_settings(options, option_count));
         plugin->identifier = identifier;
         telemetry::TelemetryPlugin& state = *plugin;
         plugin->writer = std::make_unique<Worker>(
@@ -67,8 +68,9 @@ SARANG_PLUGIN_EXPORT int mosquitto_plugin_cleanup(void* userdata, mosquitto_opt*
                                   nullptr);
     plugin->writer.reset(); // flushes what it can, then joins
     const telemetry::Counters& c = plugin->counters;
-    LOG_INFO("telemetry", "stopped: queued=%llu refused=%llu written=%llu duplicate=%llu "
-                          "rejected=%llu failed=%llu",
+    LOG_INFO("telemetry",
+             "stopped: queued=%llu refused=%llu written=%llu duplicate=%llu "
+             "rejected=%llu failed=%llu",
              static_cast<unsigned long long>(c.queued.load()),
              static_cast<unsigned long long>(c.refused_queue_full.load()),
              static_cast<unsigned long long>(c.rows_written.load()),

@@ -29,7 +29,8 @@ std::map<std::string, DeviceInfo> lookup_devices(pg::Connection& db,
     return devices;
 }
 
-void write_batch(TelemetryPlugin& plugin, pg::Connection& db, const std::vector<RawMessage>& batch) {
+void write_batch(TelemetryPlugin& plugin, pg::Connection& db,
+                 const std::vector<RawMessage>& batch) {
     BatchRows result = rows_for(batch, lookup_devices(db, batch));
     for (const Rejection& rejection : result.rejected)
         LOG_WARN("telemetry", "rejected message from %s on '%s': %s", rejection.device_id.c_str(),
@@ -63,11 +64,12 @@ void prepare_statements(pg::Connection& db) {
                "INSERT INTO readings (device_id, metric, received_at, value)"
                " SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::float8[])"
                " ON CONFLICT DO NOTHING");
-    db.prepare("touch", "UPDATE devices d SET last_seen_at = GREATEST(d.last_seen_at, s.latest)"
-                        " FROM (SELECT device_id, max(received_at) AS latest"
-                        "       FROM unnest($1::text[], $2::timestamptz[]) AS t(device_id, received_at)"
-                        "       GROUP BY device_id) s"
-                        " WHERE d.id = s.device_id");
+    db.prepare("touch",
+               "UPDATE devices d SET last_seen_at = GREATEST(d.last_seen_at, s.latest)"
+               " FROM (SELECT device_id, max(received_at) AS latest"
+               "       FROM unnest($1::text[], $2::timestamptz[]) AS t(device_id, received_at)"
+               "       GROUP BY device_id) s"
+               " WHERE d.id = s.device_id");
 }
 
 } // namespace

@@ -18,8 +18,8 @@ namespace fs = std::filesystem;
 namespace {
 
 struct Sandbox {
-    std::string schema = "migration_test_" + std::to_string(getpid()) + "_" +
-                         std::to_string(std::rand() % 100000);
+    std::string schema =
+        "migration_test_" + std::to_string(getpid()) + "_" + std::to_string(std::rand() % 100000);
     fs::path folder = fs::temp_directory_path() / schema;
     std::string dsn;
 
@@ -68,8 +68,8 @@ void applies_in_order_once_and_then_only_new_files(void**) {
     assert_int_equal(third.applied.size(), 1);
     assert_text_equal(third.applied[0], "0003_c.sql");
     assert_int_equal(db.exec("SELECT count(*) FROM schema_migrations").integer(0, 0), 3);
-    assert_int_equal(db.exec("SELECT length(checksum) FROM schema_migrations LIMIT 1").integer(0, 0),
-                     64);
+    assert_int_equal(
+        db.exec("SELECT length(checksum) FROM schema_migrations LIMIT 1").integer(0, 0), 64);
 }
 
 void an_edited_applied_file_stops_the_run_before_anything_changes(void**) {
@@ -105,9 +105,9 @@ void the_project_schema_is_applied_and_checksummed(void**) {
     assert_int_equal(run_sarangctl("migrate", output), 0);
     assert_non_null(std::strstr(output.c_str(), "schema is up to date"));
     pg::Connection db(stack_env().config().string("db.dsn"), "migrations-test");
-    assert_int_equal(
-        db.exec("SELECT count(*) FROM schema_migrations WHERE name = '0001_init.sql'").integer(0, 0),
-        1);
+    assert_int_equal(db.exec("SELECT count(*) FROM schema_migrations WHERE name = '0001_init.sql'")
+                         .integer(0, 0),
+                     1);
 }
 
 } // namespace

@@ -18,9 +18,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr int refused_v311 = 5;  // CONNACK "not authorised"
-constexpr int refused_v5 = 135;  // 0x87 Not authorized
-constexpr int denied_v5 = 135;   // PUBACK 0x87
+constexpr int refused_v311 = 5; // CONNACK "not authorised"
+constexpr int refused_v5 = 135; // 0x87 Not authorized
+constexpr int denied_v5 = 135;  // PUBACK 0x87
 
 pg::Connection& db() {
     static pg::Connection connection(stack_env().config().string("db.dsn"), "integration-test");
@@ -28,7 +28,9 @@ pg::Connection& db() {
 }
 
 long long reading_rows(const std::string& device_id) {
-    return db().exec("SELECT count(*) FROM readings WHERE device_id = $1", {device_id}).integer(0, 0);
+    return db()
+        .exec("SELECT count(*) FROM readings WHERE device_id = $1", {device_id})
+        .integer(0, 0);
 }
 
 // The device's entry in GET /api/v1/readings/latest/, waiting up to `timeout` for it.
@@ -72,7 +74,8 @@ void reading_with_right_credential_lands_and_is_served_over_rest(void**) {
     for (int protocol : {5, 4}) {
         MqttClient client(id, protocol);
         assert_int_equal(client.connect(stack_env().mqtt_port, id, password), 0);
-        assert_true(accepted(client.publish("hydro/" + id + "/reading", R"({"tds":512.3,"ph":6.8})")));
+        assert_true(
+            accepted(client.publish("hydro/" + id + "/reading", R"({"tds":512.3,"ph":6.8})")));
     }
     json::Ptr entry = latest_entry(id);
     assert_non_null(entry.get());
@@ -185,7 +188,8 @@ void sidecar_reports_health_and_json_errors(void**) {
     HttpResult missing = http_request(stack_env().http_port, "GET", "/api/v1/nothing");
     assert_int_equal(missing.status, 404);
     assert_non_null(std::strstr(missing.body.c_str(), R"("code":"not_found")"));
-    HttpResult wrong = http_request(stack_env().http_port, "POST", "/api/v1/readings/latest/", "{}");
+    HttpResult wrong =
+        http_request(stack_env().http_port, "POST", "/api/v1/readings/latest/", "{}");
     assert_int_equal(wrong.status, 405);
     HttpResult seed_path = http_request(stack_env().http_port, "GET", "/api/readings/latest/");
     assert_int_equal(seed_path.status, 200);

@@ -15,7 +15,9 @@ namespace sarang::test {
 constexpr int no_answer = -1; // the broker closed the connection or did not reply in time
 
 // A QoS 1 PUBACK that means "stored": MQTT 5 says 0x10 when nobody subscribes, 0 otherwise.
-inline bool accepted(int puback) { return puback == 0 || puback == 0x10; }
+inline bool accepted(int puback) {
+    return puback == 0 || puback == 0x10;
+}
 
 class MqttClient {
   public:

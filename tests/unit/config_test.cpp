@@ -17,7 +17,9 @@ const char* lookup(const char* name) {
     return found == fake_env.end() ? nullptr : found->second.c_str();
 }
 
-Config parse(const char* text) { return Config::parse(text, "test.conf", lookup); }
+Config parse(const char* text) {
+    return Config::parse(text, "test.conf", lookup);
+}
 
 std::string error_of(const char* text) {
     try {

@@ -16,8 +16,9 @@ void sha256_matches_known_vector(void**) {
 }
 
 void hmac_matches_rfc4231_case_2(void**) {
-    assert_text_equal(crypto::hex_encode(crypto::hmac_sha256("Jefe", "what do ya want for nothing?")),
-                      "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    assert_text_equal(
+        crypto::hex_encode(crypto::hmac_sha256("Jefe", "what do ya want for nothing?")),
+        "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
 }
 
 void hex_round_trips_and_rejects_garbage(void**) {

@@ -30,8 +30,8 @@ void fresh_database_gets_everything_in_order(void**) {
 }
 
 void applied_files_are_skipped(void**) {
-    Plan plan_ = plan({file(1, "0001_a.sql", "a"), file(2, "0002_b.sql", "b")},
-                      {{1, "0001_a.sql", "a"}});
+    Plan plan_ =
+        plan({file(1, "0001_a.sql", "a"), file(2, "0002_b.sql", "b")}, {{1, "0001_a.sql", "a"}});
     assert_true(plan_.error.empty());
     assert_int_equal(plan_.pending.size(), 1);
     assert_int_equal(plan_.pending[0].version, 2);
@@ -58,9 +58,9 @@ void duplicate_versions_are_refused(void**) {
 }
 
 void file_older_than_newest_applied_is_refused(void**) {
-    Plan plan_ = plan({file(1, "0001_a.sql", "a"), file(2, "0002_late.sql", "x"),
-                       file(3, "0003_c.sql", "c")},
-                      {{1, "0001_a.sql", "a"}, {3, "0003_c.sql", "c"}});
+    Plan plan_ = plan(
+        {file(1, "0001_a.sql", "a"), file(2, "0002_late.sql", "x"), file(3, "0003_c.sql", "c")},
+        {{1, "0001_a.sql", "a"}, {3, "0003_c.sql", "c"}});
     assert_non_null(std::strstr(plan_.error.c_str(), "0002_late.sql is older"));
     assert_true(plan_.pending.empty());
 }

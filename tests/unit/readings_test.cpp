@@ -9,7 +9,9 @@ using namespace sarang;
 
 namespace {
 
-ParsedReading parse(const char* payload) { return parse_reading(*find_kind("hydro-sensor"), payload); }
+ParsedReading parse(const char* payload) {
+    return parse_reading(*find_kind("hydro-sensor"), payload);
+}
 
 void accepts_known_metrics(void**) {
     ParsedReading reading = parse(R"({"tds":512.3,"ph":6.8})");
@@ -51,7 +53,8 @@ void rejects_whole_message_on_one_bad_metric(void**) {
         assert_false(reading.ok());
         assert_true(reading.metrics.empty());
         if (std::strstr(reading.error.c_str(), c.reason) == nullptr)
-            fail_msg("payload %s: error '%s' lacks '%s'", c.payload, reading.error.c_str(), c.reason);
+            fail_msg("payload %s: error '%s' lacks '%s'", c.payload, reading.error.c_str(),
+                     c.reason);
     }
 }
 

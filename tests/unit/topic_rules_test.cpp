@@ -7,7 +7,9 @@ using namespace sarang;
 
 namespace {
 
-const KindSpec& hydro() { return *find_kind("hydro-sensor"); }
+const KindSpec& hydro() {
+    return *find_kind("hydro-sensor");
+}
 
 void device_publishes_only_its_kinds_subtopics_under_its_prefix(void**) {
     assert_true(device_may(hydro(), "hydro/pi-1", Access::write, "hydro/pi-1/reading"));
@@ -53,8 +55,8 @@ void topic_prefixes_are_plain_levels(void**) {
     assert_true(valid_topic_prefix("hydro/pi-1"));
     assert_true(valid_topic_prefix("smartparcel/box-01"));
     assert_true(valid_topic_prefix("vm/VM01"));
-    for (const char* bad : {"", "/hydro", "hydro/", "hydro//pi", "hydro/+", "hydro/#", "$SYS/x",
-                            "a/b/c/d/e/f/g/h/i"})
+    for (const char* bad :
+         {"", "/hydro", "hydro/", "hydro//pi", "hydro/+", "hydro/#", "$SYS/x", "a/b/c/d/e/f/g/h/i"})
         assert_false(valid_topic_prefix(bad));
     assert_text_equal(default_topic_prefix(hydro(), "pi-7"), "hydro/pi-7");
 }

@@ -23,7 +23,8 @@ struct UsageError : std::runtime_error {
 };
 
 // argv after the verb. Names in `boolean_flags` take no value.
-Args parse_args(const std::vector<std::string>& words, const std::vector<std::string>& boolean_flags);
+Args parse_args(const std::vector<std::string>& words,
+                const std::vector<std::string>& boolean_flags);
 
 int migrate(const Config& config, const Args& args);
 int devices_create(const Config& config, const Args& args);

@@ -51,7 +51,8 @@ int devices_create(const Config& config, const Args& args) {
     if (kind == nullptr)
         throw UsageError("unknown kind '" + kind_name + "'; known kinds: " + known_kinds());
     if (!valid_device_id(id))
-        throw UsageError("device id '" + id + "' must be 1-64 characters of A-Z a-z 0-9 _ - "
+        throw UsageError("device id '" + id +
+                         "' must be 1-64 characters of A-Z a-z 0-9 _ - "
                          "(give --id when the name has others)");
     if (name.empty() || name.size() > 100)
         throw UsageError("--name must be 1-100 characters");
@@ -86,8 +87,8 @@ int devices_list(const Config& config, const Args&) {
                               " coalesce(to_char(last_seen_at AT TIME ZONE 'UTC',"
                               " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '-')"
                               " FROM devices ORDER BY id");
-    std::printf("%-24s %-14s %-14s %-28s %-7s %s\n", "ID", "KIND", "STATE", "TOPIC PREFIX", "ONLINE",
-                "LAST SEEN");
+    std::printf("%-24s %-14s %-14s %-28s %-7s %s\n", "ID", "KIND", "STATE", "TOPIC PREFIX",
+                "ONLINE", "LAST SEEN");
     for (int row = 0; row < rows.rows(); ++row)
         std::printf("%-24s %-14s %-14s %-28s %-7s %s\n", std::string(rows.text(row, 0)).c_str(),
                     std::string(rows.text(row, 1)).c_str(), std::string(rows.text(row, 2)).c_str(),

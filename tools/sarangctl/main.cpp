@@ -22,12 +22,21 @@ struct Command {
 
 const std::vector<Command>& commands() {
     static const std::vector<Command> table = {
-        {"migrate", nullptr, "migrate [--dir DIR]   apply pending sql/ migrations", {}, ctl::migrate},
-        {"devices", "create",
+        {"migrate",
+         nullptr,
+         "migrate [--dir DIR]   apply pending sql/ migrations",
+         {},
+         ctl::migrate},
+        {"devices",
+         "create",
          "devices create --kind KIND --name NAME [--id ID] [--prefix TOPIC/PREFIX] [--json]\n"
          "                        register a device and print its MQTT credential once",
-         {"json"}, ctl::devices_create},
-        {"devices", "list", "devices list          list devices with state and presence", {},
+         {"json"},
+         ctl::devices_create},
+        {"devices",
+         "list",
+         "devices list          list devices with state and presence",
+         {},
          ctl::devices_list},
     };
     return table;
@@ -45,7 +54,8 @@ int usage(FILE* out) {
 
 int main(int argc, char** argv) {
     std::vector<std::string> words(argv + 1, argv + argc);
-    std::string config_path = std::getenv("SARANG_CONFIG") ? std::getenv("SARANG_CONFIG") : "sarang.conf";
+    std::string config_path =
+        std::getenv("SARANG_CONFIG") ? std::getenv("SARANG_CONFIG") : "sarang.conf";
     if (words.size() >= 2 && words[0] == "--config") {
         config_path = words[1];
         words.erase(words.begin(), words.begin() + 2);
@@ -65,13 +75,14 @@ int main(int argc, char** argv) {
             consumed = 2;
         }
         try {
-            ctl::Args args = ctl::parse_args({words.begin() + consumed, words.end()},
-                                             command.boolean_flags);
+            ctl::Args args =
+                ctl::parse_args({words.begin() + consumed, words.end()}, command.boolean_flags);
             Config config = Config::load_file(config_path);
             log::set_level(config.string("log.level"));
             return command.run(config, args);
         } catch (const ctl::UsageError& error) {
-            std::fprintf(stderr, "sarangctl: %s\nusage: sarangctl %s\n", error.what(), command.usage);
+            std::fprintf(stderr, "sarangctl: %s\nusage: sarangctl %s\n", error.what(),
+                         command.usage);
             return 2;
         } catch (const std::exception& error) {
             std::fprintf(stderr, "sarangctl: %s\n", error.what());

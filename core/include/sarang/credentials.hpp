@@ -12,7 +12,7 @@ namespace sarang {
 class Config;
 
 struct IssuedCredential {
-    std::string token;         // give to the device once; never stored
+    std::string token;          // give to the device once; never stored
     crypto::Digest stored_hash; // what the database keeps
 };
 

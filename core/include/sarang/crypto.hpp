@@ -25,7 +25,9 @@ Digest hmac_sha256(std::string_view key, std::string_view data);
 bool constant_time_equal(std::string_view a, std::string_view b);
 
 std::string hex_encode(const std::uint8_t* data, std::size_t size);
-inline std::string hex_encode(const Digest& digest) { return hex_encode(digest.data(), digest.size()); }
+inline std::string hex_encode(const Digest& digest) {
+    return hex_encode(digest.data(), digest.size());
+}
 // nullopt for odd length or a non-hex character.
 std::optional<std::string> hex_decode(std::string_view hex);
 std::string base64url_encode(const std::uint8_t* data, std::size_t size);

@@ -15,7 +15,8 @@ void add_health_routes(Router& router, DbPool& pool) {
             database_ok = false;
         }
         json::set(body.get(), "status", json::own(json_string(database_ok ? "ok" : "degraded")));
-        json::set(body.get(), "database", json::own(json_string(database_ok ? "ok" : "unreachable")));
+        json::set(body.get(), "database",
+                  json::own(json_string(database_ok ? "ok" : "unreachable")));
         return json_response(database_ok ? 200 : 503, body.get());
     });
 }

@@ -36,8 +36,10 @@ Response latest(DbPool& pool) {
         if (current == nullptr || id != current_id) {
             json::Ptr device = json::own(json_object());
             json::set(device.get(), "device_id", json::own(json_string(id.c_str())));
-            json::set(device.get(), "name", json::own(json_string(std::string(rows.text(row, 1)).c_str())));
-            json::set(device.get(), "kind", json::own(json_string(std::string(rows.text(row, 2)).c_str())));
+            json::set(device.get(), "name",
+                      json::own(json_string(std::string(rows.text(row, 1)).c_str())));
+            json::set(device.get(), "kind",
+                      json::own(json_string(std::string(rows.text(row, 2)).c_str())));
             json::set(device.get(), "online", json::own(json_boolean(rows.boolean(row, 3))));
             json::set(device.get(), "values", json::own(json_object()));
             current = device.get();
