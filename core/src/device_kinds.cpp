@@ -5,15 +5,45 @@
 namespace sarang {
 namespace {
 
-// Seed 003 (Raspberry Pi pH/TDS probes). The seed validated TDS to 0-1000 ppm; nutrient
-// solutions run up to about 3500 ppm, so Sarang accepts what common TDS probes can measure.
-const std::array<KindSpec, 1> kinds = {{
+// The topic contracts of the seeds (shared/seeds/, ARCHITECTURE.md section 5). Subtopics are
+// relative to the device's prefix. Where a seed sends a secret over the wire (the door lock's
+// PIN on lock/control and lock/pin), the subtopic is not here: Sarang's lock never receives it.
+const std::array<KindSpec, 6> kinds = {{
+    // Seed 001: vm/{machine_id}/...
+    {"vending", "vm", {"telemetry", "status", "dispense_result"}, {"command", "config"}, "", {}},
+    // Seed 004: smartparcel/{deviceId}/... (ESP32-CAM box).
+    {"parcel-box",
+     "smartparcel",
+     {"status", "sensor/distance", "event", "photo/status", "control/ack", "settings/cur",
+      "settings/ack"},
+     {"control", "settings/set"},
+     "",
+     {}},
+    // Seed 004: the ESP8266 keypad lock, smartparcel/lock for the seed's single lock. Keypad PIN
+    // attempts go up for checking in the broker and verdicts come down (issue #8).
+    {"door-lock",
+     "smartparcel",
+     {"status", "alert", "pin/attempt"},
+     {"control", "settings", "pin/verdict"},
+     "",
+     {}},
+    // Seed 002: home/{node_name}/... (ESP32 DHT11 provisioned over SoftAP).
+    {"env-sensor",
+     "home",
+     {"status", "reading", "event"},
+     {"command", "config"},
+     "reading",
+     {{"temperature", -40.0, 125.0}, {"humidity", 0.0, 100.0}}},
+    // Seed 003 (Raspberry Pi pH/TDS probes). The seed validated TDS to 0-1000 ppm; nutrient
+    // solutions run up to about 3500 ppm, so Sarang accepts what common TDS probes measure.
     {"hydro-sensor",
      "hydro",
      {"reading", "status"},
      {"config"},
      "reading",
      {{"tds", 0.0, 5000.0}, {"ph", 0.0, 14.0}, {"temperature", -40.0, 125.0}}},
+    // Seed 000's lamp: on/off commands down, its state up.
+    {"relay", "relay", {"state", "status"}, {"command"}, "", {}},
 }};
 
 bool is_id_char(char c) {

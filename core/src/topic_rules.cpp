@@ -9,10 +9,63 @@ std::string_view subtopic_under(std::string_view prefix, std::string_view topic)
     return topic.substr(prefix.size() + 1);
 }
 
+namespace {
+
+// Splits off the first level; `rest` becomes what follows the '/', `more` whether there was one.
+std::string_view next_level(std::string_view& rest, bool& more) {
+    size_t slash = rest.find('/');
+    std::string_view level = rest.substr(0, slash);
+    more = slash != std::string_view::npos;
+    rest = more ? rest.substr(slash + 1) : std::string_view{};
+    return level;
+}
+
+} // namespace
+
+bool filter_within(std::string_view filter, std::string_view permitted) {
+    if (filter.empty() || permitted.empty())
+        return false;
+    bool filter_more = true;
+    bool permitted_more = true;
+    while (permitted_more) {
+        std::string_view allowed = next_level(permitted, permitted_more);
+        if (allowed == "#")
+            return true; // everything from here down, including the parent level
+        if (!filter_more)
+            return false; // the filter stops where the permitted space needs another level
+        std::string_view wanted = next_level(filter, filter_more);
+        if (wanted == "#")
+            return false; // reaches any depth; only # covers that
+        if (allowed == "+")
+            continue; // + covers any single level, a literal or +
+        if (wanted == "+" || wanted != allowed)
+            return false;
+    }
+    return !filter_more;
+}
+
+std::string_view without_share_prefix(std::string_view filter) {
+    if (!filter.starts_with("$share/"))
+        return filter;
+    size_t group_end = filter.find('/', 7);
+    return group_end == std::string_view::npos ? std::string_view{} : filter.substr(group_end + 1);
+}
+
 bool device_may(const KindSpec& kind, std::string_view prefix, Access access,
                 std::string_view topic) {
     if (access == Access::unsubscribe)
         return true;
+    if (access == Access::subscribe) {
+        std::string_view filter = without_share_prefix(topic);
+        std::string_view under = subtopic_under(prefix, filter);
+        if (under.empty())
+            return false; // outside the prefix, or a wildcard above it
+        for (std::string_view candidate : kind.subscribes) {
+            if (filter_within(under, candidate))
+                return true;
+        }
+        return false;
+    }
     std::string_view subtopic = subtopic_under(prefix, topic);
     if (subtopic.empty())
         return false;

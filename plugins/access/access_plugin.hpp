@@ -1,12 +1,16 @@
 #pragma once
 // State of one access plugin instance, passed to every callback as userdata.
 //
-// Threads: `devices` and `counters` belong to the broker thread. The loader worker talks to
-// PostgreSQL and hands snapshots and per-device updates back through `mailbox`, which TICK
-// drains; that is also where sessions whose access changed are kicked.
+// Threads: `devices`, `sessions`, the limiters and `counters` belong to the broker thread. The
+// loader worker talks to PostgreSQL and hands snapshots and per-device updates back through
+// `mailbox`, which TICK drains; that is also where sessions whose access changed are kicked.
+// Presence changes go the other way, through `presence` to the presence writer worker.
 #include "device_snapshot.hpp"
+#include "failure_limiter.hpp"
 #include "plugin_support.hpp"
+#include "presence_outbox.hpp"
 #include "sarang/worker.hpp"
+#include "session_registry.hpp"
 
 #include <condition_variable>
 #include <cstdint>
@@ -19,13 +23,17 @@ namespace sarang::access {
 struct Settings {
     std::string dsn;
     std::string pepper;
+    std::string node_name; // this broker, in devices.online_node and device_presence
     bool require_client_id_match = true;
     int initial_load_timeout_ms = 5000;
+    int connect_failures_per_minute = 10;
 };
 
 struct Counters {
     std::uint64_t auth_accepted = 0;
+    std::uint64_t auth_accepted_previous = 0; // with the pre-rotation credential
     std::uint64_t auth_refused = 0;
+    std::uint64_t auth_rate_limited = 0;
     std::uint64_t auth_unavailable = 0; // refused before the first snapshot arrived
     std::uint64_t acl_denied = 0;
     std::uint64_t kicks = 0;
@@ -45,23 +53,37 @@ class FirstLoad {
 };
 
 struct AccessPlugin {
+    explicit AccessPlugin(Settings s);
+
     mosquitto_plugin_id_t* identifier = nullptr;
     Settings settings;
     DeviceSnapshot devices;
+    SessionRegistry sessions;
+    FailureLimiter address_failures;
+    FailureLimiter username_failures;
     Counters counters;
     Mailbox mailbox;
     FirstLoad first_load;
-    std::unique_ptr<Worker> loader; // last member: stopped and joined first on destruction
+    PresenceOutbox presence{100000};
+    std::chrono::steady_clock::time_point next_housekeeping{};
+    // Workers last: destroyed (stopped and joined) first.
+    std::unique_ptr<Worker> loader;
+    std::unique_ptr<Worker> presence_writer;
 
-    // Broker thread: applies one update from the loader and kicks what it invalidates.
-    void apply_kicks(const std::vector<std::string>& device_ids);
+    // Broker thread: looks again at every live session of these devices and kicks those that
+    // may no longer hold.
+    void revalidate(const std::vector<std::string>& device_ids);
+    // Broker thread, about once a second: ends grace periods, bounds the limiters.
+    void housekeeping();
 };
 
-// The loader worker's body (snapshot_loader.cpp).
+// Worker bodies (snapshot_loader.cpp, presence_writer.cpp).
 void run_snapshot_loader(AccessPlugin& plugin, std::stop_token stop);
+void run_presence_writer(AccessPlugin& plugin, std::stop_token stop);
 
-// Callbacks (auth.cpp, acl.cpp).
+// Callbacks (auth.cpp, acl.cpp, presence.cpp).
 int on_basic_auth(int event, void* event_data, void* userdata);
 int on_acl_check(int event, void* event_data, void* userdata);
+int on_disconnect(int event, void* event_data, void* userdata);
 
 } // namespace sarang::access

@@ -1,6 +1,10 @@
 // BASIC_AUTH: a device is username = device id, password = its credential token, and (unless
 // sarang.conf says otherwise) client id = device id so nobody can take over its session.
 // Answers from the snapshot only; an unknown username is deferred to the other plugins.
+//
+// Failed attempts are counted per client address and per username. An address that used up its
+// budget is refused before any credential work. A username that did is only logged less: a
+// stranger guessing a device's name must not lock the real device out.
 #include "access_plugin.hpp"
 #include "sarang/credentials.hpp"
 
@@ -9,9 +13,45 @@
 namespace sarang::access {
 namespace {
 
+bool has_forbidden_characters(const char* text) {
+    return text != nullptr && std::strpbrk(text, "+#/") != nullptr;
+}
+
+int refuse(AccessPlugin& plugin, const char* username, const char* address, const char* reason) {
+    auto now = FailureLimiter::Clock::now();
+    ++plugin.counters.auth_refused;
+    plugin.address_failures.failed(address, now);
+    plugin.username_failures.failed(username, now);
+    if (std::optional<std::uint64_t> folded = plugin.username_failures.log_due(username, now)) {
+        if (*folded > 0)
+            LOG_WARN("access", "refused %s from %s: %s (%llu similar refusals not logged)",
+                     username, address, reason, static_cast<unsigned long long>(*folded));
+        else
+            LOG_WARN("access", "refused %s from %s: %s", username, address, reason);
+    }
+    return MOSQ_ERR_AUTH;
+}
+
 int authenticate(AccessPlugin& plugin, const mosquitto_evt_basic_auth& event) {
     if (event.username == nullptr)
         return MOSQ_ERR_PLUGIN_DEFER;
+    const char* address = mosquitto_client_address(event.client);
+    if (address == nullptr)
+        address = "?";
+    auto now = FailureLimiter::Clock::now();
+    if (plugin.address_failures.exhausted(address, now)) {
+        ++plugin.counters.auth_rate_limited;
+        if (std::optional<std::uint64_t> folded = plugin.address_failures.log_due(address, now))
+            LOG_WARN("access",
+                     "refusing connects from %s for now: too many failures (%llu more "
+                     "refused since the last line)",
+                     address, static_cast<unsigned long long>(*folded));
+        return MOSQ_ERR_AUTH;
+    }
+    const char* client_id = mosquitto_client_id(event.client);
+    // Identities become topic levels and ACL keys: wildcards and separators are never valid.
+    if (has_forbidden_characters(event.username) || has_forbidden_characters(client_id))
+        return refuse(plugin, event.username, address, "+, # or / in username or client id");
     std::string_view username(event.username);
     if (!plugin.devices.loaded()) {
         // Fail loudly: dropping the connection without CONNACK makes the device retry, where
@@ -24,29 +64,29 @@ int authenticate(AccessPlugin& plugin, const mosquitto_evt_basic_auth& event) {
     if (device == nullptr)
         return MOSQ_ERR_PLUGIN_DEFER;
 
-    const char* refusal = nullptr;
-    const char* client_id = mosquitto_client_id(event.client);
     if (device->revoked())
-        refusal = "device revoked";
-    else if (device->kind == nullptr)
-        refusal = "unknown device kind";
-    else if (!device->credential_hash)
-        refusal = "device has no credential";
-    else if (plugin.settings.require_client_id_match &&
-             (client_id == nullptr || username != client_id))
-        refusal = "client id differs from device id";
-    else if (event.password == nullptr ||
-             !credential_matches(plugin.settings.pepper, event.password, *device->credential_hash))
-        refusal = "wrong credential";
+        return refuse(plugin, event.username, address, "device revoked");
+    if (device->kind == nullptr)
+        return refuse(plugin, event.username, address, "unknown device kind");
+    if (plugin.settings.require_client_id_match && (client_id == nullptr || username != client_id))
+        return refuse(plugin, event.username, address, "client id differs from device id");
+    if (event.password == nullptr)
+        return refuse(plugin, event.username, address, "no password");
+    crypto::Digest presented = credential_hash(plugin.settings.pepper, event.password);
+    CredentialMatch match = match_credential(*device, presented, WallClock::now());
+    if (match == CredentialMatch::none)
+        return refuse(plugin, event.username, address, "wrong credential");
 
-    if (refusal != nullptr) {
-        ++plugin.counters.auth_refused;
-        LOG_WARN("access", "refused %s from %s: %s", event.username,
-                 mosquitto_client_address(event.client), refusal);
-        return MOSQ_ERR_AUTH;
-    }
     ++plugin.counters.auth_accepted;
-    LOG_DEBUG("access", "accepted %s", event.username);
+    if (match == CredentialMatch::previous)
+        ++plugin.counters.auth_accepted_previous;
+    Session session{device->id, client_id ? client_id : "", presented, device->kind_name,
+                    device->topic_prefix};
+    if (plugin.sessions.opened(event.client, std::move(session)))
+        plugin.presence.record({device->id, true, WallClock::now()});
+    plugin.sessions.mark_previous_credential(event.client, match == CredentialMatch::previous);
+    LOG_DEBUG("access", "accepted %s%s", event.username,
+              match == CredentialMatch::previous ? " (previous credential, in grace)" : "");
     return MOSQ_ERR_SUCCESS;
 }
 

@@ -5,6 +5,7 @@
 #include "sarang/crypto.hpp"
 #include "sarang/device_kinds.hpp"
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,6 +14,8 @@
 
 namespace sarang::access {
 
+using WallClock = std::chrono::system_clock;
+
 struct DeviceRecord {
     std::string id;
     std::string kind_name;
@@ -20,19 +23,40 @@ struct DeviceRecord {
     std::string topic_prefix;
     std::string state;
     std::optional<crypto::Digest> credential_hash;
+    // The credential before the last rotation, accepted until previous_expires_at.
+    std::optional<crypto::Digest> previous_hash;
+    WallClock::time_point previous_expires_at{};
 
     bool revoked() const { return state == "revoked"; }
+    bool operator==(const DeviceRecord&) const = default;
 };
 
-// True when a session opened under `before` may no longer hold: the device is gone, revoked,
-// has a new credential, or its prefix or kind moved.
-bool access_changed(const DeviceRecord& before, const DeviceRecord* after);
+enum class CredentialMatch { none, current, previous };
+
+// Which of the device's credentials `presented` (HMAC of what the client sent) is at `now`.
+// Both comparisons always run, in constant time, whatever the outcome.
+CredentialMatch match_credential(const DeviceRecord& device, const crypto::Digest& presented,
+                                 WallClock::time_point now);
+
+// What a connection was admitted with, so it can be checked again when the device changes.
+struct Session {
+    std::string device_id;
+    std::string client_id;
+    crypto::Digest credential{};
+    std::string kind_name;
+    std::string topic_prefix;
+};
+
+// False when the session must end: the device is gone or revoked, its kind or prefix moved, or
+// the credential it used is no longer accepted (rotated without grace, or the grace is over).
+bool session_still_valid(const DeviceRecord* device, const Session& session,
+                         WallClock::time_point now);
 
 class DeviceSnapshot {
   public:
     const DeviceRecord* find(std::string_view id) const;
 
-    // Both return the ids whose live sessions must be kicked.
+    // Both return the ids whose record changed or vanished; their sessions need a new look.
     std::vector<std::string> replace_all(std::vector<DeviceRecord> records);
     std::vector<std::string> update(const std::string& id, std::optional<DeviceRecord> record);
 

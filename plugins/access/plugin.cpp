@@ -8,6 +8,9 @@
 #include "sarang/config.hpp"
 #include "sarang/credentials.hpp"
 
+#include <algorithm>
+#include <unistd.h>
+
 namespace sarang::access {
 
 void FirstLoad::signal() {
@@ -23,21 +26,68 @@ bool FirstLoad::wait(std::chrono::milliseconds timeout) {
     return done_.wait_for(lock, timeout, [this] { return posted_; });
 }
 
-void AccessPlugin::apply_kicks(const std::vector<std::string>& device_ids) {
+AccessPlugin::AccessPlugin(Settings s)
+    : settings(std::move(s)),
+      address_failures(settings.connect_failures_per_minute,
+                       std::chrono::minutes(1) / std::max(1, settings.connect_failures_per_minute),
+                       std::chrono::seconds(60), 100000),
+      username_failures(settings.connect_failures_per_minute,
+                        std::chrono::minutes(1) / std::max(1, settings.connect_failures_per_minute),
+                        std::chrono::seconds(60), 100000) {}
+
+void AccessPlugin::revalidate(const std::vector<std::string>& device_ids) {
+    auto now = WallClock::now();
     for (const std::string& id : device_ids) {
-        ++counters.kicks;
-        LOG_INFO("access", "disconnecting %s: its access changed", id.c_str());
-        mosquitto_kick_client_by_username(id.c_str(), false);
+        const DeviceRecord* device = devices.find(id);
+        for (const void* connection : sessions.connections_of(id)) {
+            const Session* session = sessions.find(connection);
+            if (session == nullptr)
+                continue;
+            if (session_still_valid(device, *session, now)) {
+                sessions.mark_previous_credential(
+                    connection, match_credential(*device, session->credential, now) ==
+                                    CredentialMatch::previous);
+                continue;
+            }
+            std::string client_id = session->client_id; // the kick below erases the session
+            ++counters.kicks;
+            LOG_INFO("access", "disconnecting %s (client %s): its access changed", id.c_str(),
+                     client_id.c_str());
+            mosquitto_kick_client_by_clientid(client_id.c_str(), false);
+        }
     }
+}
+
+void AccessPlugin::housekeeping() {
+    auto now = std::chrono::steady_clock::now();
+    if (now < next_housekeeping)
+        return;
+    next_housekeeping = now + std::chrono::seconds(1);
+    // Sessions on a pre-rotation credential end when its grace does.
+    std::vector<std::string> graced;
+    for (const auto& [connection, device] : sessions.on_previous_credential())
+        graced.push_back(device);
+    revalidate(graced);
+    address_failures.prune(now);
+    username_failures.prune(now);
 }
 
 namespace {
 
 int on_tick(int, void*, void* userdata) {
     return plugin::guarded("access", MOSQ_ERR_SUCCESS, [&] {
-        static_cast<AccessPlugin*>(userdata)->mailbox.drain();
+        auto& plugin = *static_cast<AccessPlugin*>(userdata);
+        plugin.mailbox.drain();
+        plugin.housekeeping();
         return MOSQ_ERR_SUCCESS;
     });
+}
+
+std::string host_name() {
+    char name[256] = {};
+    if (gethostname(name, sizeof name - 1) != 0 || name[0] == '\0')
+        return "broker";
+    return name;
 }
 
 Settings read_settings(const mosquitto_opt* options, int count) {
@@ -52,6 +102,13 @@ Settings read_settings(const mosquitto_opt* options, int count) {
     settings.require_client_id_match = config.boolean("access.require_client_id_match");
     settings.initial_load_timeout_ms =
         static_cast<int>(config.integer("access.initial_load_timeout_ms"));
+    long failures = config.integer("access.connect_failures_per_minute");
+    if (failures < 1 || failures > 100000)
+        throw ConfigError("access.connect_failures_per_minute must be between 1 and 100000");
+    settings.connect_failures_per_minute = static_cast<int>(failures);
+    settings.node_name = config.string("broker.node_name");
+    if (settings.node_name.empty())
+        settings.node_name = host_name();
     return settings;
 }
 
@@ -62,6 +119,7 @@ struct Registration {
 constexpr Registration registrations[] = {
     {MOSQ_EVT_BASIC_AUTH, on_basic_auth},
     {MOSQ_EVT_ACL_CHECK, on_acl_check},
+    {MOSQ_EVT_DISCONNECT, on_disconnect},
     {MOSQ_EVT_TICK, on_tick},
 };
 
@@ -81,12 +139,16 @@ SARANG_PLUGIN_DECLARE_VERSION_5()
 SARANG_PLUGIN_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void** userdata,
                                                mosquitto_opt* options, int option_count) {
     try {
-        auto plugin = std::make_unique<access::AccessPlugin>();
+        auto plugin =
+            std::make_unique<access::AccessPlugin>(access::read_settings(options, option_count));
         plugin->identifier = identifier;
-        plugin->settings = access::read_settings(options, option_count);
         access::AccessPlugin& state = *plugin;
         plugin->loader = std::make_unique<Worker>(
             "sarang-access", [&state](std::stop_token stop) { run_snapshot_loader(state, stop); });
+        plugin->presence_writer =
+            std::make_unique<Worker>("sarang-presence", [&state](std::stop_token stop) {
+                run_presence_writer(state, stop);
+            });
         // Listeners open only after init returns: waiting here lets devices that connect right
         // at start find their credentials, without ever blocking a connected client.
         if (state.first_load.wait(
@@ -106,7 +168,8 @@ SARANG_PLUGIN_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier
             }
         }
         *userdata = plugin.release();
-        LOG_INFO("access", "ready (%zu devices)", state.devices.size());
+        LOG_INFO("access", "ready (%zu devices, node %s)", state.devices.size(),
+                 state.settings.node_name.c_str());
         return MOSQ_ERR_SUCCESS;
     } catch (const std::exception& error) {
         LOG_ERROR("access", "init failed: %s", error.what());

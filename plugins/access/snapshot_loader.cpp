@@ -15,9 +15,22 @@ namespace {
 
 constexpr const char* channel = "sarang_devices";
 constexpr const char* select_columns =
-    "SELECT id, kind, topic_prefix, state, encode(credential_hash, 'hex') FROM devices";
+    "SELECT id, kind, topic_prefix, state, encode(credential_hash, 'hex'),"
+    " encode(previous_credential_hash, 'hex'),"
+    " (extract(epoch FROM previous_credential_expires_at) * 1000000)::bigint FROM devices";
 // Past this many changed ids in one wake-up a full reload is cheaper than a list.
 constexpr std::size_t full_reload_threshold = 1000;
+
+std::optional<crypto::Digest> digest_from(const pg::Result& rows, int row, int column) {
+    if (rows.is_null(row, column))
+        return std::nullopt;
+    std::optional<std::string> raw = crypto::hex_decode(rows.text(row, column));
+    if (!raw || raw->size() != crypto::Digest{}.size())
+        return std::nullopt;
+    crypto::Digest digest{};
+    std::copy(raw->begin(), raw->end(), digest.begin());
+    return digest;
+}
 
 std::vector<DeviceRecord> records_from(const pg::Result& rows) {
     std::vector<DeviceRecord> records;
@@ -29,24 +42,33 @@ std::vector<DeviceRecord> records_from(const pg::Result& rows) {
         record.kind = find_kind(record.kind_name);
         record.topic_prefix = rows.text(row, 2);
         record.state = rows.text(row, 3);
-        if (!rows.is_null(row, 4)) {
-            std::optional<std::string> raw = crypto::hex_decode(rows.text(row, 4));
-            if (raw && raw->size() == crypto::Digest{}.size()) {
-                crypto::Digest digest{};
-                std::copy(raw->begin(), raw->end(), digest.begin());
-                record.credential_hash = digest;
-            }
-        }
+        record.credential_hash = digest_from(rows, row, 4);
+        record.previous_hash = digest_from(rows, row, 5);
+        if (!rows.is_null(row, 6))
+            record.previous_expires_at =
+                WallClock::time_point(std::chrono::microseconds(rows.integer(row, 6)));
         records.push_back(std::move(record));
     }
     return records;
 }
 
 void post_full_snapshot(AccessPlugin& plugin, pg::Connection& db) {
+    auto started = std::chrono::steady_clock::now();
     std::vector<DeviceRecord> records = records_from(db.exec(select_columns));
-    LOG_INFO("access", "loaded %zu devices", records.size());
+    double load_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+            .count();
+    LOG_INFO("access", "loaded %zu devices from the database in %.1f ms", records.size(), load_ms);
     plugin.mailbox.post([&plugin, records = std::move(records)]() mutable {
-        plugin.apply_kicks(plugin.devices.replace_all(std::move(records)));
+        auto swap_started = std::chrono::steady_clock::now();
+        std::size_t count = records.size();
+        std::vector<std::string> changed = plugin.devices.replace_all(std::move(records));
+        plugin.revalidate(changed);
+        LOG_INFO("access", "device snapshot of %zu swapped in on the broker thread in %.1f ms",
+                 count,
+                 std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                           swap_started)
+                     .count());
     });
     plugin.first_load.signal();
 }
@@ -56,19 +78,19 @@ void post_updates(AccessPlugin& plugin, pg::Connection& db, const std::set<std::
                               {pg::array_literal({ids.begin(), ids.end()})});
     std::vector<DeviceRecord> found = records_from(rows);
     plugin.mailbox.post([&plugin, ids, found = std::move(found)]() mutable {
-        std::vector<std::string> kick;
+        std::vector<std::string> changed;
         std::set<std::string> missing = ids;
         for (DeviceRecord& record : found) {
             missing.erase(record.id);
             std::string id = record.id;
-            for (std::string& invalid : plugin.devices.update(id, std::move(record)))
-                kick.push_back(std::move(invalid));
+            for (std::string& device : plugin.devices.update(id, std::move(record)))
+                changed.push_back(std::move(device));
         }
         for (const std::string& gone : missing) {
-            for (std::string& invalid : plugin.devices.update(gone, std::nullopt))
-                kick.push_back(std::move(invalid));
+            for (std::string& device : plugin.devices.update(gone, std::nullopt))
+                changed.push_back(std::move(device));
         }
-        plugin.apply_kicks(kick);
+        plugin.revalidate(changed);
     });
 }
 

@@ -11,7 +11,7 @@ namespace {
 bool is_readings_topic(std::string_view topic) {
     for (const KindSpec& kind : all_kinds()) {
         std::string_view subtopic = kind.readings_subtopic;
-        if (topic.size() > subtopic.size() && topic.ends_with(subtopic) &&
+        if (!subtopic.empty() && topic.size() > subtopic.size() && topic.ends_with(subtopic) &&
             topic[topic.size() - subtopic.size() - 1] == '/')
             return true;
     }

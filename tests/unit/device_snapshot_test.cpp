@@ -7,8 +7,15 @@
 
 using namespace sarang;
 using namespace sarang::access;
+using namespace std::chrono_literals;
 
 namespace {
+
+crypto::Digest digest(std::uint8_t first) {
+    crypto::Digest value{};
+    value[0] = first;
+    return value;
+}
 
 DeviceRecord device(const char* id, std::uint8_t secret = 1, const char* state = "registered") {
     DeviceRecord record;
@@ -17,13 +24,15 @@ DeviceRecord device(const char* id, std::uint8_t secret = 1, const char* state =
     record.kind = find_kind(record.kind_name);
     record.topic_prefix = std::string("hydro/") + id;
     record.state = state;
-    crypto::Digest hash{};
-    hash[0] = secret;
-    record.credential_hash = hash;
+    record.credential_hash = digest(secret);
     return record;
 }
 
-void first_load_kicks_nobody(void**) {
+Session session_of(const DeviceRecord& record, std::uint8_t secret) {
+    return {record.id, record.id, digest(secret), record.kind_name, record.topic_prefix};
+}
+
+void first_load_changes_nothing_and_finds_devices(void**) {
     DeviceSnapshot snapshot;
     assert_false(snapshot.loaded());
     assert_true(snapshot.replace_all({device("pi-1"), device("pi-2")}).empty());
@@ -33,28 +42,24 @@ void first_load_kicks_nobody(void**) {
     assert_null(snapshot.find("pi-3"));
 }
 
-void reload_kicks_removed_revoked_and_rotated_devices(void**) {
+void reload_reports_changed_and_removed_devices(void**) {
     DeviceSnapshot snapshot;
     snapshot.replace_all({device("keep"), device("gone"), device("revoke"), device("rotate")});
-    std::vector<std::string> kicked = snapshot.replace_all(
+    std::vector<std::string> changed = snapshot.replace_all(
         {device("keep"), device("revoke", 1, "revoked"), device("rotate", 2), device("new")});
-    std::sort(kicked.begin(), kicked.end());
-    assert_int_equal(kicked.size(), 3);
-    assert_text_equal(kicked[0], "gone");
-    assert_text_equal(kicked[1], "revoke");
-    assert_text_equal(kicked[2], "rotate");
+    std::sort(changed.begin(), changed.end());
+    assert_int_equal(changed.size(), 3);
+    assert_text_equal(changed[0], "gone");
+    assert_text_equal(changed[1], "revoke");
+    assert_text_equal(changed[2], "rotate");
     assert_null(snapshot.find("gone"));
     assert_true(snapshot.find("revoke")->revoked());
 }
 
-void update_kicks_only_when_access_changes(void**) {
+void update_reports_only_real_changes(void**) {
     DeviceSnapshot snapshot;
     snapshot.replace_all({device("pi-1")});
-    DeviceRecord renamed_state = device("pi-1", 1, "claimed");
-    assert_true(snapshot.update("pi-1", renamed_state).empty());
-    DeviceRecord moved = device("pi-1");
-    moved.topic_prefix = "hydro/elsewhere";
-    assert_int_equal(snapshot.update("pi-1", moved).size(), 1);
+    assert_true(snapshot.update("pi-1", device("pi-1")).empty());
     assert_int_equal(snapshot.update("pi-1", device("pi-1", 9)).size(), 1);
     assert_int_equal(snapshot.update("pi-1", std::nullopt).size(), 1);
     assert_null(snapshot.find("pi-1"));
@@ -63,13 +68,56 @@ void update_kicks_only_when_access_changes(void**) {
     assert_non_null(snapshot.find("pi-9"));
 }
 
+void previous_credential_is_accepted_only_during_its_grace(void**) {
+    auto now = WallClock::now();
+    DeviceRecord rotated = device("pi-1", 2);
+    rotated.previous_hash = digest(1);
+    rotated.previous_expires_at = now + 10s;
+    assert_int_equal(static_cast<int>(match_credential(rotated, digest(2), now)),
+                     static_cast<int>(CredentialMatch::current));
+    assert_int_equal(static_cast<int>(match_credential(rotated, digest(1), now)),
+                     static_cast<int>(CredentialMatch::previous));
+    assert_int_equal(static_cast<int>(match_credential(rotated, digest(1), now + 11s)),
+                     static_cast<int>(CredentialMatch::none));
+    assert_int_equal(static_cast<int>(match_credential(rotated, digest(3), now)),
+                     static_cast<int>(CredentialMatch::none));
+    DeviceRecord no_credential = device("pi-2");
+    no_credential.credential_hash.reset();
+    assert_int_equal(static_cast<int>(match_credential(no_credential, crypto::Digest{}, now)),
+                     static_cast<int>(CredentialMatch::none));
+}
+
+void sessions_end_when_their_admission_no_longer_holds(void**) {
+    auto now = WallClock::now();
+    DeviceRecord original = device("pi-1", 1);
+    Session session = session_of(original, 1);
+    assert_true(session_still_valid(&original, session, now));
+    assert_false(session_still_valid(nullptr, session, now));
+    DeviceRecord revoked = device("pi-1", 1, "revoked");
+    assert_false(session_still_valid(&revoked, session, now));
+    DeviceRecord moved = original;
+    moved.topic_prefix = "hydro/elsewhere";
+    assert_false(session_still_valid(&moved, session, now));
+    DeviceRecord rotated_hard = device("pi-1", 2);
+    assert_false(session_still_valid(&rotated_hard, session, now));
+    DeviceRecord rotated_with_grace = rotated_hard;
+    rotated_with_grace.previous_hash = digest(1);
+    rotated_with_grace.previous_expires_at = now + 5s;
+    assert_true(session_still_valid(&rotated_with_grace, session, now));
+    assert_false(session_still_valid(&rotated_with_grace, session, now + 6s));
+    DeviceRecord claimed = device("pi-1", 1, "claimed");
+    assert_true(session_still_valid(&claimed, session, now)); // ownership states keep sessions
+}
+
 } // namespace
 
 int main() {
     const CMUnitTest tests[] = {
-        cmocka_unit_test(first_load_kicks_nobody),
-        cmocka_unit_test(reload_kicks_removed_revoked_and_rotated_devices),
-        cmocka_unit_test(update_kicks_only_when_access_changes),
+        cmocka_unit_test(first_load_changes_nothing_and_finds_devices),
+        cmocka_unit_test(reload_reports_changed_and_removed_devices),
+        cmocka_unit_test(update_reports_only_real_changes),
+        cmocka_unit_test(previous_credential_is_accepted_only_during_its_grace),
+        cmocka_unit_test(sessions_end_when_their_admission_no_longer_holds),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

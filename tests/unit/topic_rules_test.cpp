@@ -30,6 +30,87 @@ void prefix_is_matched_by_whole_levels(void**) {
     assert_true(subtopic_under("hydro/pi-1", "hydro/pi-10/reading").empty());
 }
 
+void filters_within_filters(void**) {
+    struct Case {
+        const char* filter;
+        const char* permitted;
+        bool within;
+    } cases[] = {
+        {"a/b", "a/b", true},    {"a/b", "a/+", true},     {"a/b", "a/#", true},
+        {"a", "a/#", true},      {"a/+", "a/#", true},     {"a/+/c", "a/#", true},
+        {"a/#", "a/#", true},    {"a/+/c", "a/+/c", true}, {"a/b/c", "+/+/+", true},
+        {"#", "#", true},        {"a/#", "a/+", false},    {"a/+", "a/b", false},
+        {"a/b/c", "a/b", false}, {"a", "a/b", false},      {"a/b", "a/b/c", false},
+        {"+/b", "a/b", false},   {"#", "a/#", false},      {"a/#", "a/b/#", false},
+        {"b/c", "a/#", false},   {"a/b", "", false},       {"", "a", false},
+        {"a/bc", "a/b", false},  {"a/b", "a/bc", false},
+    };
+    for (const Case& c : cases) {
+        if (filter_within(c.filter, c.permitted) != c.within)
+            fail_msg("filter_within(%s, %s) should be %d", c.filter, c.permitted, c.within);
+    }
+    assert_text_equal(without_share_prefix("$share/g/hydro/pi-1/config"), "hydro/pi-1/config");
+    assert_text_equal(without_share_prefix("hydro/pi-1/config"), "hydro/pi-1/config");
+    assert_true(without_share_prefix("$share/g").empty());
+}
+
+void every_kind_reaches_exactly_its_seed_topics(void**) {
+    struct Case {
+        const char* kind;
+        const char* prefix;
+        Access access;
+        const char* topic;
+        bool allowed;
+    } cases[] = {
+        {"vending", "vm/VM01", Access::write, "vm/VM01/telemetry", true},
+        {"vending", "vm/VM01", Access::write, "vm/VM01/status", true},
+        {"vending", "vm/VM01", Access::write, "vm/VM01/dispense_result", true},
+        {"vending", "vm/VM01", Access::write, "vm/VM01/command", false},
+        {"vending", "vm/VM01", Access::subscribe, "vm/VM01/command", true},
+        {"vending", "vm/VM01", Access::subscribe, "vm/VM01/config", true},
+        {"vending", "vm/VM01", Access::read, "vm/VM01/config", true},
+        {"vending", "vm/VM01", Access::subscribe, "vm/VM01/#", false},
+        {"vending", "vm/VM01", Access::subscribe, "vm/+/command", false},
+        {"vending", "vm/VM01", Access::write, "vm/VM02/dispense_result", false},
+        {"parcel-box", "smartparcel/box-01", Access::write, "smartparcel/box-01/sensor/distance",
+         true},
+        {"parcel-box", "smartparcel/box-01", Access::write, "smartparcel/box-01/photo/status",
+         true},
+        {"parcel-box", "smartparcel/box-01", Access::write, "smartparcel/box-01/settings/cur",
+         true},
+        {"parcel-box", "smartparcel/box-01", Access::write, "smartparcel/box-01/settings/set",
+         false},
+        {"parcel-box", "smartparcel/box-01", Access::subscribe, "smartparcel/box-01/settings/set",
+         true},
+        {"parcel-box", "smartparcel/box-01", Access::subscribe, "smartparcel/box-01/control", true},
+        {"parcel-box", "smartparcel/box-01", Access::subscribe, "smartparcel/box-01/settings/+",
+         false},
+        {"parcel-box", "smartparcel/box-01", Access::write, "smartparcel/lock/status", false},
+        {"door-lock", "smartparcel/lock", Access::write, "smartparcel/lock/status", true},
+        {"door-lock", "smartparcel/lock", Access::write, "smartparcel/lock/alert", true},
+        {"door-lock", "smartparcel/lock", Access::write, "smartparcel/lock/pin/attempt", true},
+        {"door-lock", "smartparcel/lock", Access::subscribe, "smartparcel/lock/pin/verdict", true},
+        {"door-lock", "smartparcel/lock", Access::subscribe, "smartparcel/lock/pin", false},
+        {"door-lock", "smartparcel/lock", Access::subscribe, "smartparcel/lock/control", true},
+        {"env-sensor", "home/esp32_dht11_001", Access::write, "home/esp32_dht11_001/status", true},
+        {"env-sensor", "home/esp32_dht11_001", Access::write, "home/esp32_dht11_001/reading", true},
+        {"env-sensor", "home/esp32_dht11_001", Access::subscribe, "home/esp32_dht11_001/command",
+         true},
+        {"relay", "relay/441D64BE2208", Access::write, "relay/441D64BE2208/state", true},
+        {"relay", "relay/441D64BE2208", Access::subscribe, "relay/441D64BE2208/command", true},
+        {"relay", "relay/441D64BE2208", Access::write, "relay/441D64BE2208/command", false},
+        {"hydro-sensor", "hydro/pi-1", Access::subscribe, "$share/g/hydro/pi-1/config", true},
+        {"hydro-sensor", "hydro/pi-1", Access::subscribe, "$share/g/hydro/pi-2/config", false},
+    };
+    for (const Case& c : cases) {
+        const KindSpec* kind = find_kind(c.kind);
+        assert_non_null(kind);
+        if (device_may(*kind, c.prefix, c.access, c.topic) != c.allowed)
+            fail_msg("%s %s access %d to %s should be %d", c.kind, c.prefix,
+                     static_cast<int>(c.access), c.topic, c.allowed);
+    }
+}
+
 void device_reads_and_subscribes_only_to_its_commands_without_wildcards(void**) {
     assert_true(device_may(hydro(), "hydro/pi-1", Access::subscribe, "hydro/pi-1/config"));
     assert_true(device_may(hydro(), "hydro/pi-1", Access::read, "hydro/pi-1/config"));
@@ -64,7 +145,9 @@ void topic_prefixes_are_plain_levels(void**) {
 void kinds_are_looked_up_by_name(void**) {
     assert_non_null(find_kind("hydro-sensor"));
     assert_null(find_kind("toaster"));
-    assert_true(all_kinds().size() >= 1);
+    for (const char* name :
+         {"vending", "parcel-box", "door-lock", "env-sensor", "hydro-sensor", "relay"})
+        assert_non_null(find_kind(name));
 }
 
 } // namespace
@@ -73,6 +156,8 @@ int main() {
     const CMUnitTest tests[] = {
         cmocka_unit_test(device_publishes_only_its_kinds_subtopics_under_its_prefix),
         cmocka_unit_test(prefix_is_matched_by_whole_levels),
+        cmocka_unit_test(filters_within_filters),
+        cmocka_unit_test(every_kind_reaches_exactly_its_seed_topics),
         cmocka_unit_test(device_reads_and_subscribes_only_to_its_commands_without_wildcards),
         cmocka_unit_test(device_ids_exclude_wildcards_separators_and_dollar),
         cmocka_unit_test(topic_prefixes_are_plain_levels),

@@ -20,7 +20,7 @@ struct KindSpec {
     std::string_view prefix_root; // default topic prefix is prefix_root + "/" + device id
     std::vector<std::string_view> publishes;  // device -> backend subtopics
     std::vector<std::string_view> subscribes; // backend -> device subtopics
-    std::string_view readings_subtopic;       // subtopic whose payload carries the metrics
+    std::string_view readings_subtopic;       // subtopic carrying metrics; empty: none
     std::vector<MetricSpec> metrics;
 };
 

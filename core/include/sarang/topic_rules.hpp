@@ -10,11 +10,19 @@ namespace sarang {
 enum class Access { read, write, subscribe, unsubscribe };
 
 // True when topic is exactly prefix + "/" + one of the kind's subtopics for that direction.
-// write: the kind's publishes; read and subscribe: its subscribes (a subscription filter must
-// name the topic exactly: no wildcards, so a device never sees more than its own commands).
+// write: the kind's publishes; read: its subscribes; subscribe: the filter (after any
+// $share/<group>/) must lie within one of them. The kinds' subscribe topics are concrete, so in
+// practice a device subscribes to its command topics by name: a wildcard would reach past them.
 // unsubscribe is always allowed: it can only reduce what a client receives.
 bool device_may(const KindSpec& kind, std::string_view prefix, Access access,
                 std::string_view topic);
+
+// True when every topic that `filter` matches is also matched by `permitted` (both MQTT topic
+// filters; + and # allowed in either). "a/+/c" is within "a/#"; "a/#" is not within "a/+".
+bool filter_within(std::string_view filter, std::string_view permitted);
+
+// The filter of a shared subscription ("$share/group/a/b" -> "a/b"); others unchanged.
+std::string_view without_share_prefix(std::string_view filter);
 
 // The subtopic after prefix + "/", or an empty view when topic is not under the prefix.
 std::string_view subtopic_under(std::string_view prefix, std::string_view topic);

@@ -1,0 +1,47 @@
+#include "presence_outbox.hpp"
+
+namespace sarang::access {
+
+void PresenceOutbox::record(PresenceChange change) {
+    {
+        std::lock_guard lock(mutex_);
+        pending_.history.push_back(change);
+        pending_.latest.insert_or_assign(change.device_id, std::move(change));
+        trim();
+    }
+    ready_.notify_one();
+}
+
+PresenceOutbox::Batch PresenceOutbox::take(std::stop_token stop,
+                                           std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    ready_.wait_for(lock, stop, timeout, [this] { return !pending_.empty(); });
+    Batch out;
+    std::swap(out, pending_);
+    return out;
+}
+
+void PresenceOutbox::give_back(Batch batch) {
+    std::lock_guard lock(mutex_);
+    for (auto& [device, change] : batch.latest)
+        pending_.latest.try_emplace(device, std::move(change)); // newer entries stay
+    batch.history.insert(batch.history.end(), std::make_move_iterator(pending_.history.begin()),
+                         std::make_move_iterator(pending_.history.end()));
+    pending_.history = std::move(batch.history);
+    trim();
+}
+
+std::uint64_t PresenceOutbox::history_dropped() const {
+    std::lock_guard lock(mutex_);
+    return dropped_;
+}
+
+void PresenceOutbox::trim() {
+    if (pending_.history.size() <= capacity_)
+        return;
+    std::size_t excess = pending_.history.size() - capacity_;
+    pending_.history.erase(pending_.history.begin(), pending_.history.begin() + excess);
+    dropped_ += excess;
+}
+
+} // namespace sarang::access

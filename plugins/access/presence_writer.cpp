@@ -1,0 +1,130 @@
+// The presence writer: online/offline changes from the broker into devices and device_presence.
+//
+// Ends: written in one transaction per batch; database unreachable: the batch goes back to the
+// outbox (newer changes win) and is retried with backoff. On its first successful write after
+// start it first marks every device this node had online as offline, because a previous run's
+// sessions are gone (a crash fires no DISCONNECTs). At shutdown, after the last batch, it does
+// the same for the devices online now: mosquitto fires no DISCONNECT for clients still connected
+// when it stops. An offline change is only applied when this node holds the device, so a late
+// write from one broker cannot mark offline a device that moved to another.
+#include "access_plugin.hpp"
+#include "sarang/pg.hpp"
+
+#include <cstdio>
+
+namespace sarang::access {
+namespace {
+
+constexpr auto shutdown_grace = std::chrono::seconds(3);
+
+std::string timestamp_text(WallClock::time_point when) {
+    auto micros =
+        std::chrono::duration_cast<std::chrono::microseconds>(when.time_since_epoch()).count();
+    char text[32];
+    std::snprintf(text, sizeof text, "%lld", static_cast<long long>(micros));
+    return text;
+}
+
+void prepare_statements(pg::Connection& db) {
+    db.prepare("reconcile_history",
+               "INSERT INTO device_presence (device_id, node, online, at)"
+               " SELECT id, $1, false, now() FROM devices WHERE online AND online_node = $1");
+    db.prepare("reconcile", "UPDATE devices SET online = false, last_disconnected_at = now()"
+                            " WHERE online AND online_node = $1");
+    // Times travel as microseconds since the epoch: no text formatting of timestamps.
+    db.prepare("history",
+               "INSERT INTO device_presence (device_id, node, online, at)"
+               " SELECT x.device_id, $1, x.online, to_timestamp(x.micros / 1000000.0)"
+               " FROM unnest($2::text[], $3::bool[], $4::bigint[]) AS x(device_id, online, micros)"
+               " WHERE EXISTS (SELECT 1 FROM devices d WHERE d.id = x.device_id)");
+    db.prepare("latest",
+               "UPDATE devices d SET online = x.online,"
+               " online_node = CASE WHEN x.online THEN $1 ELSE d.online_node END,"
+               " last_connected_at = CASE WHEN x.online THEN to_timestamp(x.micros / 1000000.0)"
+               "                     ELSE d.last_connected_at END,"
+               " last_disconnected_at = CASE WHEN x.online THEN d.last_disconnected_at"
+               "                        ELSE to_timestamp(x.micros / 1000000.0) END,"
+               " last_seen_at = GREATEST(d.last_seen_at, to_timestamp(x.micros / 1000000.0))"
+               " FROM unnest($2::text[], $3::bool[], $4::bigint[]) AS x(device_id, online, micros)"
+               " WHERE d.id = x.device_id AND ("
+               "   (x.online AND (d.last_connected_at IS NULL"
+               "                  OR to_timestamp(x.micros / 1000000.0) >= d.last_connected_at))"
+               "   OR (NOT x.online AND d.online_node = $1))");
+}
+
+pg::Params params_for(const std::string& node, const std::vector<const PresenceChange*>& changes) {
+    std::vector<std::string> ids, online, micros;
+    for (const PresenceChange* change : changes) {
+        ids.push_back(change->device_id);
+        online.push_back(change->online ? "t" : "f");
+        micros.push_back(timestamp_text(change->at));
+    }
+    return {node, pg::array_literal(ids), pg::array_literal(online), pg::array_literal(micros)};
+}
+
+void write(pg::Connection& db, const std::string& node, const PresenceOutbox::Batch& batch,
+           bool reconcile_first, bool reconcile_after) {
+    pg::Transaction transaction(db);
+    if (reconcile_first) {
+        transaction.exec_prepared("reconcile_history", {node});
+        transaction.exec_prepared("reconcile", {node});
+    }
+    std::vector<const PresenceChange*> history, latest;
+    for (const PresenceChange& change : batch.history)
+        history.push_back(&change);
+    for (const auto& [device, change] : batch.latest)
+        latest.push_back(&change);
+    if (!history.empty())
+        transaction.exec_prepared("history", params_for(node, history));
+    if (!latest.empty())
+        transaction.exec_prepared("latest", params_for(node, latest));
+    if (reconcile_after) {
+        transaction.exec_prepared("reconcile_history", {node});
+        transaction.exec_prepared("reconcile", {node});
+    }
+    transaction.commit();
+}
+
+} // namespace
+
+void run_presence_writer(AccessPlugin& plugin, std::stop_token stop) {
+    const std::string& node = plugin.settings.node_name;
+    pg::Connection db(plugin.settings.dsn, "sarang-presence");
+    prepare_statements(db);
+    Backoff backoff(std::chrono::milliseconds(200), std::chrono::seconds(10));
+    bool reconciled = false;
+    bool outage_logged = false;
+    std::optional<std::chrono::steady_clock::time_point> give_up_at;
+    for (;;) {
+        bool stopping = stop.stop_requested();
+        if (stopping && !give_up_at)
+            give_up_at = std::chrono::steady_clock::now() + shutdown_grace;
+        if (give_up_at && std::chrono::steady_clock::now() > *give_up_at) {
+            LOG_ERROR("access", "stopped without recording this node's devices offline");
+            return;
+        }
+        PresenceOutbox::Batch batch = plugin.presence.take(stop, std::chrono::milliseconds(500));
+        if (batch.empty() && reconciled && !stopping)
+            continue;
+        try {
+            write(db, node, batch, !reconciled, stopping);
+            reconciled = true;
+            backoff.reset();
+            if (outage_logged)
+                LOG_INFO("access", "presence writes resumed");
+            outage_logged = false;
+            if (stopping)
+                return;
+        } catch (const pg::Error& error) {
+            if (!outage_logged)
+                LOG_ERROR("access", "presence not written, will retry: %s", error.what());
+            outage_logged = true;
+            plugin.presence.give_back(std::move(batch));
+            db.disconnect();
+            std::this_thread::sleep_for(
+                std::min<std::chrono::milliseconds>(backoff.next(), std::chrono::seconds(1)));
+        }
+    }
+}
+
+} // namespace sarang::access

@@ -1,0 +1,57 @@
+#include "session_registry.hpp"
+
+#include <algorithm>
+
+namespace sarang::access {
+
+bool SessionRegistry::opened(const void* connection, Session session) {
+    auto existing = sessions_.find(connection);
+    if (existing != sessions_.end()) {
+        if (existing->second.device_id == session.device_id) {
+            existing->second = std::move(session);
+            return false;
+        }
+        closed(connection); // a reused pointer we never saw close; should not happen
+    }
+    std::vector<const void*>& connections = by_device_[session.device_id];
+    connections.push_back(connection);
+    sessions_.emplace(connection, std::move(session));
+    return connections.size() == 1;
+}
+
+std::optional<std::string> SessionRegistry::closed(const void* connection) {
+    auto session = sessions_.find(connection);
+    if (session == sessions_.end())
+        return std::nullopt;
+    std::string device_id = std::move(session->second.device_id);
+    sessions_.erase(session);
+    on_previous_.erase(connection);
+    auto device = by_device_.find(device_id);
+    if (device == by_device_.end())
+        return std::nullopt;
+    std::erase(device->second, connection);
+    if (!device->second.empty())
+        return std::nullopt;
+    by_device_.erase(device);
+    return device_id;
+}
+
+const Session* SessionRegistry::find(const void* connection) const {
+    auto session = sessions_.find(connection);
+    return session == sessions_.end() ? nullptr : &session->second;
+}
+
+std::vector<const void*> SessionRegistry::connections_of(const std::string& device_id) const {
+    auto device = by_device_.find(device_id);
+    return device == by_device_.end() ? std::vector<const void*>{} : device->second;
+}
+
+void SessionRegistry::mark_previous_credential(const void* connection, bool on_previous) {
+    auto session = sessions_.find(connection);
+    if (on_previous && session != sessions_.end())
+        on_previous_.insert_or_assign(connection, session->second.device_id);
+    else
+        on_previous_.erase(connection);
+}
+
+} // namespace sarang::access

@@ -1,0 +1,45 @@
+#pragma once
+// Which connections the access plugin admitted, keyed by the broker's connection pointer (an
+// opaque key, never dereferenced), and from that which devices are online.
+//
+// A device is online while it has at least one admitted connection. That makes the broker's
+// awkward orders harmless: on a session takeover the new connection's BASIC_AUTH comes before
+// the old one's DISCONNECT, so the count goes 1 -> 2 -> 1 and the device never looks offline;
+// a second DISCONNECT for a durable session, or one for a connection that failed auth, names a
+// pointer that is not here and is ignored. Broker thread only.
+#include "device_snapshot.hpp"
+
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace sarang::access {
+
+class SessionRegistry {
+  public:
+    // Returns true when the device went from offline to online. Admitting a connection that is
+    // already here (SIGHUP re-authenticates every session) updates it without an event.
+    bool opened(const void* connection, Session session);
+    // Returns the device id when its last connection closed; nullopt otherwise.
+    std::optional<std::string> closed(const void* connection);
+
+    const Session* find(const void* connection) const;
+    // Connections of one device (empty when offline).
+    std::vector<const void*> connections_of(const std::string& device_id) const;
+    // Connections admitted with a credential other than the device's current one at the time.
+    const std::unordered_map<const void*, std::string>& on_previous_credential() const {
+        return on_previous_;
+    }
+    void mark_previous_credential(const void* connection, bool on_previous);
+
+    std::size_t connection_count() const { return sessions_.size(); }
+    std::size_t online_device_count() const { return by_device_.size(); }
+
+  private:
+    std::unordered_map<const void*, Session> sessions_;
+    std::unordered_map<std::string, std::vector<const void*>> by_device_;
+    std::unordered_map<const void*, std::string> on_previous_;
+};
+
+} // namespace sarang::access

@@ -1,0 +1,83 @@
+#include "session_registry.hpp"
+
+// Last: cmocka defines macros (fail, ...) that clash with standard headers.
+#include "cmocka.hpp"
+
+using namespace sarang::access;
+
+namespace {
+
+// Stand-ins for the broker's connection pointers: only their identity matters.
+int connections[3];
+const void* const a = &connections[0];
+const void* const b = &connections[1];
+const void* const unknown = &connections[2];
+
+Session session(const char* device) {
+    return {device, device, {}, "hydro-sensor", "hydro/x"};
+}
+
+void connect_then_disconnect_goes_online_then_offline(void**) {
+    SessionRegistry registry;
+    assert_true(registry.opened(a, session("pi-1")));
+    assert_int_equal(registry.online_device_count(), 1);
+    std::optional<std::string> offline = registry.closed(a);
+    assert_true(offline.has_value());
+    assert_text_equal(*offline, "pi-1");
+    assert_int_equal(registry.online_device_count(), 0);
+}
+
+void takeover_never_marks_the_device_offline(void**) {
+    // The broker admits the new connection before it disconnects the old one.
+    SessionRegistry registry;
+    assert_true(registry.opened(a, session("pi-1")));
+    assert_false(registry.opened(b, session("pi-1"))); // already online: no event
+    assert_false(registry.closed(a).has_value());      // old connection goes: still online
+    assert_int_equal(registry.online_device_count(), 1);
+    assert_int_equal(registry.connections_of("pi-1").size(), 1);
+    assert_true(registry.closed(b).has_value());
+}
+
+void duplicate_and_unknown_disconnects_are_ignored(void**) {
+    SessionRegistry registry;
+    assert_false(registry.closed(unknown).has_value()); // failed auth: never admitted
+    registry.opened(a, session("pi-1"));
+    assert_true(registry.closed(a).has_value());
+    assert_false(registry.closed(a).has_value()); // durable session's second DISCONNECT
+}
+
+void reauthentication_of_a_live_connection_changes_no_presence(void**) {
+    // SIGHUP makes the broker run BASIC_AUTH again for every session.
+    SessionRegistry registry;
+    assert_true(registry.opened(a, session("pi-1")));
+    assert_false(registry.opened(a, session("pi-1")));
+    assert_int_equal(registry.connection_count(), 1);
+    assert_true(registry.closed(a).has_value());
+}
+
+void previous_credential_connections_are_tracked_until_they_close(void**) {
+    SessionRegistry registry;
+    registry.opened(a, session("pi-1"));
+    registry.mark_previous_credential(a, true);
+    assert_int_equal(registry.on_previous_credential().size(), 1);
+    registry.mark_previous_credential(a, false);
+    assert_int_equal(registry.on_previous_credential().size(), 0);
+    registry.mark_previous_credential(a, true);
+    registry.closed(a);
+    assert_int_equal(registry.on_previous_credential().size(), 0);
+    registry.mark_previous_credential(unknown, true); // not admitted: not tracked
+    assert_int_equal(registry.on_previous_credential().size(), 0);
+}
+
+} // namespace
+
+int main() {
+    const CMUnitTest tests[] = {
+        cmocka_unit_test(connect_then_disconnect_goes_online_then_offline),
+        cmocka_unit_test(takeover_never_marks_the_device_offline),
+        cmocka_unit_test(duplicate_and_unknown_disconnects_are_ignored),
+        cmocka_unit_test(reauthentication_of_a_live_connection_changes_no_presence),
+        cmocka_unit_test(previous_credential_connections_are_tracked_until_they_close),
+    };
+    return cmocka_run_group_tests(tests, nullptr, nullptr);
+}
