@@ -32,11 +32,12 @@ void prepare_statements(pg::Connection& db) {
     db.prepare("reconcile", "UPDATE devices SET online = false, last_disconnected_at = now()"
                             " WHERE online AND online_node = $1");
     // Times travel as microseconds since the epoch: no text formatting of timestamps.
-    db.prepare("history",
-               "INSERT INTO device_presence (device_id, node, online, at)"
-               " SELECT x.device_id, $1, x.online, to_timestamp(x.micros / 1000000.0)"
-               " FROM unnest($2::text[], $3::bool[], $4::bigint[]) AS x(device_id, online, micros)"
-               " WHERE EXISTS (SELECT 1 FROM devices d WHERE d.id = x.device_id)");
+    db.prepare("history", "INSERT INTO device_presence (device_id, node, online, at)"
+                          " SELECT x.device_id, $1, x.online, to_timestamp(x.micros / 1000000.0)"
+                          " FROM unnest($2::text[], $3::bool[], $4::bigint[]) WITH ORDINALITY"
+                          "   AS x(device_id, online, micros, n)"
+                          " WHERE EXISTS (SELECT 1 FROM devices d WHERE d.id = x.device_id)"
+                          " ORDER BY x.n");
     db.prepare("latest",
                "UPDATE devices d SET online = x.online,"
                " online_node = CASE WHEN x.online THEN $1 ELSE d.online_node END,"

@@ -29,6 +29,10 @@ SARANG_PG_FSYNC=off
 export SARANG_PG_FSYNC
 
 stack_init "$STATE" "$PG_PORT" "$HTTP_PORT"
+# Every test connects from 127.0.0.1: a production-sized failure budget would let one test's
+# refusals lock out the next. SARANG_TEST_CONF adds or overrides settings per test.
+echo "access.connect_failures_per_minute = ${SARANG_TEST_FAILURES_PER_MINUTE:-100000}" \
+    >>"$STATE/sarang.conf"
 pg_start "$STATE" "$PG_PORT"
 sarangctl_in "$STATE" migrate >/dev/null
 broker_start "$STATE" "$MQTT_PORT"
@@ -38,4 +42,6 @@ export SARANG_CONFIG="$STATE/sarang.conf"
 export SARANG_TEST_SARANGCTL="$SARANG_BUILD/tools/sarangctl"
 export SARANG_TEST_MQTT_PORT=$MQTT_PORT
 export SARANG_TEST_HTTP_PORT=$HTTP_PORT
+export SARANG_TEST_PG_PORT=$PG_PORT
+export SARANG_TEST_STATE=$STATE
 "$@"

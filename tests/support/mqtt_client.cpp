@@ -21,6 +21,7 @@ MqttClient::MqttClient(const std::string& client_id, int protocol) {
     mosquitto_connect_v5_callback_set(handle_, &MqttClient::on_connect);
     mosquitto_publish_v5_callback_set(handle_, &MqttClient::on_publish);
     mosquitto_disconnect_v5_callback_set(handle_, &MqttClient::on_disconnect);
+    mosquitto_subscribe_v5_callback_set(handle_, &MqttClient::on_subscribe);
 }
 
 MqttClient::~MqttClient() {
@@ -60,6 +61,28 @@ void MqttClient::on_disconnect(mosquitto* handle, void* self, int, const mqtt5__
     }
     mosquitto_disconnect(handle); // no automatic reconnect: tests look at each connection
     client.changed_.notify_all();
+}
+
+void MqttClient::on_subscribe(mosquitto*, void* self, int mid, int count, const int* granted,
+                              const mqtt5__property*) {
+    auto& client = *static_cast<MqttClient*>(self);
+    {
+        std::lock_guard lock(client.mutex_);
+        if (mid == client.awaited_mid_ && count > 0)
+            client.suback_ = granted[0];
+    }
+    client.changed_.notify_all();
+}
+
+int MqttClient::subscribe(const std::string& filter, std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    suback_.reset();
+    int mid = 0;
+    if (mosquitto_subscribe(handle_, &mid, filter.c_str(), 1) != MOSQ_ERR_SUCCESS)
+        return no_answer;
+    awaited_mid_ = mid;
+    changed_.wait_for(lock, timeout, [this] { return suback_.has_value() || disconnected_; });
+    return suback_.value_or(no_answer);
 }
 
 int MqttClient::connect(int port, const std::string& username, const std::string& password,

@@ -33,6 +33,9 @@ class MqttClient {
     // QoS 1: the PUBACK reason code (0 success, 135 not authorised on MQTT 5).
     int publish(const std::string& topic, const std::string& payload,
                 std::chrono::milliseconds timeout = std::chrono::seconds(5));
+    // SUBACK reason for one filter at QoS 1: 1 granted; 0x80 (3.1.1) or 0x87 (5) refused.
+    int subscribe(const std::string& filter,
+                  std::chrono::milliseconds timeout = std::chrono::seconds(5));
     // True when the broker disconnects this client within the timeout.
     bool wait_disconnected(std::chrono::milliseconds timeout);
 
@@ -40,12 +43,15 @@ class MqttClient {
     static void on_connect(mosquitto*, void* self, int rc, int flags, const mqtt5__property* props);
     static void on_publish(mosquitto*, void* self, int mid, int rc, const mqtt5__property* props);
     static void on_disconnect(mosquitto*, void* self, int rc, const mqtt5__property* props);
+    static void on_subscribe(mosquitto*, void* self, int mid, int count, const int* granted,
+                             const mqtt5__property* props);
 
     mosquitto* handle_ = nullptr;
     std::mutex mutex_;
     std::condition_variable changed_;
     std::optional<int> connack_;
     std::optional<int> puback_;
+    std::optional<int> suback_;
     int awaited_mid_ = -1;
     bool disconnected_ = false;
     bool loop_started_ = false;

@@ -47,17 +47,23 @@ int run_sarangctl(const std::string& arguments, std::string& output) {
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-std::string create_device(const std::string& id, const std::string& kind) {
-    std::string output;
-    int rc = run_sarangctl("devices create --json --kind " + kind + " --name " + id, output);
-    if (rc != 0)
-        throw std::runtime_error("sarangctl devices create failed: " + output);
+std::string password_from_json(const std::string& output) {
     std::string error;
     json::Ptr created = json::parse(output, error);
     json_t* password = created ? json_object_get(created.get(), "password") : nullptr;
     if (!json_is_string(password))
         throw std::runtime_error("no password in sarangctl output: " + output);
-    std::string secret = json_string_value(password);
+    return json_string_value(password);
+}
+
+std::string create_device(const std::string& id, const std::string& kind,
+                          const std::string& extra_arguments) {
+    std::string output;
+    int rc = run_sarangctl(
+        "devices create --json --kind " + kind + " --name " + id + " " + extra_arguments, output);
+    if (rc != 0)
+        throw std::runtime_error("sarangctl devices create failed: " + output);
+    std::string secret = password_from_json(output);
     // The broker learns of the device through NOTIFY and its next tick, a few hundred ms at
     // most; tests start once it has.
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
@@ -69,6 +75,14 @@ std::string create_device(const std::string& id, const std::string& kind) {
             throw std::runtime_error("device " + id + " not admitted within 3 s of creation");
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
+}
+
+void stack_control(const std::string& part, const std::string& action) {
+    const char* root = std::getenv("SARANG_ROOT");
+    std::string command = std::string("bash ") + (root ? root : ".") +
+                          "/tests/integration/stack_control.sh " + part + " " + action;
+    if (std::system(command.c_str()) != 0)
+        throw std::runtime_error("failed: " + command);
 }
 
 std::string unique_id(const std::string& stem) {

@@ -23,7 +23,15 @@ int run_sarangctl(const std::string& arguments, std::string& output);
 
 // Creates a device with sarangctl, waits until the broker admits it, and returns its one-time
 // MQTT password.
-std::string create_device(const std::string& id, const std::string& kind = "hydro-sensor");
+std::string create_device(const std::string& id, const std::string& kind = "hydro-sensor",
+                          const std::string& extra_arguments = "");
+
+// The password printed by a sarangctl command run with --json.
+std::string password_from_json(const std::string& output);
+
+// Runs tests/integration/stack_control.sh (part: postgres|broker, action: stop|start); aborts
+// the test on failure.
+void stack_control(const std::string& part, const std::string& action);
 
 // A device id no other test uses.
 std::string unique_id(const std::string& stem);

@@ -20,13 +20,23 @@ std::string Args::require(const std::string& name) const {
     return *value;
 }
 
+std::string Args::device_id() const {
+    if (positional.size() == 1 && !get("id"))
+        return positional.front();
+    if (positional.empty())
+        return require("id");
+    throw UsageError("give the device id once");
+}
+
 Args parse_args(const std::vector<std::string>& words,
                 const std::vector<std::string>& boolean_flags) {
     Args args;
     for (std::size_t i = 0; i < words.size(); ++i) {
         const std::string& word = words[i];
-        if (!word.starts_with("--") || word.size() == 2)
-            throw UsageError("unexpected argument '" + word + "'");
+        if (!word.starts_with("--") || word.size() == 2) {
+            args.positional.push_back(word);
+            continue;
+        }
         std::string name = word.substr(2);
         if (std::find(boolean_flags.begin(), boolean_flags.end(), name) != boolean_flags.end()) {
             args.flags.push_back(name);

@@ -13,9 +13,12 @@ namespace sarang::ctl {
 struct Args {
     std::map<std::string, std::string> options; // --name value
     std::vector<std::string> flags;             // --name without a value
+    std::vector<std::string> positional;        // words without --
     bool flag(const std::string& name) const;
     std::optional<std::string> get(const std::string& name) const;
     std::string require(const std::string& name) const; // throws UsageError
+    // The device id: the one positional word, or --id.
+    std::string device_id() const;
 };
 
 struct UsageError : std::runtime_error {
@@ -29,5 +32,11 @@ Args parse_args(const std::vector<std::string>& words,
 int migrate(const Config& config, const Args& args);
 int devices_create(const Config& config, const Args& args);
 int devices_list(const Config& config, const Args& args);
+int devices_rotate(const Config& config, const Args& args);
+int devices_revoke(const Config& config, const Args& args);
+
+// Prints a device's MQTT credential (human text, or one JSON object with --json).
+void print_credential(const std::string& id, const std::string& name, const std::string& kind,
+                      const std::string& prefix, const std::string& token, bool as_json);
 
 } // namespace sarang::ctl

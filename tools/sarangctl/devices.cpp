@@ -1,4 +1,4 @@
-// sarangctl devices create|list
+// sarangctl devices create|list|rotate|revoke
 #include "command.hpp"
 #include "sarang/credentials.hpp"
 #include "sarang/device_kinds.hpp"
@@ -7,6 +7,7 @@
 #include "sarang/pg.hpp"
 
 #include <cstdio>
+#include <cstdlib>
 
 namespace sarang::ctl {
 namespace {
@@ -17,6 +18,8 @@ std::string known_kinds() {
         names += (names.empty() ? "" : ", ") + std::string(kind.name);
     return names;
 }
+
+} // namespace
 
 void print_credential(const std::string& id, const std::string& name, const std::string& kind,
                       const std::string& prefix, const std::string& token, bool as_json) {
@@ -32,7 +35,7 @@ void print_credential(const std::string& id, const std::string& name, const std:
         std::printf("%s\n", json::dump(out.get()).c_str());
         return;
     }
-    std::printf("device %s created (kind %s, topic prefix %s)\n"
+    std::printf("device %s (kind %s, topic prefix %s)\n"
                 "  MQTT username:  %s\n"
                 "  MQTT client id: %s\n"
                 "  MQTT password:  %s\n"
@@ -40,8 +43,6 @@ void print_credential(const std::string& id, const std::string& name, const std:
                 "show it again.\n",
                 id.c_str(), kind.c_str(), prefix.c_str(), id.c_str(), id.c_str(), token.c_str());
 }
-
-} // namespace
 
 int devices_create(const Config& config, const Args& args) {
     std::string kind_name = args.require("kind");
@@ -69,7 +70,9 @@ int devices_create(const Config& config, const Args& args) {
                 {id, name, kind_name, prefix, crypto::hex_encode(credential.stored_hash)});
     } catch (const pg::Error& error) {
         if (error.sqlstate() == "23505") {
-            std::fprintf(stderr, "sarangctl: a device with id '%s' or topic prefix '%s' exists\n",
+            std::fprintf(stderr,
+                         "sarangctl: device id '%s' or topic prefix '%s' is taken, or the prefix "
+                         "nests with another device's\n",
                          id.c_str(), prefix.c_str());
             return 1;
         }
@@ -94,6 +97,68 @@ int devices_list(const Config& config, const Args&) {
                     std::string(rows.text(row, 1)).c_str(), std::string(rows.text(row, 2)).c_str(),
                     std::string(rows.text(row, 3)).c_str(), rows.boolean(row, 4) ? "yes" : "no",
                     std::string(rows.text(row, 5)).c_str());
+    return 0;
+}
+
+} // namespace sarang::ctl
+
+namespace sarang::ctl {
+
+int devices_rotate(const Config& config, const Args& args) {
+    std::string id = args.device_id();
+    long grace = config.integer("access.rotation_grace_s");
+    if (std::optional<std::string> given = args.get("grace-seconds")) {
+        char* end = nullptr;
+        grace = std::strtol(given->c_str(), &end, 10);
+        if (given->empty() || *end != '\0' || grace < 0 || grace > 90L * 86400)
+            throw UsageError("--grace-seconds must be a whole number from 0 to 7776000");
+    }
+    IssuedCredential credential = issue_credential(pepper_from_config(config));
+    pg::Connection db(config.string("db.dsn"), "sarangctl");
+    // With a grace the current credential becomes the previous one until it expires; without,
+    // it stops working at once.
+    pg::Result rows =
+        db.exec("UPDATE devices SET"
+                " previous_credential_hash = CASE WHEN $3::bigint > 0 THEN credential_hash END,"
+                " previous_credential_expires_at ="
+                "   CASE WHEN $3::bigint > 0 THEN now() + make_interval(secs => $3::bigint) END,"
+                " credential_hash = decode($2, 'hex')"
+                " WHERE id = $1 AND state <> 'revoked'"
+                " RETURNING name, kind, topic_prefix,"
+                "   coalesce(to_char(previous_credential_expires_at AT TIME ZONE 'UTC',"
+                "   'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '')",
+                {id, crypto::hex_encode(credential.stored_hash), std::to_string(grace)});
+    if (rows.rows() == 0) {
+        std::fprintf(stderr, "sarangctl: no device '%s' that is not revoked\n", id.c_str());
+        return 1;
+    }
+    LOG_INFO("audit", "sarangctl | devices.rotate | id=%s grace_s=%ld | credential=****",
+             id.c_str(), grace);
+    print_credential(id, std::string(rows.text(0, 0)), std::string(rows.text(0, 1)),
+                     std::string(rows.text(0, 2)), credential.token, args.flag("json"));
+    if (!args.flag("json")) {
+        if (grace > 0)
+            std::printf("The previous credential keeps working until %s.\n",
+                        std::string(rows.text(0, 3)).c_str());
+        else
+            std::printf("The previous credential stopped working now.\n");
+    }
+    return 0;
+}
+
+int devices_revoke(const Config& config, const Args& args) {
+    std::string id = args.device_id();
+    pg::Connection db(config.string("db.dsn"), "sarangctl");
+    pg::Result rows =
+        db.exec("UPDATE devices SET state = 'revoked', previous_credential_hash = NULL,"
+                " previous_credential_expires_at = NULL WHERE id = $1",
+                {id});
+    if (rows.affected() == 0) {
+        std::fprintf(stderr, "sarangctl: no device '%s'\n", id.c_str());
+        return 1;
+    }
+    LOG_INFO("audit", "sarangctl | devices.revoke | id=%s", id.c_str());
+    std::printf("device %s revoked; its sessions are disconnected\n", id.c_str());
     return 0;
 }
 

@@ -16,6 +16,7 @@ struct Command {
     const char* area;
     const char* verb; // nullptr: the area alone is the command
     const char* usage;
+    bool takes_device_id; // a positional device id
     std::vector<std::string> boolean_flags;
     std::function<int(const Config&, const ctl::Args&)> run;
 };
@@ -25,19 +26,36 @@ const std::vector<Command>& commands() {
         {"migrate",
          nullptr,
          "migrate [--dir DIR]   apply pending sql/ migrations",
+         false,
          {},
          ctl::migrate},
         {"devices",
          "create",
          "devices create --kind KIND --name NAME [--id ID] [--prefix TOPIC/PREFIX] [--json]\n"
          "                        register a device and print its MQTT credential once",
+         false,
          {"json"},
          ctl::devices_create},
         {"devices",
          "list",
          "devices list          list devices with state and presence",
+         false,
          {},
          ctl::devices_list},
+        {"devices",
+         "rotate",
+         "devices rotate ID [--grace-seconds N] [--json]\n"
+         "                        issue a new credential; the old one works N more seconds\n"
+         "                        (default access.rotation_grace_s)",
+         true,
+         {"json"},
+         ctl::devices_rotate},
+        {"devices",
+         "revoke",
+         "devices revoke ID     revoke a device; its sessions end at once",
+         true,
+         {},
+         ctl::devices_revoke},
     };
     return table;
 }
