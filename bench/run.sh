@@ -23,10 +23,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-PG_PORT=$(free_port)
-SARANG_PORT=$(free_port)
-BASELINE_PORT=$(free_port)
-stack_init "$STATE" "$PG_PORT" "$(free_port)"
+read -r PG_PORT SARANG_PORT BASELINE_PORT HTTP_PORT < <(free_ports 4)
+stack_init "$STATE" "$PG_PORT" "$HTTP_PORT"
 sed -i 's/^log.level = .*//' "$STATE/sarang.conf"
 echo "log.level = warning" >>"$STATE/sarang.conf"
 pg_start "$STATE" "$PG_PORT"

@@ -29,10 +29,12 @@ bool FirstLoad::wait(std::chrono::milliseconds timeout) {
 AccessPlugin::AccessPlugin(Settings s)
     : settings(std::move(s)),
       address_failures(settings.connect_failures_per_minute,
-                       std::chrono::minutes(1) / std::max(1, settings.connect_failures_per_minute),
+                       std::chrono::milliseconds(60000) /
+                           std::max(1, settings.connect_failures_per_minute),
                        std::chrono::seconds(60), 100000),
       username_failures(settings.connect_failures_per_minute,
-                        std::chrono::minutes(1) / std::max(1, settings.connect_failures_per_minute),
+                        std::chrono::milliseconds(60000) /
+                            std::max(1, settings.connect_failures_per_minute),
                         std::chrono::seconds(60), 100000) {}
 
 void AccessPlugin::revalidate(const std::vector<std::string>& device_ids) {
@@ -182,12 +184,18 @@ SARANG_PLUGIN_EXPORT int mosquitto_plugin_cleanup(void* userdata, mosquitto_opt*
     if (!plugin)
         return MOSQ_ERR_SUCCESS;
     access::unregister_all(*plugin);
-    plugin->loader.reset(); // stop and join before the state goes away
+    // Stop and join before the state goes away; the presence writer records this node's
+    // devices offline on its way out.
+    plugin->loader.reset();
+    plugin->presence_writer.reset();
     const access::Counters& c = plugin->counters;
     LOG_INFO("access",
-             "stopped: auth accepted=%llu refused=%llu unavailable=%llu acl denied=%llu kicks=%llu",
+             "stopped: auth accepted=%llu (previous credential %llu) refused=%llu "
+             "rate-limited=%llu unavailable=%llu acl denied=%llu kicks=%llu",
              static_cast<unsigned long long>(c.auth_accepted),
+             static_cast<unsigned long long>(c.auth_accepted_previous),
              static_cast<unsigned long long>(c.auth_refused),
+             static_cast<unsigned long long>(c.auth_rate_limited),
              static_cast<unsigned long long>(c.auth_unavailable),
              static_cast<unsigned long long>(c.acl_denied),
              static_cast<unsigned long long>(c.kicks));

@@ -21,9 +21,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-PG_PORT=$(free_port)
-MQTT_PORT=$(free_port)
-HTTP_PORT=$(free_port)
+read -r PG_PORT MQTT_PORT HTTP_PORT < <(free_ports 3)
 # Tests need no durability of their own throwaway cluster.
 SARANG_PG_FSYNC=off
 export SARANG_PG_FSYNC

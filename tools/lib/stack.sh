@@ -21,17 +21,22 @@ as_postgres() {
     if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
-# A TCP port on 127.0.0.1 that nothing listens on.
-free_port() {
-    local port
-    for _ in $(seq 1 200); do
-        port=$((20000 + RANDOM % 40000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-            echo "$port"
+# COUNT distinct TCP ports on 127.0.0.1 that nothing listens on, on one line. They lie below
+# Linux's ephemeral range (32768-60999), so no outgoing connection holds them either.
+# Usage: read -r A B C < <(free_ports 3)
+free_ports() {
+    local count=$1 chosen=" " port
+    for _ in $(seq 1 500); do
+        port=$((20000 + RANDOM % 12000))
+        [[ $chosen == *" $port "* ]] && continue
+        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && continue
+        chosen+="$port "
+        if [ "$(wc -w <<<"$chosen")" -eq "$count" ]; then
+            echo $chosen
             return 0
         fi
     done
-    echo "no free port found" >&2
+    echo "no free ports found" >&2
     return 1
 }
 
