@@ -51,6 +51,22 @@ std::string_view without_share_prefix(std::string_view filter) {
     return group_end == std::string_view::npos ? std::string_view{} : filter.substr(group_end + 1);
 }
 
+bool owner_may(const std::vector<std::string>& owned_prefixes, Access access,
+               std::string_view topic) {
+    if (access == Access::unsubscribe)
+        return true;
+    if (access == Access::write)
+        return false;
+    std::string_view wanted = access == Access::subscribe ? without_share_prefix(topic) : topic;
+    for (const std::string& prefix : owned_prefixes) {
+        // prefix/# also matches the prefix itself; a wildcard above the prefix never matches.
+        if ((access == Access::subscribe && wanted == prefix) ||
+            !subtopic_under(prefix, wanted).empty())
+            return true;
+    }
+    return false;
+}
+
 bool device_may(const KindSpec& kind, std::string_view prefix, Access access,
                 std::string_view topic) {
     if (access == Access::unsubscribe)

@@ -5,6 +5,7 @@
 // loader worker talks to PostgreSQL and hands snapshots and per-device updates back through
 // `mailbox`, which TICK drains; that is also where sessions whose access changed are kicked.
 // Presence changes go the other way, through `presence` to the presence writer worker.
+#include "app_users.hpp"
 #include "device_snapshot.hpp"
 #include "failure_limiter.hpp"
 #include "plugin_support.hpp"
@@ -32,6 +33,7 @@ struct Settings {
 struct Counters {
     std::uint64_t auth_accepted = 0;
     std::uint64_t auth_accepted_previous = 0; // with the pre-rotation credential
+    std::uint64_t app_auth_accepted = 0;      // app users with a session token
     std::uint64_t auth_refused = 0;
     std::uint64_t auth_rate_limited = 0;
     std::uint64_t auth_unavailable = 0; // refused before the first snapshot arrived
@@ -52,6 +54,13 @@ class FirstLoad {
     bool posted_ = false;
 };
 
+// An admitted app connection: whose session it used, to end it when the session does.
+struct AppConnection {
+    long long user_id = 0;
+    crypto::Digest token_hash{};
+    std::string client_id;
+};
+
 struct AccessPlugin {
     explicit AccessPlugin(Settings s);
 
@@ -59,6 +68,8 @@ struct AccessPlugin {
     Settings settings;
     DeviceSnapshot devices;
     SessionRegistry sessions;
+    AppUserSnapshot app_users;
+    std::unordered_map<const void*, AppConnection> app_connections;
     FailureLimiter address_failures;
     FailureLimiter username_failures;
     Counters counters;
@@ -73,6 +84,8 @@ struct AccessPlugin {
     // Broker thread: looks again at every live session of these devices and kicks those that
     // may no longer hold.
     void revalidate(const std::vector<std::string>& device_ids);
+    // Broker thread: the same for app connections; an empty list checks them all.
+    void revalidate_app_connections(const std::vector<long long>& user_ids);
     // Broker thread, about once a second: ends grace periods, bounds the limiters.
     void housekeeping();
 };

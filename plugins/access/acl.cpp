@@ -21,21 +21,40 @@ std::optional<Access> access_of(int mosquitto_access) {
     }
 }
 
+int deny(AccessPlugin& plugin, const char* username, const mosquitto_evt_acl_check& event) {
+    ++plugin.counters.acl_denied;
+    LOG_INFO("access", "denied %s access %d to '%s'", username, event.access,
+             event.topic ? event.topic : "");
+    return MOSQ_ERR_ACL_DENIED;
+}
+
+// App users: read-only under the prefixes of the devices they own, looked up live, so a
+// device that changes owner stops reaching the old owner's subscriptions at once.
+int check_app_user(AccessPlugin& plugin, const AppConnection& connection, const char* username,
+                   const mosquitto_evt_acl_check& event) {
+    std::optional<Access> access = access_of(event.access);
+    if (access && event.topic != nullptr &&
+        owner_may(plugin.devices.prefixes_owned_by(connection.user_id), *access, event.topic))
+        return MOSQ_ERR_SUCCESS;
+    return deny(plugin, username, event);
+}
+
 int check(AccessPlugin& plugin, const mosquitto_evt_acl_check& event) {
     const char* username = mosquitto_client_username(event.client);
     if (username == nullptr)
         return MOSQ_ERR_PLUGIN_DEFER;
     const DeviceRecord* device = plugin.devices.find(username);
-    if (device == nullptr)
-        return MOSQ_ERR_PLUGIN_DEFER;
+    if (device == nullptr) {
+        auto app = plugin.app_connections.find(event.client);
+        if (app == plugin.app_connections.end())
+            return MOSQ_ERR_PLUGIN_DEFER;
+        return check_app_user(plugin, app->second, username, event);
+    }
     std::optional<Access> access = access_of(event.access);
     if (access && device->kind != nullptr && !device->revoked() && event.topic != nullptr &&
         device_may(*device->kind, device->topic_prefix, *access, event.topic))
         return MOSQ_ERR_SUCCESS;
-    ++plugin.counters.acl_denied;
-    LOG_INFO("access", "denied %s access %d to '%s'", username, event.access,
-             event.topic ? event.topic : "");
-    return MOSQ_ERR_ACL_DENIED;
+    return deny(plugin, username, event);
 }
 
 } // namespace

@@ -32,6 +32,24 @@ int refuse(AccessPlugin& plugin, const char* username, const char* address, cons
     return MOSQ_ERR_AUTH;
 }
 
+// An app user: username plus one of its live REST session tokens as password.
+int authenticate_app_user(AccessPlugin& plugin, const mosquitto_evt_basic_auth& event,
+                          const char* address, const char* client_id) {
+    const AppUser* user = plugin.app_users.find(std::string_view(event.username));
+    if (user == nullptr)
+        return MOSQ_ERR_PLUGIN_DEFER; // neither a device nor an app user: another plugin's
+    if (event.password == nullptr)
+        return refuse(plugin, event.username, address, "no password");
+    crypto::Digest presented = credential_hash(plugin.settings.pepper, event.password);
+    if (!app_session_valid(user, presented, WallClock::now()))
+        return refuse(plugin, event.username, address, "no live session with this token");
+    ++plugin.counters.app_auth_accepted;
+    plugin.app_connections.insert_or_assign(
+        event.client, AppConnection{user->id, presented, client_id ? client_id : ""});
+    LOG_DEBUG("access", "accepted app user %s", event.username);
+    return MOSQ_ERR_SUCCESS;
+}
+
 int authenticate(AccessPlugin& plugin, const mosquitto_evt_basic_auth& event) {
     if (event.username == nullptr)
         return MOSQ_ERR_PLUGIN_DEFER;
@@ -62,7 +80,7 @@ int authenticate(AccessPlugin& plugin, const mosquitto_evt_basic_auth& event) {
     }
     const DeviceRecord* device = plugin.devices.find(username);
     if (device == nullptr)
-        return MOSQ_ERR_PLUGIN_DEFER;
+        return authenticate_app_user(plugin, event, address, client_id);
 
     if (device->revoked())
         return refuse(plugin, event.username, address, "device revoked");

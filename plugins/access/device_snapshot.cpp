@@ -34,6 +34,28 @@ const DeviceRecord* DeviceSnapshot::find(std::string_view id) const {
     return found == devices_.end() ? nullptr : &found->second;
 }
 
+const std::vector<std::string>& DeviceSnapshot::prefixes_owned_by(long long user_id) const {
+    static const std::vector<std::string> none;
+    auto found = prefixes_by_owner_.find(user_id);
+    return found == prefixes_by_owner_.end() ? none : found->second;
+}
+
+void DeviceSnapshot::index_owner(const DeviceRecord& record) {
+    if (record.owner_id && !record.revoked())
+        prefixes_by_owner_[*record.owner_id].push_back(record.topic_prefix);
+}
+
+void DeviceSnapshot::unindex_owner(const DeviceRecord& record) {
+    if (!record.owner_id)
+        return;
+    auto owned = prefixes_by_owner_.find(*record.owner_id);
+    if (owned == prefixes_by_owner_.end())
+        return;
+    std::erase(owned->second, record.topic_prefix);
+    if (owned->second.empty())
+        prefixes_by_owner_.erase(owned);
+}
+
 std::vector<std::string> DeviceSnapshot::replace_all(std::vector<DeviceRecord> records) {
     decltype(devices_) next;
     next.reserve(records.size());
@@ -48,6 +70,9 @@ std::vector<std::string> DeviceSnapshot::replace_all(std::vector<DeviceRecord> r
             changed.push_back(id);
     }
     devices_ = std::move(next);
+    prefixes_by_owner_.clear();
+    for (const auto& [id, record] : devices_)
+        index_owner(record);
     loaded_ = true;
     return changed;
 }
@@ -58,10 +83,14 @@ std::vector<std::string> DeviceSnapshot::update(const std::string& id,
     auto existing = devices_.find(id);
     if (existing != devices_.end() && (!record || !(*record == existing->second)))
         changed.push_back(id);
-    if (record)
+    if (existing != devices_.end())
+        unindex_owner(existing->second);
+    if (record) {
+        index_owner(*record);
         devices_.insert_or_assign(id, std::move(*record));
-    else if (existing != devices_.end())
+    } else if (existing != devices_.end()) {
         devices_.erase(existing);
+    }
     return changed;
 }
 

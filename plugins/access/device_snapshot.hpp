@@ -26,6 +26,7 @@ struct DeviceRecord {
     // The credential before the last rotation, accepted until previous_expires_at.
     std::optional<crypto::Digest> previous_hash;
     WallClock::time_point previous_expires_at{};
+    std::optional<long long> owner_id; // the user whose app sessions may read this device
 
     bool revoked() const { return state == "revoked"; }
     bool operator==(const DeviceRecord&) const = default;
@@ -62,8 +63,13 @@ class DeviceSnapshot {
 
     bool loaded() const { return loaded_; }
     std::size_t size() const { return devices_.size(); }
+    // Topic prefixes of the devices a user owns (empty when none).
+    const std::vector<std::string>& prefixes_owned_by(long long user_id) const;
 
   private:
+    void index_owner(const DeviceRecord& record);
+    void unindex_owner(const DeviceRecord& record);
+
     struct Hash {
         using is_transparent = void;
         std::size_t operator()(std::string_view key) const {
@@ -71,6 +77,7 @@ class DeviceSnapshot {
         }
     };
     std::unordered_map<std::string, DeviceRecord, Hash, std::equal_to<>> devices_;
+    std::unordered_map<long long, std::vector<std::string>> prefixes_by_owner_;
     bool loaded_ = false;
 };
 

@@ -60,6 +60,23 @@ void AccessPlugin::revalidate(const std::vector<std::string>& device_ids) {
     }
 }
 
+void AccessPlugin::revalidate_app_connections(const std::vector<long long>& user_ids) {
+    auto now = WallClock::now();
+    std::vector<std::string> kick;
+    for (const auto& [connection, app] : app_connections) {
+        if (!user_ids.empty() &&
+            std::find(user_ids.begin(), user_ids.end(), app.user_id) == user_ids.end())
+            continue;
+        if (!app_session_valid(app_users.find(app.user_id), app.token_hash, now))
+            kick.push_back(app.client_id);
+    }
+    for (const std::string& client_id : kick) { // kicking erases from app_connections
+        ++counters.kicks;
+        LOG_INFO("access", "disconnecting app client %s: its session ended", client_id.c_str());
+        mosquitto_kick_client_by_clientid(client_id.c_str(), false);
+    }
+}
+
 void AccessPlugin::housekeeping() {
     auto now = std::chrono::steady_clock::now();
     if (now < next_housekeeping)
@@ -70,6 +87,7 @@ void AccessPlugin::housekeeping() {
     for (const auto& [connection, device] : sessions.on_previous_credential())
         graced.push_back(device);
     revalidate(graced);
+    revalidate_app_connections({}); // sessions expire by the clock, without a notification
     address_failures.prune(now);
     username_failures.prune(now);
 }

@@ -1,4 +1,5 @@
-// DISCONNECT: the connection, not the client id, decides presence (see session_registry.hpp).
+// DISCONNECT: the connection, not the client id, decides presence (see session_registry.hpp),
+// and an app connection is forgotten.
 // There is no CONNECT event in 2.0; auth.cpp records "online" when it admits a connection.
 #include "access_plugin.hpp"
 
@@ -10,6 +11,7 @@ int on_disconnect(int, void* event_data, void* userdata) {
         auto& event = *static_cast<mosquitto_evt_disconnect*>(event_data);
         if (std::optional<std::string> offline = plugin.sessions.closed(event.client))
             plugin.presence.record({std::move(*offline), false, WallClock::now()});
+        plugin.app_connections.erase(event.client);
         return MOSQ_ERR_SUCCESS;
     });
 }

@@ -8,16 +8,24 @@
 #include "access_plugin.hpp"
 #include "sarang/pg.hpp"
 
+#include <cstdlib>
+#include <map>
 #include <set>
 
 namespace sarang::access {
 namespace {
 
-constexpr const char* channel = "sarang_devices";
+constexpr const char* devices_channel = "sarang_devices";
+constexpr const char* sessions_channel = "sarang_sessions";
 constexpr const char* select_columns =
     "SELECT id, kind, topic_prefix, state, encode(credential_hash, 'hex'),"
     " encode(previous_credential_hash, 'hex'),"
-    " (extract(epoch FROM previous_credential_expires_at) * 1000000)::bigint FROM devices";
+    " (extract(epoch FROM previous_credential_expires_at) * 1000000)::bigint, owner_id"
+    " FROM devices";
+constexpr const char* select_app_sessions = "SELECT u.id, u.username, encode(s.token_hash, 'hex'),"
+                                            " (extract(epoch FROM s.expires_at) * 1000000)::bigint"
+                                            " FROM users u JOIN sessions s ON s.user_id = u.id"
+                                            " WHERE s.revoked_at IS NULL AND s.expires_at > now()";
 // Past this many changed ids in one wake-up a full reload is cheaper than a list.
 constexpr std::size_t full_reload_threshold = 1000;
 
@@ -47,9 +55,64 @@ std::vector<DeviceRecord> records_from(const pg::Result& rows) {
         if (!rows.is_null(row, 6))
             record.previous_expires_at =
                 WallClock::time_point(std::chrono::microseconds(rows.integer(row, 6)));
+        if (!rows.is_null(row, 7))
+            record.owner_id = rows.integer(row, 7);
         records.push_back(std::move(record));
     }
     return records;
+}
+
+// Rows of select_app_sessions, grouped by user.
+std::vector<AppUser> app_users_from(const pg::Result& rows) {
+    std::map<long long, AppUser> users;
+    for (int row = 0; row < rows.rows(); ++row) {
+        AppUser& user = users[rows.integer(row, 0)];
+        user.id = rows.integer(row, 0);
+        user.username = rows.text(row, 1);
+        std::optional<crypto::Digest> hash = digest_from(rows, row, 2);
+        if (hash)
+            user.sessions.push_back(
+                {*hash, WallClock::time_point(std::chrono::microseconds(rows.integer(row, 3)))});
+    }
+    std::vector<AppUser> out;
+    for (auto& [id, user] : users)
+        out.push_back(std::move(user));
+    return out;
+}
+
+void post_app_users(AccessPlugin& plugin, pg::Connection& db,
+                    const std::optional<std::set<long long>>& only) {
+    std::vector<AppUser> users;
+    if (only) {
+        std::vector<std::string> ids;
+        for (long long id : *only)
+            ids.push_back(std::to_string(id));
+        users = app_users_from(
+            db.exec(std::string(select_app_sessions) + " AND u.id = ANY($1::bigint[])",
+                    {pg::array_literal(ids)}));
+    } else {
+        users = app_users_from(db.exec(select_app_sessions));
+    }
+    plugin.mailbox.post([&plugin, only, users = std::move(users)]() mutable {
+        std::vector<long long> changed;
+        if (!only) {
+            changed = plugin.app_users.replace_all(std::move(users));
+        } else {
+            std::set<long long> missing = *only;
+            for (AppUser& user : users) {
+                missing.erase(user.id);
+                long long id = user.id;
+                for (long long c : plugin.app_users.update(id, std::move(user)))
+                    changed.push_back(c);
+            }
+            for (long long gone : missing) {
+                for (long long c : plugin.app_users.update(gone, std::nullopt))
+                    changed.push_back(c);
+            }
+        }
+        if (!changed.empty())
+            plugin.revalidate_app_connections(changed);
+    });
 }
 
 void post_full_snapshot(AccessPlugin& plugin, pg::Connection& db) {
@@ -98,7 +161,9 @@ void post_updates(AccessPlugin& plugin, pg::Connection& db, const std::set<std::
 
 void run_snapshot_loader(AccessPlugin& plugin, std::stop_token stop) {
     pg::Connection db(plugin.settings.dsn, "sarang-access");
-    db.listen(channel); // before the first load, so no change falls between the two
+    // Before the first load, so no change falls between the two.
+    db.listen(devices_channel);
+    db.listen(sessions_channel);
     Backoff backoff(std::chrono::milliseconds(200), std::chrono::seconds(10));
     std::uint64_t loaded_generation = 0;
     bool outage_logged = false;
@@ -106,6 +171,7 @@ void run_snapshot_loader(AccessPlugin& plugin, std::stop_token stop) {
         try {
             db.ensure_connected();
             if (db.generation() != loaded_generation) {
+                post_app_users(plugin, db, std::nullopt); // before devices: see FirstLoad
                 post_full_snapshot(plugin, db);
                 loaded_generation = db.generation();
                 backoff.reset();
@@ -114,13 +180,19 @@ void run_snapshot_loader(AccessPlugin& plugin, std::stop_token stop) {
                 outage_logged = false;
             }
             std::set<std::string> changed;
+            std::set<long long> users_changed;
             bool overflow = false;
             for (pg::Notification& note : db.wait_notifications(std::chrono::milliseconds(250))) {
-                if (changed.size() >= full_reload_threshold)
+                if (note.channel == sessions_channel) {
+                    users_changed.insert(std::atoll(note.payload.c_str()));
+                } else if (changed.size() >= full_reload_threshold) {
                     overflow = true;
-                else
+                } else {
                     changed.insert(std::move(note.payload));
+                }
             }
+            if (!users_changed.empty())
+                post_app_users(plugin, db, users_changed);
             if (overflow)
                 post_full_snapshot(plugin, db);
             else if (!changed.empty())

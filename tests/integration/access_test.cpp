@@ -3,6 +3,8 @@
 // takeover and a broker restart, and authentication while PostgreSQL is down.
 #include "http_client.hpp"
 #include "mqtt_client.hpp"
+#include "sarang/credentials.hpp"
+#include "sarang/crypto.hpp"
 #include "sarang/pg.hpp"
 #include "stack_env.hpp"
 
@@ -238,6 +240,75 @@ void devices_keep_connecting_while_postgres_is_down(void**) {
     create_device(later);
 }
 
+// A user with one live session, as the REST sidecar will create them (issue #4).
+struct AppLogin {
+    long long user_id;
+    std::string username;
+    std::string token;
+};
+
+AppLogin app_login(const std::string& stem) {
+    AppLogin login{0, unique_id(stem), crypto::random_token()};
+    std::string pepper = pepper_from_config(stack_env().config());
+    login.user_id = db().exec("INSERT INTO users (username, password_hash) VALUES ($1, $2)"
+                              " RETURNING id",
+                              {login.username, crypto::argon2id_hash("unused", {1, 1024, 1})})
+                        .integer(0, 0);
+    db().exec(
+        "INSERT INTO sessions (user_id, token_hash, expires_at)"
+        " VALUES ($1, decode($2, 'hex'), now() + interval '1 hour')",
+        {std::to_string(login.user_id), crypto::hex_encode(credential_hash(pepper, login.token))});
+    return login;
+}
+
+void an_app_session_reads_only_its_own_devices(void**) {
+    std::string mine = unique_id("pi");
+    std::string theirs = unique_id("pi");
+    std::string mine_password = create_device(mine);
+    std::string theirs_password = create_device(theirs);
+    AppLogin owner = app_login("user");
+    AppLogin other = app_login("user");
+    db().exec("UPDATE devices SET owner_id = $1 WHERE id = $2",
+              {std::to_string(owner.user_id), mine});
+    db().exec("UPDATE devices SET owner_id = $1 WHERE id = $2",
+              {std::to_string(other.user_id), theirs});
+    std::this_thread::sleep_for(400ms); // sessions and owners reach the broker
+
+    MqttClient app("app-" + owner.username, 5);
+    assert_int_equal(app.connect(stack_env().mqtt_port, owner.username, owner.token), 0);
+    assert_int_equal(app.subscribe("hydro/" + mine + "/#"), 1);
+    assert_int_equal(app.subscribe("hydro/" + mine + "/reading"), 1);
+    assert_int_not_equal(app.subscribe("hydro/" + theirs + "/#"), 1);
+    assert_int_not_equal(app.subscribe("hydro/+/reading"), 1);
+    assert_int_not_equal(app.subscribe("#"), 1);
+    assert_int_equal(app.publish("hydro/" + mine + "/config", "{}"), denied_v5); // read-only
+
+    MqttClient device(mine, 5);
+    assert_int_equal(device.connect(stack_env().mqtt_port, mine, mine_password), 0);
+    assert_true(accepted(device.publish("hydro/" + mine + "/status", "online")));
+    assert_true(app.wait_message("hydro/" + mine + "/status", 2s));
+
+    // A wrong token, or another user's, is refused.
+    MqttClient wrong("app-wrong", 5);
+    assert_int_equal(wrong.connect(stack_env().mqtt_port, owner.username, other.token), refused_v5);
+
+    // The device changes owner: the old owner's subscription stops receiving it at once.
+    db().exec("UPDATE devices SET owner_id = $1 WHERE id = $2",
+              {std::to_string(other.user_id), mine});
+    std::this_thread::sleep_for(400ms);
+    assert_true(accepted(device.publish("hydro/" + mine + "/reading", R"({"ph":7})")));
+    assert_false(app.wait_message("hydro/" + mine + "/reading", 700ms));
+
+    // Logging out (revoking the session) disconnects the app within a second.
+    auto revoked_at = Clock::now();
+    db().exec("UPDATE sessions SET revoked_at = now() WHERE user_id = $1",
+              {std::to_string(owner.user_id)});
+    assert_true(app.wait_disconnected(2s));
+    assert_true(Clock::now() - revoked_at < 1s);
+    MqttClient again("app-again", 5);
+    assert_int_equal(again.connect(stack_env().mqtt_port, owner.username, owner.token), refused_v5);
+}
+
 void a_broker_restart_records_its_devices_offline(void**) {
     std::string id = unique_id("pi");
     std::string password = create_device(id);
@@ -264,6 +335,7 @@ int main() {
         cmocka_unit_test(rotation_without_grace_and_revocation_end_sessions_within_a_second),
         cmocka_unit_test(presence_follows_the_connection_and_survives_a_takeover),
         cmocka_unit_test(devices_keep_connecting_while_postgres_is_down),
+        cmocka_unit_test(an_app_session_reads_only_its_own_devices),
         cmocka_unit_test(a_broker_restart_records_its_devices_offline),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);

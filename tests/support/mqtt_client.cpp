@@ -1,5 +1,6 @@
 #include "mqtt_client.hpp"
 
+#include <algorithm>
 #include <mosquitto.h>
 #include <stdexcept>
 
@@ -22,6 +23,7 @@ MqttClient::MqttClient(const std::string& client_id, int protocol) {
     mosquitto_publish_v5_callback_set(handle_, &MqttClient::on_publish);
     mosquitto_disconnect_v5_callback_set(handle_, &MqttClient::on_disconnect);
     mosquitto_subscribe_v5_callback_set(handle_, &MqttClient::on_subscribe);
+    mosquitto_message_v5_callback_set(handle_, &MqttClient::on_message);
 }
 
 MqttClient::~MqttClient() {
@@ -72,6 +74,24 @@ void MqttClient::on_subscribe(mosquitto*, void* self, int mid, int count, const 
             client.suback_ = granted[0];
     }
     client.changed_.notify_all();
+}
+
+void MqttClient::on_message(mosquitto*, void* self, const mosquitto_message* message,
+                            const mqtt5__property*) {
+    auto& client = *static_cast<MqttClient*>(self);
+    {
+        std::lock_guard lock(client.mutex_);
+        client.received_topics_.push_back(message->topic);
+    }
+    client.changed_.notify_all();
+}
+
+bool MqttClient::wait_message(const std::string& topic, std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, timeout, [&] {
+        return std::find(received_topics_.begin(), received_topics_.end(), topic) !=
+               received_topics_.end();
+    });
 }
 
 int MqttClient::subscribe(const std::string& filter, std::chrono::milliseconds timeout) {

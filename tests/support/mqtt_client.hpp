@@ -6,9 +6,11 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 struct mosquitto;
 struct mqtt5__property; // mosquitto_property
+struct mosquitto_message;
 
 namespace sarang::test {
 
@@ -36,6 +38,8 @@ class MqttClient {
     // SUBACK reason for one filter at QoS 1: 1 granted; 0x80 (3.1.1) or 0x87 (5) refused.
     int subscribe(const std::string& filter,
                   std::chrono::milliseconds timeout = std::chrono::seconds(5));
+    // True when a message on `topic` arrives within the timeout (or arrived before).
+    bool wait_message(const std::string& topic, std::chrono::milliseconds timeout);
     // True when the broker disconnects this client within the timeout.
     bool wait_disconnected(std::chrono::milliseconds timeout);
 
@@ -43,6 +47,8 @@ class MqttClient {
     static void on_connect(mosquitto*, void* self, int rc, int flags, const mqtt5__property* props);
     static void on_publish(mosquitto*, void* self, int mid, int rc, const mqtt5__property* props);
     static void on_disconnect(mosquitto*, void* self, int rc, const mqtt5__property* props);
+    static void on_message(mosquitto*, void* self, const struct mosquitto_message* message,
+                           const mqtt5__property* props);
     static void on_subscribe(mosquitto*, void* self, int mid, int count, const int* granted,
                              const mqtt5__property* props);
 
@@ -52,6 +58,7 @@ class MqttClient {
     std::optional<int> connack_;
     std::optional<int> puback_;
     std::optional<int> suback_;
+    std::vector<std::string> received_topics_;
     int awaited_mid_ = -1;
     bool disconnected_ = false;
     bool loop_started_ = false;

@@ -3,7 +3,9 @@
 // Pure and allocation-free, so the broker thread can call it on every check.
 #include "sarang/device_kinds.hpp"
 
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace sarang {
 
@@ -16,6 +18,12 @@ enum class Access { read, write, subscribe, unsubscribe };
 // unsubscribe is always allowed: it can only reduce what a client receives.
 bool device_may(const KindSpec& kind, std::string_view prefix, Access access,
                 std::string_view topic);
+
+// An app user's access: read-only on the topics under the prefixes of the devices it owns.
+// read: the topic lies under one of them; subscribe: the filter (after any $share/<group>/)
+// lies within one of them plus "/#"; write never; unsubscribe always.
+bool owner_may(const std::vector<std::string>& owned_prefixes, Access access,
+               std::string_view topic);
 
 // True when every topic that `filter` matches is also matched by `permitted` (both MQTT topic
 // filters; + and # allowed in either). "a/+/c" is within "a/#"; "a/#" is not within "a/+".
