@@ -33,7 +33,10 @@ CREATE TRIGGER devices_changed
 -- on the "C" collation index), so bulk registration stays linear.
 CREATE INDEX devices_topic_prefix_bytes_idx ON devices ((topic_prefix COLLATE "C"));
 
-CREATE FUNCTION refuse_nested_topic_prefix() RETURNS trigger LANGUAGE plpgsql AS $$
+-- enable_seqscan = off for the function alone: during a bulk INSERT ... SELECT the table's
+-- statistics still say "empty", and a sequential scan per row would make the load quadratic.
+CREATE FUNCTION refuse_nested_topic_prefix() RETURNS trigger LANGUAGE plpgsql
+SET enable_seqscan = off AS $$
 DECLARE
     levels text[] := string_to_array(NEW.topic_prefix, '/');
     ancestors text[] := '{}';

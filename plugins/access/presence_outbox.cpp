@@ -12,10 +12,12 @@ void PresenceOutbox::record(PresenceChange change) {
     ready_.notify_one();
 }
 
-PresenceOutbox::Batch PresenceOutbox::take(std::stop_token stop,
-                                           std::chrono::milliseconds timeout) {
+PresenceOutbox::Batch PresenceOutbox::take(std::stop_token stop, std::chrono::milliseconds timeout,
+                                           std::chrono::milliseconds linger) {
     std::unique_lock lock(mutex_);
     ready_.wait_for(lock, stop, timeout, [this] { return !pending_.empty(); });
+    if (!pending_.empty() && linger.count() > 0)
+        ready_.wait_for(lock, stop, linger, [] { return false; }); // returns early on stop
     Batch out;
     std::swap(out, pending_);
     return out;

@@ -36,8 +36,10 @@ class PresenceOutbox {
     // Any thread.
     void record(PresenceChange change);
     // Writer thread: waits until something is pending, the timeout passes or a stop is
-    // requested, then takes everything.
-    Batch take(std::stop_token stop, std::chrono::milliseconds timeout);
+    // requested; then lingers (unless stopping) so that a burst of connects becomes one batch;
+    // then takes everything.
+    Batch take(std::stop_token stop, std::chrono::milliseconds timeout,
+               std::chrono::milliseconds linger = std::chrono::milliseconds(0));
     void give_back(Batch batch);
 
     std::uint64_t history_dropped() const;

@@ -104,7 +104,9 @@ void run_presence_writer(AccessPlugin& plugin, std::stop_token stop) {
             LOG_ERROR("access", "stopped without recording this node's devices offline");
             return;
         }
-        PresenceOutbox::Batch batch = plugin.presence.take(stop, std::chrono::milliseconds(500));
+        // Lingering 200 ms turns a connect storm into a few transactions, not one per device.
+        PresenceOutbox::Batch batch = plugin.presence.take(stop, std::chrono::milliseconds(500),
+                                                           std::chrono::milliseconds(200));
         if (batch.empty() && reconciled && !stopping)
             continue;
         try {

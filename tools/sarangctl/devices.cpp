@@ -1,4 +1,4 @@
-// sarangctl devices create|list|rotate|revoke
+// sarangctl devices create|bulk-create|list|rotate|revoke
 #include "command.hpp"
 #include "sarang/credentials.hpp"
 #include "sarang/device_kinds.hpp"
@@ -6,8 +6,12 @@
 #include "sarang/log.hpp"
 #include "sarang/pg.hpp"
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace sarang::ctl {
 namespace {
@@ -159,6 +163,93 @@ int devices_revoke(const Config& config, const Args& args) {
     }
     LOG_INFO("audit", "sarangctl | devices.revoke | id=%s", id.c_str());
     std::printf("device %s revoked; its sessions are disconnected\n", id.c_str());
+    return 0;
+}
+
+} // namespace sarang::ctl
+
+namespace sarang::ctl {
+
+// Seed 003's fleet registration: pi-1 ... pi-99 in one command, credentials into a CSV that is
+// created fresh (never overwritten) and readable by its owner only. All devices or none.
+int devices_bulk_create(const Config& config, const Args& args) {
+    std::string kind_name = args.require("kind");
+    std::string stem = args.require("name-prefix");
+    std::string csv_path = args.require("csv");
+    auto number = [&](const char* name) {
+        std::string text = args.require(name);
+        char* end = nullptr;
+        long value = std::strtol(text.c_str(), &end, 10);
+        if (text.empty() || *end != '\0' || value < 0 || value > 10000000)
+            throw UsageError(std::string("--") + name + " must be a whole number");
+        return value;
+    };
+    long from = number("from");
+    long to = number("to");
+    if (to < from || to - from >= 1000000)
+        throw UsageError("--from .. --to must name 1 to 1,000,000 devices");
+    const KindSpec* kind = find_kind(kind_name);
+    if (kind == nullptr)
+        throw UsageError("unknown kind '" + kind_name + "'; known kinds: " + known_kinds());
+
+    std::string pepper = pepper_from_config(config);
+    std::vector<std::string> ids, names, kinds, prefixes, hashes, tokens;
+    for (long n = from; n <= to; ++n) {
+        std::string id = stem + std::to_string(n);
+        if (!valid_device_id(id))
+            throw UsageError("device id '" + id + "' must be 1-64 of A-Z a-z 0-9 _ -");
+        IssuedCredential credential = issue_credential(pepper);
+        ids.push_back(id);
+        names.push_back(id);
+        kinds.push_back(kind_name);
+        prefixes.push_back(default_topic_prefix(*kind, id));
+        hashes.push_back("\\x" + crypto::hex_encode(credential.stored_hash));
+        tokens.push_back(std::move(credential.token));
+    }
+    // O_EXCL: an existing file (perhaps an earlier batch's only copy of its credentials) is
+    // never overwritten.
+    int fd = ::open(csv_path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (fd < 0) {
+        std::fprintf(stderr, "sarangctl: cannot create %s: %s\n", csv_path.c_str(),
+                     std::strerror(errno));
+        return 1;
+    }
+    FILE* csv = fdopen(fd, "w");
+    pg::Connection db(config.string("db.dsn"), "sarangctl");
+    try {
+        pg::Transaction transaction(db);
+        transaction.exec("INSERT INTO devices (id, name, kind, topic_prefix, credential_hash)"
+                         " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],"
+                         " $5::bytea[])",
+                         {pg::array_literal(ids), pg::array_literal(names),
+                          pg::array_literal(kinds), pg::array_literal(prefixes),
+                          pg::array_literal(hashes)});
+        std::fprintf(csv, "device_id,mqtt_username,mqtt_client_id,mqtt_password,topic_prefix\n");
+        for (size_t i = 0; i < ids.size(); ++i)
+            std::fprintf(csv, "%s,%s,%s,%s,%s\n", ids[i].c_str(), ids[i].c_str(), ids[i].c_str(),
+                         tokens[i].c_str(), prefixes[i].c_str());
+        if (std::fflush(csv) != 0 || fsync(fd) != 0)
+            throw std::runtime_error(std::string("writing ") + csv_path + ": " +
+                                     std::strerror(errno));
+        transaction.commit();
+    } catch (const std::exception& error) {
+        std::fclose(csv);
+        ::unlink(csv_path.c_str());
+        if (const auto* pg_error = dynamic_cast<const pg::Error*>(&error);
+            pg_error && pg_error->sqlstate() == "23505") {
+            std::fprintf(stderr,
+                         "sarangctl: nothing registered: an id or topic prefix in %s%ld..%s%ld "
+                         "is taken or nests with another device's\n",
+                         stem.c_str(), from, stem.c_str(), to);
+            return 1;
+        }
+        throw;
+    }
+    std::fclose(csv);
+    LOG_INFO("audit", "sarangctl | devices.bulk-create | %s%ld..%s%ld kind=%s | credentials=%s",
+             stem.c_str(), from, stem.c_str(), to, kind_name.c_str(), csv_path.c_str());
+    std::printf("registered %zu devices; their credentials are in %s (shown nowhere else)\n",
+                ids.size(), csv_path.c_str());
     return 0;
 }
 

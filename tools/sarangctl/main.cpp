@@ -37,6 +37,14 @@ const std::vector<Command>& commands() {
          {"json"},
          ctl::devices_create},
         {"devices",
+         "bulk-create",
+         "devices bulk-create --kind KIND --name-prefix pi- --from 1 --to 99 --csv FILE\n"
+         "                        register a numbered fleet at once; credentials go to a new\n"
+         "                        CSV file (mode 0600) and nowhere else",
+         false,
+         {},
+         ctl::devices_bulk_create},
+        {"devices",
          "list",
          "devices list          list devices with state and presence",
          false,

@@ -1,0 +1,269 @@
+// sarang-storm: a connect storm and a QoS 0 publish flood from one process, many connections,
+// raw MQTT 3.1.1 over non-blocking sockets and epoll (no thread per client, unlike
+// libmosquitto), so the broker rather than the load generator sets the pace.
+//
+//   sarang-storm --port P --credentials FILE [--window 500] [--messages 100]
+//                [--root hydro] [--subtopic status]
+//
+// FILE: "device_id password" per line (client id = username = device id).
+// Phase 1 opens every connection with up to --window CONNECTs in flight and times CONNECT ->
+// CONNACK. Phase 2 has every connection send --messages QoS 0 PUBLISHes and then one QoS 1
+// PUBLISH as a fence: the broker handles a connection's packets in order, so its PUBACK means
+// all of them were processed (ACL-checked and routed). Prints one line per phase.
+#include <algorithm>
+#include <arpa/inet.h>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <vector>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Credential {
+    std::string id;
+    std::string password;
+};
+
+void put_length(std::string& out, size_t length) {
+    do {
+        unsigned char byte = length % 128;
+        length /= 128;
+        if (length > 0)
+            byte |= 0x80;
+        out += static_cast<char>(byte);
+    } while (length > 0);
+}
+
+void put_string(std::string& out, const std::string& text) {
+    out += static_cast<char>(text.size() >> 8);
+    out += static_cast<char>(text.size() & 0xff);
+    out += text;
+}
+
+std::string connect_packet(const Credential& c) {
+    std::string body;
+    put_string(body, "MQTT");
+    body += '\x04';                  // protocol level 3.1.1
+    body += static_cast<char>(0xC2); // username, password, clean session
+    body += '\x00';
+    body += '\x3c'; // keepalive 60 s
+    put_string(body, c.id);
+    put_string(body, c.id);
+    put_string(body, c.password);
+    std::string packet(1, '\x10');
+    put_length(packet, body.size());
+    return packet + body;
+}
+
+std::string publish_packet(const std::string& topic, const std::string& payload, bool fence) {
+    std::string body;
+    put_string(body, topic);
+    if (fence)
+        body += std::string("\x00\x01", 2); // packet id 1
+    body += payload;
+    std::string packet(1, fence ? '\x32' : '\x30');
+    put_length(packet, body.size());
+    return packet + body;
+}
+
+struct Connection {
+    int fd = -1;
+    std::string out;
+    size_t sent = 0;
+    std::string in;
+    Clock::time_point started;
+    bool connected = false;
+    bool fenced = false;
+};
+
+double percentile(std::vector<double> values, double p) {
+    if (values.empty())
+        return 0;
+    std::sort(values.begin(), values.end());
+    return values[static_cast<size_t>(p * (values.size() - 1))];
+}
+
+const char* argument(int argc, char** argv, const char* name, const char* fallback) {
+    for (int i = 1; i + 1 < argc; ++i) {
+        if (std::strcmp(argv[i], name) == 0)
+            return argv[i + 1];
+    }
+    return fallback;
+}
+
+bool flush(Connection& c) {
+    while (c.sent < c.out.size()) {
+        ssize_t n = ::send(c.fd, c.out.data() + c.sent, c.out.size() - c.sent, MSG_NOSIGNAL);
+        if (n < 0)
+            return errno == EAGAIN || errno == EWOULDBLOCK;
+        c.sent += static_cast<size_t>(n);
+    }
+    c.out.clear();
+    c.sent = 0;
+    return true;
+}
+
+// Reads what is there; false when the connection closed.
+bool receive(Connection& c) {
+    char buffer[4096];
+    for (;;) {
+        ssize_t n = ::recv(c.fd, buffer, sizeof buffer, 0);
+        if (n > 0) {
+            c.in.append(buffer, static_cast<size_t>(n));
+            continue;
+        }
+        if (n == 0)
+            return false;
+        return errno == EAGAIN || errno == EWOULDBLOCK;
+    }
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    int port = std::atoi(argument(argc, argv, "--port", "1883"));
+    const char* path = argument(argc, argv, "--credentials", nullptr);
+    size_t window = static_cast<size_t>(std::atoi(argument(argc, argv, "--window", "500")));
+    int messages = std::atoi(argument(argc, argv, "--messages", "100"));
+    std::string root = argument(argc, argv, "--root", "hydro");
+    std::string subtopic = argument(argc, argv, "--subtopic", "status");
+    if (path == nullptr) {
+        std::fprintf(stderr, "usage: sarang-storm --port P --credentials FILE [--window N] "
+                             "[--messages N] [--root R] [--subtopic S]\n");
+        return 2;
+    }
+    std::vector<Credential> credentials;
+    std::ifstream file(path);
+    for (Credential c; file >> c.id >> c.password;)
+        credentials.push_back(c);
+
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<uint16_t>(port));
+    inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
+    int epoll = epoll_create1(0);
+    std::vector<Connection> connections(credentials.size());
+    std::vector<double> connect_ms;
+    size_t next = 0, in_flight = 0, refused = 0, done = 0;
+    epoll_event events[512];
+
+    // Phase 1: the storm.
+    auto phase_start = Clock::now();
+    while (done < credentials.size()) {
+        while (in_flight < window && next < credentials.size()) {
+            Connection& c = connections[next];
+            c.fd = ::socket(AF_INET, SOCK_STREAM, 0);
+            int one = 1;
+            setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+            c.started = Clock::now();
+            if (::connect(c.fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+                std::perror("connect");
+                return 1;
+            }
+            int flags = 1;
+            ioctl(c.fd, FIONBIO, &flags);
+            c.out = connect_packet(credentials[next]);
+            flush(c);
+            epoll_event event{EPOLLIN, {.u64 = next}};
+            epoll_ctl(epoll, EPOLL_CTL_ADD, c.fd, &event);
+            ++next;
+            ++in_flight;
+        }
+        int ready = epoll_wait(epoll, events, 512, 5000);
+        if (ready <= 0) {
+            std::fprintf(stderr, "storm stalled with %zu CONNECTs unanswered\n", in_flight);
+            return 1;
+        }
+        for (int i = 0; i < ready; ++i) {
+            Connection& c = connections[events[i].data.u64];
+            bool open = receive(c);
+            if (c.connected)
+                continue;
+            if (c.in.size() >= 4) {
+                c.connected = c.in[3] == 0;
+                refused += c.connected ? 0 : 1;
+                connect_ms.push_back(
+                    std::chrono::duration<double, std::milli>(Clock::now() - c.started).count());
+                c.in.erase(0, 4);
+                ++done;
+                --in_flight;
+            } else if (!open) {
+                ++refused;
+                ++done;
+                --in_flight;
+                c.connected = false;
+                connect_ms.push_back(
+                    std::chrono::duration<double, std::milli>(Clock::now() - c.started).count());
+                epoll_ctl(epoll, EPOLL_CTL_DEL, c.fd, nullptr);
+            }
+        }
+    }
+    double seconds = std::chrono::duration<double>(Clock::now() - phase_start).count();
+    std::printf("storm: connections=%zu refused=%zu rate=%.0f/s p50=%.2fms p99=%.2fms\n",
+                credentials.size(), refused, credentials.size() / seconds,
+                percentile(connect_ms, 0.5), percentile(connect_ms, 0.99));
+    if (refused > 0)
+        return 1;
+
+    // Phase 2: the flood, fenced per connection.
+    std::string payload = R"({"tds":512.3,"ph":6.8})";
+    phase_start = Clock::now();
+    size_t fenced = 0;
+    for (size_t i = 0; i < connections.size(); ++i) {
+        Connection& c = connections[i];
+        std::string topic = root + "/" + credentials[i].id + "/" + subtopic;
+        std::string one = publish_packet(topic, payload, false);
+        c.out.reserve(one.size() * messages + 64);
+        for (int m = 0; m < messages; ++m)
+            c.out += one;
+        c.out += publish_packet(topic, payload, true);
+        flush(c);
+        epoll_event event{EPOLLIN | (c.out.empty() ? 0u : static_cast<uint32_t>(EPOLLOUT)),
+                          {.u64 = i}};
+        epoll_ctl(epoll, EPOLL_CTL_MOD, c.fd, &event);
+    }
+    while (fenced < connections.size()) {
+        int ready = epoll_wait(epoll, events, 512, 10000);
+        if (ready <= 0) {
+            std::fprintf(stderr, "flood stalled: %zu of %zu fences acknowledged\n", fenced,
+                         connections.size());
+            return 1;
+        }
+        for (int i = 0; i < ready; ++i) {
+            size_t index = events[i].data.u64;
+            Connection& c = connections[index];
+            if ((events[i].events & EPOLLOUT) && flush(c) && c.out.empty()) {
+                epoll_event event{EPOLLIN, {.u64 = index}};
+                epoll_ctl(epoll, EPOLL_CTL_MOD, c.fd, &event);
+            }
+            bool open = receive(c);
+            if (!c.fenced && c.in.size() >= 4 && static_cast<unsigned char>(c.in[0]) == 0x40) {
+                c.fenced = true;
+                ++fenced;
+            } else if (!open && !c.fenced) {
+                std::fprintf(stderr, "connection %s closed during the flood\n",
+                             credentials[index].id.c_str());
+                return 1;
+            }
+        }
+    }
+    seconds = std::chrono::duration<double>(Clock::now() - phase_start).count();
+    size_t total = connections.size() * static_cast<size_t>(messages + 1);
+    std::printf("flood: messages=%zu rate=%.0f/s seconds=%.2f\n", total, total / seconds, seconds);
+    for (Connection& c : connections) {
+        ::send(c.fd, "\xe0\x00", 2, MSG_NOSIGNAL);
+        ::close(c.fd);
+    }
+    return 0;
+}
