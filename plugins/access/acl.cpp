@@ -40,16 +40,19 @@ int check_app_user(AccessPlugin& plugin, const AppConnection& connection, const 
 }
 
 int check(AccessPlugin& plugin, const mosquitto_evt_acl_check& event) {
-    const char* username = mosquitto_client_username(event.client);
-    if (username == nullptr)
-        return MOSQ_ERR_PLUGIN_DEFER;
-    const DeviceRecord* device = plugin.devices.find(username);
-    if (device == nullptr) {
+    // Keyed by the connection this plugin admitted: a pointer lookup, no name hashing.
+    const Session* session = plugin.sessions.find(event.client);
+    if (session == nullptr) {
         auto app = plugin.app_connections.find(event.client);
         if (app == plugin.app_connections.end())
             return MOSQ_ERR_PLUGIN_DEFER;
-        return check_app_user(plugin, app->second, username, event);
+        return check_app_user(plugin, app->second, mosquitto_client_username(event.client),
+                              event);
     }
+    const char* username = session->device_id.c_str();
+    const DeviceRecord* device = session->device;
+    if (device == nullptr) // removed: its kick is on the way
+        return deny(plugin, username, event);
     std::optional<Access> access = access_of(event.access);
     if (access && device->kind != nullptr && !device->revoked() && event.topic != nullptr &&
         device_may(*device->kind, device->topic_prefix, *access, event.topic))
