@@ -71,7 +71,8 @@ int main(int argc, char** argv) {
         auto client = std::make_unique<MqttClient>(c.id, 4);
         auto started = Clock::now();
         int rc = client->connect(port, c.id, c.password);
-        connect_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - started).count());
+        connect_ms.push_back(
+            std::chrono::duration<double, std::milli>(Clock::now() - started).count());
         if (rc != 0) {
             std::fprintf(stderr, "connect %s refused: %d\n", c.id.c_str(), rc);
             return 1;
@@ -93,7 +94,8 @@ int main(int argc, char** argv) {
             std::string topic = root + "/" + credentials[i].id + "/" + subtopic;
             for (int m = 0; m < messages; ++m) {
                 char payload[64];
-                std::snprintf(payload, sizeof payload, "{\"tds\":%d.5,\"ph\":6.%d}", 400 + m, m % 10);
+                std::snprintf(payload, sizeof payload, "{\"tds\":%d.5,\"ph\":6.%d}", 400 + m,
+                              m % 10);
                 auto started = Clock::now();
                 if (!accepted(clients[i]->publish(topic, payload)))
                     ++failures[i];

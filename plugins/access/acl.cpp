@@ -46,8 +46,7 @@ int check(AccessPlugin& plugin, const mosquitto_evt_acl_check& event) {
         auto app = plugin.app_connections.find(event.client);
         if (app == plugin.app_connections.end())
             return MOSQ_ERR_PLUGIN_DEFER;
-        return check_app_user(plugin, app->second, mosquitto_client_username(event.client),
-                              event);
+        return check_app_user(plugin, app->second, mosquitto_client_username(event.client), event);
     }
     const char* username = session->device_id.c_str();
     const DeviceRecord* device = session->device;

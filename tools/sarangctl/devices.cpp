@@ -90,16 +90,17 @@ int devices_create(const Config& config, const Args& args) {
 
 int devices_list(const Config& config, const Args&) {
     pg::Connection db(config.string("db.dsn"), "sarangctl");
-    pg::Result rows = db.exec("SELECT id, kind, state, topic_prefix, online,"
+    pg::Result rows = db.exec("SELECT id, kind, state, topic_prefix,"
+                              " CASE WHEN online THEN 'yes (' || online_node || ')' ELSE 'no' END,"
                               " coalesce(to_char(last_seen_at AT TIME ZONE 'UTC',"
                               " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '-')"
                               " FROM devices ORDER BY id");
-    std::printf("%-24s %-14s %-14s %-28s %-7s %s\n", "ID", "KIND", "STATE", "TOPIC PREFIX",
+    std::printf("%-24s %-13s %-15s %-28s %-16s %s\n", "ID", "KIND", "STATE", "TOPIC PREFIX",
                 "ONLINE", "LAST SEEN");
     for (int row = 0; row < rows.rows(); ++row)
-        std::printf("%-24s %-14s %-14s %-28s %-7s %s\n", std::string(rows.text(row, 0)).c_str(),
+        std::printf("%-24s %-13s %-15s %-28s %-16s %s\n", std::string(rows.text(row, 0)).c_str(),
                     std::string(rows.text(row, 1)).c_str(), std::string(rows.text(row, 2)).c_str(),
-                    std::string(rows.text(row, 3)).c_str(), rows.boolean(row, 4) ? "yes" : "no",
+                    std::string(rows.text(row, 3)).c_str(), std::string(rows.text(row, 4)).c_str(),
                     std::string(rows.text(row, 5)).c_str());
     return 0;
 }
