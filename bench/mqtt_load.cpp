@@ -9,6 +9,8 @@
 // failed. Prints one line of figures per phase.
 #include "mqtt_client.hpp"
 
+#include "bench_args.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -22,28 +24,15 @@
 using namespace sarang::test;
 using Clock = std::chrono::steady_clock;
 
+using sarang::bench::argument;
+using sarang::bench::percentile;
+
 namespace {
 
 struct Credential {
     std::string id;
     std::string password;
 };
-
-double percentile(std::vector<double> values, double p) {
-    if (values.empty())
-        return 0;
-    std::sort(values.begin(), values.end());
-    size_t index = static_cast<size_t>(p * (values.size() - 1));
-    return values[index];
-}
-
-const char* argument(int argc, char** argv, const char* name, const char* fallback) {
-    for (int i = 1; i + 1 < argc; ++i) {
-        if (std::strcmp(argv[i], name) == 0)
-            return argv[i + 1];
-    }
-    return fallback;
-}
 
 } // namespace
 

@@ -10,6 +10,8 @@
 // CONNACK. Phase 2 has every connection send --messages QoS 0 PUBLISHes and then one QoS 1
 // PUBLISH as a fence: the broker handles a connection's packets in order, so its PUBACK means
 // all of them were processed (ACL-checked and routed). Prints one line per phase.
+#include "bench_args.hpp"
+
 #include <algorithm>
 #include <arpa/inet.h>
 #include <chrono>
@@ -25,6 +27,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <vector>
+
+using sarang::bench::argument;
+using sarang::bench::percentile;
 
 namespace {
 
@@ -86,21 +91,6 @@ struct Connection {
     bool connected = false;
     bool fenced = false;
 };
-
-double percentile(std::vector<double> values, double p) {
-    if (values.empty())
-        return 0;
-    std::sort(values.begin(), values.end());
-    return values[static_cast<size_t>(p * (values.size() - 1))];
-}
-
-const char* argument(int argc, char** argv, const char* name, const char* fallback) {
-    for (int i = 1; i + 1 < argc; ++i) {
-        if (std::strcmp(argv[i], name) == 0)
-            return argv[i + 1];
-    }
-    return fallback;
-}
 
 bool flush(Connection& c) {
     while (c.sent < c.out.size()) {

@@ -25,9 +25,7 @@ IssuedCredential issue_credential(std::string_view pepper) {
 bool credential_matches(std::string_view pepper, std::string_view presented,
                         const crypto::Digest& stored_hash) {
     crypto::Digest computed = credential_hash(pepper, presented);
-    return crypto::constant_time_equal(
-        {reinterpret_cast<const char*>(computed.data()), computed.size()},
-        {reinterpret_cast<const char*>(stored_hash.data()), stored_hash.size()});
+    return crypto::constant_time_equal(computed, stored_hash);
 }
 
 } // namespace sarang

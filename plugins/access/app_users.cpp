@@ -8,9 +8,7 @@ bool app_session_valid(const AppUser* user, const crypto::Digest& presented,
         return false;
     bool valid = false;
     for (const AppSession& session : user->sessions) {
-        bool same = crypto::constant_time_equal(
-            {reinterpret_cast<const char*>(session.token_hash.data()), session.token_hash.size()},
-            {reinterpret_cast<const char*>(presented.data()), presented.size()});
+        bool same = crypto::constant_time_equal(session.token_hash, presented);
         valid = valid || (same && now < session.expires_at);
     }
     return valid;

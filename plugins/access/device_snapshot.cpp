@@ -1,21 +1,13 @@
 #include "device_snapshot.hpp"
 
 namespace sarang::access {
-namespace {
-
-bool same_digest(const crypto::Digest& a, const crypto::Digest& b) {
-    return crypto::constant_time_equal({reinterpret_cast<const char*>(a.data()), a.size()},
-                                       {reinterpret_cast<const char*>(b.data()), b.size()});
-}
-
-} // namespace
 
 CredentialMatch match_credential(const DeviceRecord& device, const crypto::Digest& presented,
                                  WallClock::time_point now) {
     static const crypto::Digest none{};
-    bool current = same_digest(device.credential_hash.value_or(none), presented) &&
+    bool current = crypto::constant_time_equal(device.credential_hash.value_or(none), presented) &&
                    device.credential_hash.has_value();
-    bool previous = same_digest(device.previous_hash.value_or(none), presented) &&
+    bool previous = crypto::constant_time_equal(device.previous_hash.value_or(none), presented) &&
                     device.previous_hash.has_value() && now < device.previous_expires_at;
     if (current)
         return CredentialMatch::current;

@@ -23,6 +23,10 @@ Digest hmac_sha256(std::string_view key, std::string_view data);
 
 // Compares in time that depends only on the lengths.
 bool constant_time_equal(std::string_view a, std::string_view b);
+inline bool constant_time_equal(const Digest& a, const Digest& b) {
+    return constant_time_equal({reinterpret_cast<const char*>(a.data()), a.size()},
+                               {reinterpret_cast<const char*>(b.data()), b.size()});
+}
 
 std::string hex_encode(const std::uint8_t* data, std::size_t size);
 inline std::string hex_encode(const Digest& digest) {
