@@ -72,6 +72,7 @@ struct AccessPlugin {
     std::unordered_map<const void*, AppConnection> app_connections;
     FailureLimiter address_failures;
     FailureLimiter username_failures;
+    FailureLimiter denial_log; // only its log folding: one denial line per client a minute
     Counters counters;
     Mailbox mailbox;
     FirstLoad first_load;

@@ -23,8 +23,12 @@ std::optional<Access> access_of(int mosquitto_access) {
 
 int deny(AccessPlugin& plugin, const char* username, const mosquitto_evt_acl_check& event) {
     ++plugin.counters.acl_denied;
-    LOG_INFO("access", "denied %s access %d to '%s'", username, event.access,
-             event.topic ? event.topic : "");
+    // A client retrying a forbidden topic must not turn into a log write per attempt.
+    if (std::optional<std::uint64_t> folded =
+            plugin.denial_log.log_due(username, FailureLimiter::Clock::now()))
+        LOG_INFO("access", "denied %s access %d to '%s' (%llu more denials since the last line)",
+                 username, event.access, event.topic ? event.topic : "",
+                 static_cast<unsigned long long>(*folded));
     return MOSQ_ERR_ACL_DENIED;
 }
 

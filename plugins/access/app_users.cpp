@@ -1,5 +1,7 @@
 #include "app_users.hpp"
 
+#include "snapshot_diff.hpp"
+
 namespace sarang::access {
 
 bool app_session_valid(const AppUser* user, const crypto::Digest& presented,
@@ -30,12 +32,7 @@ std::vector<long long> AppUserSnapshot::replace_all(std::vector<AppUser> users) 
         long long id = user.id;
         next.insert_or_assign(id, std::move(user));
     }
-    std::vector<long long> changed;
-    for (const auto& [id, before] : by_id_) {
-        auto after = next.find(id);
-        if (after == next.end() || !(after->second == before))
-            changed.push_back(id);
-    }
+    std::vector<long long> changed = changed_keys(by_id_, next);
     by_id_ = std::move(next);
     id_by_name_.clear();
     for (const auto& [id, user] : by_id_)

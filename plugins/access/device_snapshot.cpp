@@ -1,5 +1,7 @@
 #include "device_snapshot.hpp"
 
+#include "snapshot_diff.hpp"
+
 namespace sarang::access {
 
 CredentialMatch match_credential(const DeviceRecord& device, const crypto::Digest& presented,
@@ -55,12 +57,7 @@ std::vector<std::string> DeviceSnapshot::replace_all(std::vector<DeviceRecord> r
         std::string id = record.id;
         next.insert_or_assign(std::move(id), std::move(record));
     }
-    std::vector<std::string> changed;
-    for (const auto& [id, before] : devices_) {
-        auto after = next.find(id);
-        if (after == next.end() || !(after->second == before))
-            changed.push_back(id);
-    }
+    std::vector<std::string> changed = changed_keys(devices_, next);
     devices_ = std::move(next);
     prefixes_by_owner_.clear();
     for (const auto& [id, record] : devices_)

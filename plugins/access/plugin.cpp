@@ -35,7 +35,8 @@ AccessPlugin::AccessPlugin(Settings s)
       username_failures(settings.connect_failures_per_minute,
                         std::chrono::milliseconds(60000) /
                             std::max(1, settings.connect_failures_per_minute),
-                        std::chrono::seconds(60), 100000) {}
+                        std::chrono::seconds(60), 100000),
+      denial_log(1, std::chrono::seconds(1), std::chrono::seconds(60), 100000) {}
 
 void AccessPlugin::revalidate(const std::vector<std::string>& device_ids) {
     auto now = WallClock::now();
@@ -91,6 +92,7 @@ void AccessPlugin::housekeeping() {
     revalidate_app_connections({}); // sessions expire by the clock, without a notification
     address_failures.prune(now);
     username_failures.prune(now);
+    denial_log.prune(now);
 }
 
 namespace {

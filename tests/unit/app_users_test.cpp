@@ -1,20 +1,16 @@
 #include "app_users.hpp"
 #include "sarang/topic_rules.hpp"
+#include "test_digests.hpp"
 
 // Last: cmocka defines macros (fail, ...) that clash with standard headers.
 #include "cmocka.hpp"
 
 using namespace sarang;
 using namespace sarang::access;
+using sarang::test::digest;
 using namespace std::chrono_literals;
 
 namespace {
-
-crypto::Digest digest(std::uint8_t first) {
-    crypto::Digest value{};
-    value[0] = first;
-    return value;
-}
 
 AppUser user(long long id, const char* name, std::vector<AppSession> sessions) {
     return {id, name, std::move(sessions)};

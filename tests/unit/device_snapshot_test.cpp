@@ -1,5 +1,6 @@
 #include "device_snapshot.hpp"
 
+#include "test_digests.hpp"
 #include <algorithm>
 
 // Last: cmocka defines macros (fail, ...) that clash with standard headers.
@@ -7,15 +8,10 @@
 
 using namespace sarang;
 using namespace sarang::access;
+using sarang::test::digest;
 using namespace std::chrono_literals;
 
 namespace {
-
-crypto::Digest digest(std::uint8_t first) {
-    crypto::Digest value{};
-    value[0] = first;
-    return value;
-}
 
 DeviceRecord device(const char* id, std::uint8_t secret = 1, const char* state = "registered") {
     DeviceRecord record;
