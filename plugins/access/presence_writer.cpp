@@ -66,6 +66,10 @@ pg::Params params_for(const std::string& node, const std::vector<const PresenceC
 void write(pg::Connection& db, const std::string& node, const PresenceOutbox::Batch& batch,
            bool reconcile_first, bool reconcile_after) {
     pg::Transaction transaction(db);
+    // Presence is derived state that the next connect, disconnect or restart rewrites: losing
+    // the last few hundred milliseconds of it in a database crash is fine, waiting for the WAL
+    // flush on every batch is not.
+    transaction.exec("SET LOCAL synchronous_commit = off");
     if (reconcile_first) {
         transaction.exec_prepared("reconcile_history", {node});
         transaction.exec_prepared("reconcile", {node});
