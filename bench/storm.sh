@@ -25,6 +25,7 @@ fi
 
 STATE=$(mktemp -d /tmp/sarang-storm.XXXXXX)
 PIDS=()
+declare -A BROKER_PID
 cleanup() {
     for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
     wait 2>/dev/null || true
@@ -81,12 +82,14 @@ for name in anonymous files sarang; do
     [ "$name" = anonymous ] && port_var=ANON_PORT
     mosquitto -c "$STATE/$name.mosquitto.conf" >>"$STATE/log/$name.log" 2>&1 &
     PIDS+=($!)
+    BROKER_PID[$name]=$!
     wait_for_port "${!port_var}" 20 "$name broker" || { cat "$STATE/log/$name.log" >&2; exit 1; }
 done
 
 run() { # name port credentials
     local line
-    line=$("$STORM" --port "$2" --credentials "$3" --messages "$MESSAGES" --window "${WINDOW:-50}" | tr '\n' ' ')
+    line=$("$STORM" --port "$2" --credentials "$3" --messages "$MESSAGES" --window "${WINDOW:-50}" \
+        --broker-pid "${BROKER_PID[$1]}" | tr '\n' ' ')
     echo "$1: $line" | tee -a "$STATE/results"
 }
 # Each run ends with 10,000 DISCONNECTs that its broker (and for Sarang the presence writer
@@ -113,8 +116,10 @@ median() { # name phase field
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 echo "==> medians over $ROUNDS rounds, $DEVICES devices, $MESSAGES QoS 0 messages each"
 for name in anonymous files sarang; do
-    echo "$name: connects $(median "$name" storm rate)/s (p99 $(median "$name" storm p99) ms), publishes $(median "$name" flood rate)/s"
+    echo "$name: connects $(median "$name" storm rate)/s (p99 $(median "$name" storm p99) ms, broker CPU $(median "$name" storm broker_cpu_us_per_connect) us each), publishes $(median "$name" flood rate)/s (broker CPU $(median "$name" flood broker_cpu_us_per_message) us each)"
 done
 echo "sarang / files:     connect rate $(ratio "$(median sarang storm rate)" "$(median files storm rate)"), publish rate $(ratio "$(median sarang flood rate)" "$(median files flood rate)")"
+echo "broker CPU sarang / files:     per connect $(ratio "$(median sarang storm broker_cpu_us_per_connect)" "$(median files storm broker_cpu_us_per_connect)"), per message $(ratio "$(median sarang flood broker_cpu_us_per_message)" "$(median files flood broker_cpu_us_per_message)")"
+echo "broker CPU sarang / anonymous: per connect $(ratio "$(median sarang storm broker_cpu_us_per_connect)" "$(median anonymous storm broker_cpu_us_per_connect)"), per message $(ratio "$(median sarang flood broker_cpu_us_per_message)" "$(median anonymous flood broker_cpu_us_per_message)")"
 echo "sarang / anonymous: connect rate $(ratio "$(median sarang storm rate)" "$(median anonymous storm rate)"), publish rate $(ratio "$(median sarang flood rate)" "$(median anonymous flood rate)")"
 grep -h "snapshot\|loaded" "$STATE/log/sarang.log" | tail -n 2 || true
