@@ -7,6 +7,9 @@
 #
 #   bench/storm.sh [DEVICES] [MESSAGES_PER_DEVICE] [ROUNDS]     (defaults 10000 100 2)
 #
+# PIN=1 puts the brokers on CPU 0 and PostgreSQL and the load tool on CPU 1, so each broker is
+# measured on a core of its own instead of competing with its own load.
+#
 # Needs a build with tests (tools/test). All brokers log only warnings, so none pays for 10,000
 # "New client connected" lines. Prints each run and the ratios for bench/RESULTS.md.
 set -euo pipefail
@@ -39,6 +42,14 @@ stack_init "$STATE" "$PG_PORT" "$HTTP_PORT"
 echo "log.level = warning" >>"$STATE/sarang.conf"
 pg_start "$STATE" "$PG_PORT"
 sarangctl_in "$STATE" migrate >/dev/null
+BROKER_CPUS=()
+LOAD_CPUS=()
+if [ "${PIN:-0}" = 1 ]; then
+    BROKER_CPUS=(taskset -c 0)
+    LOAD_CPUS=(taskset -c 1)
+    # Backends fork from the postmaster and inherit its CPU.
+    taskset -a -p -c 1 "$(head -n 1 "$STATE/pg/postmaster.pid")" >/dev/null
+fi
 
 echo "==> registering $DEVICES devices"
 started=$(date +%s.%N)
@@ -80,7 +91,7 @@ chmod a+r "$STATE"/*.mosquitto.conf "$STATE/passwd" "$STATE/acl"
 for name in anonymous files sarang; do
     port_var="${name^^}_PORT"
     [ "$name" = anonymous ] && port_var=ANON_PORT
-    mosquitto -c "$STATE/$name.mosquitto.conf" >>"$STATE/log/$name.log" 2>&1 &
+    "${BROKER_CPUS[@]}" mosquitto -c "$STATE/$name.mosquitto.conf" >>"$STATE/log/$name.log" 2>&1 &
     PIDS+=($!)
     BROKER_PID[$name]=$!
     wait_for_port "${!port_var}" 20 "$name broker" || { cat "$STATE/log/$name.log" >&2; exit 1; }
@@ -88,7 +99,7 @@ done
 
 run() { # name port credentials
     local line
-    line=$("$STORM" --port "$2" --credentials "$3" --messages "$MESSAGES" --window "${WINDOW:-50}" \
+    line=$("${LOAD_CPUS[@]}" "$STORM" --port "$2" --credentials "$3" --messages "$MESSAGES" --window "${WINDOW:-50}" \
         --broker-pid "${BROKER_PID[$1]}" | tr '\n' ' ')
     echo "$1: $line" | tee -a "$STATE/results"
 }

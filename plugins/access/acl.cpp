@@ -52,13 +52,12 @@ int check(AccessPlugin& plugin, const mosquitto_evt_acl_check& event) {
             return MOSQ_ERR_PLUGIN_DEFER;
         return check_app_user(plugin, app->second, mosquitto_client_username(event.client), event);
     }
+    // The session carries its kind and prefix: no snapshot lookup on the hot path. Any change
+    // to them, or a revocation, kicks the session from TICK before another check runs.
     const char* username = session->device_id.c_str();
-    const DeviceRecord* device = session->device;
-    if (device == nullptr) // removed: its kick is on the way
-        return deny(plugin, username, event);
     std::optional<Access> access = access_of(event.access);
-    if (access && device->kind != nullptr && !device->revoked() && event.topic != nullptr &&
-        device_may(*device->kind, device->topic_prefix, *access, event.topic))
+    if (access && session->kind != nullptr && event.topic != nullptr &&
+        device_may(*session->kind, session->topic_prefix, *access, event.topic))
         return MOSQ_ERR_SUCCESS;
     return deny(plugin, username, event);
 }

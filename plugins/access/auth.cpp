@@ -99,7 +99,7 @@ int authenticate(AccessPlugin& plugin, const mosquitto_evt_basic_auth& event) {
     if (match == CredentialMatch::previous)
         ++plugin.counters.auth_accepted_previous;
     Session session{device->id,        client_id ? client_id : "", presented,
-                    device->kind_name, device->topic_prefix,       device};
+                    device->kind_name, device->topic_prefix,       device->kind};
     if (plugin.sessions.opened(event.client, std::move(session)))
         plugin.presence.record({device->id, true, WallClock::now()});
     plugin.sessions.mark_previous_credential(event.client, match == CredentialMatch::previous);

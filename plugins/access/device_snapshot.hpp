@@ -46,9 +46,9 @@ struct Session {
     crypto::Digest credential{};
     std::string kind_name;
     std::string topic_prefix;
-    // The device's snapshot entry, so ACL checks need no name lookup. Entries stay put while
-    // they are updated in place; AccessPlugin refreshes this after every snapshot change.
-    const DeviceRecord* device = nullptr;
+    // What ACL checks use, so they need no snapshot lookup: a session whose device's kind or
+    // prefix changes is kicked (session_still_valid), so these never go stale while it lives.
+    const KindSpec* kind = nullptr;
 };
 
 // False when the session must end: the device is gone or revoked, its kind or prefix moved, or
@@ -61,7 +61,6 @@ class DeviceSnapshot {
     const DeviceRecord* find(std::string_view id) const;
 
     // Both return the ids whose record changed or vanished; their sessions need a new look.
-    // replace_all moves every entry: pointers into the old snapshot are void after it.
     std::vector<std::string> replace_all(std::vector<DeviceRecord> records);
     std::vector<std::string> update(const std::string& id, std::optional<DeviceRecord> record);
 

@@ -41,7 +41,6 @@ AccessPlugin::AccessPlugin(Settings s)
 void AccessPlugin::revalidate(const std::vector<std::string>& device_ids) {
     auto now = WallClock::now();
     for (const std::string& id : device_ids) {
-        sessions.refresh_device(id, devices); // before any ACL check can see a stale entry
         const DeviceRecord* device = devices.find(id);
         for (const void* connection : sessions.connections_of(id)) {
             const Session* session = sessions.find(connection);

@@ -41,17 +41,6 @@ const Session* SessionRegistry::find(const void* connection) const {
     return session == sessions_.end() ? nullptr : &session->second;
 }
 
-void SessionRegistry::refresh_device(const std::string& device_id, const DeviceSnapshot& devices) {
-    const DeviceRecord* device = devices.find(device_id);
-    for (const void* connection : connections_of(device_id))
-        sessions_.at(connection).device = device;
-}
-
-void SessionRegistry::refresh_all(const DeviceSnapshot& devices) {
-    for (auto& [connection, session] : sessions_)
-        session.device = devices.find(session.device_id);
-}
-
 std::vector<const void*> SessionRegistry::connections_of(const std::string& device_id) const {
     auto device = by_device_.find(device_id);
     return device == by_device_.end() ? std::vector<const void*>{} : device->second;

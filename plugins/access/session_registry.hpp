@@ -25,9 +25,6 @@ class SessionRegistry {
     std::optional<std::string> closed(const void* connection);
 
     const Session* find(const void* connection) const;
-    // Points every session of the device (or of all devices) at its current snapshot entry.
-    void refresh_device(const std::string& device_id, const DeviceSnapshot& devices);
-    void refresh_all(const DeviceSnapshot& devices);
     // Connections of one device (empty when offline).
     std::vector<const void*> connections_of(const std::string& device_id) const;
     // Connections admitted with a credential other than the device's current one at the time.

@@ -126,7 +126,6 @@ void post_full_snapshot(AccessPlugin& plugin, pg::Connection& db) {
         auto swap_started = std::chrono::steady_clock::now();
         std::size_t count = records.size();
         std::vector<std::string> changed = plugin.devices.replace_all(std::move(records));
-        plugin.sessions.refresh_all(plugin.devices); // every entry moved
         plugin.revalidate(changed);
         LOG_INFO("access", "device snapshot of %zu swapped in on the broker thread in %.1f ms",
                  count,

@@ -69,25 +69,6 @@ void previous_credential_connections_are_tracked_until_they_close(void**) {
     assert_int_equal(registry.on_previous_credential().size(), 0);
 }
 
-void sessions_follow_their_snapshot_entry(void**) {
-    DeviceSnapshot devices;
-    DeviceRecord record;
-    record.id = "pi-1";
-    record.kind_name = "hydro-sensor";
-    record.topic_prefix = "hydro/pi-1";
-    devices.replace_all({record});
-    SessionRegistry registry;
-    registry.opened(a, session("pi-1"));
-    registry.refresh_all(devices);
-    assert_ptr_equal(registry.find(a)->device, devices.find("pi-1"));
-    devices.replace_all({record}); // every entry moves
-    registry.refresh_all(devices);
-    assert_ptr_equal(registry.find(a)->device, devices.find("pi-1"));
-    devices.update("pi-1", std::nullopt);
-    registry.refresh_device("pi-1", devices);
-    assert_null(registry.find(a)->device);
-}
-
 } // namespace
 
 int main() {
@@ -97,7 +78,6 @@ int main() {
         cmocka_unit_test(duplicate_and_unknown_disconnects_are_ignored),
         cmocka_unit_test(reauthentication_of_a_live_connection_changes_no_presence),
         cmocka_unit_test(previous_credential_connections_are_tracked_until_they_close),
-        cmocka_unit_test(sessions_follow_their_snapshot_entry),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
