@@ -19,7 +19,17 @@ BEGIN
     IF TG_TABLE_NAME = 'users' THEN
         PERFORM pg_notify('sarang_sessions', (CASE WHEN TG_OP = 'DELETE' THEN OLD.id ELSE NEW.id END)::text);
     ELSE
-        PERFORM pg_notify('sarang_sessions', (CASE WHEN TG_OP = 'DELETE' THEN OLD.user_id ELSE NEW.user_id END)::text);
+        -- A session moved to another user leaves the old one too.
+        IF TG_OP = 'INSERT' THEN
+            PERFORM pg_notify('sarang_sessions', NEW.user_id::text);
+        ELSIF TG_OP = 'DELETE' THEN
+            PERFORM pg_notify('sarang_sessions', OLD.user_id::text);
+        ELSE
+            PERFORM pg_notify('sarang_sessions', OLD.user_id::text);
+            IF NEW.user_id <> OLD.user_id THEN
+                PERFORM pg_notify('sarang_sessions', NEW.user_id::text);
+            END IF;
+        END IF;
     END IF;
     RETURN NULL;
 END;

@@ -10,7 +10,11 @@
 namespace sarang::pg {
 
 ErrorKind classify(std::string_view sqlstate) {
-    if (sqlstate == "40001" || sqlstate == "40P01")
+    // Conflicts, and conditions of the server that pass: insufficient resources (53: disk full,
+    // out of memory, too many connections), cancelled or timed-out statements, lock timeouts,
+    // a server that became read-only in a failover.
+    if (sqlstate == "40001" || sqlstate == "40P01" || sqlstate.starts_with("53") ||
+        sqlstate == "57014" || sqlstate == "55P03" || sqlstate == "25006")
         return ErrorKind::retry;
     if (sqlstate.starts_with("08") || sqlstate == "57P01" || sqlstate == "57P02" ||
         sqlstate == "57P03")
@@ -96,8 +100,17 @@ void Connection::ensure_connected() {
     if (connected())
         return;
     disconnect();
-    const char* keys[] = {"dbname", "application_name", nullptr};
-    const char* values[] = {conninfo_.c_str(), application_name_.c_str(), nullptr};
+    // TCP keepalives: a LISTEN connection that died silently (NAT timeout, failover) is noticed
+    // in about a minute instead of libpq's default two hours, and the caller reconnects.
+    const char* keys[] = {"dbname",
+                          "application_name",
+                          "keepalives",
+                          "keepalives_idle",
+                          "keepalives_interval",
+                          "keepalives_count",
+                          nullptr};
+    const char* values[] = {
+        conninfo_.c_str(), application_name_.c_str(), "1", "30", "10", "3", nullptr};
     conn_ = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
     if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK)
         fail_connection("connect");
@@ -192,9 +205,8 @@ void Connection::listen(const std::string& channel) {
         std::string sql = std::string("LISTEN ") + (quoted ? quoted : "");
         PQfreemem(quoted);
         check(PQexec(conn_, sql.c_str()), "LISTEN");
-    } else {
-        ensure_connected(); // issues the LISTEN
     }
+    // Not connected: ensure_connected() issues it with the others on the next connect.
 }
 
 std::vector<Notification> Connection::drain_notifications() {

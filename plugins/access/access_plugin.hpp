@@ -66,6 +66,8 @@ struct AccessPlugin {
 
     mosquitto_plugin_id_t* identifier = nullptr;
     Settings settings;
+    // Before any connect of this run: a previous run's devices were offline from here on.
+    const WallClock::time_point started_at = WallClock::now();
     DeviceSnapshot devices;
     SessionRegistry sessions;
     AppUserSnapshot app_users;

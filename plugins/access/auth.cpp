@@ -67,9 +67,6 @@ int authenticate(AccessPlugin& plugin, const mosquitto_evt_basic_auth& event) {
         return MOSQ_ERR_AUTH;
     }
     const char* client_id = mosquitto_client_id(event.client);
-    // Identities become topic levels and ACL keys: wildcards and separators are never valid.
-    if (has_forbidden_characters(event.username) || has_forbidden_characters(client_id))
-        return refuse(plugin, event.username, address, "+, # or / in username or client id");
     std::string_view username(event.username);
     if (!plugin.devices.loaded()) {
         // Fail loudly: dropping the connection without CONNACK makes the device retry, where
@@ -78,6 +75,11 @@ int authenticate(AccessPlugin& plugin, const mosquitto_evt_basic_auth& event) {
         LOG_WARN("access", "refusing %s: device list not loaded yet", event.username);
         return MOSQ_ERR_UNKNOWN;
     }
+    // Identities become topic levels and ACL keys: wildcards and separators are never valid.
+    // Checked once the username is known to be ours, so other plugins' clients keep theirs.
+    bool ours = plugin.devices.find(username) != nullptr || plugin.app_users.find(username);
+    if (ours && (has_forbidden_characters(event.username) || has_forbidden_characters(client_id)))
+        return refuse(plugin, event.username, address, "+, # or / in username or client id");
     const DeviceRecord* device = plugin.devices.find(username);
     if (device == nullptr)
         return authenticate_app_user(plugin, event, address, client_id);
@@ -100,7 +102,10 @@ int authenticate(AccessPlugin& plugin, const mosquitto_evt_basic_auth& event) {
         ++plugin.counters.auth_accepted_previous;
     Session session{device->id,        client_id ? client_id : "", presented,
                     device->kind_name, device->topic_prefix,       device->kind};
-    if (plugin.sessions.opened(event.client, std::move(session)))
+    SessionRegistry::Opened opened = plugin.sessions.opened(event.client, std::move(session));
+    if (opened.went_offline)
+        plugin.presence.record({std::move(*opened.went_offline), false, WallClock::now()});
+    if (opened.now_online)
         plugin.presence.record({device->id, true, WallClock::now()});
     plugin.sessions.mark_previous_credential(event.client, match == CredentialMatch::previous);
     LOG_DEBUG("access", "accepted %s%s", event.username,

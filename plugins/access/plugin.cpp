@@ -29,11 +29,11 @@ bool FirstLoad::wait(std::chrono::milliseconds timeout) {
 AccessPlugin::AccessPlugin(Settings s)
     : settings(std::move(s)),
       address_failures(settings.connect_failures_per_minute,
-                       std::chrono::milliseconds(60000) /
+                       std::chrono::microseconds(60000000) /
                            std::max(1, settings.connect_failures_per_minute),
                        std::chrono::seconds(60), 100000),
       username_failures(settings.connect_failures_per_minute,
-                        std::chrono::milliseconds(60000) /
+                        std::chrono::microseconds(60000000) /
                             std::max(1, settings.connect_failures_per_minute),
                         std::chrono::seconds(60), 100000),
       denial_log(1, std::chrono::seconds(1), std::chrono::seconds(60), 100000) {}
@@ -99,6 +99,7 @@ namespace {
 int on_tick(int, void*, void* userdata) {
     return plugin::guarded("access", MOSQ_ERR_SUCCESS, [&] {
         auto& plugin = *static_cast<AccessPlugin*>(userdata);
+        plugin.sessions.forget_closed(); // their wills have been checked by now
         plugin.mailbox.drain();
         plugin.housekeeping();
         return MOSQ_ERR_SUCCESS;

@@ -26,9 +26,12 @@ std::string timestamp_text(WallClock::time_point when) {
 }
 
 void prepare_statements(pg::Connection& db) {
+    // $2: when these devices went offline: this broker's start for a previous run's devices,
+    // now at shutdown. Microseconds since the epoch.
     db.prepare("reconcile_history",
                "INSERT INTO device_presence (device_id, node, online, at)"
-               " SELECT id, $1, false, now() FROM devices WHERE online AND online_node = $1");
+               " SELECT id, $1, false, to_timestamp($2::bigint / 1000000.0) FROM devices"
+               " WHERE online AND online_node = $1");
     db.prepare("reconcile", "UPDATE devices SET online = false, last_disconnected_at = now()"
                             " WHERE online AND online_node = $1");
     // Times travel as microseconds since the epoch: no text formatting of timestamps.
@@ -64,14 +67,14 @@ pg::Params params_for(const std::string& node, const std::vector<const PresenceC
 }
 
 void write(pg::Connection& db, const std::string& node, const PresenceOutbox::Batch& batch,
-           bool reconcile_first, bool reconcile_after) {
+           std::optional<WallClock::time_point> reconcile_first, bool reconcile_after) {
     pg::Transaction transaction(db);
     // Presence is derived state that the next connect, disconnect or restart rewrites: losing
     // the last few hundred milliseconds of it in a database crash is fine, waiting for the WAL
     // flush on every batch is not.
     transaction.exec("SET LOCAL synchronous_commit = off");
     if (reconcile_first) {
-        transaction.exec_prepared("reconcile_history", {node});
+        transaction.exec_prepared("reconcile_history", {node, timestamp_text(*reconcile_first)});
         transaction.exec_prepared("reconcile", {node});
     }
     std::vector<const PresenceChange*> history, latest;
@@ -84,7 +87,7 @@ void write(pg::Connection& db, const std::string& node, const PresenceOutbox::Ba
     if (!latest.empty())
         transaction.exec_prepared("latest", params_for(node, latest));
     if (reconcile_after) {
-        transaction.exec_prepared("reconcile_history", {node});
+        transaction.exec_prepared("reconcile_history", {node, timestamp_text(WallClock::now())});
         transaction.exec_prepared("reconcile", {node});
     }
     transaction.commit();
@@ -114,7 +117,8 @@ void run_presence_writer(AccessPlugin& plugin, std::stop_token stop) {
         if (batch.empty() && reconciled && !stopping)
             continue;
         try {
-            write(db, node, batch, !reconciled, stopping);
+            write(db, node, batch, reconciled ? std::nullopt : std::optional(plugin.started_at),
+                  stopping);
             reconciled = true;
             backoff.reset();
             if (outage_logged)

@@ -4,26 +4,31 @@
 
 namespace sarang::access {
 
-bool SessionRegistry::opened(const void* connection, Session session) {
+SessionRegistry::Opened SessionRegistry::opened(const void* connection, Session session) {
+    Opened result;
+    closing_.erase(connection);
     auto existing = sessions_.find(connection);
     if (existing != sessions_.end()) {
         if (existing->second.device_id == session.device_id) {
             existing->second = std::move(session);
-            return false;
+            return result;
         }
-        closed(connection); // a reused pointer we never saw close; should not happen
+        result.went_offline = closed(connection); // a reused pointer we never saw close
+        closing_.erase(connection);
     }
     std::vector<const void*>& connections = by_device_[session.device_id];
     connections.push_back(connection);
     sessions_.emplace(connection, std::move(session));
-    return connections.size() == 1;
+    result.now_online = connections.size() == 1;
+    return result;
 }
 
 std::optional<std::string> SessionRegistry::closed(const void* connection) {
     auto session = sessions_.find(connection);
     if (session == sessions_.end())
         return std::nullopt;
-    std::string device_id = std::move(session->second.device_id);
+    std::string device_id = session->second.device_id;
+    closing_.insert_or_assign(connection, std::move(session->second));
     sessions_.erase(session);
     on_previous_.erase(connection);
     auto device = by_device_.find(device_id);
@@ -37,8 +42,10 @@ std::optional<std::string> SessionRegistry::closed(const void* connection) {
 }
 
 const Session* SessionRegistry::find(const void* connection) const {
-    auto session = sessions_.find(connection);
-    return session == sessions_.end() ? nullptr : &session->second;
+    if (auto session = sessions_.find(connection); session != sessions_.end())
+        return &session->second;
+    auto closing = closing_.find(connection);
+    return closing == closing_.end() ? nullptr : &closing->second;
 }
 
 std::vector<const void*> SessionRegistry::connections_of(const std::string& device_id) const {

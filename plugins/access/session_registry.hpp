@@ -18,11 +18,22 @@ namespace sarang::access {
 
 class SessionRegistry {
   public:
-    // Returns true when the device went from offline to online. Admitting a connection that is
-    // already here (SIGHUP re-authenticates every session) updates it without an event.
-    bool opened(const void* connection, Session session);
-    // Returns the device id when its last connection closed; nullopt otherwise.
+    struct Opened {
+        bool now_online = false;                 // the device went from offline to online
+        std::optional<std::string> went_offline; // a reused pointer's previous device, if that
+                                                 // was its last connection (should not happen)
+    };
+    // Admitting a connection that is already here (SIGHUP re-authenticates every session)
+    // updates it without an event.
+    Opened opened(const void* connection, Session session);
+    // Returns the device id when its last connection closed; nullopt otherwise. The session
+    // stays findable until forget_closed(): mosquitto checks a client's will against the ACL
+    // after its DISCONNECT event.
     std::optional<std::string> closed(const void* connection);
+    // Broker thread, in TICK: drops the sessions closed since the last call. The broker frees
+    // a closed connection only at the start of its next loop, after TICK, so no pointer is
+    // reused while its closed session is still findable.
+    void forget_closed() { closing_.clear(); }
 
     const Session* find(const void* connection) const;
     // Connections of one device (empty when offline).
@@ -40,6 +51,7 @@ class SessionRegistry {
     std::unordered_map<const void*, Session> sessions_;
     std::unordered_map<std::string, std::vector<const void*>> by_device_;
     std::unordered_map<const void*, std::string> on_previous_;
+    std::unordered_map<const void*, Session> closing_;
 };
 
 } // namespace sarang::access

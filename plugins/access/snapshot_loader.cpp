@@ -197,7 +197,8 @@ void run_snapshot_loader(AccessPlugin& plugin, std::stop_token stop) {
                 post_full_snapshot(plugin, db);
             else if (!changed.empty())
                 post_updates(plugin, db, changed);
-        } catch (const pg::Error& error) {
+        } catch (const std::exception& error) {
+            // Never end the loader: without it revocations stop reaching the broker.
             if (!outage_logged)
                 LOG_ERROR("access", "device snapshot not refreshed: %s", error.what());
             outage_logged = true;

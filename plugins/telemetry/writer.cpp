@@ -62,7 +62,9 @@ void prepare_statements(pg::Connection& db) {
     db.prepare("lookup", "SELECT id, kind, topic_prefix FROM devices WHERE id = ANY($1::text[])");
     db.prepare("insert",
                "INSERT INTO readings (device_id, metric, received_at, value)"
-               " SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::float8[])"
+               " SELECT u.* FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::float8[])"
+               "   AS u(device_id, metric, received_at, value)"
+               " WHERE EXISTS (SELECT 1 FROM devices d WHERE d.id = u.device_id)" // deleted since
                " ON CONFLICT DO NOTHING");
     db.prepare("touch",
                "UPDATE devices d SET last_seen_at = GREATEST(d.last_seen_at, s.latest)"

@@ -289,6 +289,19 @@ void an_app_session_reads_only_its_own_devices(void**) {
     assert_true(accepted(device.publish("hydro/" + mine + "/status", "online")));
     assert_true(app.wait_message("hydro/" + mine + "/status", 2s));
 
+    // The device's last will reaches its owner: the broker checks a will against the ACL after
+    // the DISCONNECT event, so the plugin must still know the connection then.
+    {
+        MqttClient dying(mine, 5);
+        dying.set_will("hydro/" + mine + "/status", "offline");
+        assert_int_equal(dying.connect(stack_env().mqtt_port, mine, mine_password), 0);
+        assert_true(device.wait_disconnected(2s)); // taken over by `dying`
+        dying.disconnect_with_will();
+        assert_true(app.wait_message_count("hydro/" + mine + "/status", 2, 2s));
+    }
+    MqttClient device_again(mine, 5);
+    assert_int_equal(device_again.connect(stack_env().mqtt_port, mine, mine_password), 0);
+
     // A wrong token, or another user's, is refused.
     MqttClient wrong("app-wrong", 5);
     assert_int_equal(wrong.connect(stack_env().mqtt_port, owner.username, other.token), refused_v5);
@@ -297,7 +310,7 @@ void an_app_session_reads_only_its_own_devices(void**) {
     db().exec("UPDATE devices SET owner_id = $1 WHERE id = $2",
               {std::to_string(other.user_id), mine});
     std::this_thread::sleep_for(400ms);
-    assert_true(accepted(device.publish("hydro/" + mine + "/reading", R"({"ph":7})")));
+    assert_true(accepted(device_again.publish("hydro/" + mine + "/reading", R"({"ph":7})")));
     assert_false(app.wait_message("hydro/" + mine + "/reading", 700ms));
 
     // Logging out (revoking the session) disconnects the app within a second.
@@ -325,6 +338,28 @@ void a_broker_restart_records_its_devices_offline(void**) {
     assert_true(eventually(online_of(id), {}, "true"));
 }
 
+void a_broker_started_while_postgres_is_down_admits_devices_once_it_is_back(void**) {
+    std::string id = unique_id("pi");
+    std::string password = create_device(id);
+    stack_control("broker", "stop");
+    stack_control("postgres", "stop");
+    stack_control("broker", "start"); // waits out access.initial_load_timeout_ms, then listens
+    {
+        MqttClient early(id, 5);
+        assert_int_not_equal(early.connect(stack_env().mqtt_port, id, password), 0);
+    }
+    stack_control("postgres", "start");
+    auto deadline = Clock::now() + 15s;
+    int rc = -1;
+    while (rc != 0 && Clock::now() < deadline) {
+        MqttClient client(id, 5);
+        rc = client.connect(stack_env().mqtt_port, id, password);
+        if (rc != 0)
+            std::this_thread::sleep_for(200ms);
+    }
+    assert_int_equal(rc, 0);
+}
+
 } // namespace
 
 int main() {
@@ -338,6 +373,7 @@ int main() {
         cmocka_unit_test(devices_keep_connecting_while_postgres_is_down),
         cmocka_unit_test(an_app_session_reads_only_its_own_devices),
         cmocka_unit_test(a_broker_restart_records_its_devices_offline),
+        cmocka_unit_test(a_broker_started_while_postgres_is_down_admits_devices_once_it_is_back),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -94,6 +94,15 @@ bool MqttClient::wait_message(const std::string& topic, std::chrono::millisecond
     });
 }
 
+bool MqttClient::wait_message_count(const std::string& topic, size_t count,
+                                    std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, timeout, [&] {
+        return static_cast<size_t>(
+                   std::count(received_topics_.begin(), received_topics_.end(), topic)) >= count;
+    });
+}
+
 int MqttClient::subscribe(const std::string& filter, std::chrono::milliseconds timeout) {
     std::unique_lock lock(mutex_);
     suback_.reset();
@@ -103,6 +112,15 @@ int MqttClient::subscribe(const std::string& filter, std::chrono::milliseconds t
     awaited_mid_ = mid;
     changed_.wait_for(lock, timeout, [this] { return suback_.has_value() || disconnected_; });
     return suback_.value_or(no_answer);
+}
+
+void MqttClient::set_will(const std::string& topic, const std::string& payload) {
+    mosquitto_will_set(handle_, topic.c_str(), static_cast<int>(payload.size()), payload.data(), 1,
+                       false);
+}
+
+void MqttClient::disconnect_with_will() {
+    mosquitto_disconnect_v5(handle_, 0x04, nullptr);
 }
 
 int MqttClient::connect(int port, const std::string& username, const std::string& password,

@@ -29,6 +29,11 @@ class MqttClient {
     MqttClient(const MqttClient&) = delete;
     MqttClient& operator=(const MqttClient&) = delete;
 
+    // A last will, set before connect().
+    void set_will(const std::string& topic, const std::string& payload);
+    // MQTT 5 DISCONNECT with reason 0x04: the broker publishes the will as if the connection
+    // had dropped.
+    void disconnect_with_will();
     // CONNACK return / reason code: 0 accepted; 5 (3.1.1) or 135 (5) not authorised.
     int connect(int port, const std::string& username, const std::string& password,
                 std::chrono::milliseconds timeout = std::chrono::seconds(5));
@@ -40,6 +45,9 @@ class MqttClient {
                   std::chrono::milliseconds timeout = std::chrono::seconds(5));
     // True when a message on `topic` arrives within the timeout (or arrived before).
     bool wait_message(const std::string& topic, std::chrono::milliseconds timeout);
+    // True when at least `count` messages on `topic` have arrived within the timeout.
+    bool wait_message_count(const std::string& topic, size_t count,
+                            std::chrono::milliseconds timeout);
     // True when the broker disconnects this client within the timeout.
     bool wait_disconnected(std::chrono::milliseconds timeout);
 

@@ -17,6 +17,9 @@ void array_literal_quotes_and_escapes(void**) {
 void sqlstates_are_classified_once(void**) {
     assert_int_equal(static_cast<int>(classify("40001")), static_cast<int>(ErrorKind::retry));
     assert_int_equal(static_cast<int>(classify("40P01")), static_cast<int>(ErrorKind::retry));
+    // Passing server conditions keep the data for a later try instead of dropping it.
+    for (const char* passing : {"53100", "53200", "57014", "55P03", "25006"})
+        assert_int_equal(static_cast<int>(classify(passing)), static_cast<int>(ErrorKind::retry));
     assert_int_equal(static_cast<int>(classify("08006")), static_cast<int>(ErrorKind::reconnect));
     assert_int_equal(static_cast<int>(classify("57P01")), static_cast<int>(ErrorKind::reconnect));
     assert_int_equal(static_cast<int>(classify("23505")), static_cast<int>(ErrorKind::reject));

@@ -19,7 +19,7 @@ Session session(const char* device) {
 
 void connect_then_disconnect_goes_online_then_offline(void**) {
     SessionRegistry registry;
-    assert_true(registry.opened(a, session("pi-1")));
+    assert_true(registry.opened(a, session("pi-1")).now_online);
     assert_int_equal(registry.online_device_count(), 1);
     std::optional<std::string> offline = registry.closed(a);
     assert_true(offline.has_value());
@@ -30,9 +30,9 @@ void connect_then_disconnect_goes_online_then_offline(void**) {
 void takeover_never_marks_the_device_offline(void**) {
     // The broker admits the new connection before it disconnects the old one.
     SessionRegistry registry;
-    assert_true(registry.opened(a, session("pi-1")));
-    assert_false(registry.opened(b, session("pi-1"))); // already online: no event
-    assert_false(registry.closed(a).has_value());      // old connection goes: still online
+    assert_true(registry.opened(a, session("pi-1")).now_online);
+    assert_false(registry.opened(b, session("pi-1")).now_online); // already online: no event
+    assert_false(registry.closed(a).has_value()); // old connection goes: still online
     assert_int_equal(registry.online_device_count(), 1);
     assert_int_equal(registry.connections_of("pi-1").size(), 1);
     assert_true(registry.closed(b).has_value());
@@ -49,8 +49,8 @@ void duplicate_and_unknown_disconnects_are_ignored(void**) {
 void reauthentication_of_a_live_connection_changes_no_presence(void**) {
     // SIGHUP makes the broker run BASIC_AUTH again for every session.
     SessionRegistry registry;
-    assert_true(registry.opened(a, session("pi-1")));
-    assert_false(registry.opened(a, session("pi-1")));
+    assert_true(registry.opened(a, session("pi-1")).now_online);
+    assert_false(registry.opened(a, session("pi-1")).now_online);
     assert_int_equal(registry.connection_count(), 1);
     assert_true(registry.closed(a).has_value());
 }
@@ -69,6 +69,27 @@ void previous_credential_connections_are_tracked_until_they_close(void**) {
     assert_int_equal(registry.on_previous_credential().size(), 0);
 }
 
+void closed_sessions_stay_findable_until_the_tick(void**) {
+    // mosquitto checks a will against the ACL after the DISCONNECT event.
+    SessionRegistry registry;
+    registry.opened(a, session("pi-1"));
+    registry.closed(a);
+    assert_non_null(registry.find(a));
+    assert_int_equal(registry.online_device_count(), 0);
+    registry.forget_closed();
+    assert_null(registry.find(a));
+}
+
+void a_reused_pointer_closes_its_previous_device(void**) {
+    SessionRegistry registry;
+    registry.opened(a, session("pi-1"));
+    SessionRegistry::Opened opened = registry.opened(a, session("pi-2"));
+    assert_true(opened.now_online);
+    assert_true(opened.went_offline.has_value());
+    assert_text_equal(*opened.went_offline, "pi-1");
+    assert_text_equal(registry.find(a)->device_id, "pi-2");
+}
+
 } // namespace
 
 int main() {
@@ -78,6 +99,8 @@ int main() {
         cmocka_unit_test(duplicate_and_unknown_disconnects_are_ignored),
         cmocka_unit_test(reauthentication_of_a_live_connection_changes_no_presence),
         cmocka_unit_test(previous_credential_connections_are_tracked_until_they_close),
+        cmocka_unit_test(closed_sessions_stay_findable_until_the_tick),
+        cmocka_unit_test(a_reused_pointer_closes_its_previous_device),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -27,7 +27,7 @@ namespace sarang::pg {
 using Params = std::vector<std::optional<std::string>>;
 
 enum class ErrorKind {
-    retry,     // serialization failure or deadlock: run the transaction again
+    retry,     // conflict or a passing server condition (disk full, timeout): try again later
     reconnect, // connection lost or server going away: reconnect, then retry
     reject,    // the data broke a constraint or a type (class 22, 23): do not retry
     bug,       // anything else, e.g. a syntax error (42xxx): log loudly
@@ -99,7 +99,7 @@ class Connection {
     void prepare(const std::string& name, std::string sql);
     Result exec_prepared(const std::string& name, const Params& params);
 
-    // Remembered and re-issued after every reconnect.
+    // Remembered and re-issued after every reconnect; never connects by itself.
     void listen(const std::string& channel);
     // Waits up to timeout for notifications; returns what arrived (possibly nothing).
     std::vector<Notification> wait_notifications(std::chrono::milliseconds timeout);
