@@ -35,8 +35,9 @@ CREATE TABLE devices (
 );
 CREATE INDEX devices_owner_idx ON devices (owner_id);
 
--- One row per metric per message. The receive time comes from the broker, so replaying the same
--- message writes the same key and ON CONFLICT DO NOTHING keeps it once.
+-- One row per metric per message, keyed by the broker's receive time: writing the same captured
+-- message twice keeps it once. A QoS 1 redelivery is a new message to the broker, with a new
+-- receive time; deduplicating those needs a message id (issue #6).
 CREATE TABLE readings (
     device_id   text NOT NULL REFERENCES devices (id) ON DELETE CASCADE,
     metric      text NOT NULL,

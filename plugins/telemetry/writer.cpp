@@ -1,9 +1,9 @@
 // The writer worker: batches of readings into PostgreSQL, one transaction per batch.
 //
-// Ends of a batch: written (rows counted, duplicates from a redelivery skipped by the primary
-// key); rejected messages (bad payload, unknown device) logged with the device id and counted,
-// never written; database unreachable: the batch is kept and retried with backoff while new
-// messages wait in the bounded queue; a data error that should not happen after validation:
+// Ends of a batch: written (rows counted; a batch written twice keeps one copy through the
+// primary key); rejected messages (bad payload, unknown device) logged with the device id and
+// counted, never written; database unreachable: the batch is kept and retried with backoff while
+// new messages wait in the bounded queue; a data error that should not happen after validation:
 // logged and the batch dropped, so one bad batch cannot wedge the writer. At shutdown what is
 // queued gets a few seconds to land.
 #include "sarang/pg.hpp"
