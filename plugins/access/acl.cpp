@@ -21,7 +21,10 @@ std::optional<Access> access_of(int mosquitto_access) {
     }
 }
 
-int deny(AccessPlugin& plugin, const char* username, const mosquitto_evt_acl_check& event) {
+int deny(AccessPlugin& plugin, const mosquitto_evt_acl_check& event) {
+    const char* username = mosquitto_client_username(event.client);
+    if (username == nullptr)
+        username = "?";
     ++plugin.counters.acl_denied;
     // A client retrying a forbidden topic must not turn into a log write per attempt.
     if (std::optional<std::uint64_t> folded =
@@ -34,32 +37,31 @@ int deny(AccessPlugin& plugin, const char* username, const mosquitto_evt_acl_che
 
 // App users: read-only under the prefixes of the devices they own, looked up live, so a
 // device that changes owner stops reaching the old owner's subscriptions at once.
-int check_app_user(AccessPlugin& plugin, const AppConnection& connection, const char* username,
+int check_app_user(AccessPlugin& plugin, const AppConnection& connection,
                    const mosquitto_evt_acl_check& event) {
     std::optional<Access> access = access_of(event.access);
     if (access && event.topic != nullptr &&
         owner_may(plugin.devices.prefixes_owned_by(connection.user_id), *access, event.topic))
         return MOSQ_ERR_SUCCESS;
-    return deny(plugin, username, event);
+    return deny(plugin, event);
 }
 
 int check(AccessPlugin& plugin, const mosquitto_evt_acl_check& event) {
-    // Keyed by the connection this plugin admitted: a pointer lookup, no name hashing.
-    const Session* session = plugin.sessions.find(event.client);
-    if (session == nullptr) {
+    // Keyed by the connection this plugin admitted: a pointer lookup in small nodes. The entry
+    // carries kind and prefix; any change to them, or a revocation, kicks the session from TICK
+    // before another check runs, so they never go stale.
+    const SessionRegistry::AclEntry* entry = plugin.sessions.acl_entry(event.client);
+    if (entry == nullptr) {
         auto app = plugin.app_connections.find(event.client);
         if (app == plugin.app_connections.end())
             return MOSQ_ERR_PLUGIN_DEFER;
-        return check_app_user(plugin, app->second, mosquitto_client_username(event.client), event);
+        return check_app_user(plugin, app->second, event);
     }
-    // The session carries its kind and prefix: no snapshot lookup on the hot path. Any change
-    // to them, or a revocation, kicks the session from TICK before another check runs.
-    const char* username = session->device_id.c_str();
     std::optional<Access> access = access_of(event.access);
-    if (access && session->kind != nullptr && event.topic != nullptr &&
-        device_may(*session->kind, session->topic_prefix, *access, event.topic))
+    if (access && entry->kind != nullptr && event.topic != nullptr &&
+        device_may(*entry->kind, entry->topic_prefix, *access, event.topic))
         return MOSQ_ERR_SUCCESS;
-    return deny(plugin, username, event);
+    return deny(plugin, event);
 }
 
 } // namespace

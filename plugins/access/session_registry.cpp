@@ -10,6 +10,7 @@ SessionRegistry::Opened SessionRegistry::opened(const void* connection, Session 
     auto existing = sessions_.find(connection);
     if (existing != sessions_.end()) {
         if (existing->second.device_id == session.device_id) {
+            acl_.insert_or_assign(connection, AclEntry{session.kind, session.topic_prefix});
             existing->second = std::move(session);
             return result;
         }
@@ -18,6 +19,7 @@ SessionRegistry::Opened SessionRegistry::opened(const void* connection, Session 
     }
     std::vector<const void*>& connections = by_device_[session.device_id];
     connections.push_back(connection);
+    acl_.insert_or_assign(connection, AclEntry{session.kind, session.topic_prefix});
     sessions_.emplace(connection, std::move(session));
     result.now_online = connections.size() == 1;
     return result;
@@ -39,6 +41,12 @@ std::optional<std::string> SessionRegistry::closed(const void* connection) {
         return std::nullopt;
     by_device_.erase(device);
     return device_id;
+}
+
+void SessionRegistry::forget_closed() {
+    for (const auto& [connection, session] : closing_)
+        acl_.erase(connection);
+    closing_.clear();
 }
 
 const Session* SessionRegistry::find(const void* connection) const {

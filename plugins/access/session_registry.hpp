@@ -33,9 +33,21 @@ class SessionRegistry {
     // Broker thread, in TICK: drops the sessions closed since the last call. The broker frees
     // a closed connection only at the start of its next loop, after TICK, so no pointer is
     // reused while its closed session is still findable.
-    void forget_closed() { closing_.clear(); }
+    void forget_closed();
 
     const Session* find(const void* connection) const;
+
+    // What an ACL check needs, kept apart from the sessions in small nodes: the check runs for
+    // every message, and with many thousands of connections the big Session nodes miss the
+    // cache. Present while the session is findable (live or closing).
+    struct AclEntry {
+        const KindSpec* kind = nullptr;
+        std::string topic_prefix;
+    };
+    const AclEntry* acl_entry(const void* connection) const {
+        auto entry = acl_.find(connection);
+        return entry == acl_.end() ? nullptr : &entry->second;
+    }
     // Connections of one device (empty when offline).
     std::vector<const void*> connections_of(const std::string& device_id) const;
     // Connections admitted with a credential other than the device's current one at the time.
@@ -52,6 +64,7 @@ class SessionRegistry {
     std::unordered_map<std::string, std::vector<const void*>> by_device_;
     std::unordered_map<const void*, std::string> on_previous_;
     std::unordered_map<const void*, Session> closing_;
+    std::unordered_map<const void*, AclEntry> acl_;
 };
 
 } // namespace sarang::access

@@ -19,8 +19,11 @@ bool is_readings_topic(std::string_view topic) {
 }
 
 int copy_reading(TelemetryPlugin& plugin, const mosquitto_evt_message& event) {
+    // The topic first: most messages are not readings, and it is already at hand.
+    if (event.topic == nullptr || !is_readings_topic(event.topic))
+        return MOSQ_ERR_SUCCESS;
     const char* username = mosquitto_client_username(event.client);
-    if (username == nullptr || event.topic == nullptr || !is_readings_topic(event.topic))
+    if (username == nullptr)
         return MOSQ_ERR_SUCCESS;
     RawMessage message{
         username,

@@ -76,8 +76,24 @@ void closed_sessions_stay_findable_until_the_tick(void**) {
     registry.closed(a);
     assert_non_null(registry.find(a));
     assert_int_equal(registry.online_device_count(), 0);
+    assert_non_null(registry.acl_entry(a)); // the will's ACL check needs it
     registry.forget_closed();
     assert_null(registry.find(a));
+    assert_null(registry.acl_entry(a));
+}
+
+void acl_entries_follow_admission(void**) {
+    SessionRegistry registry;
+    Session first = session("pi-1");
+    first.kind = sarang::find_kind("hydro-sensor");
+    registry.opened(a, first);
+    const SessionRegistry::AclEntry* entry = registry.acl_entry(a);
+    assert_non_null(entry);
+    assert_ptr_equal(entry->kind, sarang::find_kind("hydro-sensor"));
+    assert_text_equal(entry->topic_prefix, "hydro/x");
+    assert_null(registry.acl_entry(b));
+    registry.opened(a, session("pi-2")); // a reused pointer: the new device's entry
+    assert_null(registry.acl_entry(a)->kind);
 }
 
 void a_reused_pointer_closes_its_previous_device(void**) {
@@ -101,6 +117,7 @@ int main() {
         cmocka_unit_test(previous_credential_connections_are_tracked_until_they_close),
         cmocka_unit_test(closed_sessions_stay_findable_until_the_tick),
         cmocka_unit_test(a_reused_pointer_closes_its_previous_device),
+        cmocka_unit_test(acl_entries_follow_admission),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
