@@ -29,9 +29,4 @@ void DbPool::give_back(std::unique_ptr<pg::Connection> connection) {
     returned_.notify_one();
 }
 
-std::size_t DbPool::idle() const {
-    std::lock_guard lock(mutex_);
-    return idle_.size();
-}
-
 } // namespace sarang::http

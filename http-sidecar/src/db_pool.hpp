@@ -36,7 +36,6 @@ class DbPool {
 
     // Throws PoolExhausted when no connection frees up within the timeout.
     Lease acquire(std::chrono::milliseconds timeout = std::chrono::seconds(2));
-    std::size_t idle() const;
 
   private:
     void give_back(std::unique_ptr<pg::Connection> connection);

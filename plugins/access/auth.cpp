@@ -77,10 +77,10 @@ int authenticate(AccessPlugin& plugin, const mosquitto_evt_basic_auth& event) {
     }
     // Identities become topic levels and ACL keys: wildcards and separators are never valid.
     // Checked once the username is known to be ours, so other plugins' clients keep theirs.
-    bool ours = plugin.devices.find(username) != nullptr || plugin.app_users.find(username);
+    const DeviceRecord* device = plugin.devices.find(username);
+    bool ours = device != nullptr || plugin.app_users.find(username) != nullptr;
     if (ours && (has_forbidden_characters(event.username) || has_forbidden_characters(client_id)))
         return refuse(plugin, event.username, address, "+, # or / in username or client id");
-    const DeviceRecord* device = plugin.devices.find(username);
     if (device == nullptr)
         return authenticate_app_user(plugin, event, address, client_id);
 
