@@ -2,7 +2,7 @@
 
 namespace sarang::http {
 
-DbPool::DbPool(const std::string& dsn, std::size_t size) {
+DbPool::DbPool(const std::string& dsn, std::size_t size) : size_(size) {
     for (std::size_t i = 0; i < size; ++i)
         idle_.push_back(std::make_unique<pg::Connection>(dsn, "sarang-httpd"));
 }
@@ -19,6 +19,11 @@ DbPool::Lease DbPool::acquire(std::chrono::milliseconds timeout) {
     std::unique_ptr<pg::Connection> connection = std::move(idle_.back());
     idle_.pop_back();
     return Lease(*this, std::move(connection));
+}
+
+std::size_t DbPool::idle_count() const {
+    std::lock_guard lock(mutex_);
+    return idle_.size();
 }
 
 void DbPool::give_back(std::unique_ptr<pg::Connection> connection) {

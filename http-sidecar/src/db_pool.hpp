@@ -37,9 +37,13 @@ class DbPool {
     // Throws PoolExhausted when no connection frees up within the timeout.
     Lease acquire(std::chrono::milliseconds timeout = std::chrono::seconds(2));
 
+    std::size_t size() const { return size_; }
+    std::size_t idle_count() const;
+
   private:
     void give_back(std::unique_ptr<pg::Connection> connection);
 
+    std::size_t size_;
     mutable std::mutex mutex_;
     std::condition_variable returned_;
     std::vector<std::unique_ptr<pg::Connection>> idle_;

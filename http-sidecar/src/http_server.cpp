@@ -1,16 +1,19 @@
 #include "http_server.hpp"
 
 #include "db_pool.hpp"
+#include "http_error.hpp"
 #include "sarang/log.hpp"
 #include "sarang/pg.hpp"
 
 #include <arpa/inet.h>
-#include <chrono>
+#include <cctype>
 #include <cstdlib>
 #include <cstring>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdexcept>
+#include <thread>
+#include <unistd.h>
 
 namespace sarang::http {
 namespace {
@@ -18,7 +21,11 @@ namespace {
 struct RequestContext {
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
     Request request;
+    std::string route = "unmatched";
     bool too_large = false;
+    bool handed_off = false;     // a slow job owns the request until it resumes the connection
+    bool response_ready = false; // set by the slow job before it resumes
+    Response response;
     int status = 0;
 };
 
@@ -26,9 +33,11 @@ struct DestroyResponse {
     void operator()(MHD_Response* response) const { MHD_destroy_response(response); }
 };
 
-Response run_handler(const Router& router, const Request& request) {
+Response run_handler(const Route& route, const Request& request) {
     try {
-        return router.dispatch(request);
+        return route.handler(request);
+    } catch (const HttpError& error) {
+        return error.response();
     } catch (const PoolExhausted&) {
         Response response = error_response(503, "busy", "all database connections are busy");
         response.headers.emplace_back("Retry-After", "1");
@@ -64,24 +73,96 @@ MHD_Result send(MHD_Connection* connection, RequestContext& context, const Respo
     return MHD_queue_response(connection, static_cast<unsigned>(response.status), reply.get());
 }
 
+MHD_Result collect(void* cls, MHD_ValueKind, const char* key, const char* value) {
+    auto& into = *static_cast<std::map<std::string, std::string>*>(cls);
+    std::string name(key);
+    for (char& c : name)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    into.emplace(std::move(name), value ? value : "");
+    return MHD_YES;
+}
+
+std::string client_address(MHD_Connection* connection) {
+    char address[INET6_ADDRSTRLEN] = "?";
+    if (const MHD_ConnectionInfo* info =
+            MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS)) {
+        const sockaddr* peer = info->client_addr;
+        if (peer->sa_family == AF_INET)
+            inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(peer)->sin_addr, address,
+                      sizeof address);
+        else if (peer->sa_family == AF_INET6)
+            inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(peer)->sin6_addr, address,
+                      sizeof address);
+    }
+    return address;
+}
+
+RequestContext* start_request(HttpServer& server, MHD_Connection* connection, const char* url,
+                              const char* method) {
+    auto* context = new (std::nothrow) RequestContext();
+    if (context == nullptr)
+        return nullptr;
+    server.in_flight().fetch_add(1);
+    Request& request = context->request;
+    request.method = method;
+    request.path = url;
+    request.client_address = client_address(connection);
+    MHD_get_connection_values(connection, MHD_HEADER_KIND, &collect, &request.headers);
+    MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, &collect, &request.query);
+    const std::string* length = request.header("content-length");
+    if (length != nullptr &&
+        std::strtoull(length->c_str(), nullptr, 10) > server.options().max_body_bytes)
+        context->too_large = true;
+    return context;
+}
+
+// Runs the matched route on its lane. A slow route suspends the connection; the job stores the
+// response and resumes it, and libmicrohttpd calls on_request again to send it.
+MHD_Result dispatch(HttpServer& server, MHD_Connection* connection, RequestContext& context) {
+    Router::Match match = server.router().match(context.request.method, context.request.path);
+    if (match.route == nullptr)
+        return send(connection, context, match.error);
+    context.route = match.route->pattern;
+    context.request.params = std::move(match.params);
+    const Route* route = match.route;
+    if (route->lane == Lane::quick)
+        return send(connection, context, run_handler(*route, context.request));
+
+    context.handed_off = true;
+    MHD_suspend_connection(connection);
+    RequestContext* shared = &context;
+    bool queued = server.slow_pool().try_submit([shared, route, connection] {
+        shared->response = run_handler(*route, shared->request);
+        shared->response_ready = true;
+        MHD_resume_connection(connection);
+    });
+    if (!queued) {
+        Response busy = error_response(503, "busy", "the server is busy; try again shortly");
+        busy.headers.emplace_back("Retry-After", "1");
+        context.response = std::move(busy);
+        context.response_ready = true;
+        MHD_resume_connection(connection);
+    }
+    return MHD_YES;
+}
+
 MHD_Result on_request(void* cls, MHD_Connection* connection, const char* url, const char* method,
                       const char*, const char* upload_data, size_t* upload_size, void** slot) {
     auto& server = *static_cast<HttpServer*>(cls);
     auto* context = static_cast<RequestContext*>(*slot);
     if (context == nullptr) {
-        context = new (std::nothrow) RequestContext();
+        context = start_request(server, connection, url, method);
         if (context == nullptr)
             return MHD_NO;
-        context->request.method = method;
-        context->request.path = url;
         *slot = context;
-        const char* length = MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
-                                                         MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (length != nullptr &&
-            std::strtoull(length, nullptr, 10) > server.options().max_body_bytes)
-            context->too_large = true;
-        else
+        if (!context->too_large)
             return MHD_YES;
+    }
+    if (context->handed_off) {
+        if (!context->response_ready)
+            return MHD_YES; // a spurious call while the job still runs
+        context->handed_off = false;
+        return send(connection, *context, context->response);
     }
     if (*upload_size > 0) {
         if (!context->too_large &&
@@ -98,31 +179,22 @@ MHD_Result on_request(void* cls, MHD_Connection* connection, const char* url, co
                     error_response(413, "payload_too_large",
                                    "request body is larger than " +
                                        std::to_string(server.options().max_body_bytes) + " bytes"));
-    return send(connection, *context, run_handler(server.router(), context->request));
+    return dispatch(server, connection, *context);
 }
 
-void on_completed(void*, MHD_Connection* connection, void** slot, MHD_RequestTerminationCode code) {
+void on_completed(void* cls, MHD_Connection*, void** slot, MHD_RequestTerminationCode code) {
+    auto& server = *static_cast<HttpServer*>(cls);
     std::unique_ptr<RequestContext> context(static_cast<RequestContext*>(*slot));
     *slot = nullptr;
     if (!context)
         return;
-    char address[INET6_ADDRSTRLEN] = "?";
-    if (const MHD_ConnectionInfo* info =
-            MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS)) {
-        const sockaddr* peer = info->client_addr;
-        if (peer->sa_family == AF_INET)
-            inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(peer)->sin_addr, address,
-                      sizeof address);
-        else if (peer->sa_family == AF_INET6)
-            inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(peer)->sin6_addr, address,
-                      sizeof address);
-    }
-    double millis = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
-                                                              context->started)
-                        .count();
-    LOG_INFO("http", "%s \"%s %s\" %d %.1fms%s", address, context->request.method.c_str(),
-             context->request.path.c_str(), context->status, millis,
-             code == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+    server.in_flight().fetch_sub(1);
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - context->started).count();
+    server.metrics().record(context->route, context->request.method, context->status, seconds);
+    LOG_INFO("http", "%s \"%s %s\" %d %.1fms%s", context->request.client_address.c_str(),
+             context->request.method.c_str(), context->request.path.c_str(), context->status,
+             seconds * 1000, code == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
 }
 
 } // namespace
@@ -131,10 +203,12 @@ void HttpServer::StopDaemon::operator()(MHD_Daemon* daemon) const {
     MHD_stop_daemon(daemon);
 }
 
-HttpServer::HttpServer(ServerOptions options, const Router& router)
-    : options_(std::move(options)), router_(router) {
+HttpServer::HttpServer(ServerOptions options, const Router& router, Metrics& metrics)
+    : options_(std::move(options)), router_(router), metrics_(metrics),
+      slow_pool_(std::make_unique<SlowPool>(options_.slow_workers, options_.slow_queue)) {
     sockaddr_storage address{};
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+                     MHD_ALLOW_SUSPEND_RESUME;
     if (options_.bind.find(':') != std::string::npos) {
         auto* v6 = reinterpret_cast<sockaddr_in6*>(&address);
         v6->sin6_family = AF_INET6;
@@ -152,13 +226,27 @@ HttpServer::HttpServer(ServerOptions options, const Router& router)
     daemon_.reset(MHD_start_daemon(flags, options_.port, nullptr, nullptr, &on_request, this,
                                    MHD_OPTION_SOCK_ADDR, &address, MHD_OPTION_THREAD_POOL_SIZE,
                                    options_.threads, MHD_OPTION_NOTIFY_COMPLETED, &on_completed,
-                                   nullptr, MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END));
+                                   this, MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END));
     if (!daemon_)
         throw std::runtime_error("cannot listen on " + options_.bind + ":" +
                                  std::to_string(options_.port));
 }
 
-HttpServer::~HttpServer() = default;
+HttpServer::~HttpServer() {
+    // Stop accepting; connections already open keep being served.
+    MHD_socket listener = MHD_quiesce_daemon(daemon_.get());
+    if (listener != MHD_INVALID_SOCKET)
+        close(listener);
+    auto deadline = std::chrono::steady_clock::now() + options_.drain_timeout;
+    while (in_flight_.load() > 0 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (in_flight_.load() > 0)
+        LOG_WARN("httpd", "%ld requests still open after the drain timeout; closing them",
+                 in_flight_.load());
+    // Slow jobs resume their connections, which must still exist: empty the pool first.
+    slow_pool_.reset();
+    daemon_.reset();
+}
 
 std::uint16_t HttpServer::port() const {
     const MHD_DaemonInfo* info = MHD_get_daemon_info(daemon_.get(), MHD_DAEMON_INFO_BIND_PORT);

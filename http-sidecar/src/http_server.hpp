@@ -2,11 +2,20 @@
 // libmicrohttpd with its own epoll polling threads, feeding requests to the Router.
 //
 // Per request: the body is collected up to max_body_bytes (413 as soon as Content-Length or the
-// data says it is larger), the handler runs inside an exception firewall (503 when the
-// database is unreachable or the pool is busy, 500 otherwise), and one access-log line is
-// written when the response is done.
+// data says it is larger); a quick route's handler runs on the polling thread, a slow route's
+// on the SlowPool while libmicrohttpd holds the connection suspended; every handler runs inside
+// an exception firewall (HttpError -> its response, 503 when the database is unreachable or the
+// pool is busy, 500 otherwise); one access-log line and the metrics are written when the
+// response is done.
+//
+// Shutdown (destructor): stop accepting, let running requests finish (up to drain_timeout),
+// run what the slow pool still holds, then stop the polling threads.
+#include "metrics.hpp"
 #include "router.hpp"
+#include "slow_pool.hpp"
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -20,13 +29,16 @@ struct ServerOptions {
     std::uint16_t port = 8080; // 0: any free port
     unsigned threads = 2;
     std::size_t max_body_bytes = 65536;
+    unsigned slow_workers = 2;
+    std::size_t slow_queue = 64;
+    std::chrono::milliseconds drain_timeout{10000};
 };
 
 class HttpServer {
   public:
     // Starts listening; throws std::runtime_error when it cannot.
-    HttpServer(ServerOptions options, const Router& router);
-    ~HttpServer(); // stops accepting, finishes running requests, joins the threads
+    HttpServer(ServerOptions options, const Router& router, Metrics& metrics);
+    ~HttpServer();
     HttpServer(const HttpServer&) = delete;
     HttpServer& operator=(const HttpServer&) = delete;
 
@@ -35,6 +47,9 @@ class HttpServer {
     // For the libmicrohttpd callbacks.
     const Router& router() const { return router_; }
     const ServerOptions& options() const { return options_; }
+    Metrics& metrics() { return metrics_; }
+    SlowPool& slow_pool() { return *slow_pool_; }
+    std::atomic<long>& in_flight() { return in_flight_; }
 
   private:
     struct StopDaemon {
@@ -42,6 +57,9 @@ class HttpServer {
     };
     ServerOptions options_;
     const Router& router_;
+    Metrics& metrics_;
+    std::atomic<long> in_flight_{0};
+    std::unique_ptr<SlowPool> slow_pool_;
     std::unique_ptr<MHD_Daemon, StopDaemon> daemon_;
 };
 

@@ -1,10 +1,15 @@
 // sarang-httpd: the REST sidecar. Reads sarang.conf (--config PATH, or $SARANG_CONFIG), serves
 // until SIGINT or SIGTERM, then finishes running requests and exits.
+// `sarang-httpd --list-routes` prints the route table (METHOD PATTERN per line) and exits; the
+// OpenAPI test compares it with openapi.json.
 #include "db_pool.hpp"
 #include "handlers/handlers.hpp"
 #include "http_server.hpp"
+#include "sarang/auth_settings.hpp"
 #include "sarang/config.hpp"
+#include "sarang/credentials.hpp"
 #include "sarang/log.hpp"
+#include "session_purger.hpp"
 
 #include <csignal>
 #include <cstdio>
@@ -25,17 +30,60 @@ std::string config_path(int argc, char** argv) {
     return from_env ? from_env : "sarang.conf";
 }
 
+bool has_flag(int argc, char** argv, const char* flag) {
+    for (int i = 1; i < argc; ++i) {
+        if (std::strcmp(argv[i], flag) == 0)
+            return true;
+    }
+    return false;
+}
+
+long checked(const Config& config, const char* key, long min, long max) {
+    long value = config.integer(key);
+    if (value < min || value > max)
+        throw ConfigError(std::string(key) + " must be between " + std::to_string(min) + " and " +
+                          std::to_string(max));
+    return value;
+}
+
+int list_routes() {
+    http::DbPool pool("", 0);
+    http::Services services{pool, "", {}};
+    http::Metrics metrics;
+    http::Router router;
+    http::add_all_routes(router, services, metrics);
+    for (const http::Route& route : router.routes())
+        std::printf("%s %s\n", route.method.c_str(), route.pattern.c_str());
+    return 0;
+}
+
+void register_gauges(http::Metrics& metrics, http::DbPool& pool, http::HttpServer& server) {
+    metrics.add_gauge("sarang_http_in_flight", "Requests being handled.",
+                      [&server] { return static_cast<double>(server.in_flight().load()); });
+    metrics.add_gauge("sarang_http_db_pool_size", "PostgreSQL connections in the pool.",
+                      [&pool] { return static_cast<double>(pool.size()); });
+    metrics.add_gauge("sarang_http_db_pool_idle", "PostgreSQL connections not leased.",
+                      [&pool] { return static_cast<double>(pool.idle_count()); });
+    metrics.add_gauge("sarang_http_slow_queue_depth", "Slow requests waiting for a worker.",
+                      [&server] { return static_cast<double>(server.slow_pool().queued()); });
+    metrics.add_gauge("sarang_http_slow_workers_busy", "Slow workers running a request.",
+                      [&server] { return static_cast<double>(server.slow_pool().busy()); });
+    metrics.add_counter("sarang_http_slow_rejected_total",
+                        "Slow requests refused with 503 because the queue was full.",
+                        [&server] { return static_cast<double>(server.slow_pool().rejected()); });
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
-    for (int i = 1; i < argc; ++i) {
-        if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
-            std::printf("usage: sarang-httpd [--config PATH]\n"
-                        "Serves the Sarang REST API. PATH defaults to $SARANG_CONFIG, then "
-                        "./sarang.conf.\n");
-            return 0;
-        }
+    if (has_flag(argc, argv, "--help") || has_flag(argc, argv, "-h")) {
+        std::printf("usage: sarang-httpd [--config PATH] [--list-routes]\n"
+                    "Serves the Sarang REST API. PATH defaults to $SARANG_CONFIG, then "
+                    "./sarang.conf.\n");
+        return 0;
     }
+    if (has_flag(argc, argv, "--list-routes"))
+        return list_routes();
     // Block the stop signals before any thread starts so that only sigwait below sees them.
     sigset_t stop_signals;
     sigemptyset(&stop_signals);
@@ -48,26 +96,29 @@ int main(int argc, char** argv) {
         Config config = Config::load_file(config_path(argc, argv));
         if (!log::set_level(config.string("log.level")))
             throw ConfigError("log.level must be debug, info, warning or error");
-        long port = config.integer("http.port");
-        long threads = config.integer("http.threads");
-        long pool_size = config.integer("http.db_pool_size");
-        long max_body = config.integer("http.max_body_bytes");
-        if (port < 0 || port > 65535 || threads < 1 || threads > 64 || pool_size < 1 ||
-            max_body < 1)
-            throw ConfigError("http.port, http.threads, http.db_pool_size or http.max_body_bytes "
-                              "out of range");
-
-        http::DbPool pool(config.string("db.dsn"), static_cast<std::size_t>(pool_size));
-        http::Router router;
-        http::add_health_routes(router, pool);
-        http::add_readings_routes(router, pool);
-
         http::ServerOptions options;
         options.bind = config.string("http.bind");
-        options.port = static_cast<std::uint16_t>(port);
-        options.threads = static_cast<unsigned>(threads);
-        options.max_body_bytes = static_cast<std::size_t>(max_body);
-        http::HttpServer server(options, router);
+        options.port = static_cast<std::uint16_t>(checked(config, "http.port", 0, 65535));
+        options.threads = static_cast<unsigned>(checked(config, "http.threads", 1, 64));
+        options.max_body_bytes =
+            static_cast<std::size_t>(checked(config, "http.max_body_bytes", 1, 1L << 30));
+        options.slow_workers = static_cast<unsigned>(checked(config, "http.slow_workers", 1, 64));
+        options.slow_queue =
+            static_cast<std::size_t>(checked(config, "http.slow_queue", 1, 100000));
+        long pool_size = checked(config, "http.db_pool_size", 1, 256);
+        std::chrono::seconds purge_interval(
+            checked(config, "http.session_purge_interval_s", 1, 86400));
+
+        http::DbPool pool(config.string("db.dsn"), static_cast<std::size_t>(pool_size));
+        http::Services services{pool, pepper_from_config(config),
+                                auth_settings_from_config(config)};
+        http::Metrics metrics;
+        http::Router router;
+        http::add_all_routes(router, services, metrics);
+
+        http::HttpServer server(options, router, metrics);
+        register_gauges(metrics, pool, server);
+        http::SessionPurger purger(pool, purge_interval);
         LOG_INFO("httpd", "listening on http://%s:%u", options.bind.c_str(), server.port());
 
         int received = 0;

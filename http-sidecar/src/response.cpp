@@ -9,11 +9,15 @@ Response json_response(int status, const json_t* body) {
     return response;
 }
 
-Response error_response(int status, std::string_view code, std::string_view message) {
+json::Ptr error_object(std::string_view code, std::string_view message) {
     json::Ptr body = json::own(json_object());
     json::set(body.get(), "error", json::own(json_stringn(message.data(), message.size())));
     json::set(body.get(), "code", json::own(json_stringn(code.data(), code.size())));
-    return json_response(status, body.get());
+    return body;
+}
+
+Response error_response(int status, std::string_view code, std::string_view message) {
+    return json_response(status, error_object(code, message).get());
 }
 
 } // namespace sarang::http

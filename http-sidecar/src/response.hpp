@@ -18,5 +18,7 @@ struct Response {
 Response json_response(int status, const json_t* body);
 // code: a stable machine-readable word ("not_found", "method_not_allowed", ...).
 Response error_response(int status, std::string_view code, std::string_view message);
+// The error object alone, for answers that add fields to it (422's field, 429's lockoutUntil).
+json::Ptr error_object(std::string_view code, std::string_view message);
 
 } // namespace sarang::http

@@ -9,38 +9,93 @@ std::string_view without_trailing_slash(std::string_view path) {
     return path;
 }
 
+std::string_view next_segment(std::string_view& rest) {
+    std::size_t slash = rest.find('/');
+    std::string_view segment = rest.substr(0, slash);
+    rest = slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
+    return segment;
+}
+
+// Fills `params` only on a match.
+bool pattern_matches(std::string_view pattern, std::string_view path,
+                     std::map<std::string, std::string>& params) {
+    if (pattern.find('{') == std::string_view::npos)
+        return pattern == path;
+    std::map<std::string, std::string> found;
+    while (!pattern.empty() || !path.empty()) {
+        if (pattern.empty() || path.empty())
+            return false;
+        std::string_view want = next_segment(pattern);
+        std::string_view have = next_segment(path);
+        if (want.size() > 2 && want.front() == '{' && want.back() == '}') {
+            if (have.empty())
+                return false;
+            found.emplace(want.substr(1, want.size() - 2), have);
+        } else if (want != have) {
+            return false;
+        }
+    }
+    params = std::move(found);
+    return true;
+}
+
+const std::string* lookup(const std::map<std::string, std::string>& map, std::string_view key) {
+    auto found = map.find(std::string(key));
+    return found == map.end() ? nullptr : &found->second;
+}
+
 } // namespace
 
-void Router::add(std::string method, std::string path, Handler handler) {
-    routes_.push_back(
-        {std::move(method), std::string(without_trailing_slash(path)), std::move(handler)});
+const std::string* Request::header(std::string_view name) const {
+    return lookup(headers, name);
 }
 
-Response Router::dispatch(const Request& request) const {
-    std::string_view path = without_trailing_slash(request.path);
+const std::string* Request::param(std::string_view name) const {
+    return lookup(params, name);
+}
+
+void Router::add(std::string method, std::string pattern, Handler handler, Lane lane) {
+    routes_.push_back({std::move(method), std::string(without_trailing_slash(pattern)),
+                       std::move(handler), lane});
+}
+
+Router::Match Router::match(std::string_view method, std::string_view raw_path) const {
+    std::string_view path = without_trailing_slash(raw_path);
+    Match result;
     std::string allowed;
     for (const Route& route : routes_) {
-        if (route.path != path)
+        std::map<std::string, std::string> params;
+        if (!pattern_matches(route.pattern, path, params))
             continue;
-        if (route.method == request.method || (request.method == "HEAD" && route.method == "GET"))
-            return route.handler(request);
+        if (route.method == method || (method == "HEAD" && route.method == "GET")) {
+            result.route = &route;
+            result.params = std::move(params);
+            return result;
+        }
         allowed += allowed.empty() ? route.method : ", " + route.method;
     }
-    if (allowed.empty())
-        return error_response(404, "not_found", "no such resource: " + request.path);
-    Response response = error_response(405, "method_not_allowed",
-                                       request.method + " is not allowed here; use " + allowed);
-    response.headers.emplace_back("Allow", allowed);
-    return response;
+    if (allowed.empty()) {
+        result.error =
+            error_response(404, "not_found", "no such resource: " + std::string(raw_path));
+        return result;
+    }
+    result.error = error_response(405, "method_not_allowed",
+                                  std::string(method) + " is not allowed here; use " + allowed);
+    result.error.headers.emplace_back("Allow", allowed);
+    return result;
 }
 
-std::string_view Router::route_of(const Request& request) const {
-    std::string_view path = without_trailing_slash(request.path);
-    for (const Route& route : routes_) {
-        if (route.path == path)
-            return route.path;
-    }
-    return "unmatched";
+Response Router::dispatch(Request request) const {
+    Match found = match(request.method, request.path);
+    if (found.route == nullptr)
+        return std::move(found.error);
+    request.params = std::move(found.params);
+    return found.route->handler(request);
+}
+
+std::string_view Router::route_of(std::string_view method, std::string_view path) const {
+    Match found = match(method, path);
+    return found.route ? std::string_view(found.route->pattern) : std::string_view("unmatched");
 }
 
 } // namespace sarang::http

@@ -1,10 +1,17 @@
 #pragma once
-// One table of routes: method + path -> handler. Paths match exactly, with or without a
-// trailing slash (the seeds' Django paths end in one). An unknown path is 404; a known path with
-// another method is 405 with an Allow header.
+// One table of routes: method + path pattern -> handler. A pattern is a path whose segments may
+// be {name} placeholders (one segment each). Paths match with or without a trailing slash (the
+// seeds' Django paths end in one). An unknown path is 404; a known path with another method is
+// 405 with an Allow header.
+//
+// A route runs on one of two lanes: `quick` handlers (a query or two) run on the HTTP polling
+// thread; `slow` handlers (argon2id, later image work) run on the bounded SlowPool so that a
+// burst of them never delays the quick ones.
 #include "response.hpp"
 
 #include <functional>
+#include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,23 +22,47 @@ struct Request {
     std::string method;
     std::string path;
     std::string body;
+    std::string client_address;
+    std::map<std::string, std::string> headers; // names lower-cased
+    std::map<std::string, std::string> query;
+    std::map<std::string, std::string> params; // from {placeholders}, filled by the router
+
+    // nullptr when absent; `name` lower-case.
+    const std::string* header(std::string_view name) const;
+    const std::string* param(std::string_view name) const;
 };
 
 using Handler = std::function<Response(const Request&)>;
 
+enum class Lane { quick, slow };
+
+struct Route {
+    std::string method;
+    std::string pattern; // stored without a trailing slash
+    Handler handler;
+    Lane lane = Lane::quick;
+};
+
 class Router {
   public:
-    void add(std::string method, std::string path, Handler handler);
-    Response dispatch(const Request& request) const;
-    // The route pattern a request matched, for metrics and logs; "unmatched" otherwise.
-    std::string_view route_of(const Request& request) const;
+    void add(std::string method, std::string pattern, Handler handler, Lane lane = Lane::quick);
+
+    struct Match {
+        const Route* route = nullptr; // nullptr: `error` says why (404 or 405)
+        std::map<std::string, std::string> params;
+        Response error;
+    };
+    Match match(std::string_view method, std::string_view path) const;
+
+    // match() + run the handler with the params filled in.
+    Response dispatch(Request request) const;
+
+    // The pattern a request matched, for metrics and logs; "unmatched" otherwise.
+    std::string_view route_of(std::string_view method, std::string_view path) const;
+
+    const std::vector<Route>& routes() const { return routes_; }
 
   private:
-    struct Route {
-        std::string method;
-        std::string path; // stored without a trailing slash
-        Handler handler;
-    };
     std::vector<Route> routes_;
 };
 

@@ -25,7 +25,8 @@ constexpr const char* select_columns =
 constexpr const char* select_app_sessions = "SELECT u.id, u.username, encode(s.token_hash, 'hex'),"
                                             " (extract(epoch FROM s.expires_at) * 1000000)::bigint"
                                             " FROM users u JOIN sessions s ON s.user_id = u.id"
-                                            " WHERE s.revoked_at IS NULL AND s.expires_at > now()";
+                                            " WHERE s.revoked_at IS NULL AND s.expires_at > now()"
+                                            " AND s.scope = 'full'";
 // Past this many changed ids in one wake-up a full reload is cheaper than a list.
 constexpr std::size_t full_reload_threshold = 1000;
 

@@ -1,6 +1,7 @@
 // The walking skeleton end to end, with real parts: a device with its credential publishes a
 // reading through mosquitto and the plugins into PostgreSQL, and the sidecar serves it. Wrong
 // credentials are refused at CONNECT and a device cannot write under another device's prefix.
+#include "api_session.hpp"
 #include "http_client.hpp"
 #include "mqtt_client.hpp"
 #include "sarang/json.hpp"
@@ -33,11 +34,17 @@ long long reading_rows(const std::string& device_id) {
         .integer(0, 0);
 }
 
+// The readings API needs a session; an admin sees every device.
+const std::string& admin_token() {
+    static const std::string token = create_account("skeleton-admin", "admin").token;
+    return token;
+}
+
 // The device's entry in GET /api/v1/readings/latest/, waiting up to `timeout` for it.
 json::Ptr latest_entry(const std::string& device_id, std::chrono::milliseconds timeout = 5s) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     do {
-        HttpResult result = http_request(stack_env().http_port, "GET", "/api/v1/readings/latest/");
+        HttpResult result = api_get("/api/v1/readings/latest/", admin_token());
         assert_int_equal(result.status, 200);
         std::string error;
         json::Ptr body = json::parse(result.body, error);
@@ -191,8 +198,11 @@ void sidecar_reports_health_and_json_errors(void**) {
     HttpResult wrong =
         http_request(stack_env().http_port, "POST", "/api/v1/readings/latest/", "{}");
     assert_int_equal(wrong.status, 405);
-    HttpResult seed_path = http_request(stack_env().http_port, "GET", "/api/readings/latest/");
+    HttpResult seed_path = api_get("/api/readings/latest/", admin_token());
     assert_int_equal(seed_path.status, 200);
+    // The seed served readings to anyone; here they need a session.
+    assert_int_equal(http_request(stack_env().http_port, "GET", "/api/readings/latest/").status,
+                     401);
     HttpResult huge = http_request(stack_env().http_port, "POST", "/api/v1/readings/latest/",
                                    std::string(70000, 'x'));
     assert_int_equal(huge.status, 413);

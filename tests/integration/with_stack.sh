@@ -31,6 +31,15 @@ stack_init "$STATE" "$PG_PORT" "$HTTP_PORT"
 # refusals lock out the next. SARANG_TEST_CONF adds or overrides settings per test.
 echo "access.connect_failures_per_minute = ${SARANG_TEST_FAILURES_PER_MINUTE:-100000}" \
     >>"$STATE/sarang.conf"
+# SARANG_TEST_CONF="key = value; key = value" sets or replaces settings (a key may appear once).
+if [ -n "${SARANG_TEST_CONF:-}" ]; then
+    IFS=';' read -ra overrides <<<"$SARANG_TEST_CONF"
+    for setting in "${overrides[@]}"; do
+        key=$(sed 's/^ *//; s/ *=.*//' <<<"$setting")
+        sed -i "/^$key *=/d" "$STATE/sarang.conf"
+        sed 's/^ *//' <<<"$setting" >>"$STATE/sarang.conf"
+    done
+fi
 pg_start "$STATE" "$PG_PORT"
 sarangctl_in "$STATE" migrate >/dev/null
 broker_start "$STATE" "$MQTT_PORT"

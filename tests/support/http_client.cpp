@@ -1,21 +1,33 @@
 #include "http_client.hpp"
 
 #include <arpa/inet.h>
+#include <cctype>
 #include <cstdlib>
 #include <netinet/in.h>
+#include <sstream>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
 
 namespace sarang::test {
 
+std::string HttpResult::header(const std::string& lower_case_name) const {
+    auto found = headers.find(lower_case_name);
+    return found == headers.end() ? std::string() : found->second;
+}
+
+HttpHeaders bearer(const std::string& token) {
+    return {{"Authorization", "Bearer " + token}};
+}
+
 HttpResult http_request(int port, const std::string& method, const std::string& path,
-                        const std::string& body) {
+                        const std::string& body, const HttpHeaders& headers) {
     HttpResult result;
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0)
         return result;
-    timeval timeout{5, 0};
+    timeval timeout{10, 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
     sockaddr_in address{};
     address.sin_family = AF_INET;
@@ -27,8 +39,15 @@ HttpResult http_request(int port, const std::string& method, const std::string& 
     }
     std::string request = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
                           "Connection: close\r\nContent-Length: " + std::to_string(body.size()) +
-                          "\r\n" + (body.empty() ? "" : "Content-Type: application/json\r\n") +
-                          "\r\n" + body;
+                          "\r\n";
+    bool typed = false;
+    for (const auto& [name, value] : headers) {
+        typed = typed || strcasecmp(name.c_str(), "Content-Type") == 0;
+        request += name + ": " + value + "\r\n";
+    }
+    if (!body.empty() && !typed)
+        request += "Content-Type: application/json\r\n";
+    request += "\r\n" + body;
     if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) !=
         static_cast<ssize_t>(request.size())) {
         close(fd);
@@ -43,8 +62,24 @@ HttpResult http_request(int port, const std::string& method, const std::string& 
         return result;
     result.status = std::atoi(response.c_str() + 9);
     size_t body_start = response.find("\r\n\r\n");
-    if (body_start != std::string::npos)
-        result.body = response.substr(body_start + 4);
+    if (body_start == std::string::npos)
+        return result;
+    result.body = response.substr(body_start + 4);
+    std::istringstream lines(response.substr(0, body_start));
+    std::string line;
+    std::getline(lines, line); // status line
+    while (std::getline(lines, line)) {
+        if (!line.empty() && line.back() == '\r')
+            line.pop_back();
+        size_t colon = line.find(':');
+        if (colon == std::string::npos)
+            continue;
+        std::string name = line.substr(0, colon);
+        for (char& c : name)
+            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        size_t value = line.find_first_not_of(' ', colon + 1);
+        result.headers[name] = value == std::string::npos ? "" : line.substr(value);
+    }
     return result;
 }
 

@@ -35,6 +35,9 @@ int devices_list(const Config& config, const Args& args);
 int devices_bulk_create(const Config& config, const Args& args);
 int devices_rotate(const Config& config, const Args& args);
 int devices_revoke(const Config& config, const Args& args);
+int users_create(const Config& config, const Args& args);
+int users_reset_password(const Config& config, const Args& args);
+int users_ensure_admin(const Config& config, const Args& args);
 
 // Prints a device's MQTT credential (human text, or one JSON object with --json).
 void print_credential(const std::string& id, const std::string& name, const std::string& kind,

@@ -64,6 +64,26 @@ const std::vector<Command>& commands() {
          true,
          {},
          ctl::devices_revoke},
+        {"users",
+         "create",
+         "users create NAME [--role admin|user]\n"
+         "                        add an account; prints a one-time password once",
+         false,
+         {},
+         ctl::users_create},
+        {"users",
+         "reset-password",
+         "users reset-password NAME\n"
+         "                        new one-time password, every session of the account ended",
+         false,
+         {},
+         ctl::users_reset_password},
+        {"users",
+         "ensure-admin",
+         "users ensure-admin    create the admin (one-time password printed) if there is none",
+         false,
+         {},
+         ctl::users_ensure_admin},
     };
     return table;
 }

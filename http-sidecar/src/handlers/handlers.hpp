@@ -1,11 +1,19 @@
 #pragma once
 // Each resource file adds its routes to the one router.
-#include "db_pool.hpp"
+#include "metrics.hpp"
 #include "router.hpp"
+#include "services.hpp"
 
 namespace sarang::http {
 
 void add_health_routes(Router& router, DbPool& pool);
-void add_readings_routes(Router& router, DbPool& pool);
+void add_operations_routes(Router& router, const Metrics& metrics); // /metrics, OpenAPI
+void add_account_routes(Router& router, Services& services);        // register, login, session
+void add_secret_routes(Router& router, Services& services);         // first-setup, PINs, passwords
+void add_device_routes(Router& router, Services& services);
+void add_readings_routes(Router& router, Services& services);
+
+// Every route, as sarang-httpd serves it.
+void add_all_routes(Router& router, Services& services, const Metrics& metrics);
 
 } // namespace sarang::http

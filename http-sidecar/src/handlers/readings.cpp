@@ -1,11 +1,13 @@
 // GET /api/v1/readings/latest/ (and the seed's /api/readings/latest/): the newest value of each
-// metric of every device that has reported.
+// metric of every device of the caller (admins: every device) that has reported. The seed served
+// this to anyone; here it needs a session.
 //
 //   {"count": 1, "readings": [{"device_id": "pi-1", "name": "pi-1", "kind": "hydro-sensor",
 //     "online": false, "timestamp": "2026-11-23T10:00:00.123456Z",
 //     "values": {"ph": 6.8, "tds": 512.3}, "ph_value": 6.8, "tds_value": 512.3}]}
 //
 // "<metric>_value" repeats each value under the field names of seed 003's SensorReading.
+#include "auth/caller.hpp"
 #include "handlers.hpp"
 
 namespace sarang::http {
@@ -21,12 +23,16 @@ CROSS JOIN LATERAL (
     WHERE device_id = d.id
     ORDER BY metric, received_at DESC
 ) r
+WHERE $1::bigint IS NULL OR d.owner_id = $1::bigint
 ORDER BY d.id, r.metric)";
 
-Response latest(DbPool& pool) {
+Response latest(Services& services, const Request& request) {
+    UserCaller caller = require_user(services, request, SessionScope::full_only);
     pg::Result rows = [&] {
-        DbPool::Lease db = pool.acquire();
-        return db->exec(latest_sql);
+        DbPool::Lease db = services.db.acquire();
+        return db->exec(
+            latest_sql,
+            {caller.admin() ? std::nullopt : std::optional(std::to_string(caller.user_id))});
     }();
     json::Ptr readings = json::own(json_array());
     json_t* current = nullptr;
@@ -64,9 +70,10 @@ Response latest(DbPool& pool) {
 
 } // namespace
 
-void add_readings_routes(Router& router, DbPool& pool) {
+void add_readings_routes(Router& router, Services& services) {
     for (const char* path : {"/api/v1/readings/latest/", "/api/readings/latest/"})
-        router.add("GET", path, [&pool](const Request&) { return latest(pool); });
+        router.add("GET", path,
+                   [&services](const Request& request) { return latest(services, request); });
 }
 
 } // namespace sarang::http

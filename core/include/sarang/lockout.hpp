@@ -1,0 +1,38 @@
+#pragma once
+// Exponential lockout after repeated failures (logins, PIN checks), as pure arithmetic on a
+// small state that the caller stores (the sidecar keeps it in PostgreSQL so every sidecar
+// instance and a restart see the same counts).
+//
+// The `lock_after`-th failure in a row locks for `base`; every further one doubles it, up to
+// `max` (the seed: 30 s after 3 failures). A quiet period of `forget_after` since the last failure
+// starts the count again; a success resets it (for accounts, not for addresses).
+#include <chrono>
+#include <optional>
+
+namespace sarang {
+
+using WallTime = std::chrono::system_clock::time_point;
+
+struct LockoutRule {
+    int lock_after = 3;
+    std::chrono::seconds base{30};
+    std::chrono::seconds max{900};
+    std::chrono::seconds forget_after{3600};
+};
+
+struct LockoutState {
+    int failures = 0;
+    WallTime last_failure{};
+    WallTime locked_until{};
+};
+
+// The state after one more failure at `now`.
+LockoutState after_failure(const LockoutState& state, const LockoutRule& rule, WallTime now);
+
+// Time left before another attempt may be made; nullopt when not locked.
+std::optional<std::chrono::seconds> lockout_remaining(const LockoutState& state, WallTime now);
+
+// Failures still allowed before the lockout starts (the seed's "remaining attempts").
+int attempts_before_lockout(const LockoutState& state, const LockoutRule& rule, WallTime now);
+
+} // namespace sarang

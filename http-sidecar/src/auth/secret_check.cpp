@@ -1,0 +1,77 @@
+#include "secret_check.hpp"
+
+#include "http_error.hpp"
+#include "sarang/crypto.hpp"
+
+namespace sarang::http {
+namespace {
+
+// A hash of a random secret nobody knows, made once with the configured cost, so an unknown
+// username costs as much as a wrong password.
+const std::string& decoy_hash(const Services& services) {
+    static const std::string hash =
+        crypto::argon2id_hash(crypto::random_token(), services.auth.argon2);
+    return hash;
+}
+
+} // namespace
+
+void record_audit(Services& services, const Request& request, std::optional<long long> user_id,
+                  const std::string& username, const std::string& action,
+                  const std::string& outcome, json::Ptr detail) {
+    DbPool::Lease db = services.db.acquire();
+    audit(*db, {user_id, username, request.client_address, action, outcome, std::move(detail)});
+}
+
+void check_secret(Services& services, const Request& request, const SecretCheck& check,
+                  const std::optional<std::string>& encoded, std::string_view presented) {
+    const char* what = check.kind == SecretKind::pin ? "PIN attempts" : "sign-in attempts";
+    {
+        DbPool::Lease db = services.db.acquire();
+        if (std::optional<Lockout> locked = current_lockout(*db, check.keys)) {
+            audit(*db, {check.user_id, check.username, request.client_address, check.action,
+                        "locked", nullptr});
+            throw HttpError(lockout_response(*locked, what));
+        }
+    }
+    bool valid = crypto::argon2id_verify(encoded ? *encoded : decoy_hash(services), presented) &&
+                 encoded.has_value();
+    DbPool::Lease db = services.db.acquire();
+    if (valid) {
+        forget_failures(*db, check.keys.front());
+        return;
+    }
+    FailureOutcome outcome = record_failure(*db, check.keys);
+    json::Ptr detail = json::own(json_object());
+    if (!encoded && check.kind == SecretKind::password)
+        json::set(detail.get(), "reason", json::own(json_string("unknown_user")));
+    audit(*db, {check.user_id, check.username, request.client_address, check.action, "failure",
+                std::move(detail)});
+    if (outcome.lockout)
+        throw HttpError(lockout_response(*outcome.lockout, what));
+    json::Ptr body = check.kind == SecretKind::pin
+                         ? error_object("invalid_pin", "invalid PIN")
+                         : error_object("invalid_credentials", "invalid username or password");
+    json::set(body.get(), "remainingAttempts", json::own(json_integer(outcome.remaining_attempts)));
+    throw HttpError(json_response(401, body.get()));
+}
+
+std::vector<ThrottleKey> login_keys(const Services& services, const std::string& username,
+                                    const Request& request) {
+    return {{"login-account", username, services.auth.account},
+            {"login-address", request.client_address, services.auth.address}};
+}
+
+std::vector<ThrottleKey> password_keys(const Services& services, long long user_id,
+                                       const Request& request) {
+    return {{"password", std::to_string(user_id), services.auth.account},
+            {"login-address", request.client_address, services.auth.address}};
+}
+
+std::vector<ThrottleKey> pin_keys(const Services& services, long long user_id,
+                                  const Request& request) {
+    return {{"pin", std::to_string(user_id), services.auth.account},
+            {"pin-address", request.client_address, services.auth.address}};
+}
+
+} // namespace sarang::http

@@ -1,0 +1,31 @@
+// GET /metrics (Prometheus text format) and GET /api/docs/openapi.json (the API description,
+// compiled in from http-sidecar/openapi.json so the binary and its document never disagree).
+#include "handlers.hpp"
+#include "openapi_document.hpp"
+
+namespace sarang::http {
+
+void add_operations_routes(Router& router, const Metrics& metrics) {
+    router.add("GET", "/metrics", [&metrics](const Request&) {
+        Response response;
+        response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+        response.body = metrics.render();
+        return response;
+    });
+    router.add("GET", "/api/docs/openapi.json", [](const Request&) {
+        Response response;
+        response.body = openapi_document();
+        return response;
+    });
+}
+
+void add_all_routes(Router& router, Services& services, const Metrics& metrics) {
+    add_health_routes(router, services.db);
+    add_operations_routes(router, metrics);
+    add_account_routes(router, services);
+    add_secret_routes(router, services);
+    add_device_routes(router, services);
+    add_readings_routes(router, services);
+}
+
+} // namespace sarang::http

@@ -1,0 +1,51 @@
+#include "json_body.hpp"
+
+#include "http_error.hpp"
+
+namespace sarang::http {
+
+void fail_validation(std::string_view field, std::string_view problem) {
+    json::Ptr body =
+        error_object("validation_failed", std::string(field) + " " + std::string(problem));
+    json::set(body.get(), "field", json::own(json_stringn(field.data(), field.size())));
+    throw HttpError(json_response(422, body.get()));
+}
+
+json::Ptr json_object_body(const Request& request) {
+    const std::string* type = request.header("content-type");
+    // Media type parameters (charset) are allowed; the type itself must be JSON.
+    std::string_view media = type ? std::string_view(*type) : std::string_view();
+    media = media.substr(0, media.find(';'));
+    while (!media.empty() && media.back() == ' ')
+        media.remove_suffix(1);
+    if (!request.body.empty() && media != "application/json")
+        throw HttpError(415, "unsupported_media_type",
+                        "send the body as application/json (Content-Type header)");
+    if (request.body.empty())
+        throw HttpError(400, "malformed_json", "a JSON object body is required");
+    std::string error;
+    json::Ptr body = json::parse(request.body, error);
+    if (!body)
+        throw HttpError(400, "malformed_json", "body is not valid JSON: " + error);
+    if (!json_is_object(body.get()))
+        throw HttpError(400, "malformed_json", "body must be a JSON object");
+    return body;
+}
+
+std::optional<std::string> optional_string(const json_t* object, const char* field) {
+    const json_t* value = json_object_get(object, field);
+    if (value == nullptr || json_is_null(value))
+        return std::nullopt;
+    if (!json_is_string(value))
+        fail_validation(field, "must be a string");
+    return std::string(json_string_value(value), json_string_length(value));
+}
+
+std::string required_string(const json_t* object, const char* field) {
+    std::optional<std::string> value = optional_string(object, field);
+    if (!value || value->empty())
+        fail_validation(field, "is required");
+    return *value;
+}
+
+} // namespace sarang::http

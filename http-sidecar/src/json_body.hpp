@@ -1,0 +1,17 @@
+#pragma once
+// Reading a JSON request body: 415 when it is not declared as JSON, 400 when it is not a JSON
+// object, 422 naming the field when a field is missing or of the wrong type.
+#include "router.hpp"
+#include "sarang/json.hpp"
+
+#include <optional>
+#include <string>
+
+namespace sarang::http {
+
+json::Ptr json_object_body(const Request& request);
+
+std::string required_string(const json_t* object, const char* field);
+std::optional<std::string> optional_string(const json_t* object, const char* field);
+
+} // namespace sarang::http

@@ -1,0 +1,30 @@
+#include "session_purger.hpp"
+
+#include "sarang/log.hpp"
+
+namespace sarang::http {
+
+long long purge_sessions(DbPool& pool) {
+    DbPool::Lease db = pool.acquire();
+    long long sessions =
+        db->exec("DELETE FROM sessions WHERE expires_at < now() OR revoked_at IS NOT NULL")
+            .affected();
+    db->exec("DELETE FROM auth_throttle"
+             " WHERE last_failure_at < now() - interval '1 day' AND locked_until < now()");
+    return sessions;
+}
+
+SessionPurger::SessionPurger(DbPool& pool, std::chrono::seconds interval)
+    : worker_("httpd-purge", [&pool, interval](std::stop_token stop) {
+          do {
+              try {
+                  if (long long purged = purge_sessions(pool))
+                      LOG_INFO("httpd", "purged %lld expired or ended sessions", purged);
+              } catch (const std::exception& error) {
+                  LOG_WARN("httpd", "session purge failed, will retry: %s", error.what());
+              }
+          } while (sleep_unless_stopped(
+              stop, std::chrono::duration_cast<std::chrono::milliseconds>(interval)));
+      }) {}
+
+} // namespace sarang::http

@@ -1,0 +1,107 @@
+// The sidecar's pure pieces: JSON body reading with its error statuses, and the metrics text.
+#include "http_error.hpp"
+#include "json_body.hpp"
+#include "metrics.hpp"
+#include "time_text.hpp"
+
+#include <cstring>
+
+#include "cmocka.hpp"
+
+using namespace sarang;
+using namespace sarang::http;
+
+namespace {
+
+Request post(const char* content_type, const char* body) {
+    Request request;
+    request.method = "POST";
+    request.path = "/api/auth/login";
+    if (content_type)
+        request.headers["content-type"] = content_type;
+    request.body = body;
+    return request;
+}
+
+int status_of(const Request& request) {
+    try {
+        json_object_body(request);
+        return 200;
+    } catch (const HttpError& error) {
+        return error.response().status;
+    }
+}
+
+void body_errors_have_their_statuses(void**) {
+    assert_int_equal(status_of(post("application/json", R"({"a":1})")), 200);
+    assert_int_equal(status_of(post("application/json; charset=utf-8", R"({"a":1})")), 200);
+    assert_int_equal(status_of(post("text/plain", R"({"a":1})")), 415);
+    assert_int_equal(status_of(post(nullptr, R"({"a":1})")), 415);
+    assert_int_equal(status_of(post("application/json", "")), 400);
+    assert_int_equal(status_of(post("application/json", "{not json")), 400);
+    assert_int_equal(status_of(post("application/json", "[1,2]")), 400);
+}
+
+void fields_are_checked_and_named(void**) {
+    std::string ignored;
+    json::Ptr body = json::parse(R"({"pin": 1234, "name": "x", "empty": ""})", ignored);
+    try {
+        required_string(body.get(), "pin");
+        fail_msg("a number where a string belongs must be refused");
+    } catch (const HttpError& error) {
+        assert_int_equal(error.response().status, 422);
+        assert_non_null(std::strstr(error.response().body.c_str(), R"("field":"pin")"));
+        assert_non_null(
+            std::strstr(error.response().body.c_str(), R"("code":"validation_failed")"));
+    }
+    try {
+        required_string(body.get(), "empty");
+        fail_msg("an empty required string must be refused");
+    } catch (const HttpError& error) {
+        assert_int_equal(error.response().status, 422);
+    }
+    assert_text_equal(required_string(body.get(), "name"), "x");
+    assert_false(optional_string(body.get(), "missing").has_value());
+}
+
+void metrics_render_counters_and_cumulative_buckets(void**) {
+    Metrics metrics;
+    metrics.record("/healthz", "GET", 200, 0.0005);
+    metrics.record("/healthz", "GET", 200, 0.02);
+    metrics.record("/api/auth/login", "POST", 401, 0.08);
+    metrics.add_gauge("sarang_http_in_flight", "Requests being handled.", [] { return 3.0; });
+    std::string text = metrics.render();
+    assert_non_null(std::strstr(
+        text.c_str(),
+        "sarang_http_requests_total{route=\"/healthz\",method=\"GET\",status=\"200\"} 2\n"));
+    assert_non_null(std::strstr(
+        text.c_str(),
+        "sarang_http_request_duration_seconds_bucket{route=\"/healthz\",le=\"0.001\"} 1\n"));
+    assert_non_null(std::strstr(
+        text.c_str(),
+        "sarang_http_request_duration_seconds_bucket{route=\"/healthz\",le=\"0.025\"} 2\n"));
+    assert_non_null(std::strstr(
+        text.c_str(),
+        "sarang_http_request_duration_seconds_bucket{route=\"/healthz\",le=\"+Inf\"} 2\n"));
+    assert_non_null(std::strstr(
+        text.c_str(), "sarang_http_request_duration_seconds_count{route=\"/api/auth/login\"} 1\n"));
+    assert_non_null(std::strstr(text.c_str(), "# TYPE sarang_http_in_flight gauge\n"
+                                              "sarang_http_in_flight 3\n"));
+}
+
+void timestamps_are_utc_with_milliseconds(void**) {
+    auto at = std::chrono::system_clock::time_point(std::chrono::milliseconds(1763028000123));
+    assert_text_equal(iso8601(at), "2025-11-13T10:00:00.123Z");
+}
+
+} // namespace
+
+int main() {
+    const CMUnitTest tests[] = {
+        cmocka_unit_test(body_errors_have_their_statuses),
+        cmocka_unit_test(fields_are_checked_and_named),
+        cmocka_unit_test(metrics_render_counters_and_cumulative_buckets),
+        cmocka_unit_test(timestamps_are_utc_with_milliseconds),
+    };
+    return cmocka_run_group_tests(tests, nullptr, nullptr);
+}
