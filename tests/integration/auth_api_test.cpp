@@ -1,0 +1,353 @@
+// The REST auth API over real HTTP against a real sidecar and PostgreSQL: the seed's SmartParcel
+// flow (login -> first-setup -> verify-pin -> change-* -> logout), every error status, the
+// brute-force lockouts, ownership of devices, device credentials on device endpoints only.
+#include "api_session.hpp"
+#include "http_client.hpp"
+#include "mqtt_client.hpp"
+#include "sarang/pg.hpp"
+#include "stack_env.hpp"
+
+#include <thread>
+
+#include "cmocka.hpp"
+
+using namespace sarang;
+using namespace sarang::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+pg::Connection& db() {
+    static pg::Connection connection(stack_env().config().string("db.dsn"), "auth-api-test");
+    return connection;
+}
+
+int http_port() {
+    return stack_env().http_port;
+}
+
+void assert_error(const HttpResult& result, int status, const char* code) {
+    if (result.status != status || json_field(result.body, "code") != code)
+        print_message("got HTTP %d %s\n", result.status, result.body.c_str());
+    assert_int_equal(result.status, status);
+    assert_text_equal(json_field(result.body, "code"), code);
+    assert_false(json_field(result.body, "error").empty());
+}
+
+void assert_validation(const HttpResult& result, const char* field) {
+    assert_error(result, 422, "validation_failed");
+    assert_text_equal(json_field(result.body, "field"), field);
+}
+
+long long audit_rows(const std::string& username, const std::string& action,
+                     const std::string& outcome) {
+    return db()
+        .exec("SELECT count(*) FROM audit_log WHERE username = $1 AND action = $2"
+              " AND outcome = $3",
+              {username, action, outcome})
+        .integer(0, 0);
+}
+
+std::string one_time_password(const std::string& username, const std::string& role) {
+    std::string output;
+    assert_int_equal(run_sarangctl("users create " + username + " --role " + role, output), 0);
+    std::string marker = "one-time password: ";
+    size_t at = output.find(marker);
+    assert_true(at != std::string::npos);
+    std::string password = output.substr(at + marker.size());
+    return password.substr(0, password.find('\n'));
+}
+
+void the_seeds_auth_flow_works_end_to_end(void**) {
+    std::string name = unique_id("owner");
+    std::string first_password = one_time_password(name, "user");
+
+    // Login with the one-time password: the seed's 403 requiresSetup, plus a setup-only token.
+    HttpResult first = login(name, first_password);
+    assert_error(first, 403, "setup_required");
+    assert_non_null(std::strstr(first.body.c_str(), R"("requiresSetup":true)"));
+    std::string token = json_field(first.body, "token");
+    assert_int_equal(token.size(), 43);
+    assert_error(api_get("/api/v1/devices", token), 403, "setup_required");
+    assert_int_equal(api_get("/api/auth/session", token).status, 200);
+    // A setup session is not an MQTT password either.
+    {
+        std::this_thread::sleep_for(300ms);
+        MqttClient app("app-" + name, 5);
+        assert_int_not_equal(app.connect(stack_env().mqtt_port, name, token), 0);
+    }
+
+    // first-setup validates both fields, naming the one at fault.
+    assert_validation(
+        api_post("/api/auth/first-setup", R"({"newPassword":"short","newPin":"583920"})", token),
+        "newPassword");
+    assert_validation(api_post("/api/auth/first-setup",
+                               R"({"newPassword":"Good#Pass-2026","newPin":"58392"})", token),
+                      "newPin");
+    assert_validation(api_post("/api/auth/first-setup",
+                               R"({"newPassword":"Good#Pass-2026","newPin":"123456"})", token),
+                      "newPin");
+    assert_validation(api_post("/api/auth/first-setup", R"({"newPin":"583920"})", token),
+                      "newPassword");
+    HttpResult setup = api_post("/api/auth/first-setup",
+                                R"({"newPassword":"Good#Pass-2026","newPin":"583920"})", token);
+    assert_int_equal(setup.status, 200);
+    assert_text_equal(json_field(setup.body, "message"), "First-time setup completed successfully");
+    assert_error(api_post("/api/auth/first-setup",
+                          R"({"newPassword":"Other#Pass-2026","newPin":"583920"})", token),
+                 409, "already_set_up");
+
+    // The same token is now a full session, with the seed's session fields.
+    HttpResult session = api_get("/api/auth/session", token);
+    assert_int_equal(session.status, 200);
+    assert_non_null(std::strstr(session.body.c_str(), R"("scope":"full")"));
+    assert_non_null(std::strstr(session.body.c_str(), R"("lastActivity":")"));
+    assert_non_null(std::strstr(session.body.c_str(), R"("requirePasswordChange":false)"));
+    assert_int_equal(api_get("/api/v1/devices", token).status, 200);
+
+    // A normal login now has the seed's success shape.
+    HttpResult normal = login(name, "Good#Pass-2026");
+    assert_int_equal(normal.status, 200);
+    assert_non_null(std::strstr(normal.body.c_str(), R"("success":true)"));
+    assert_non_null(std::strstr(normal.body.c_str(), R"("expiresAt":")"));
+    std::string second_token = json_field(normal.body, "token");
+
+    // verify-pin
+    HttpResult wrong_pin = api_post("/api/auth/verify-pin", R"({"pin":"111222"})", token);
+    assert_error(wrong_pin, 401, "invalid_pin");
+    assert_int_equal(json_integer_field(wrong_pin.body, "remainingAttempts"), 2);
+    assert_int_equal(api_post("/api/auth/verify-pin", R"({"pin":"583920"})", token).status, 200);
+
+    // change-password: the full policy applies (the seed allowed 6 characters here).
+    assert_validation(api_post("/api/auth/change-password",
+                               R"({"currentPassword":"Good#Pass-2026","newPassword":"abc123"})",
+                               token),
+                      "newPassword");
+    assert_error(api_post("/api/auth/change-password",
+                          R"({"currentPassword":"Wrong#Pass-2026","newPassword":"Next#Pass-2027"})",
+                          token),
+                 401, "invalid_credentials");
+    HttpResult changed =
+        api_post("/api/auth/change-password",
+                 R"({"currentPassword":"Good#Pass-2026","newPassword":"Next#Pass-2027"})", token);
+    assert_int_equal(changed.status, 200);
+    assert_int_equal(json_integer_field(changed.body, "revokedSessions"), 1);
+    assert_error(api_get("/api/auth/session", second_token), 401, "unauthorized");
+    assert_error(login(name, "Good#Pass-2026"), 401, "invalid_credentials");
+
+    // change-pin needs the current PIN; change-door-pin needs the app PIN too.
+    assert_validation(api_post("/api/auth/change-pin", R"({"newPin":"5927"})", token),
+                      "currentPin");
+    assert_error(
+        api_post("/api/auth/change-pin", R"({"currentPin":"999111","newPin":"5927"})", token), 401,
+        "invalid_pin");
+    assert_int_equal(
+        api_post("/api/auth/change-pin", R"({"currentPin":"583920","newPin":"5927"})", token)
+            .status,
+        200);
+    assert_validation(api_post("/api/auth/change-door-pin", R"({"newPin":"739164"})", token),
+                      "currentPin");
+    assert_validation(
+        api_post("/api/auth/change-door-pin", R"({"currentPin":"5927","newPin":"12a4"})", token),
+        "newPin");
+    assert_int_equal(
+        api_post("/api/auth/change-door-pin", R"({"currentPin":"5927","newPin":"739164"})", token)
+            .status,
+        200);
+
+    // Secrets at rest are argon2id hashes; no PIN or password appears in clear anywhere.
+    pg::Result stored = db().exec("SELECT password_hash, app_pin_hash, door_pin_hash FROM users"
+                                  " WHERE username = $1",
+                                  {name});
+    for (int column = 0; column < 3; ++column)
+        assert_true(stored.text(0, column).starts_with("$argon2id$"));
+    assert_int_equal(db().exec("SELECT count(*) FROM audit_log WHERE detail::text LIKE '%5927%'"
+                               " OR detail::text LIKE '%739164%'")
+                         .integer(0, 0),
+                     0);
+    assert_int_equal(audit_rows(name, "change_door_pin", "success"), 1);
+    assert_int_equal(audit_rows(name, "verify_pin", "failure"), 1);
+
+    // logout ends the session.
+    HttpResult bye = api_post("/api/auth/logout", "", token);
+    assert_int_equal(bye.status, 200);
+    assert_text_equal(json_field(bye.body, "message"), "Logged out successfully");
+    assert_error(api_get("/api/auth/session", token), 401, "unauthorized");
+}
+
+void malformed_requests_get_their_statuses(void**) {
+    AppAccount account = create_account(unique_id("errors"));
+    assert_error(http_request(http_port(), "POST", "/api/auth/login", "{\"username\":"), 400,
+                 "malformed_json");
+    assert_error(http_request(http_port(), "POST", "/api/auth/login", "[]"), 400, "malformed_json");
+    assert_error(http_request(http_port(), "POST", "/api/auth/login", "username=a&password=b",
+                              {{"Content-Type", "application/x-www-form-urlencoded"}}),
+                 415, "unsupported_media_type");
+    assert_error(http_request(http_port(), "POST", "/api/auth/login",
+                              "{\"username\":\"" + std::string(70000, 'a') + "\"}"),
+                 413, "payload_too_large");
+    assert_validation(http_request(http_port(), "POST", "/api/auth/login",
+                                   R"({"username":"x","password":12345})"),
+                      "password");
+    assert_error(http_request(http_port(), "GET", "/api/auth/nothing"), 404, "not_found");
+    HttpResult wrong_method = http_request(http_port(), "GET", "/api/auth/login");
+    assert_error(wrong_method, 405, "method_not_allowed");
+    assert_text_equal(wrong_method.header("allow"), "POST");
+
+    HttpResult anonymous = http_request(http_port(), "GET", "/api/auth/session");
+    assert_error(anonymous, 401, "unauthorized");
+    assert_text_equal(anonymous.header("www-authenticate"), "Bearer");
+    assert_error(api_get("/api/auth/session", "not-a-token"), 401, "unauthorized");
+    assert_error(http_request(http_port(), "GET", "/api/auth/session", "",
+                              {{"Authorization", "Basic " + account.token}}),
+                 401, "unauthorized");
+    assert_int_equal(api_get("/api/auth/session", account.token).status, 200);
+}
+
+void registration_creates_plain_users_once(void**) {
+    std::string name = unique_id("signup");
+    std::string body = "{\"username\":\"" + name + "\",\"password\":\"Sign#Up-2026\"}";
+    HttpResult created = http_request(http_port(), "POST", "/api/auth/register", body);
+    assert_int_equal(created.status, 201);
+    assert_non_null(std::strstr(created.body.c_str(), R"("role":"user")"));
+    assert_error(http_request(http_port(), "POST", "/api/auth/register", body), 409,
+                 "username_taken");
+    assert_validation(
+        http_request(http_port(), "POST", "/api/auth/register",
+                     "{\"username\":\"" + unique_id("weak") + "\",\"password\":\"password\"}"),
+        "password");
+    assert_validation(http_request(http_port(), "POST", "/api/auth/register",
+                                   R"({"username":"no spaces","password":"Sign#Up-2026"})"),
+                      "username");
+    // A registered user signs in straight away: they chose their own password.
+    assert_int_equal(login(name, "Sign#Up-2026").status, 200);
+}
+
+void devices_are_visible_to_their_owner_and_admins_only(void**) {
+    AppAccount owner = create_account(unique_id("own"));
+    AppAccount stranger = create_account(unique_id("other"));
+    AppAccount admin = create_account(unique_id("boss"), "admin");
+    std::string device = unique_id("pi");
+    create_device(device);
+    db().exec("UPDATE devices SET owner_id = (SELECT id FROM users WHERE username = $1)"
+              " WHERE id = $2",
+              {owner.username, device});
+
+    HttpResult mine = api_get("/api/v1/devices/" + device, owner.token);
+    assert_int_equal(mine.status, 200);
+    assert_text_equal(json_field(mine.body, "owner"), owner.username);
+    assert_text_equal(json_field(mine.body, "kind"), "hydro-sensor");
+    assert_non_null(std::strstr(api_get("/api/v1/devices", owner.token).body.c_str(),
+                                ("\"id\":\"" + device + "\"").c_str()));
+    // Someone else's device looks exactly like a device that does not exist.
+    HttpResult theirs = api_get("/api/v1/devices/" + device, stranger.token);
+    assert_error(theirs, 404, "not_found");
+    assert_text_equal(theirs.body, api_get("/api/v1/devices/no-such-device", stranger.token).body);
+    assert_null(
+        std::strstr(api_get("/api/v1/devices", stranger.token).body.c_str(), device.c_str()));
+    assert_null(std::strstr(api_get("/api/v1/readings/latest", stranger.token).body.c_str(),
+                            device.c_str()));
+    assert_int_equal(api_get("/api/v1/devices/" + device, admin.token).status, 200);
+}
+
+void device_credentials_work_on_device_endpoints_only(void**) {
+    std::string device = unique_id("cam");
+    std::string credential = create_device(device, "parcel-box");
+    AppAccount person = create_account(unique_id("person"));
+
+    HttpResult by_bearer =
+        http_request(http_port(), "GET", "/api/v1/device/me", "", bearer(credential));
+    assert_int_equal(by_bearer.status, 200);
+    assert_text_equal(json_field(by_bearer.body, "id"), device);
+    assert_text_equal(json_field(by_bearer.body, "kind"), "parcel-box");
+    HttpResult by_key =
+        http_request(http_port(), "GET", "/api/v1/device/me", "", {{"X-API-Key", credential}});
+    assert_int_equal(by_key.status, 200);
+
+    // Each kind of token only opens its own kind of endpoint.
+    assert_error(api_get("/api/v1/devices", credential), 401, "unauthorized");
+    assert_error(api_get("/api/v1/device/me", person.token), 401, "unauthorized");
+    assert_error(http_request(http_port(), "GET", "/api/v1/device/me", "",
+                              {{"X-API-Key", credential + "x"}}),
+                 401, "unauthorized");
+
+    std::string output;
+    assert_int_equal(run_sarangctl("devices revoke " + device, output), 0);
+    assert_error(http_request(http_port(), "GET", "/api/v1/device/me", "", bearer(credential)), 401,
+                 "unauthorized");
+}
+
+void wrong_passwords_lock_the_account_out(void**) {
+    AppAccount account = create_account(unique_id("victim"));
+    for (int attempt = 1; attempt <= 2; ++attempt) {
+        HttpResult wrong = login(account.username, "Not#The-Password1");
+        assert_error(wrong, 401, "invalid_credentials");
+        assert_int_equal(json_integer_field(wrong.body, "remainingAttempts"), 3 - attempt);
+    }
+    HttpResult locking = login(account.username, "Not#The-Password1");
+    assert_error(locking, 429, "locked_out");
+    assert_int_equal(json_integer_field(locking.body, "remainingSeconds"), 30);
+    assert_false(json_field(locking.body, "lockoutUntil").empty());
+    assert_text_equal(locking.header("retry-after"), "30");
+    // While locked, even the right password is refused: guessing gains nothing.
+    assert_error(login(account.username, account.password), 429, "locked_out");
+    // Other accounts from the same address are unaffected.
+    AppAccount bystander = create_account(unique_id("bystander"));
+    assert_int_equal(login(bystander.username, bystander.password).status, 200);
+    // Unknown usernames are throttled and audited the same way.
+    std::string ghost = unique_id("ghost");
+    assert_error(login(ghost, "Any#Password-1"), 401, "invalid_credentials");
+    assert_int_equal(audit_rows(account.username, "login", "failure"), 3);
+    assert_int_equal(audit_rows(account.username, "login", "locked"), 1);
+    assert_int_equal(audit_rows(ghost, "login", "failure"), 1);
+}
+
+void wrong_pins_lock_pin_checks_out(void**) {
+    AppAccount account = create_account(unique_id("pinned"));
+    assert_error(api_post("/api/auth/verify-pin", R"({"pin":"000111"})", account.token), 401,
+                 "invalid_pin");
+    assert_error(api_post("/api/auth/verify-pin", R"({"pin":"000112"})", account.token), 401,
+                 "invalid_pin");
+    HttpResult locked = api_post("/api/auth/verify-pin", R"({"pin":"000113"})", account.token);
+    assert_error(locked, 429, "locked_out");
+    assert_false(locked.header("retry-after").empty());
+    assert_error(api_post("/api/auth/verify-pin", ("{\"pin\":\"" + account.pin + "\"}").c_str(),
+                          account.token),
+                 429, "locked_out");
+    // The door PIN cannot be changed past the lockout either.
+    assert_error(
+        api_post("/api/auth/change-door-pin",
+                 ("{\"currentPin\":\"" + account.pin + "\",\"newPin\":\"739164\"}").c_str(),
+                 account.token),
+        429, "locked_out");
+}
+
+// Last: it locks this test's client address (127.0.0.1) out of logins for a while.
+void many_accounts_from_one_address_lock_the_address(void**) {
+    long long before = db().exec("SELECT coalesce(max(failures), 0) FROM auth_throttle"
+                                 " WHERE scope = 'login-address'")
+                           .integer(0, 0);
+    int status = 0;
+    int attempts = 0;
+    // auth.address_lockout_after_failures is 20: spread over accounts that each stay unlocked.
+    for (; attempts < 25 && status != 429; ++attempts)
+        status = login(unique_id("spray"), "Guess#Word-2026").status;
+    assert_int_equal(status, 429);
+    assert_int_equal(before + attempts, 20);
+}
+
+} // namespace
+
+int main() {
+    const CMUnitTest tests[] = {
+        cmocka_unit_test(the_seeds_auth_flow_works_end_to_end),
+        cmocka_unit_test(malformed_requests_get_their_statuses),
+        cmocka_unit_test(registration_creates_plain_users_once),
+        cmocka_unit_test(devices_are_visible_to_their_owner_and_admins_only),
+        cmocka_unit_test(device_credentials_work_on_device_endpoints_only),
+        cmocka_unit_test(wrong_passwords_lock_the_account_out),
+        cmocka_unit_test(wrong_pins_lock_pin_checks_out),
+        cmocka_unit_test(many_accounts_from_one_address_lock_the_address),
+    };
+    return cmocka_run_group_tests(tests, nullptr, nullptr);
+}
