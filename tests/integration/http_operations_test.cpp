@@ -1,6 +1,7 @@
 // The sidecar as operators see it: the OpenAPI document covers every route, /metrics counts
 // requests, registration can be turned off, and a login storm never slows /healthz (argon2id
-// runs on the slow lane, whose full queue answers 503 at once).
+// runs on the slow lane, whose full queue answers 503 at once), and a stop lets running requests
+// finish.
 //
 // Runs with SARANG_TEST_CONF="auth.allow_registration = false; http.slow_queue = 4".
 #include "api_session.hpp"
@@ -10,6 +11,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <csignal>
 #include <cstdio>
 #include <map>
 #include <set>
@@ -154,6 +156,35 @@ void a_login_storm_does_not_slow_healthz(void**) {
     assert_true(millis.back() < 50.0);
 }
 
+// Last: it stops the sidecar. SIGTERM lets the requests already running (here on the slow lane)
+// finish with their real answers, then refuses new connections.
+void stopping_finishes_running_requests(void**) {
+    AppAccount account = create_account(unique_id("late"));
+    std::string pid_file = std::string(std::getenv("SARANG_TEST_STATE")) + "/run/httpd.pid";
+    FILE* file = std::fopen(pid_file.c_str(), "r");
+    assert_non_null(file);
+    int pid = 0;
+    assert_int_equal(std::fscanf(file, "%d", &pid), 1);
+    std::fclose(file);
+
+    std::vector<std::thread> clients;
+    std::vector<int> statuses(3, 0);
+    for (int i = 0; i < 3; ++i)
+        clients.emplace_back(
+            [&, i] { statuses[i] = login(account.username, account.password).status; });
+    std::this_thread::sleep_for(40ms); // the logins are in the slow lane (about 80 ms each)
+    assert_int_equal(kill(pid, SIGTERM), 0);
+    for (std::thread& client : clients)
+        client.join();
+    for (int status : statuses)
+        assert_int_equal(status, 200);
+    auto deadline = Clock::now() + 5s;
+    while (kill(pid, 0) == 0 && Clock::now() < deadline)
+        std::this_thread::sleep_for(20ms);
+    assert_int_not_equal(kill(pid, 0), 0); // exited
+    assert_int_equal(http_request(http_port(), "GET", "/healthz").status, 0);
+}
+
 } // namespace
 
 int main() {
@@ -162,6 +193,7 @@ int main() {
         cmocka_unit_test(metrics_count_requests_by_route_and_status),
         cmocka_unit_test(registration_can_be_turned_off),
         cmocka_unit_test(a_login_storm_does_not_slow_healthz),
+        cmocka_unit_test(stopping_finishes_running_requests),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

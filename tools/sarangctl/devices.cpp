@@ -68,10 +68,18 @@ int devices_create(const Config& config, const Args& args) {
     std::string pepper = pepper_from_config(config);
     IssuedCredential credential = issue_credential(pepper);
     pg::Connection db(config.string("db.dsn"), "sarangctl");
+    std::optional<std::string> owner_id;
+    if (std::optional<std::string> owner = args.get("owner")) {
+        pg::Result found = db.exec("SELECT id FROM users WHERE username = $1", {*owner});
+        if (found.rows() != 1)
+            throw UsageError("no user named '" + *owner + "'");
+        owner_id = std::string(found.text(0, 0));
+    }
     try {
-        db.exec("INSERT INTO devices (id, name, kind, topic_prefix, credential_hash)"
-                " VALUES ($1, $2, $3, $4, decode($5, 'hex'))",
-                {id, name, kind_name, prefix, crypto::hex_encode(credential.stored_hash)});
+        db.exec(
+            "INSERT INTO devices (id, name, kind, topic_prefix, credential_hash, owner_id)"
+            " VALUES ($1, $2, $3, $4, decode($5, 'hex'), $6)",
+            {id, name, kind_name, prefix, crypto::hex_encode(credential.stored_hash), owner_id});
     } catch (const pg::Error& error) {
         if (error.sqlstate() == "23505") {
             std::fprintf(stderr,

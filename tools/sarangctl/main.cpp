@@ -31,7 +31,8 @@ const std::vector<Command>& commands() {
          ctl::migrate},
         {"devices",
          "create",
-         "devices create --kind KIND --name NAME [--id ID] [--prefix TOPIC/PREFIX] [--json]\n"
+         "devices create --kind KIND --name NAME [--id ID] [--prefix TOPIC/PREFIX]\n"
+         "               [--owner USERNAME] [--json]\n"
          "                        register a device and print its MQTT credential once",
          false,
          {"json"},
