@@ -89,6 +89,25 @@ bool Connection::connected() const {
     return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK;
 }
 
+bool Connection::drop_if_closed_by_server() {
+    if (conn_ == nullptr)
+        return false;
+    // An idle connection has nothing to read unless the server said goodbye (FATAL on shutdown
+    // or restart) or sent a notification; a zero-timeout poll tells which without waiting.
+    pollfd ready{PQsocket(conn_), POLLIN, 0};
+    bool closed = PQstatus(conn_) != CONNECTION_OK;
+    if (!closed && poll(&ready, 1, 0) > 0) {
+        // The goodbye arrives as an error message before the end of the stream, so reading it
+        // may still leave the status OK. Without LISTENs there is nothing else an idle
+        // connection could be sent: treat any input as the end.
+        closed =
+            PQconsumeInput(conn_) == 0 || PQstatus(conn_) != CONNECTION_OK || channels_.empty();
+    }
+    if (closed)
+        disconnect();
+    return closed;
+}
+
 void Connection::disconnect() {
     if (conn_ != nullptr)
         PQfinish(conn_);

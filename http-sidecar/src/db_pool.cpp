@@ -1,5 +1,7 @@
 #include "db_pool.hpp"
 
+#include "sarang/log.hpp"
+
 namespace sarang::http {
 
 DbPool::DbPool(const std::string& dsn, std::size_t size) : size_(size) {
@@ -18,6 +20,9 @@ DbPool::Lease DbPool::acquire(std::chrono::milliseconds timeout) {
         throw PoolExhausted("no database connection free");
     std::unique_ptr<pg::Connection> connection = std::move(idle_.back());
     idle_.pop_back();
+    lock.unlock();
+    if (connection->drop_if_closed_by_server())
+        LOG_INFO("httpd", "a pooled database connection was closed by the server; reconnecting");
     return Lease(*this, std::move(connection));
 }
 

@@ -3,10 +3,12 @@
 // runs on the slow lane, whose full queue answers 503 at once), and a stop lets running requests
 // finish.
 //
-// Runs with SARANG_TEST_CONF="auth.allow_registration = false; http.slow_queue = 4".
+// Runs with SARANG_TEST_CONF="auth.allow_registration = false; http.slow_queue = 4;
+// http.session_purge_interval_s = 1".
 #include "api_session.hpp"
 #include "http_client.hpp"
 #include "sarang/json.hpp"
+#include "sarang/pg.hpp"
 #include "stack_env.hpp"
 
 #include <algorithm>
@@ -156,6 +158,56 @@ void a_login_storm_does_not_slow_healthz(void**) {
     assert_true(millis.back() < 50.0);
 }
 
+pg::Connection& db() {
+    static pg::Connection connection(stack_env().config().string("db.dsn"), "http-ops-test");
+    return connection;
+}
+
+void ended_and_expired_sessions_are_purged(void**) {
+    AppAccount account = create_account(unique_id("purged"));
+    std::string user = std::to_string(
+        db().exec("SELECT id FROM users WHERE username = $1", {account.username}).integer(0, 0));
+    // One expired and one logged-out session, next to the live one of create_account.
+    db().exec("INSERT INTO sessions (user_id, token_hash, expires_at) VALUES"
+              " ($1, decode(repeat('ab', 32), 'hex'), now() - interval '1 second'),"
+              " ($1, decode(repeat('cd', 32), 'hex'), now() + interval '1 hour')",
+              {user});
+    db().exec("UPDATE sessions SET revoked_at = now() WHERE token_hash = decode(repeat('cd', 32),"
+              " 'hex')");
+    // http.session_purge_interval_s is 1 in this stack.
+    auto deadline = Clock::now() + 5s;
+    long long left = 0;
+    do {
+        std::this_thread::sleep_for(200ms);
+        left = db().exec("SELECT count(*) FROM sessions WHERE user_id = $1", {user}).integer(0, 0);
+    } while (left != 1 && Clock::now() < deadline);
+    assert_int_equal(left, 1);
+    assert_int_equal(api_get("/api/auth/session", account.token).status, 200);
+}
+
+void the_sidecar_rides_out_a_database_restart(void**) {
+    AppAccount account = create_account(unique_id("steady"));
+    stack_control("postgres", "stop");
+    HttpResult health = http_request(http_port(), "GET", "/healthz");
+    assert_int_equal(health.status, 503);
+    assert_text_equal(json_field(health.body, "database"), "unreachable");
+    HttpResult refused = login(account.username, account.password);
+    assert_int_equal(refused.status, 503);
+    assert_text_equal(json_field(refused.body, "code"), "database_unavailable");
+    assert_false(refused.header("retry-after").empty());
+    stack_control("postgres", "start");
+    // Each pooled connection reconnects on its next use: no restart of the sidecar.
+    auto deadline = Clock::now() + 10s;
+    HttpResult after;
+    while ((after = login(account.username, account.password)).status != 200 &&
+           Clock::now() < deadline)
+        std::this_thread::sleep_for(200ms);
+    if (after.status != 200)
+        print_message("after the restart: HTTP %d %s\n", after.status, after.body.c_str());
+    assert_int_equal(after.status, 200);
+    assert_int_equal(http_request(http_port(), "GET", "/healthz").status, 200);
+}
+
 // Last: it stops the sidecar. SIGTERM lets the requests already running (here on the slow lane)
 // finish with their real answers, then refuses new connections.
 void stopping_finishes_running_requests(void**) {
@@ -193,6 +245,8 @@ int main() {
         cmocka_unit_test(metrics_count_requests_by_route_and_status),
         cmocka_unit_test(registration_can_be_turned_off),
         cmocka_unit_test(a_login_storm_does_not_slow_healthz),
+        cmocka_unit_test(ended_and_expired_sessions_are_purged),
+        cmocka_unit_test(the_sidecar_rides_out_a_database_restart),
         cmocka_unit_test(stopping_finishes_running_requests),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);

@@ -106,6 +106,10 @@ class Connection {
 
     // Drops the connection; the next call reconnects.
     void disconnect();
+    // For pools, before lending an idle connection out: drops it (true) when the server has
+    // closed it meanwhile, e.g. after a PostgreSQL restart, so its next user reconnects instead
+    // of failing once. Never blocks. Meant for connections without LISTENs.
+    bool drop_if_closed_by_server();
 
   private:
     Result check(pg_result* raw, std::string_view what);
