@@ -8,6 +8,10 @@ ALTER TABLE users
     ADD COLUMN door_pin_hash   text,   -- argon2id; the keypad PIN of the user's door lock
     ADD COLUMN pins_updated_at timestamptz;
 
+-- Usernames are also MQTT usernames and people's names: "Admin" and "admin" would be two
+-- look-alike accounts. Lookups stay exact; uniqueness ignores case.
+CREATE UNIQUE INDEX users_username_lower_idx ON users (lower(username));
+
 -- public_id is what clients see as session.id; the row id stays internal. A 'setup' session
 -- (password change pending) reaches only first-setup, session and logout, and never MQTT.
 ALTER TABLE sessions

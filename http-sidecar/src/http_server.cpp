@@ -54,6 +54,9 @@ Response run_handler(const Route& route, const Request& request) {
         LOG_ERROR("httpd", "%s %s: %s", request.method.c_str(), request.path.c_str(), error.what());
     } catch (const std::exception& error) {
         LOG_ERROR("httpd", "%s %s: %s", request.method.c_str(), request.path.c_str(), error.what());
+    } catch (...) {
+        LOG_ERROR("httpd", "%s %s: unknown exception", request.method.c_str(),
+                  request.path.c_str());
     }
     return error_response(500, "internal", "internal error; see the server log");
 }
@@ -69,17 +72,24 @@ MHD_Result send(MHD_Connection* connection, RequestContext& context, const Respo
     MHD_add_response_header(reply.get(), "X-Content-Type-Options", "nosniff");
     for (const auto& [name, value] : response.headers)
         MHD_add_response_header(reply.get(), name.c_str(), value.c_str());
-    context.status = response.status;
-    return MHD_queue_response(connection, static_cast<unsigned>(response.status), reply.get());
+    MHD_Result queued =
+        MHD_queue_response(connection, static_cast<unsigned>(response.status), reply.get());
+    if (queued == MHD_YES)
+        context.status = response.status;
+    return queued;
 }
 
 MHD_Result collect(void* cls, MHD_ValueKind, const char* key, const char* value) {
-    auto& into = *static_cast<std::map<std::string, std::string>*>(cls);
-    std::string name(key);
-    for (char& c : name)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    into.emplace(std::move(name), value ? value : "");
-    return MHD_YES;
+    try {
+        auto& into = *static_cast<std::map<std::string, std::string>*>(cls);
+        std::string name(key);
+        for (char& c : name)
+            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        into.emplace(std::move(name), value ? value : "");
+        return MHD_YES;
+    } catch (...) {
+        return MHD_NO;
+    }
 }
 
 std::string client_address(MHD_Connection* connection) {
@@ -116,6 +126,22 @@ RequestContext* start_request(HttpServer& server, MHD_Connection* connection, co
     return context;
 }
 
+Response payload_too_large(const HttpServer& server) {
+    return error_response(413, "payload_too_large",
+                          "request body is larger than " +
+                              std::to_string(server.options().max_body_bytes) + " bytes");
+}
+
+Response busy_response(HttpServer& server) {
+    Response busy = server.stopping()
+                        ? error_response(503, "shutting_down", "the server is stopping")
+                        : error_response(503, "busy", "the server is busy; try again shortly");
+    busy.headers.emplace_back("Retry-After", "1");
+    if (server.stopping())
+        busy.headers.emplace_back("Connection", "close");
+    return busy;
+}
+
 // Runs the matched route on its lane. A slow route suspends the connection; the job stores the
 // response and resumes it, and libmicrohttpd calls on_request again to send it.
 MHD_Result dispatch(HttpServer& server, MHD_Connection* connection, RequestContext& context) {
@@ -128,73 +154,104 @@ MHD_Result dispatch(HttpServer& server, MHD_Connection* connection, RequestConte
     if (route->lane == Lane::quick)
         return send(connection, context, run_handler(*route, context.request));
 
+    // Built before the suspend so that nothing can throw between suspending and handing off.
+    RequestContext* shared = &context;
+    SlowPool::Job job = [shared, route, connection]() noexcept {
+        try {
+            shared->response = run_handler(*route, shared->request);
+        } catch (...) { // run_handler catches everything but a failure to build its 500
+            shared->response.status = 500;
+            shared->response.body = R"({"error":"internal error","code":"internal"})";
+        }
+        shared->response_ready = true;
+        MHD_resume_connection(connection); // always: a suspended connection blocks shutdown
+    };
     context.handed_off = true;
     MHD_suspend_connection(connection);
-    RequestContext* shared = &context;
-    bool queued = server.slow_pool().try_submit([shared, route, connection] {
-        shared->response = run_handler(*route, shared->request);
-        shared->response_ready = true;
-        MHD_resume_connection(connection);
-    });
+    bool queued = false;
+    try {
+        queued = server.slow_pool().try_submit(std::move(job));
+    } catch (...) {
+        queued = false;
+    }
     if (!queued) {
-        Response busy = error_response(503, "busy", "the server is busy; try again shortly");
-        busy.headers.emplace_back("Retry-After", "1");
-        context.response = std::move(busy);
+        context.response = busy_response(server);
         context.response_ready = true;
         MHD_resume_connection(connection);
     }
     return MHD_YES;
 }
 
-MHD_Result on_request(void* cls, MHD_Connection* connection, const char* url, const char* method,
-                      const char*, const char* upload_data, size_t* upload_size, void** slot) {
-    auto& server = *static_cast<HttpServer*>(cls);
+MHD_Result handle_request(HttpServer& server, MHD_Connection* connection, const char* url,
+                          const char* method, const char* upload_data, size_t* upload_size,
+                          void** slot) {
     auto* context = static_cast<RequestContext*>(*slot);
     if (context == nullptr) {
         context = start_request(server, connection, url, method);
         if (context == nullptr)
             return MHD_NO;
         *slot = context;
-        if (!context->too_large)
-            return MHD_YES;
+        // A Content-Length over the limit is answered before any of the body is read.
+        if (context->too_large)
+            return send(connection, *context, payload_too_large(server));
+        return MHD_YES; // the next call brings the body, or its end
     }
     if (context->handed_off) {
-        if (!context->response_ready)
-            return MHD_YES; // a spurious call while the job still runs
-        context->handed_off = false;
+        context->handed_off = false; // resumed: the slow job left its answer
         return send(connection, *context, context->response);
     }
     if (*upload_size > 0) {
+        // Past the limit the rest is read and dropped: answering mid-upload is not possible
+        // for a chunked body, and the client should see the 413, not a reset connection.
         if (!context->too_large &&
             context->request.body.size() + *upload_size <= server.options().max_body_bytes)
             context->request.body.append(upload_data, *upload_size);
         else
             context->too_large = true;
         *upload_size = 0;
-        if (!context->too_large)
-            return MHD_YES;
+        return MHD_YES;
     }
     if (context->too_large)
-        return send(connection, *context,
-                    error_response(413, "payload_too_large",
-                                   "request body is larger than " +
-                                       std::to_string(server.options().max_body_bytes) + " bytes"));
+        return send(connection, *context, payload_too_large(server));
+    if (server.stopping())
+        return send(connection, *context, busy_response(server));
     return dispatch(server, connection, *context);
 }
 
-void on_completed(void* cls, MHD_Connection*, void** slot, MHD_RequestTerminationCode code) {
+MHD_Result on_request(void* cls, MHD_Connection* connection, const char* url, const char* method,
+                      const char*, const char* upload_data, size_t* upload_size, void** slot) {
+    try {
+        return handle_request(*static_cast<HttpServer*>(cls), connection, url, method, upload_data,
+                              upload_size, slot);
+    } catch (...) { // nothing may unwind into libmicrohttpd
+        LOG_ERROR("httpd", "request handling failed; closing the connection");
+        return MHD_NO;
+    }
+}
+
+void log_completed(HttpServer& server, const RequestContext& context,
+                   MHD_RequestTerminationCode code) {
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - context.started).count();
+    server.metrics().record(context.route, context.request.method, context.status, seconds);
+    LOG_INFO("http", "%s \"%s %s\" %d %.1fms%s", context.request.client_address.c_str(),
+             context.request.method.c_str(), context.request.path.c_str(), context.status,
+             seconds * 1000, code == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+}
+
+void on_completed(void* cls, MHD_Connection*, void** slot,
+                  MHD_RequestTerminationCode code) noexcept {
     auto& server = *static_cast<HttpServer*>(cls);
     std::unique_ptr<RequestContext> context(static_cast<RequestContext*>(*slot));
     *slot = nullptr;
     if (!context)
         return;
     server.in_flight().fetch_sub(1);
-    double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - context->started).count();
-    server.metrics().record(context->route, context->request.method, context->status, seconds);
-    LOG_INFO("http", "%s \"%s %s\" %d %.1fms%s", context->request.client_address.c_str(),
-             context->request.method.c_str(), context->request.path.c_str(), context->status,
-             seconds * 1000, code == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+    try {
+        log_completed(server, *context, code);
+    } catch (...) {
+        // metrics and the log line are best effort; the request itself is over
+    }
 }
 
 } // namespace
@@ -233,19 +290,24 @@ HttpServer::HttpServer(ServerOptions options, const Router& router, Metrics& met
 }
 
 HttpServer::~HttpServer() {
-    // Stop accepting; connections already open keep being served.
+    // New requests on open keep-alive connections get 503 shutting_down from here on.
+    stopping_.store(true);
+    // Stop accepting. libmicrohttpd's own threads may still touch the listening socket, so it
+    // is closed only after MHD_stop_daemon.
     MHD_socket listener = MHD_quiesce_daemon(daemon_.get());
-    if (listener != MHD_INVALID_SOCKET)
-        close(listener);
     auto deadline = std::chrono::steady_clock::now() + options_.drain_timeout;
     while (in_flight_.load() > 0 && std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     if (in_flight_.load() > 0)
         LOG_WARN("httpd", "%ld requests still open after the drain timeout; closing them",
                  in_flight_.load());
-    // Slow jobs resume their connections, which must still exist: empty the pool first.
-    slow_pool_.reset();
+    // Every queued slow job runs and resumes its connection before the daemon stops (stopping
+    // with a suspended connection is a libmicrohttpd panic); a slow request arriving after
+    // this gets 503 at once.
+    slow_pool_->close();
     daemon_.reset();
+    if (listener != MHD_INVALID_SOCKET)
+        close(listener);
 }
 
 std::uint16_t HttpServer::port() const {

@@ -50,6 +50,7 @@ class HttpServer {
     Metrics& metrics() { return metrics_; }
     SlowPool& slow_pool() { return *slow_pool_; }
     std::atomic<long>& in_flight() { return in_flight_; }
+    bool stopping() const { return stopping_.load(std::memory_order_relaxed); }
 
   private:
     struct StopDaemon {
@@ -59,6 +60,7 @@ class HttpServer {
     const Router& router_;
     Metrics& metrics_;
     std::atomic<long> in_flight_{0};
+    std::atomic<bool> stopping_{false};
     std::unique_ptr<SlowPool> slow_pool_;
     std::unique_ptr<MHD_Daemon, StopDaemon> daemon_;
 };

@@ -2,6 +2,8 @@
 
 #include "http_error.hpp"
 
+#include <cctype>
+
 namespace sarang::http {
 
 void fail_validation(std::string_view field, std::string_view problem) {
@@ -14,11 +16,12 @@ void fail_validation(std::string_view field, std::string_view problem) {
 json::Ptr json_object_body(const Request& request) {
     const std::string* type = request.header("content-type");
     // Media type parameters (charset) are allowed; the type itself must be JSON.
-    std::string_view media = type ? std::string_view(*type) : std::string_view();
-    media = media.substr(0, media.find(';'));
+    std::string media = type ? type->substr(0, type->find(';')) : std::string();
     while (!media.empty() && media.back() == ' ')
-        media.remove_suffix(1);
-    if (!request.body.empty() && media != "application/json")
+        media.pop_back();
+    for (char& c : media) // media types are case-insensitive (RFC 9110)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if ((!request.body.empty() || type != nullptr) && media != "application/json")
         throw HttpError(415, "unsupported_media_type",
                         "send the body as application/json (Content-Type header)");
     if (request.body.empty())

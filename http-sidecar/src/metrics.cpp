@@ -1,11 +1,13 @@
 #include "metrics.hpp"
 
+#include <algorithm>
 #include <cstdio>
+#include <iterator>
 
 namespace sarang::http {
 namespace {
 
-// Label values are route patterns and methods (ours, not the client's), but escape anyway.
+// Label values are route patterns and known methods (ours, not the client's); escape anyway.
 std::string label(std::string_view value) {
     std::string out;
     for (char c : value) {
@@ -29,6 +31,11 @@ std::string number(double value) {
 } // namespace
 
 void Metrics::record(std::string_view route, std::string_view method, int status, double seconds) {
+    // The method comes from the client: keep the label set bounded.
+    static constexpr std::string_view known[] = {"GET",    "HEAD",    "POST", "PUT",
+                                                 "DELETE", "OPTIONS", "PATCH"};
+    if (std::find(std::begin(known), std::end(known), method) == std::end(known))
+        method = "other";
     std::lock_guard lock(mutex_);
     ++requests_[{std::string(route), std::string(method), status}];
     Latency& latency = latency_[std::string(route)];

@@ -14,13 +14,22 @@ SlowPool::SlowPool(unsigned threads, std::size_t queue_capacity) : queue_(queue_
 }
 
 SlowPool::~SlowPool() {
+    close();
+}
+
+void SlowPool::close() {
+    {
+        std::lock_guard lock(submit_mutex_);
+        closed_ = true;
+    }
     for (auto& worker : workers_)
         worker->stop();
     workers_.clear(); // joins; each worker empties the queue before it returns
 }
 
 bool SlowPool::try_submit(Job job) {
-    if (queue_.try_push(std::move(job)))
+    std::lock_guard lock(submit_mutex_);
+    if (!closed_ && queue_.try_push(std::move(job)))
         return true;
     rejected_.fetch_add(1, std::memory_order_relaxed);
     return false;

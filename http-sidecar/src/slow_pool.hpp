@@ -8,6 +8,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 namespace sarang::http {
@@ -16,10 +17,14 @@ class SlowPool {
   public:
     using Job = std::function<void()>;
     SlowPool(unsigned threads, std::size_t queue_capacity);
-    ~SlowPool(); // runs what is queued, then joins
+    ~SlowPool(); // close()
 
-    // Any thread. False when the queue is full; the job is not taken.
+    // Any thread. False when the queue is full or the pool is closed; the job is not taken.
+    // A job must not throw (the pool logs and drops what it throws).
     bool try_submit(Job job);
+
+    // Refuses new jobs, runs every queued one, joins the threads. Idempotent.
+    void close();
 
     std::size_t queued() const { return queue_.depth(); }
     unsigned busy() const { return busy_.load(std::memory_order_relaxed); }
@@ -28,6 +33,8 @@ class SlowPool {
   private:
     void run(std::stop_token stop);
 
+    std::mutex submit_mutex_; // a submit and close() never interleave: no job is left behind
+    bool closed_ = false;
     BoundedQueue<Job> queue_;
     std::atomic<unsigned> busy_{0};
     std::atomic<unsigned long long> rejected_{0};

@@ -7,6 +7,7 @@
 #include "sarang/pg.hpp"
 #include "stack_env.hpp"
 
+#include <cctype>
 #include <thread>
 
 #include "cmocka.hpp"
@@ -202,6 +203,27 @@ void malformed_requests_get_their_statuses(void**) {
                               {{"Authorization", "Basic " + account.token}}),
                  401, "unauthorized");
     assert_int_equal(api_get("/api/auth/session", account.token).status, 200);
+    // The auth scheme is case-insensitive (RFC 7235), and so is the media type.
+    assert_int_equal(http_request(http_port(), "GET", "/api/auth/session", "",
+                                  {{"Authorization", "bearer " + account.token}})
+                         .status,
+                     200);
+    assert_int_equal(http_request(http_port(), "POST", "/api/auth/verify-pin",
+                                  "{\"pin\":\"" + account.pin + "\"}",
+                                  {{"Authorization", "Bearer " + account.token},
+                                   {"Content-Type", "Application/JSON; charset=utf-8"}})
+                         .status,
+                     200);
+    // A username that cannot exist (here a password typed into the wrong field) is refused
+    // without landing in the audit log.
+    assert_error(login("Secret#Typed In Wrong Field", "x"), 401, "invalid_credentials");
+    assert_int_equal(db().exec("SELECT count(*) FROM audit_log WHERE username LIKE '%Wrong Field%'")
+                         .integer(0, 0),
+                     0);
+    assert_int_equal(db().exec("SELECT count(*) FROM audit_log WHERE detail->>'reason' ="
+                               " 'malformed_username'")
+                         .integer(0, 0),
+                     1);
 }
 
 void registration_creates_plain_users_once(void**) {
@@ -219,8 +241,36 @@ void registration_creates_plain_users_once(void**) {
     assert_validation(http_request(http_port(), "POST", "/api/auth/register",
                                    R"({"username":"no spaces","password":"Sign#Up-2026"})"),
                       "username");
+    // Names differing only in case would be look-alike accounts.
+    std::string shouting = name;
+    for (char& c : shouting)
+        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    assert_error(http_request(http_port(), "POST", "/api/auth/register",
+                              "{\"username\":\"" + shouting + "\",\"password\":\"Sign#Up-2026\"}"),
+                 409, "username_taken");
     // A registered user signs in straight away: they chose their own password.
-    assert_int_equal(login(name, "Sign#Up-2026").status, 200);
+    HttpResult signed_in = login(name, "Sign#Up-2026");
+    assert_int_equal(signed_in.status, 200);
+    std::string token = json_field(signed_in.body, "token");
+
+    // No app PIN yet: setting one needs the password, so a stolen session cannot set it (and
+    // through it the door PIN).
+    assert_error(
+        api_post("/api/auth/change-door-pin", R"({"currentPin":"1111","newPin":"739164"})", token),
+        409, "pin_not_set");
+    assert_validation(api_post("/api/auth/change-pin", R"({"newPin":"5927"})", token),
+                      "currentPassword");
+    assert_error(api_post("/api/auth/change-pin",
+                          R"({"currentPassword":"Wrong#Pass-1","newPin":"5927"})", token),
+                 401, "invalid_credentials");
+    assert_int_equal(api_post("/api/auth/change-pin",
+                              R"({"currentPassword":"Sign#Up-2026","newPin":"5927"})", token)
+                         .status,
+                     200);
+    assert_int_equal(
+        api_post("/api/auth/change-door-pin", R"({"currentPin":"5927","newPin":"739164"})", token)
+            .status,
+        200);
 }
 
 void devices_are_visible_to_their_owner_and_admins_only(void**) {

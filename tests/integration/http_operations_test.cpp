@@ -235,6 +235,16 @@ void stopping_finishes_running_requests(void**) {
         std::this_thread::sleep_for(20ms);
     assert_int_not_equal(kill(pid, 0), 0); // exited
     assert_int_equal(http_request(http_port(), "GET", "/healthz").status, 0);
+    // ... cleanly: the last line of its log says so (an abort or a panic would not write it).
+    std::string log_path = std::string(std::getenv("SARANG_TEST_STATE")) + "/log/httpd.log";
+    FILE* log = std::fopen(log_path.c_str(), "r");
+    assert_non_null(log);
+    char line[1024];
+    std::string last;
+    while (std::fgets(line, sizeof line, log))
+        last = line;
+    std::fclose(log);
+    assert_non_null(std::strstr(last.c_str(), "httpd: stopped"));
 }
 
 } // namespace

@@ -38,6 +38,8 @@ void body_errors_have_their_statuses(void**) {
     assert_int_equal(status_of(post("text/plain", R"({"a":1})")), 415);
     assert_int_equal(status_of(post(nullptr, R"({"a":1})")), 415);
     assert_int_equal(status_of(post("application/json", "")), 400);
+    assert_int_equal(status_of(post("text/plain", "")), 415);
+    assert_int_equal(status_of(post("APPLICATION/JSON", R"({"a":1})")), 200);
     assert_int_equal(status_of(post("application/json", "{not json")), 400);
     assert_int_equal(status_of(post("application/json", "[1,2]")), 400);
 }
@@ -69,6 +71,7 @@ void metrics_render_counters_and_cumulative_buckets(void**) {
     metrics.record("/healthz", "GET", 200, 0.0005);
     metrics.record("/healthz", "GET", 200, 0.02);
     metrics.record("/api/auth/login", "POST", 401, 0.08);
+    metrics.record("unmatched", "BREW", 404, 0.001); // a client's method: bounded label set
     metrics.add_gauge("sarang_http_in_flight", "Requests being handled.", [] { return 3.0; });
     std::string text = metrics.render();
     assert_non_null(std::strstr(
@@ -85,6 +88,10 @@ void metrics_render_counters_and_cumulative_buckets(void**) {
         "sarang_http_request_duration_seconds_bucket{route=\"/healthz\",le=\"+Inf\"} 2\n"));
     assert_non_null(std::strstr(
         text.c_str(), "sarang_http_request_duration_seconds_count{route=\"/api/auth/login\"} 1\n"));
+    assert_non_null(std::strstr(
+        text.c_str(),
+        "sarang_http_requests_total{route=\"unmatched\",method=\"other\",status=\"404\"} 1\n"));
+    assert_null(std::strstr(text.c_str(), "BREW"));
     assert_non_null(std::strstr(text.c_str(), "# TYPE sarang_http_in_flight gauge\n"
                                               "sarang_http_in_flight 3\n"));
 }

@@ -34,7 +34,7 @@ bool insert_user(const Config& config, pg::Connection& db, const std::string& us
     std::string hash = crypto::argon2id_hash(password, auth_settings_from_config(config).argon2);
     return db.exec("INSERT INTO users (username, password_hash, role, require_password_change,"
                    " is_first_login) VALUES ($1, $2, $3, true, true)"
-                   " ON CONFLICT (username) DO NOTHING",
+                   " ON CONFLICT DO NOTHING", // also a case variant of an existing name
                    {username, hash, role})
                .affected() == 1;
 }

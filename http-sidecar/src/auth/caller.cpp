@@ -4,6 +4,8 @@
 #include "sarang/credentials.hpp"
 #include "time_text.hpp"
 
+#include <strings.h>
+
 namespace sarang::http {
 namespace {
 
@@ -31,8 +33,9 @@ std::optional<std::string> bearer_token(const Request& request) {
     const std::string* header = request.header("authorization");
     if (header == nullptr)
         return std::nullopt;
-    constexpr std::string_view scheme = "Bearer ";
-    if (header->size() <= scheme.size() || header->compare(0, scheme.size(), scheme) != 0)
+    constexpr std::string_view scheme = "bearer ";
+    if (header->size() <= scheme.size() ||
+        strncasecmp(header->c_str(), scheme.data(), scheme.size()) != 0) // RFC 7235: any case
         return std::nullopt;
     std::string token = header->substr(scheme.size());
     while (!token.empty() && token.back() == ' ')

@@ -3,6 +3,9 @@
 #include "http_error.hpp"
 #include "sarang/crypto.hpp"
 
+#include <arpa/inet.h>
+#include <cstring>
+
 namespace sarang::http {
 namespace {
 
@@ -41,12 +44,14 @@ void check_secret(Services& services, const Request& request, const SecretCheck&
         forget_failures(*db, check.keys.front());
         return;
     }
-    FailureOutcome outcome = record_failure(*db, check.keys);
     json::Ptr detail = json::own(json_object());
     if (!encoded && check.kind == SecretKind::password)
         json::set(detail.get(), "reason", json::own(json_string("unknown_user")));
+    pg::Transaction transaction(*db);
+    FailureOutcome outcome = record_failure(*db, check.keys);
     audit(*db, {check.user_id, check.username, request.client_address, check.action, "failure",
                 std::move(detail)});
+    transaction.commit();
     if (outcome.lockout)
         throw HttpError(lockout_response(*outcome.lockout, what));
     json::Ptr body = check.kind == SecretKind::pin
@@ -56,22 +61,28 @@ void check_secret(Services& services, const Request& request, const SecretCheck&
     throw HttpError(json_response(401, body.get()));
 }
 
+std::string throttle_address(const std::string& address) {
+    in6_addr v6{};
+    if (inet_pton(AF_INET6, address.c_str(), &v6) != 1)
+        return address; // IPv4: one address is one client
+    // One IPv6 client usually holds a whole /64: count the prefix, or rotating the interface
+    // id would reset the count.
+    std::memset(v6.s6_addr + 8, 0, 8);
+    char text[INET6_ADDRSTRLEN];
+    inet_ntop(AF_INET6, &v6, text, sizeof text);
+    return std::string(text) + "/64";
+}
+
 std::vector<ThrottleKey> login_keys(const Services& services, const std::string& username,
                                     const Request& request) {
     return {{"login-account", username, services.auth.account},
-            {"login-address", request.client_address, services.auth.address}};
-}
-
-std::vector<ThrottleKey> password_keys(const Services& services, long long user_id,
-                                       const Request& request) {
-    return {{"password", std::to_string(user_id), services.auth.account},
-            {"login-address", request.client_address, services.auth.address}};
+            {"login-address", throttle_address(request.client_address), services.auth.address}};
 }
 
 std::vector<ThrottleKey> pin_keys(const Services& services, long long user_id,
                                   const Request& request) {
     return {{"pin", std::to_string(user_id), services.auth.account},
-            {"pin-address", request.client_address, services.auth.address}};
+            {"pin-address", throttle_address(request.client_address), services.auth.address}};
 }
 
 } // namespace sarang::http

@@ -29,13 +29,14 @@ struct SecretCheck {
 void check_secret(Services& services, const Request& request, const SecretCheck& check,
                   const std::optional<std::string>& encoded, std::string_view presented);
 
-// Throttle keys: per account (username or user id) and per client address.
+// Throttle keys: per account and per client address (an IPv6 client by its /64). Password
+// checks share one account key whether they come from login or change-password, so a session
+// holder gets no second guessing budget.
 std::vector<ThrottleKey> login_keys(const Services& services, const std::string& username,
                                     const Request& request);
-std::vector<ThrottleKey> password_keys(const Services& services, long long user_id,
-                                       const Request& request);
 std::vector<ThrottleKey> pin_keys(const Services& services, long long user_id,
                                   const Request& request);
+std::string throttle_address(const std::string& client_address);
 
 void record_audit(Services& services, const Request& request, std::optional<long long> user_id,
                   const std::string& username, const std::string& action,

@@ -49,7 +49,7 @@ std::optional<Lockout> current_lockout(pg::Connection& db, const std::vector<Thr
 FailureOutcome record_failure(pg::Connection& db, const std::vector<ThrottleKey>& keys) {
     WallTime now = std::chrono::system_clock::now();
     FailureOutcome outcome;
-    pg::Transaction transaction(db);
+    pg::Connection& transaction = db;
     for (std::size_t i = 0; i < keys.size(); ++i) {
         const ThrottleKey& key = keys[i];
         transaction.exec("INSERT INTO auth_throttle (scope, subject, failures, last_failure_at,"
@@ -71,7 +71,6 @@ FailureOutcome record_failure(pg::Connection& db, const std::vector<ThrottleKey>
         if (i == 0)
             outcome.remaining_attempts = attempts_before_lockout(after, key.rule, now);
     }
-    transaction.commit();
     return outcome;
 }
 

@@ -25,9 +25,9 @@ struct Lockout {
 // The current lockout among the keys, if any.
 std::optional<Lockout> current_lockout(pg::Connection& db, const std::vector<ThrottleKey>& keys);
 
-// Counts one failure against every key (one transaction, rows locked so concurrent failures all
-// count). Returns the lockout this failure started, if any, and the failures the first key still
-// allows before it locks.
+// Counts one failure against every key. Call inside a transaction (rows are locked so that
+// concurrent failures all count, and the caller's audit row commits with them). Returns the lockout
+// this failure started, if any, and the failures the first key still allows before it locks.
 struct FailureOutcome {
     std::optional<Lockout> lockout;
     int remaining_attempts = 0;

@@ -36,25 +36,31 @@ Response register_user(Services& services, const Request& request) {
     if (auto problem = password_problem(password, username))
         fail_validation("password", *problem);
 
-    std::vector<ThrottleKey> keys = {
-        {"register-address", request.client_address, services.auth.register_address}};
+    std::vector<ThrottleKey> keys = {{"register-address", throttle_address(request.client_address),
+                                      services.auth.register_address}};
     {
         DbPool::Lease db = services.db.acquire();
         if (auto locked = current_lockout(*db, keys))
             throw HttpError(lockout_response(*locked, "registrations from this address"));
-        if (db->exec("SELECT 1 FROM users WHERE username = $1", {username}).rows() == 1)
+        if (db->exec("SELECT 1 FROM users WHERE lower(username) = lower($1)", {username}).rows() ==
+            1)
             throw HttpError(409, "username_taken", "that username is taken");
+        pg::Transaction transaction(*db);
         record_failure(*db, keys); // every attempt counts towards the per-address limit
+        transaction.commit();
     }
     std::string hash = crypto::argon2id_hash(password, services.auth.argon2);
     DbPool::Lease db = services.db.acquire();
+    pg::Transaction transaction(*db);
+    // No conflict target: the unique index on lower(username) counts too ("Admin" vs "admin").
     pg::Result created = db->exec("INSERT INTO users (username, password_hash) VALUES ($1, $2)"
-                                  " ON CONFLICT (username) DO NOTHING RETURNING id",
+                                  " ON CONFLICT DO NOTHING RETURNING id",
                                   {username, hash});
     if (created.rows() != 1)
         throw HttpError(409, "username_taken", "that username is taken");
     audit(*db, {created.integer(0, 0), username, request.client_address, "register", "success",
                 nullptr});
+    transaction.commit();
     json::Ptr reply = json::own(json_object());
     json::set(reply.get(), "success", json::own(json_true()));
     json::Ptr user = json::own(json_object());
@@ -64,36 +70,66 @@ Response register_user(Services& services, const Request& request) {
     return json_response(201, reply.get());
 }
 
+// A malformed username cannot name an account: count it against the address only, and keep
+// what was typed (often a password in the wrong field) out of the audit log.
+[[noreturn]] void refuse_malformed_username(Services& services, const Request& request) {
+    std::vector<ThrottleKey> keys = {login_keys(services, "", request)[1]};
+    DbPool::Lease db = services.db.acquire();
+    if (auto locked = current_lockout(*db, keys))
+        throw HttpError(lockout_response(*locked, "sign-in attempts"));
+    json::Ptr detail = json::own(json_object());
+    json::set(detail.get(), "reason", json::own(json_string("malformed_username")));
+    pg::Transaction transaction(*db);
+    FailureOutcome outcome = record_failure(*db, keys);
+    audit(*db, {std::nullopt, "", request.client_address, "login", "failure", std::move(detail)});
+    transaction.commit();
+    if (outcome.lockout)
+        throw HttpError(lockout_response(*outcome.lockout, "sign-in attempts"));
+    throw HttpError(401, "invalid_credentials", "invalid username or password");
+}
+
 Response login(Services& services, const Request& request) {
     json::Ptr body = json_object_body(request);
     std::string username = required_string(body.get(), "username");
     std::string password = required_string(body.get(), "password");
+    if (!valid_username(username))
+        refuse_malformed_username(services, request);
 
     pg::Result user = [&] {
         DbPool::Lease db = services.db.acquire();
-        return db->exec("SELECT id, password_hash, role, require_password_change, is_first_login"
-                        " FROM users WHERE username = $1",
+        return db->exec("SELECT id, password_hash, role, is_first_login FROM users"
+                        " WHERE username = $1",
                         {username});
     }();
     bool known = user.rows() == 1;
     std::optional<long long> user_id = known ? std::optional(user.integer(0, 0)) : std::nullopt;
+    std::optional<std::string> verified_hash =
+        known ? std::optional(std::string(user.text(0, 1))) : std::nullopt;
     check_secret(
         services, request,
         {SecretKind::password, login_keys(services, username, request), user_id, username, "login"},
-        known ? std::optional(std::string(user.text(0, 1))) : std::nullopt, password);
+        verified_hash, password);
 
-    bool setup_pending = user.boolean(0, 3);
     std::string token = crypto::random_token();
     DbPool::Lease db = services.db.acquire();
+    pg::Transaction transaction(*db);
+    // Only if the hash just verified is still the account's: a password reset that committed
+    // during the verification wins. The scope follows the row as it is now.
     pg::Result session = db->exec(
         "INSERT INTO sessions (user_id, token_hash, expires_at, scope, client_address)"
-        " VALUES ($1, decode($2, 'hex'), now() + $3::bigint * interval '1 second', $4, $5)"
+        " SELECT u.id, decode($2, 'hex'), now() + $3::bigint * interval '1 second',"
+        "  CASE WHEN u.require_password_change THEN 'setup' ELSE 'full' END, $5"
+        " FROM users u WHERE u.id = $1 AND u.password_hash = $4"
         " RETURNING public_id, " +
-            iso8601_sql("expires_at"),
+            iso8601_sql("expires_at") + ", scope = 'setup'",
         {std::to_string(*user_id), crypto::hex_encode(credential_hash(services.pepper, token)),
-         std::to_string(services.auth.session_ttl.count()), setup_pending ? "setup" : "full",
+         std::to_string(services.auth.session_ttl.count()), *verified_hash,
          request.client_address});
+    if (session.rows() != 1)
+        throw HttpError(401, "invalid_credentials", "invalid username or password");
     audit(*db, {user_id, username, request.client_address, "login", "success", nullptr});
+    transaction.commit();
+    bool setup_pending = session.boolean(0, 2);
 
     json::Ptr reply = json::own(json_object());
     int status = 200;
@@ -143,10 +179,12 @@ Response logout(Services& services, const Request& request) {
     UserCaller caller = require_user(services, request, SessionScope::setup_too);
     {
         DbPool::Lease db = services.db.acquire();
+        pg::Transaction transaction(*db);
         db->exec("UPDATE sessions SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL",
                  {std::to_string(caller.session_row)});
         audit(*db, {caller.user_id, caller.username, request.client_address, "logout", "success",
                     nullptr});
+        transaction.commit();
     }
     json::Ptr reply = json::own(json_object());
     json::set(reply.get(), "success", json::own(json_true()));

@@ -21,8 +21,11 @@ StoredSecrets stored_secrets(Services& services, long long user_id) {
     DbPool::Lease db = services.db.acquire();
     pg::Result row = db->exec("SELECT password_hash, app_pin_hash FROM users WHERE id = $1",
                               {std::to_string(user_id)});
-    if (row.rows() != 1)
-        throw HttpError(401, "unauthorized", "the account no longer exists");
+    if (row.rows() != 1) {
+        Response gone = error_response(401, "unauthorized", "the account no longer exists");
+        gone.headers.emplace_back("WWW-Authenticate", "Bearer");
+        throw HttpError(std::move(gone));
+    }
     StoredSecrets secrets{std::string(row.text(0, 0)), std::nullopt};
     if (!row.is_null(0, 1))
         secrets.app_pin_hash = std::string(row.text(0, 1));
@@ -50,7 +53,8 @@ void check_pin(Services& services, const Request& request, const UserCaller& cal
 
 Response first_setup(Services& services, const Request& request) {
     UserCaller caller = require_user(services, request, SessionScope::setup_too);
-    if (!caller.require_password_change)
+    // Only the session of the login that asked for setup may do it.
+    if (!caller.require_password_change || caller.scope != "setup")
         throw HttpError(409, "already_set_up", "first-time setup is already complete");
     json::Ptr body = json_object_body(request);
     std::string password = required_string(body.get(), "newPassword");
@@ -115,7 +119,7 @@ Response change_password(Services& services, const Request& request) {
     if (next == current)
         fail_validation("newPassword", "must differ from the current password");
     check_secret(services, request,
-                 {SecretKind::password, password_keys(services, caller.user_id, request),
+                 {SecretKind::password, login_keys(services, caller.username, request),
                   caller.user_id, caller.username, "change_password"},
                  stored_secrets(services, caller.user_id).password_hash, current);
 
@@ -141,8 +145,10 @@ Response change_password(Services& services, const Request& request) {
     return json_response(200, reply.get());
 }
 
-// change-pin and change-door-pin: both need the current app PIN (change-pin only once one is
-// set) and store the new PIN's hash in `column`.
+// change-pin and change-door-pin store the new PIN's hash in `column`. Both prove the caller is
+// the account's owner, not just a session holder: with the current app PIN, or, while no app
+// PIN is set yet, with the account's password (change-door-pin then refuses: set an app PIN
+// first).
 Response change_pin(Services& services, const Request& request, const char* column,
                     const char* action, const char* done) {
     UserCaller caller = require_user(services, request, SessionScope::full_only);
@@ -159,14 +165,22 @@ Response change_pin(Services& services, const Request& request, const char* colu
         check_pin(services, request, caller, action, *secrets.app_pin_hash, current);
     } else if (door) {
         throw pin_not_set();
+    } else {
+        std::string password = required_string(body.get(), "currentPassword");
+        check_secret(services, request,
+                     {SecretKind::password, login_keys(services, caller.username, request),
+                      caller.user_id, caller.username, action},
+                     secrets.password_hash, password);
     }
     std::string hash = crypto::argon2id_hash(next, services.auth.argon2);
     DbPool::Lease db = services.db.acquire();
+    pg::Transaction transaction(*db);
     db->exec(std::string("UPDATE users SET ") + column +
                  " = $2, pins_updated_at = now(), updated_at = now() WHERE id = $1",
              {std::to_string(caller.user_id), hash});
     audit(*db,
           {caller.user_id, caller.username, request.client_address, action, "success", nullptr});
+    transaction.commit();
     return success(done);
 }
 
