@@ -1,23 +1,38 @@
 #include "presence_outbox.hpp"
 
+#include "sarang/worker.hpp"
+
 namespace sarang::access {
 
 void PresenceOutbox::record(PresenceChange change) {
+    bool was_empty = false;
     {
         std::lock_guard lock(mutex_);
+        was_empty = pending_.empty();
         pending_.history.push_back(change);
         pending_.latest.insert_or_assign(change.device_id, std::move(change));
         trim();
     }
-    ready_.notify_one();
+    // Only the first change of a batch wakes the writer. Waking it for every change of a
+    // connect storm cost the broker thread a futex call each, and the woken writer then held the
+    // mutex the broker thread needed next (seen in a profile as lock waits on the broker).
+    if (was_empty)
+        ready_.notify_one();
 }
 
 PresenceOutbox::Batch PresenceOutbox::take(std::stop_token stop, std::chrono::milliseconds timeout,
                                            std::chrono::milliseconds linger) {
-    std::unique_lock lock(mutex_);
-    ready_.wait_for(lock, stop, timeout, [this] { return !pending_.empty(); });
-    if (!pending_.empty() && linger.count() > 0)
-        ready_.wait_for(lock, stop, linger, [] { return false; }); // returns early on stop
+    {
+        std::unique_lock lock(mutex_);
+        ready_.wait_for(lock, stop, timeout, [this] { return !pending_.empty(); });
+        if (pending_.empty())
+            return {};
+    }
+    // Linger without the lock and without listening for notifications: records meanwhile only
+    // take the mutex for an append.
+    if (linger.count() > 0)
+        sleep_unless_stopped(stop, linger);
+    std::lock_guard lock(mutex_);
     Batch out;
     std::swap(out, pending_);
     return out;
