@@ -161,7 +161,8 @@ MHD_Result dispatch(HttpServer& server, MHD_Connection* connection, RequestConte
             shared->response = run_handler(*route, shared->request);
         } catch (...) { // run_handler catches everything but a failure to build its 500
             shared->response.status = 500;
-            shared->response.body = R"({"error":"internal error","code":"internal"})";
+            shared->response.body =
+                R"({"error":"internal error; see the server log","code":"internal"})";
         }
         shared->response_ready = true;
         MHD_resume_connection(connection); // always: a suspended connection blocks shutdown
