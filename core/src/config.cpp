@@ -52,6 +52,15 @@ constexpr KeySpec schema[] = {
     {"http.slow_workers", Type::integer, "2"},
     {"http.slow_queue", Type::integer, "64"},
     {"http.session_purge_interval_s", Type::integer, "600"},
+    {"http.public_url", Type::string, ""},
+    {"gowa.base_url", Type::string, ""},
+    {"gowa.username", Type::string, ""},
+    {"gowa.password", Type::string, ""},
+    {"gowa.timeout_ms", Type::integer, "10000"},
+    {"notify.max_attempts", Type::integer, "12"},
+    {"notify.allow_private_webhooks", Type::boolean, "false"},
+    {"notify.retry_base_ms", Type::integer, "2000"},
+    {"notify.image_url_ttl_s", Type::integer, "86400"},
     {"log.level", Type::string, "info"},
 };
 

@@ -5,6 +5,8 @@
 #include "db_pool.hpp"
 #include "handlers/handlers.hpp"
 #include "http_server.hpp"
+#include "notify/http_out.hpp"
+#include "notify/notification_worker.hpp"
 #include "sarang/auth_settings.hpp"
 #include "sarang/config.hpp"
 #include "sarang/credentials.hpp"
@@ -55,6 +57,24 @@ int list_routes() {
     for (const http::Route& route : router.routes())
         std::printf("%s %s\n", route.method.c_str(), route.pattern.c_str());
     return 0;
+}
+
+http::NotifySettings notify_settings(const Config& config) {
+    http::NotifySettings notify;
+    notify.gowa.base_url = config.string("gowa.base_url");
+    notify.gowa.username = config.string("gowa.username");
+    notify.gowa.password = config.string("gowa.password");
+    // Below the delivery claim, so that a claim never expires while its request runs.
+    notify.gowa.timeout = std::chrono::milliseconds(checked(config, "gowa.timeout_ms", 100, 30000));
+    notify.public_url = config.string("http.public_url");
+    notify.pepper = pepper_from_config(config);
+    notify.max_attempts = static_cast<int>(checked(config, "notify.max_attempts", 1, 50));
+    notify.retry_base =
+        std::chrono::milliseconds(checked(config, "notify.retry_base_ms", 10, 3600000));
+    notify.allow_private_webhooks = config.boolean("notify.allow_private_webhooks");
+    notify.image_url_ttl =
+        std::chrono::seconds(checked(config, "notify.image_url_ttl_s", 60, 7 * 86400));
+    return notify;
 }
 
 void register_gauges(http::Metrics& metrics, http::DbPool& pool, http::HttpServer& server) {
@@ -109,9 +129,11 @@ int main(int argc, char** argv) {
         std::chrono::seconds purge_interval(
             checked(config, "http.session_purge_interval_s", 1, 86400));
 
+        http::out::global_init();
+        http::NotifySettings notify = notify_settings(config);
         http::DbPool pool(config.string("db.dsn"), static_cast<std::size_t>(pool_size));
-        http::Services services{pool, pepper_from_config(config),
-                                auth_settings_from_config(config)};
+        http::Services services{pool, notify.pepper, auth_settings_from_config(config),
+                                http::GowaClient(notify.gowa)};
         http::Metrics metrics;
         http::Router router;
         http::add_all_routes(router, services, metrics);
@@ -119,6 +141,7 @@ int main(int argc, char** argv) {
         http::HttpServer server(options, router, metrics);
         register_gauges(metrics, pool, server);
         http::SessionPurger purger(pool, purge_interval);
+        http::NotificationWorker notifier(config.string("db.dsn"), notify);
         LOG_INFO("httpd", "listening on http://%s:%u", options.bind.c_str(), server.port());
 
         int received = 0;

@@ -1,6 +1,8 @@
 #pragma once
-// What handlers share: the database pool and the auth settings. Built once in main().
+// What handlers share: the database pool, the auth settings and the WhatsApp gateway. Built
+// once in main().
 #include "db_pool.hpp"
+#include "notify/gowa_client.hpp"
 #include "sarang/auth_settings.hpp"
 
 #include <string>
@@ -11,6 +13,7 @@ struct Services {
     DbPool& db;
     std::string pepper; // auth.pepper: keys session and device credential hashes
     AuthSettings auth;
+    GowaClient gowa{GowaSettings{}};
 };
 
 } // namespace sarang::http

@@ -6,6 +6,7 @@
 // Runs with SARANG_TEST_CONF="auth.allow_registration = false; http.slow_queue = 4;
 // http.session_purge_interval_s = 1".
 #include "api_session.hpp"
+#include "fake_http_server.hpp"
 #include "http_client.hpp"
 #include "sarang/json.hpp"
 #include "sarang/pg.hpp"
@@ -208,6 +209,38 @@ void the_sidecar_rides_out_a_database_restart(void**) {
     assert_int_equal(http_request(http_port(), "GET", "/healthz").status, 200);
 }
 
+// With notify.allow_private_webhooks at its default (false) a webhook cannot reach a service
+// behind the server: the connection to 127.0.0.1 is refused before a byte is sent.
+void webhooks_cannot_reach_private_addresses(void**) {
+    std::atomic<int> received{0};
+    FakeHttpServer inside(std::atoi(std::getenv("SARANG_TEST_AUX_PORT")),
+                          [&](const RecordedRequest&) {
+                              ++received;
+                              return FakeAnswer{};
+                          });
+    AppAccount account = create_account(unique_id("ssrf"));
+    std::string url =
+        "http://127.0.0.1:" + std::string(std::getenv("SARANG_TEST_AUX_PORT")) + "/admin";
+    assert_int_equal(
+        api_post("/api/v1/webhooks", "{\"url\":\"" + url + "\"}", account.token).status, 201);
+    assert_int_equal(api_post("/api/v1/webhooks", R"({"url":"http://"})", account.token).status,
+                     422);
+    HttpResult queued = api_post("/api/whatsapp/test", "", account.token);
+    assert_int_equal(queued.status, 200);
+    std::string id = std::to_string(json_integer_field(queued.body, "notificationId"));
+    auto deadline = Clock::now() + 10s;
+    std::string state;
+    do {
+        std::this_thread::sleep_for(100ms);
+        state = db().exec("SELECT state || ':' || attempts FROM notification_deliveries"
+                          " WHERE notification_id = $1 AND channel = 'webhook'",
+                          {id})
+                    .text(0, 0);
+    } while (state == "pending:0" && Clock::now() < deadline);
+    assert_true(state != "pending:0"); // the worker tried
+    assert_int_equal(received.load(), 0);
+}
+
 // Last: it stops the sidecar. SIGTERM lets the requests already running (here on the slow lane)
 // finish with their real answers, then refuses new connections.
 void stopping_finishes_running_requests(void**) {
@@ -256,6 +289,7 @@ int main() {
         cmocka_unit_test(registration_can_be_turned_off),
         cmocka_unit_test(a_login_storm_does_not_slow_healthz),
         cmocka_unit_test(ended_and_expired_sessions_are_purged),
+        cmocka_unit_test(webhooks_cannot_reach_private_addresses),
         cmocka_unit_test(the_sidecar_rides_out_a_database_restart),
         cmocka_unit_test(stopping_finishes_running_requests),
     };

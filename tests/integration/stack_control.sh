@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Stops or starts one part of the stack that with_stack.sh started, for fault tests:
-#   stack_control.sh postgres|broker stop|start
+#   stack_control.sh postgres|broker|sidecar stop|start|kill   (kill: SIGKILL, sidecar only)
 set -euo pipefail
 : "${SARANG_ROOT:?}" "${SARANG_BUILD:?}" "${SARANG_TEST_STATE:?}"
 source "$SARANG_ROOT/tools/lib/stack.sh"
@@ -9,8 +9,14 @@ case "$1 $2" in
 "postgres start") pg_start "$SARANG_TEST_STATE" "$SARANG_TEST_PG_PORT" ;;
 "broker stop") stop_pidfile "$SARANG_TEST_STATE/run/mosquitto.pid" ;;
 "broker start") broker_start "$SARANG_TEST_STATE" "$SARANG_TEST_MQTT_PORT" ;;
+"sidecar stop") stop_pidfile "$SARANG_TEST_STATE/run/httpd.pid" ;;
+"sidecar kill")
+    kill -KILL "$(cat "$SARANG_TEST_STATE/run/httpd.pid")"
+    rm -f "$SARANG_TEST_STATE/run/httpd.pid"
+    ;;
+"sidecar start") sidecar_start "$SARANG_TEST_STATE" "$SARANG_TEST_HTTP_PORT" ;;
 *)
-    echo "usage: stack_control.sh postgres|broker stop|start" >&2
+    echo "usage: stack_control.sh postgres|broker|sidecar stop|start|kill" >&2
     exit 2
     ;;
 esac

@@ -21,7 +21,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-read -r PG_PORT MQTT_PORT HTTP_PORT < <(free_ports 3)
+# AUX_PORT is for a fake server a test may start (the GOWA stand-in of the notification tests).
+read -r PG_PORT MQTT_PORT HTTP_PORT AUX_PORT < <(free_ports 4)
 # Tests need no durability of their own throwaway cluster.
 SARANG_PG_FSYNC=off
 export SARANG_PG_FSYNC
@@ -31,6 +32,12 @@ stack_init "$STATE" "$PG_PORT" "$HTTP_PORT"
 # refusals lock out the next. SARANG_TEST_CONF adds or overrides settings per test.
 echo "access.connect_failures_per_minute = ${SARANG_TEST_FAILURES_PER_MINUTE:-100000}" \
     >>"$STATE/sarang.conf"
+cat >>"$STATE/sarang.conf" <<CONF
+gowa.base_url = http://127.0.0.1:$AUX_PORT
+gowa.username = sarang-test
+gowa.password = $(openssl rand -hex 12)
+http.public_url = http://127.0.0.1:$HTTP_PORT
+CONF
 # SARANG_TEST_CONF="key = value; key = value" sets or replaces settings (a key may appear once).
 if [ -n "${SARANG_TEST_CONF:-}" ]; then
     IFS=';' read -ra overrides <<<"$SARANG_TEST_CONF"
@@ -51,4 +58,5 @@ export SARANG_TEST_MQTT_PORT=$MQTT_PORT
 export SARANG_TEST_HTTP_PORT=$HTTP_PORT
 export SARANG_TEST_PG_PORT=$PG_PORT
 export SARANG_TEST_STATE=$STATE
+export SARANG_TEST_AUX_PORT=$AUX_PORT
 "$@"

@@ -2,6 +2,7 @@
 #include "http_error.hpp"
 #include "json_body.hpp"
 #include "metrics.hpp"
+#include "notify/messages.hpp"
 #include "time_text.hpp"
 
 #include <cstring>
@@ -101,6 +102,47 @@ void timestamps_are_utc_with_milliseconds(void**) {
     assert_text_equal(iso8601(at), "2025-11-13T10:00:00.123Z");
 }
 
+void captions_speak_indonesian_by_default_and_skip_missing_fields(void**) {
+    std::string error;
+    json::Ptr data = json::parse(R"({"distanceCm": 17})", error);
+    std::string id =
+        notification_text("package_received", "id", data.get(), "box-01", "23/11/2026 19:00 WIB");
+    assert_text_equal(id, "📦 Paket baru diterima di box-01.\nWaktu: 23/11/2026 19:00 WIB\n"
+                          "Jarak: 17 cm");
+    std::string en = notification_text("package_received", "en", data.get(), "box-01", "");
+    assert_text_equal(en, "📦 New parcel received at box-01.\nDistance: 17 cm");
+    json::Ptr empty = json::own(json_object());
+    std::string alert = notification_text("lock_alert", "id", empty.get(), "", "");
+    assert_text_equal(alert, "🚨 Peringatan kunci pintu.");
+    assert_null(std::strstr(alert.c_str(), "null"));
+    json::Ptr message = json::parse(R"({"message": "halo"})", error);
+    assert_text_equal(notification_text("test", "id", message.get(), "", ""), "halo");
+}
+
+void media_links_expire_and_resist_tampering(void**) {
+    auto now = std::chrono::system_clock::time_point(std::chrono::seconds(1'800'000'000));
+    std::string url = signed_media_url("http://sarang.local/", "packages/1.jpg",
+                                       now + std::chrono::seconds(60), "pepper");
+    assert_true(url.starts_with("http://sarang.local/api/v1/media/packages/1.jpg?expires="
+                                "1800000060&signature="));
+    std::string signature = url.substr(url.find("signature=") + 10);
+    assert_true(media_signature_valid("packages/1.jpg", 1800000060, signature, "pepper", now));
+    assert_false(media_signature_valid("packages/2.jpg", 1800000060, signature, "pepper", now));
+    assert_false(media_signature_valid("packages/1.jpg", 1800000061, signature, "pepper", now));
+    assert_false(media_signature_valid("packages/1.jpg", 1800000060, signature, "other", now));
+    assert_false(media_signature_valid("packages/1.jpg", 1800000060, signature, "pepper",
+                                       now + std::chrono::seconds(61)));
+}
+
+void webhook_secrets_are_per_hook_and_signatures_cover_the_body(void**) {
+    assert_true(webhook_secret("pepper", 1) != webhook_secret("pepper", 2));
+    assert_int_equal(webhook_secret("pepper", 1).size(), 64);
+    std::string signature = webhook_signature("secret", "{}");
+    assert_true(signature.starts_with("sha256="));
+    assert_int_equal(signature.size(), 7 + 64);
+    assert_true(signature != webhook_signature("secret", "{ }"));
+}
+
 } // namespace
 
 int main() {
@@ -109,6 +151,9 @@ int main() {
         cmocka_unit_test(fields_are_checked_and_named),
         cmocka_unit_test(metrics_render_counters_and_cumulative_buckets),
         cmocka_unit_test(timestamps_are_utc_with_milliseconds),
+        cmocka_unit_test(captions_speak_indonesian_by_default_and_skip_missing_fields),
+        cmocka_unit_test(media_links_expire_and_resist_tampering),
+        cmocka_unit_test(webhook_secrets_are_per_hook_and_signatures_cover_the_body),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

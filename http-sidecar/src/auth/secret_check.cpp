@@ -51,6 +51,21 @@ void check_secret(Services& services, const Request& request, const SecretCheck&
     FailureOutcome outcome = record_failure(*db, check.keys);
     audit(*db, {check.user_id, check.username, request.client_address, check.action, "failure",
                 std::move(detail)});
+    // A PIN lockout is a security alert for the owner (the seed's WhatsApp alert). One per
+    // lockout: the key is the lockout's end, so a retried request adds nothing.
+    if (outcome.lockout && check.kind == SecretKind::pin && check.user_id) {
+        json::Ptr data = json::own(json_object());
+        json::set(data.get(), "remainingSeconds",
+                  json::own(json_integer(outcome.lockout->remaining.count())));
+        json::set(data.get(), "action", json::own(json_string(check.action.c_str())));
+        long long until = std::chrono::duration_cast<std::chrono::seconds>(
+                              outcome.lockout->until.time_since_epoch())
+                              .count();
+        db->exec("INSERT INTO notifications (user_id, kind, data, dedupe_key)"
+                 " VALUES ($1, 'pin_lockout', $2::jsonb, $3) ON CONFLICT (dedupe_key) DO NOTHING",
+                 {std::to_string(*check.user_id), json::dump(data.get()),
+                  "pin_lockout:" + std::to_string(*check.user_id) + ":" + std::to_string(until)});
+    }
     transaction.commit();
     if (outcome.lockout)
         throw HttpError(lockout_response(*outcome.lockout, what));

@@ -1,0 +1,243 @@
+#include "notify/notification_worker.hpp"
+
+#include "notify/messages.hpp"
+#include "sarang/log.hpp"
+#include "sarang/pg.hpp"
+
+#include <algorithm>
+
+namespace sarang::http {
+namespace {
+
+constexpr const char* channel_name = "sarang_notifications";
+
+// The next due delivery, claimed with everything needed to send it. One at a time: a claim is
+// a promise to send now, and a stop between claim and send would turn it into a loss.
+constexpr const char* claim_sql = R"(
+WITH due AS (
+    SELECT id FROM notification_deliveries
+    WHERE state = 'pending' AND next_attempt_at <= now()
+    ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
+UPDATE notification_deliveries d
+SET state = 'sending', attempts = d.attempts + 1,
+    claimed_until = now() + $1::bigint * interval '1 second'
+FROM due
+JOIN notification_deliveries src ON src.id = due.id
+JOIN notifications n ON n.id = src.notification_id
+LEFT JOIN devices dev ON dev.id = n.device_id
+LEFT JOIN notification_preferences p ON p.user_id = n.user_id
+LEFT JOIN webhooks w ON src.channel = 'webhook' AND w.id::text = src.target
+CROSS JOIN whatsapp_link link
+WHERE d.id = due.id
+RETURNING d.id, d.channel, d.target, d.attempts, n.id, n.kind, n.data::text,
+    coalesce(n.image_path, ''), coalesce(dev.name, n.device_id, ''),
+    to_char(n.created_at AT TIME ZONE 'Asia/Jakarta', 'DD/MM/YYYY HH24:MI') || ' WIB',
+    coalesce(p.language, 'id'),
+    coalesce(p.is_blocked AND (p.blocked_until IS NULL OR p.blocked_until > now()), false),
+    coalesce(w.url, ''), link.is_paired, coalesce(n.device_id, ''),
+    to_char(n.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))";
+
+// Claims that expired: their sender died mid-request.
+constexpr const char* settle_interrupted_sql = R"(
+UPDATE notification_deliveries
+SET state = CASE WHEN channel = 'webhook' THEN 'pending' ELSE 'failed' END,
+    claimed_until = NULL,
+    last_error = CASE WHEN channel = 'webhook'
+        THEN 'interrupted while sending; retried with the same delivery id'
+        ELSE 'interrupted while sending; not resent, as the message may have gone out' END
+WHERE state = 'sending' AND claimed_until < now())";
+
+struct Delivery {
+    std::string id, channel, target;
+    int attempts = 0;
+    std::string notification_id, kind, data, image_path, device, when, language;
+    bool blocked = false;
+    std::string webhook_url;
+    bool paired = false;
+    std::string device_id, created_at;
+};
+
+enum class Verdict { sent, retry, failed, skipped };
+
+struct Outcome {
+    Verdict verdict;
+    std::string error;
+};
+
+// `echo_body`: keep the start of an error answer for the delivery's last_error. Not for
+// webhooks, whose answers are not ours to show back to the user who chose the URL.
+Outcome judge(const out::Reply& reply, bool echo_body = true) {
+    if (reply.status >= 200 && reply.status < 300)
+        return {Verdict::sent, ""};
+    std::string error = reply.status == 0 ? reply.error
+                                          : "HTTP " + std::to_string(reply.status) +
+                                                (echo_body ? ": " + reply.body.substr(0, 300) : "");
+    bool transient =
+        reply.status == 0 || reply.status >= 500 || reply.status == 408 || reply.status == 429;
+    return {transient ? Verdict::retry : Verdict::failed, error};
+}
+
+// The link may have been paired since anyone last looked (GOWA's own page, or nobody opened the
+// status route): ask GOWA's device list, at most every 30 s, and record what it confirms.
+bool confirm_pairing(pg::Connection& db, const GowaClient& gowa) {
+    static thread_local std::chrono::steady_clock::time_point last_asked{};
+    static thread_local bool last_answer = false;
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_asked < std::chrono::seconds(30))
+        return last_answer;
+    last_asked = now;
+    out::Reply reply = gowa.devices();
+    std::string error;
+    json::Ptr body = reply.status == 200 ? json::parse(reply.body, error) : nullptr;
+    json_t* results = body ? json_object_get(body.get(), "results") : nullptr;
+    last_answer = json_is_array(results) && json_array_size(results) > 0;
+    if (last_answer) {
+        const char* phone =
+            json_string_value(json_object_get(json_array_get(results, 0), "device"));
+        db.exec("UPDATE whatsapp_link SET is_paired = true, sender_phone = $1, updated_at = now()"
+                " WHERE NOT is_paired",
+                {phone ? std::optional<std::string>(phone) : std::nullopt});
+    }
+    return last_answer;
+}
+
+Outcome send(pg::Connection& db, const Delivery& delivery, const NotifySettings& settings,
+             const GowaClient& gowa) {
+    std::string error;
+    json::Ptr data = json::parse(delivery.data, error);
+    if (!data)
+        data = json::own(json_object());
+    std::string text = notification_text(delivery.kind, delivery.language, data.get(),
+                                         delivery.device, delivery.when);
+    if (delivery.channel == "whatsapp") {
+        if (delivery.blocked)
+            return {Verdict::skipped, "notifications are blocked"};
+        if (!gowa.configured())
+            return {Verdict::skipped, "WhatsApp is not configured (gowa.base_url)"};
+        if (!delivery.paired && !confirm_pairing(db, gowa))
+            return {Verdict::skipped, "WhatsApp is not paired"};
+        if (!delivery.image_path.empty() && !settings.public_url.empty()) {
+            std::string url = signed_media_url(
+                settings.public_url, delivery.image_path,
+                std::chrono::system_clock::now() + settings.image_url_ttl, settings.pepper);
+            return judge(gowa.send_image(delivery.target, text, url));
+        }
+        return judge(gowa.send_message(delivery.target, text));
+    }
+    if (delivery.webhook_url.empty())
+        return {Verdict::skipped, "the webhook was deleted"};
+    json::Ptr body = json::own(json_object());
+    json::set(body.get(), "event", json::own(json_string(delivery.kind.c_str())));
+    json::set(body.get(), "notificationId",
+              json::own(json_integer(std::stoll(delivery.notification_id))));
+    json::set(body.get(), "deviceId",
+              delivery.device_id.empty() ? json::own(json_null())
+                                         : json::own(json_string(delivery.device_id.c_str())));
+    json::set(body.get(), "createdAt", json::own(json_string(delivery.created_at.c_str())));
+    json::set(body.get(), "text", json::own(json_string(text.c_str())));
+    json::set(body.get(), "data", std::move(data));
+    out::Request request;
+    request.method = "POST";
+    request.url = delivery.webhook_url;
+    request.body = json::dump(body.get());
+    request.timeout = settings.gowa.timeout;
+    request.public_addresses_only = !settings.allow_private_webhooks;
+    request.headers = {
+        {"Content-Type", "application/json"},
+        {"X-Sarang-Event", delivery.kind},
+        {"X-Sarang-Delivery", delivery.id},
+        {"X-Sarang-Signature",
+         webhook_signature(webhook_secret(settings.pepper, std::stoll(delivery.target)),
+                           request.body)}};
+    return judge(out::perform(request), false);
+}
+
+void record(pg::Connection& db, const Delivery& delivery, const Outcome& outcome,
+            const NotifySettings& settings) {
+    if (outcome.verdict == Verdict::sent) {
+        db.exec("UPDATE notification_deliveries SET state = 'sent', sent_at = now(),"
+                " claimed_until = NULL, last_error = NULL WHERE id = $1",
+                {delivery.id});
+        return;
+    }
+    bool retry = outcome.verdict == Verdict::retry && delivery.attempts < settings.max_attempts;
+    if (retry) {
+        // base * 2^(attempt-1), at most an hour.
+        long long delay_ms = settings.retry_base.count();
+        for (int i = 1; i < delivery.attempts && delay_ms < 3600000; ++i)
+            delay_ms *= 2;
+        delay_ms = std::min<long long>(delay_ms, 3600000);
+        db.exec("UPDATE notification_deliveries SET state = 'pending', claimed_until = NULL,"
+                " next_attempt_at = now() + $2::bigint * interval '1 millisecond',"
+                " last_error = $3 WHERE id = $1",
+                {delivery.id, std::to_string(delay_ms), outcome.error});
+        return;
+    }
+    db.exec(
+        "UPDATE notification_deliveries SET state = $2, claimed_until = NULL, last_error = $3"
+        " WHERE id = $1",
+        {delivery.id, outcome.verdict == Verdict::skipped ? "skipped" : "failed", outcome.error});
+    if (outcome.verdict != Verdict::skipped)
+        LOG_WARN("notify", "delivery %s (%s to %s) failed for good after %d attempts: %s",
+                 delivery.id.c_str(), delivery.channel.c_str(), delivery.target.c_str(),
+                 delivery.attempts, outcome.error.c_str());
+}
+
+std::vector<Delivery> claim(pg::Connection& db) {
+    pg::Result rows = db.exec(claim_sql, {std::to_string(delivery_claim.count())});
+    std::vector<Delivery> out;
+    for (int row = 0; row < rows.rows(); ++row) {
+        Delivery d;
+        d.id = rows.text(row, 0);
+        d.channel = rows.text(row, 1);
+        d.target = rows.text(row, 2);
+        d.attempts = static_cast<int>(rows.integer(row, 3));
+        d.notification_id = rows.text(row, 4);
+        d.kind = rows.text(row, 5);
+        d.data = rows.text(row, 6);
+        d.image_path = rows.text(row, 7);
+        d.device = rows.text(row, 8);
+        d.when = rows.text(row, 9);
+        d.language = rows.text(row, 10);
+        d.blocked = rows.boolean(row, 11);
+        d.webhook_url = rows.text(row, 12);
+        d.paired = rows.boolean(row, 13);
+        d.device_id = rows.text(row, 14);
+        d.created_at = rows.text(row, 15);
+        out.push_back(std::move(d));
+    }
+    return out;
+}
+
+} // namespace
+
+NotificationWorker::NotificationWorker(std::string dsn, NotifySettings settings)
+    : dsn_(std::move(dsn)), settings_(std::move(settings)),
+      worker_("httpd-notify", [this](std::stop_token stop) { run(stop); }) {}
+
+void NotificationWorker::run(std::stop_token stop) {
+    pg::Connection db(dsn_, "sarang-notify");
+    db.listen(channel_name);
+    GowaClient gowa(settings_.gowa);
+    Backoff backoff(std::chrono::milliseconds(200), std::chrono::seconds(10));
+    while (!stop.stop_requested()) {
+        try {
+            db.ensure_connected();
+            db.exec(settle_interrupted_sql);
+            for (std::vector<Delivery> batch = claim(db); !batch.empty() && !stop.stop_requested();
+                 batch = claim(db)) {
+                for (const Delivery& delivery : batch)
+                    record(db, delivery, send(db, delivery, settings_, gowa), settings_);
+            }
+            backoff.reset();
+            // A new notification wakes us; retries come due on their own, so look once a second.
+            db.wait_notifications(std::chrono::milliseconds(1000));
+        } catch (const std::exception& error) {
+            LOG_WARN("notify", "delivery loop: %s; retrying", error.what());
+            db.disconnect();
+            sleep_unless_stopped(stop, backoff.next());
+        }
+    }
+}
+
+} // namespace sarang::http

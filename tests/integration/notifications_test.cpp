@@ -1,0 +1,305 @@
+// Notifications end to end: the sidecar's outbox worker against a fake GOWA gateway and a fake
+// webhook receiver (one FakeHttpServer on SARANG_TEST_AUX_PORT, which with_stack.sh wrote into
+// gowa.base_url). Runs with notify.retry_base_ms = 200 and gowa.timeout_ms = 1000.
+#include "api_session.hpp"
+#include "fake_http_server.hpp"
+#include "http_client.hpp"
+#include "sarang/crypto.hpp"
+#include "sarang/json.hpp"
+#include "sarang/pg.hpp"
+#include "stack_env.hpp"
+
+#include <atomic>
+#include <cstdlib>
+#include <thread>
+
+#include "cmocka.hpp"
+
+using namespace sarang;
+using namespace sarang::test;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+pg::Connection& db() {
+    static pg::Connection connection(stack_env().config().string("db.dsn"), "notify-test");
+    return connection;
+}
+
+std::atomic<bool> gateway_has_device{false};
+std::atomic<int> fail_next_sends{0};  // answer 500 to this many /send/* calls
+std::atomic<int> stall_next_sends{0}; // answer after 2.5 s (beyond gowa.timeout_ms)
+
+FakeAnswer gowa(const RecordedRequest& request) {
+    if (request.path == "/app/login-with-code")
+        return {200, R"({"code":"SUCCESS","results":{"pair_code":"ABCD-1234"}})"};
+    if (request.path == "/app/devices")
+        return {200,
+                gateway_has_device
+                    ? R"({"code":"SUCCESS","results":[{"name":"Sarang","device":"6281100000000"}]})"
+                    : R"({"code":"SUCCESS","results":[]})"};
+    if (request.path == "/user/my/groups")
+        return {200,
+                R"({"code":"SUCCESS","results":{"data":[{"JID":"1203@g.us","Name":"Parcels"}]}})"};
+    if (request.path.starts_with("/send/")) {
+        if (fail_next_sends > 0) {
+            --fail_next_sends;
+            return {500, R"({"code":"INTERNAL_SERVER_ERROR"})"};
+        }
+        if (stall_next_sends > 0) {
+            --stall_next_sends;
+            return {200, R"({"code":"SUCCESS"})", 2500ms};
+        }
+        return {200, R"({"code":"SUCCESS","results":{"message_id":"x"}})"};
+    }
+    if (request.path == "/hook")
+        return {204, ""};
+    return {404, R"({"code":"NOT_FOUND"})"};
+}
+
+FakeHttpServer& gateway() {
+    static FakeHttpServer server(std::atoi(std::getenv("SARANG_TEST_AUX_PORT")), gowa);
+    return server;
+}
+
+// Requests to `path` whose body contains `needle`.
+std::vector<RecordedRequest> sent(const std::string& path, const std::string& needle) {
+    std::vector<RecordedRequest> out;
+    for (RecordedRequest& request : gateway().requests_to(path)) {
+        if (request.body.find(needle) != std::string::npos)
+            out.push_back(std::move(request));
+    }
+    return out;
+}
+
+// Waits until every delivery of the notification has left 'pending'/'sending'.
+void wait_settled(const std::string& notification_id, std::chrono::milliseconds timeout = 10s) {
+    auto deadline = Clock::now() + timeout;
+    while (Clock::now() < deadline) {
+        if (db().exec("SELECT count(*) FROM notification_deliveries WHERE notification_id = $1"
+                      " AND state IN ('pending', 'sending')",
+                      {notification_id})
+                .integer(0, 0) == 0)
+            return;
+        std::this_thread::sleep_for(50ms);
+    }
+    fail_msg("deliveries of notification %s did not settle", notification_id.c_str());
+}
+
+std::string user_id(const std::string& username) {
+    return std::string(
+        db().exec("SELECT id FROM users WHERE username = $1", {username}).text(0, 0));
+}
+
+void add_recipient(const AppAccount& account, const std::string& phone) {
+    assert_int_equal(
+        api_post("/api/whatsapp/recipients", "{\"phone\":\"" + phone + "\"}", account.token).status,
+        200);
+}
+
+const AppAccount& admin() {
+    static AppAccount account = create_account(unique_id("wa-admin"), "admin");
+    return account;
+}
+
+void pairing_counts_only_after_the_device_list_confirms(void**) {
+    gateway();
+    HttpResult code =
+        api_post("/api/whatsapp/pairing-code", R"({"phone":"6281100000000"})", admin().token);
+    assert_int_equal(code.status, 200);
+    assert_text_equal(json_field(code.body, "pairCode"), "ABCD-1234");
+    assert_int_equal(gateway().requests_to("/app/login-with-code").back().query.at("phone").size(),
+                     13);
+    // A code alone is not a pairing (the seed's own rule).
+    HttpResult before = api_get("/api/whatsapp/status", admin().token);
+    assert_int_equal(before.status, 200);
+    assert_non_null(std::strstr(before.body.c_str(), R"("isPaired":false)"));
+    assert_non_null(std::strstr(before.body.c_str(), R"("isConnected":false)"));
+    gateway_has_device = true;
+    HttpResult after = api_get("/api/whatsapp/status", admin().token);
+    assert_non_null(std::strstr(after.body.c_str(), R"("isPaired":true)"));
+    assert_non_null(std::strstr(after.body.c_str(), R"("isConnected":true)"));
+    // Basic auth with the configured credentials on every call.
+    assert_true(gateway()
+                    .requests_to("/app/devices")
+                    .back()
+                    .headers.at("authorization")
+                    .starts_with("Basic "));
+    // Pairing is the installation's: not for plain users.
+    AppAccount user = create_account(unique_id("wa-user"));
+    assert_int_equal(
+        api_post("/api/whatsapp/pairing-code", R"({"phone":"6281100000000"})", user.token).status,
+        403);
+    HttpResult groups = api_get("/api/whatsapp/groups", user.token);
+    assert_int_equal(groups.status, 200);
+    assert_non_null(std::strstr(groups.body.c_str(), R"("name":"Parcels")"));
+}
+
+void recipients_are_numeric_and_unique(void**) {
+    AppAccount account = create_account(unique_id("wa-recip"));
+    add_recipient(account, "6281200000001");
+    HttpResult duplicate =
+        api_post("/api/whatsapp/recipients", R"({"phone":"6281200000001"})", account.token);
+    assert_int_equal(duplicate.status, 409);
+    HttpResult bad = api_post("/api/whatsapp/recipients", R"({"phone":"+62 812"})", account.token);
+    assert_int_equal(bad.status, 422);
+    assert_text_equal(json_field(bad.body, "field"), "phone");
+    assert_int_equal(http_request(stack_env().http_port, "DELETE",
+                                  "/api/whatsapp/recipients/6289999999999", "",
+                                  bearer(account.token))
+                         .status,
+                     404);
+    HttpResult removed =
+        http_request(stack_env().http_port, "DELETE", "/api/whatsapp/recipients/6281200000001", "",
+                     bearer(account.token));
+    assert_int_equal(removed.status, 200);
+    assert_non_null(std::strstr(removed.body.c_str(), R"("recipients":[])"));
+}
+
+void a_parcel_arrival_sends_one_image_per_recipient_and_a_signed_webhook(void**) {
+    AppAccount owner = create_account(unique_id("wa-owner"));
+    add_recipient(owner, "6281300000001");
+    add_recipient(owner, "6281300000002");
+    std::string hook_url =
+        "http://127.0.0.1:" + std::string(std::getenv("SARANG_TEST_AUX_PORT")) + "/hook";
+    HttpResult hook = api_post("/api/v1/webhooks", "{\"url\":\"" + hook_url + "\"}", owner.token);
+    assert_int_equal(hook.status, 201);
+    std::string secret = json_field(hook.body, "secret");
+    assert_int_equal(secret.size(), 64);
+    std::string device = unique_id("box");
+    create_device(device, "parcel-box", "--owner " + owner.username);
+
+    // What the parcel upload (issue #8) will insert; any producer does the same.
+    std::string id(
+        db().exec("INSERT INTO notifications (user_id, kind, device_id, data, image_path)"
+                  " VALUES ($1, 'package_received', $2, '{\"distanceCm\": 17}',"
+                  " 'packages/42.jpg') RETURNING id",
+                  {user_id(owner.username), device})
+            .text(0, 0));
+    wait_settled(id);
+    for (const char* phone : {"6281300000001", "6281300000002"}) {
+        std::vector<RecordedRequest> images =
+            sent("/send/image", std::string(phone) + "@s.whatsapp.net");
+        assert_int_equal(images.size(), 1);
+        const std::string& body = images[0].body; // multipart: phone, caption, image_url
+        assert_non_null(std::strstr(body.c_str(), "Paket baru diterima di"));
+        assert_non_null(std::strstr(body.c_str(), "Jarak: 17 cm"));
+        assert_non_null(std::strstr(body.c_str(), "/api/v1/media/packages/42.jpg?expires="));
+        assert_non_null(std::strstr(body.c_str(), "&signature="));
+    }
+    std::vector<RecordedRequest> hooks = sent("/hook", "\"notificationId\":" + id);
+    assert_int_equal(hooks.size(), 1);
+    assert_text_equal(hooks[0].headers.at("x-sarang-event"), "package_received");
+    std::string expected =
+        "sha256=" + crypto::hex_encode(crypto::hmac_sha256(secret, hooks[0].body));
+    assert_text_equal(hooks[0].headers.at("x-sarang-signature"), expected);
+    assert_int_equal(db().exec("SELECT count(*) FROM notification_deliveries"
+                               " WHERE notification_id = $1 AND state = 'sent'",
+                               {id})
+                         .integer(0, 0),
+                     3);
+}
+
+void failed_sends_are_retried_until_one_lands(void**) {
+    AppAccount account = create_account(unique_id("wa-retry"));
+    add_recipient(account, "6281400000001");
+    fail_next_sends = 1;  // first attempt: HTTP 500
+    stall_next_sends = 1; // second: no answer within gowa.timeout_ms
+    HttpResult queued =
+        api_post("/api/whatsapp/test", R"({"message":"retry-marker-1"})", account.token);
+    assert_int_equal(queued.status, 200);
+    std::string id = std::to_string(json_integer_field(queued.body, "notificationId"));
+    wait_settled(id, 15s);
+    pg::Result delivery = db().exec("SELECT state, attempts FROM notification_deliveries"
+                                    " WHERE notification_id = $1",
+                                    {id});
+    assert_text_equal(delivery.text(0, 0), "sent");
+    assert_int_equal(delivery.integer(0, 1), 3);
+    assert_int_equal(sent("/send/message", "retry-marker-1").size(), 3); // 500, timeout, 200
+}
+
+void blocked_notifications_are_skipped(void**) {
+    AppAccount account = create_account(unique_id("wa-block"));
+    add_recipient(account, "6281500000001");
+    assert_int_equal(api_post("/api/whatsapp/block", R"({"blocked":true})", account.token).status,
+                     200);
+    HttpResult queued =
+        api_post("/api/whatsapp/test", R"({"message":"blocked-marker"})", account.token);
+    std::string id = std::to_string(json_integer_field(queued.body, "notificationId"));
+    wait_settled(id);
+    assert_text_equal(
+        db().exec("SELECT state FROM notification_deliveries WHERE notification_id = $1", {id})
+            .text(0, 0),
+        "skipped");
+    assert_int_equal(sent("/send/message", "blocked-marker").size(), 0);
+    HttpResult status = api_get("/api/whatsapp/status", account.token);
+    assert_non_null(std::strstr(status.body.c_str(), R"("isBlocked":true)"));
+    // English captions, unblocked.
+    assert_int_equal(
+        api_post("/api/whatsapp/block", R"({"blocked":false,"language":"en"})", account.token)
+            .status,
+        200);
+    HttpResult again = api_post("/api/whatsapp/test", "", account.token);
+    wait_settled(std::to_string(json_integer_field(again.body, "notificationId")));
+    assert_int_equal(sent("/send/message", "Test message from Sarang").size(), 1);
+}
+
+void a_pin_lockout_alerts_exactly_once(void**) {
+    AppAccount account = create_account(unique_id("wa-lock"));
+    add_recipient(account, "6281600000001");
+    for (const char* pin : {"000111", "000112", "000113", "000114", "000115"})
+        api_post("/api/auth/verify-pin", std::string("{\"pin\":\"") + pin + "\"}", account.token);
+    pg::Result alerts = db().exec("SELECT id FROM notifications WHERE user_id = $1"
+                                  " AND kind = 'pin_lockout'",
+                                  {user_id(account.username)});
+    assert_int_equal(alerts.rows(), 1);
+    wait_settled(std::string(alerts.text(0, 0)));
+    std::vector<RecordedRequest> messages = sent("/send/message", "6281600000001@s.whatsapp.net");
+    assert_int_equal(messages.size(), 1);
+    assert_non_null(std::strstr(messages[0].body.c_str(), "Peringatan keamanan"));
+}
+
+// The sidecar dies while GOWA is still answering: the restarted one must not send it again.
+void a_restart_mid_delivery_sends_nothing_twice(void**) {
+    AppAccount account = create_account(unique_id("wa-crash"));
+    add_recipient(account, "6281700000001");
+    stall_next_sends = 1;
+    HttpResult queued =
+        api_post("/api/whatsapp/test", R"({"message":"crash-marker"})", account.token);
+    std::string id = std::to_string(json_integer_field(queued.body, "notificationId"));
+    auto deadline = Clock::now() + 5s;
+    while (sent("/send/message", "crash-marker").empty() && Clock::now() < deadline)
+        std::this_thread::sleep_for(20ms);
+    assert_int_equal(sent("/send/message", "crash-marker").size(), 1);
+    stack_control("sidecar", "kill");
+    stack_control("sidecar", "start");
+    // A second notification queued after the restart is delivered (the worker runs), and the
+    // interrupted one is not resent.
+    HttpResult after =
+        api_post("/api/whatsapp/test", R"({"message":"after-restart"})", account.token);
+    assert_int_equal(after.status, 200);
+    wait_settled(std::to_string(json_integer_field(after.body, "notificationId")));
+    std::this_thread::sleep_for(1500ms);
+    assert_int_equal(sent("/send/message", "after-restart").size(), 1);
+    assert_int_equal(sent("/send/message", "crash-marker").size(), 1);
+    assert_text_equal(
+        db().exec("SELECT state FROM notification_deliveries WHERE notification_id = $1", {id})
+            .text(0, 0),
+        "sending"); // claimed by the dead sidecar; becomes 'failed' (interrupted) when it expires
+}
+
+} // namespace
+
+int main() {
+    const CMUnitTest tests[] = {
+        cmocka_unit_test(pairing_counts_only_after_the_device_list_confirms),
+        cmocka_unit_test(recipients_are_numeric_and_unique),
+        cmocka_unit_test(a_parcel_arrival_sends_one_image_per_recipient_and_a_signed_webhook),
+        cmocka_unit_test(failed_sends_are_retried_until_one_lands),
+        cmocka_unit_test(blocked_notifications_are_skipped),
+        cmocka_unit_test(a_pin_lockout_alerts_exactly_once),
+        cmocka_unit_test(a_restart_mid_delivery_sends_nothing_twice),
+    };
+    return cmocka_run_group_tests(tests, nullptr, nullptr);
+}
