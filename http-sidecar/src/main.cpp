@@ -64,8 +64,8 @@ http::NotifySettings notify_settings(const Config& config) {
     notify.gowa.base_url = config.string("gowa.base_url");
     notify.gowa.username = config.string("gowa.username");
     notify.gowa.password = config.string("gowa.password");
-    // Below the delivery claim, so that a claim never expires while its request runs.
-    notify.gowa.timeout = std::chrono::milliseconds(checked(config, "gowa.timeout_ms", 100, 30000));
+    // Two requests (a pairing check, then the send) stay below the 60 s delivery claim.
+    notify.gowa.timeout = std::chrono::milliseconds(checked(config, "gowa.timeout_ms", 100, 25000));
     notify.public_url = config.string("http.public_url");
     notify.pepper = pepper_from_config(config);
     notify.max_attempts = static_cast<int>(checked(config, "notify.max_attempts", 1, 50));

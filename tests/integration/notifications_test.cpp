@@ -1,6 +1,8 @@
 // Notifications end to end: the sidecar's outbox worker against a fake GOWA gateway and a fake
 // webhook receiver (one FakeHttpServer on SARANG_TEST_AUX_PORT, which with_stack.sh wrote into
-// gowa.base_url). Runs with notify.retry_base_ms = 200 and gowa.timeout_ms = 1000.
+// gowa.base_url). Runs with notify.retry_base_ms = 200, gowa.timeout_ms = 1000 and private
+// webhooks allowed (the receiver is on loopback). The pairing test runs first: the sending
+// tests need the link it pairs.
 #include "api_session.hpp"
 #include "fake_http_server.hpp"
 #include "http_client.hpp"
@@ -131,9 +133,14 @@ void pairing_counts_only_after_the_device_list_confirms(void**) {
     assert_int_equal(
         api_post("/api/whatsapp/pairing-code", R"({"phone":"6281100000000"})", user.token).status,
         403);
-    HttpResult groups = api_get("/api/whatsapp/groups", user.token);
+    assert_int_equal(api_get("/api/whatsapp/groups", user.token).status, 403);
+    HttpResult groups = api_get("/api/whatsapp/groups", admin().token);
     assert_int_equal(groups.status, 200);
     assert_non_null(std::strstr(groups.body.c_str(), R"("name":"Parcels")"));
+    // Plain users see the link's state, not the installation's number.
+    HttpResult plain = api_get("/api/whatsapp/status", user.token);
+    assert_non_null(std::strstr(plain.body.c_str(), R"("devices":[])"));
+    assert_non_null(std::strstr(plain.body.c_str(), R"("isPaired":true)"));
 }
 
 void recipients_are_numeric_and_unique(void**) {
@@ -204,8 +211,7 @@ void a_parcel_arrival_sends_one_image_per_recipient_and_a_signed_webhook(void**)
 void failed_sends_are_retried_until_one_lands(void**) {
     AppAccount account = create_account(unique_id("wa-retry"));
     add_recipient(account, "6281400000001");
-    fail_next_sends = 1;  // first attempt: HTTP 500
-    stall_next_sends = 1; // second: no answer within gowa.timeout_ms
+    fail_next_sends = 2; // GOWA says it failed (HTTP 500) twice: nothing went out, retry
     HttpResult queued =
         api_post("/api/whatsapp/test", R"({"message":"retry-marker-1"})", account.token);
     assert_int_equal(queued.status, 200);
@@ -216,7 +222,26 @@ void failed_sends_are_retried_until_one_lands(void**) {
                                     {id});
     assert_text_equal(delivery.text(0, 0), "sent");
     assert_int_equal(delivery.integer(0, 1), 3);
-    assert_int_equal(sent("/send/message", "retry-marker-1").size(), 3); // 500, timeout, 200
+    assert_int_equal(sent("/send/message", "retry-marker-1").size(), 3); // 500, 500, 200
+}
+
+// GOWA got the request but did not answer in time: it may have sent the message, so it is not
+// sent again; the delivery says so.
+void an_unanswered_send_is_not_repeated(void**) {
+    AppAccount account = create_account(unique_id("wa-stall"));
+    add_recipient(account, "6281400000002");
+    stall_next_sends = 1;
+    HttpResult queued =
+        api_post("/api/whatsapp/test", R"({"message":"stall-marker"})", account.token);
+    std::string id = std::to_string(json_integer_field(queued.body, "notificationId"));
+    wait_settled(id, 15s);
+    pg::Result delivery = db().exec("SELECT state, last_error FROM notification_deliveries"
+                                    " WHERE notification_id = $1",
+                                    {id});
+    assert_text_equal(delivery.text(0, 0), "failed");
+    assert_non_null(std::strstr(std::string(delivery.text(0, 1)).c_str(), "outcome unknown"));
+    std::this_thread::sleep_for(1s);
+    assert_int_equal(sent("/send/message", "stall-marker").size(), 1);
 }
 
 void blocked_notifications_are_skipped(void**) {
@@ -248,8 +273,12 @@ void blocked_notifications_are_skipped(void**) {
 void a_pin_lockout_alerts_exactly_once(void**) {
     AppAccount account = create_account(unique_id("wa-lock"));
     add_recipient(account, "6281600000001");
+    std::vector<int> statuses;
     for (const char* pin : {"000111", "000112", "000113", "000114", "000115"})
-        api_post("/api/auth/verify-pin", std::string("{\"pin\":\"") + pin + "\"}", account.token);
+        statuses.push_back(api_post("/api/auth/verify-pin",
+                                    std::string("{\"pin\":\"") + pin + "\"}", account.token)
+                               .status);
+    assert_true((statuses == std::vector<int>{401, 401, 429, 429, 429}));
     pg::Result alerts = db().exec("SELECT id FROM notifications WHERE user_id = $1"
                                   " AND kind = 'pin_lockout'",
                                   {user_id(account.username)});
@@ -286,7 +315,23 @@ void a_restart_mid_delivery_sends_nothing_twice(void**) {
     assert_text_equal(
         db().exec("SELECT state FROM notification_deliveries WHERE notification_id = $1", {id})
             .text(0, 0),
-        "sending"); // claimed by the dead sidecar; becomes 'failed' (interrupted) when it expires
+        "sending"); // still the dead sidecar's claim
+    // Let the claim expire now rather than in a minute: the new sidecar settles it as failed,
+    // and sends nothing.
+    db().exec("UPDATE notification_deliveries SET claimed_until = now() - interval '1 second'"
+              " WHERE notification_id = $1",
+              {id});
+    auto settle = Clock::now() + 5s;
+    std::string state;
+    while ((state = db().exec("SELECT state FROM notification_deliveries"
+                              " WHERE notification_id = $1",
+                              {id})
+                        .text(0, 0)) == "sending" &&
+           Clock::now() < settle)
+        std::this_thread::sleep_for(100ms);
+    assert_text_equal(state, "failed");
+    std::this_thread::sleep_for(1500ms);
+    assert_int_equal(sent("/send/message", "crash-marker").size(), 1);
 }
 
 } // namespace
@@ -297,6 +342,7 @@ int main() {
         cmocka_unit_test(recipients_are_numeric_and_unique),
         cmocka_unit_test(a_parcel_arrival_sends_one_image_per_recipient_and_a_signed_webhook),
         cmocka_unit_test(failed_sends_are_retried_until_one_lands),
+        cmocka_unit_test(an_unanswered_send_is_not_repeated),
         cmocka_unit_test(blocked_notifications_are_skipped),
         cmocka_unit_test(a_pin_lockout_alerts_exactly_once),
         cmocka_unit_test(a_restart_mid_delivery_sends_nothing_twice),

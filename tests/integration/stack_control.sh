@@ -11,8 +11,10 @@ case "$1 $2" in
 "broker start") broker_start "$SARANG_TEST_STATE" "$SARANG_TEST_MQTT_PORT" ;;
 "sidecar stop") stop_pidfile "$SARANG_TEST_STATE/run/httpd.pid" ;;
 "sidecar kill")
-    kill -KILL "$(cat "$SARANG_TEST_STATE/run/httpd.pid")"
+    pid=$(cat "$SARANG_TEST_STATE/run/httpd.pid")
+    kill -KILL "$pid"
     rm -f "$SARANG_TEST_STATE/run/httpd.pid"
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done # its port is free once it is gone
     ;;
 "sidecar start") sidecar_start "$SARANG_TEST_STATE" "$SARANG_TEST_HTTP_PORT" ;;
 *)

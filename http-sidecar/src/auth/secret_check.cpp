@@ -2,6 +2,7 @@
 
 #include "http_error.hpp"
 #include "sarang/crypto.hpp"
+#include "sarang/log.hpp"
 
 #include <arpa/inet.h>
 #include <cstring>
@@ -51,7 +52,9 @@ void check_secret(Services& services, const Request& request, const SecretCheck&
     FailureOutcome outcome = record_failure(*db, check.keys);
     audit(*db, {check.user_id, check.username, request.client_address, check.action, "failure",
                 std::move(detail)});
-    // A PIN lockout is a security alert for the owner (the seed's WhatsApp alert). One per
+    transaction.commit();
+    // A PIN lockout is a security alert for the owner (the seed's WhatsApp alert), written after
+    // the failure committed so that a problem with the alert can never undo the count. One per
     // lockout: the key is the lockout's end, so a retried request adds nothing.
     if (outcome.lockout && check.kind == SecretKind::pin && check.user_id) {
         json::Ptr data = json::own(json_object());
@@ -61,12 +64,18 @@ void check_secret(Services& services, const Request& request, const SecretCheck&
         long long until = std::chrono::duration_cast<std::chrono::seconds>(
                               outcome.lockout->until.time_since_epoch())
                               .count();
-        db->exec("INSERT INTO notifications (user_id, kind, data, dedupe_key)"
-                 " VALUES ($1, 'pin_lockout', $2::jsonb, $3) ON CONFLICT (dedupe_key) DO NOTHING",
-                 {std::to_string(*check.user_id), json::dump(data.get()),
-                  "pin_lockout:" + std::to_string(*check.user_id) + ":" + std::to_string(until)});
+        try {
+            db->exec(
+                "INSERT INTO notifications (user_id, kind, data, dedupe_key)"
+                " VALUES ($1, 'pin_lockout', $2::jsonb, $3)"
+                " ON CONFLICT (dedupe_key) DO NOTHING",
+                {std::to_string(*check.user_id), json::dump(data.get()),
+                 "pin_lockout:" + std::to_string(*check.user_id) + ":" + std::to_string(until)});
+        } catch (const std::exception& error) {
+            LOG_ERROR("httpd", "user %lld locked out, but the alert was not queued: %s",
+                      *check.user_id, error.what());
+        }
     }
-    transaction.commit();
     if (outcome.lockout)
         throw HttpError(lockout_response(*outcome.lockout, what));
     json::Ptr body = check.kind == SecretKind::pin

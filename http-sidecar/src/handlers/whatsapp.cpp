@@ -3,6 +3,7 @@
 // becomes true only when GOWA's device list shows the session, never on a pairing code alone
 // (the seed's own rule).
 #include "auth/caller.hpp"
+#include "auth/throttle.hpp"
 #include "handlers.hpp"
 #include "http_error.hpp"
 #include "json_body.hpp"
@@ -13,6 +14,17 @@
 
 namespace sarang::http {
 namespace {
+
+constexpr long long max_recipients = 10;
+
+LockoutRule test_messages_rule() {
+    LockoutRule rule;
+    rule.lock_after = 10;
+    rule.base = std::chrono::seconds(3600);
+    rule.max = std::chrono::seconds(3600);
+    rule.forget_after = std::chrono::seconds(3600);
+    return rule;
+}
 
 bool valid_phone(const std::string& phone) {
     return phone.size() >= 8 && phone.size() <= 15 &&
@@ -118,7 +130,9 @@ Response status(Services& services, const Request& request) {
         json::own(json_string(prefs.rows() == 1 ? std::string(prefs.text(0, 2)).c_str() : "id")));
     json::Ptr state = json::own(json_object());
     json::set(state.get(), "isConnected", json::own(json_boolean(connected)));
-    json::set(state.get(), "devices", std::move(devices));
+    // The installation's own WhatsApp number is the administrators' business.
+    json::set(state.get(), "devices",
+              caller.admin() ? std::move(devices) : json::own(json_array()));
     json::set(state.get(), "config", std::move(config));
     json::Ptr reply = json::own(json_object());
     json::set(reply.get(), "status", std::move(state));
@@ -172,6 +186,11 @@ Response add_recipient(Services& services, const Request& request) {
     json::Ptr body = json_object_body(request);
     std::string phone = required_phone(body.get());
     DbPool::Lease db = services.db.acquire();
+    if (db->exec("SELECT count(*) FROM whatsapp_recipients WHERE user_id = $1",
+                 {std::to_string(caller.user_id)})
+            .integer(0, 0) >= max_recipients)
+        fail_validation("phone", "cannot be added: at most " + std::to_string(max_recipients) +
+                                     " recipients per account");
     if (db->exec("INSERT INTO whatsapp_recipients (user_id, phone) VALUES ($1, $2)"
                  " ON CONFLICT DO NOTHING",
                  {std::to_string(caller.user_id), phone})
@@ -207,6 +226,15 @@ Response send_test(Services& services, const Request& request) {
         fail_validation("message", "must be at most 1000 characters");
     DbPool::Lease db = services.db.acquire();
     std::string user = std::to_string(caller.user_id);
+    // The installation's WhatsApp number must not become a bulk sender: a few tests an hour.
+    std::vector<ThrottleKey> keys = {{"whatsapp-test", user, test_messages_rule()}};
+    if (auto locked = current_lockout(*db, keys))
+        throw HttpError(lockout_response(*locked, "test messages"));
+    {
+        pg::Transaction counting(*db);
+        record_failure(*db, keys);
+        counting.commit();
+    }
     if (phone && db->exec("SELECT 1 FROM whatsapp_recipients WHERE user_id = $1 AND phone = $2",
                           {user, *phone})
                          .rows() != 1)
@@ -280,7 +308,7 @@ Response block(Services& services, const Request& request) {
 }
 
 Response groups(Services& services, const Request& request) {
-    require_user(services, request, SessionScope::full_only);
+    require_admin(require_user(services, request, SessionScope::full_only));
     json::Ptr answer = gowa_result(gowa_or_fail(services).groups());
     json::Ptr list = json::own(json_array());
     json_t* found = json_object_get(json_object_get(answer.get(), "results"), "data");

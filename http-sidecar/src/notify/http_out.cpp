@@ -44,7 +44,11 @@ bool inward(const sockaddr* address) {
         const in6_addr& ip = reinterpret_cast<const sockaddr_in6*>(address)->sin6_addr;
         return IN6_IS_ADDR_LOOPBACK(&ip) || IN6_IS_ADDR_UNSPECIFIED(&ip) ||
                IN6_IS_ADDR_LINKLOCAL(&ip) || IN6_IS_ADDR_V4MAPPED(&ip) ||
-               (ip.s6_addr[0] & 0xFE) == 0xFC; // unique local fc00::/7
+               IN6_IS_ADDR_V4COMPAT(&ip) || IN6_IS_ADDR_SITELOCAL(&ip) ||
+               IN6_IS_ADDR_MULTICAST(&ip) || (ip.s6_addr[0] & 0xFE) == 0xFC || // fc00::/7
+               (ip.s6_addr[0] == 0x20 && ip.s6_addr[1] == 0x02) ||             // 6to4
+               (ip.s6_addr[0] == 0x00 && ip.s6_addr[1] == 0x64 && ip.s6_addr[2] == 0xff &&
+                ip.s6_addr[3] == 0x9b); // NAT64
     }
     return true;
 }
@@ -64,6 +68,7 @@ void global_init() {
 
 Reply perform(const Request& request) {
     Reply reply;
+    std::unique_ptr<curl_mime, MimeCleanup> mime; // freed after the easy handle that uses it
     std::unique_ptr<CURL, EasyCleanup> easy(curl_easy_init());
     if (!easy) {
         reply.error = "curl_easy_init failed";
@@ -80,6 +85,9 @@ Reply perform(const Request& request) {
     curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, &collect);
     curl_easy_setopt(handle, CURLOPT_WRITEDATA, &reply.body);
     curl_easy_setopt(handle, CURLOPT_USERAGENT, "sarang-httpd");
+    // No proxy from the environment: it would see our credentials, and the address check below
+    // would see the proxy instead of the target.
+    curl_easy_setopt(handle, CURLOPT_PROXY, "");
     if (request.public_addresses_only)
         curl_easy_setopt(handle, CURLOPT_OPENSOCKETFUNCTION, &open_public_only);
 
@@ -100,7 +108,6 @@ Reply perform(const Request& request) {
         curl_easy_setopt(handle, CURLOPT_USERNAME, request.basic_user.c_str());
         curl_easy_setopt(handle, CURLOPT_PASSWORD, request.basic_password.c_str());
     }
-    std::unique_ptr<curl_mime, MimeCleanup> mime;
     if (!request.form.empty()) {
         mime.reset(curl_mime_init(handle));
         for (const auto& [name, value] : request.form) {
@@ -117,6 +124,9 @@ Reply perform(const Request& request) {
         curl_easy_setopt(handle, CURLOPT_CUSTOMREQUEST, request.method.c_str());
 
     CURLcode code = curl_easy_perform(handle);
+    long request_size = 0;
+    curl_easy_getinfo(handle, CURLINFO_REQUEST_SIZE, &request_size);
+    reply.request_sent = request_size > 0;
     if (code != CURLE_OK) {
         reply.error = curl_easy_strerror(code);
         reply.timed_out = code == CURLE_OPERATION_TIMEDOUT;

@@ -14,6 +14,9 @@ struct Reply {
     std::string body;
     std::string error; // libcurl's message when status is 0
     bool timed_out = false;
+    // False when nothing of the request reached the server (no connection): only then is a
+    // retry sure not to repeat it.
+    bool request_sent = false;
 };
 
 struct Request {

@@ -40,7 +40,7 @@ RETURNING d.id, d.channel, d.target, d.attempts, n.id, n.kind, n.data::text,
 // Claims that expired: their sender died mid-request.
 constexpr const char* settle_interrupted_sql = R"(
 UPDATE notification_deliveries
-SET state = CASE WHEN channel = 'webhook' THEN 'pending' ELSE 'failed' END,
+SET state = CASE WHEN channel = 'webhook' AND attempts < $1::int THEN 'pending' ELSE 'failed' END,
     claimed_until = NULL,
     last_error = CASE WHEN channel = 'webhook'
         THEN 'interrupted while sending; retried with the same delivery id'
@@ -66,12 +66,18 @@ struct Outcome {
 
 // `echo_body`: keep the start of an error answer for the delivery's last_error. Not for
 // webhooks, whose answers are not ours to show back to the user who chose the URL.
-Outcome judge(const out::Reply& reply, bool echo_body = true) {
+// `resend_safe`: whether a request whose outcome is unknown (sent, then no answer) may be
+// repeated. WhatsApp: no, a second message is worse than a reported failure; webhooks: yes,
+// receivers drop repeats by X-Sarang-Delivery.
+Outcome judge(const out::Reply& reply, bool echo_body, bool resend_safe) {
     if (reply.status >= 200 && reply.status < 300)
         return {Verdict::sent, ""};
     std::string error = reply.status == 0 ? reply.error
                                           : "HTTP " + std::to_string(reply.status) +
                                                 (echo_body ? ": " + reply.body.substr(0, 300) : "");
+    if (reply.status == 0 && reply.request_sent && !resend_safe)
+        return {Verdict::failed, error + " (outcome unknown: not resent)"};
+    // No connection, or the gateway said it failed (5xx) or to come back (408, 429).
     bool transient =
         reply.status == 0 || reply.status >= 500 || reply.status == 408 || reply.status == 429;
     return {transient ? Verdict::retry : Verdict::failed, error};
@@ -120,9 +126,9 @@ Outcome send(pg::Connection& db, const Delivery& delivery, const NotifySettings&
             std::string url = signed_media_url(
                 settings.public_url, delivery.image_path,
                 std::chrono::system_clock::now() + settings.image_url_ttl, settings.pepper);
-            return judge(gowa.send_image(delivery.target, text, url));
+            return judge(gowa.send_image(delivery.target, text, url), true, false);
         }
-        return judge(gowa.send_message(delivery.target, text));
+        return judge(gowa.send_message(delivery.target, text), true, false);
     }
     if (delivery.webhook_url.empty())
         return {Verdict::skipped, "the webhook was deleted"};
@@ -149,15 +155,20 @@ Outcome send(pg::Connection& db, const Delivery& delivery, const NotifySettings&
         {"X-Sarang-Signature",
          webhook_signature(webhook_secret(settings.pepper, std::stoll(delivery.target)),
                            request.body)}};
-    return judge(out::perform(request), false);
+    return judge(out::perform(request), false, true);
 }
+
+// An outcome is recorded only while the claim is still this worker's: after an expiry another
+// sidecar may have settled or re-claimed the delivery.
+constexpr const char* still_ours = "state = 'sending' AND attempts = $2";
 
 void record(pg::Connection& db, const Delivery& delivery, const Outcome& outcome,
             const NotifySettings& settings) {
     if (outcome.verdict == Verdict::sent) {
         db.exec("UPDATE notification_deliveries SET state = 'sent', sent_at = now(),"
-                " claimed_until = NULL, last_error = NULL WHERE id = $1",
-                {delivery.id});
+                " claimed_until = NULL, last_error = NULL WHERE id = $1 AND " +
+                    std::string(still_ours),
+                {delivery.id, std::to_string(delivery.attempts)});
         return;
     }
     bool retry = outcome.verdict == Verdict::retry && delivery.attempts < settings.max_attempts;
@@ -169,8 +180,9 @@ void record(pg::Connection& db, const Delivery& delivery, const Outcome& outcome
         delay_ms = std::min<long long>(delay_ms, 3600000);
         db.exec("UPDATE notification_deliveries SET state = 'pending', claimed_until = NULL,"
                 " next_attempt_at = now() + $2::bigint * interval '1 millisecond',"
-                " last_error = $3 WHERE id = $1",
-                {delivery.id, std::to_string(delay_ms), outcome.error});
+                " last_error = $3 WHERE id = $1 AND state = 'sending' AND attempts = $4",
+                {delivery.id, std::to_string(delay_ms), outcome.error,
+                 std::to_string(delivery.attempts)});
         return;
     }
     db.exec(
@@ -178,9 +190,9 @@ void record(pg::Connection& db, const Delivery& delivery, const Outcome& outcome
         " WHERE id = $1",
         {delivery.id, outcome.verdict == Verdict::skipped ? "skipped" : "failed", outcome.error});
     if (outcome.verdict != Verdict::skipped)
-        LOG_WARN("notify", "delivery %s (%s to %s) failed for good after %d attempts: %s",
-                 delivery.id.c_str(), delivery.channel.c_str(), delivery.target.c_str(),
-                 delivery.attempts, outcome.error.c_str());
+        LOG_WARN("notify", "delivery %s (%s) failed for good after %d attempts: %s",
+                 delivery.id.c_str(), delivery.channel.c_str(), delivery.attempts,
+                 outcome.error.c_str());
 }
 
 std::vector<Delivery> claim(pg::Connection& db) {
@@ -223,7 +235,7 @@ void NotificationWorker::run(std::stop_token stop) {
     while (!stop.stop_requested()) {
         try {
             db.ensure_connected();
-            db.exec(settle_interrupted_sql);
+            db.exec(settle_interrupted_sql, {std::to_string(settings_.max_attempts)});
             for (std::vector<Delivery> batch = claim(db); !batch.empty() && !stop.stop_requested();
                  batch = claim(db)) {
                 for (const Delivery& delivery : batch)
