@@ -38,7 +38,8 @@ bool inward(const sockaddr* address) {
             return (ip >> (32 - bits)) == (net >> (32 - bits));
         };
         return in(0x00000000, 8) || in(0x0A000000, 8) || in(0x7F000000, 8) || in(0xA9FE0000, 16) ||
-               in(0xAC100000, 12) || in(0xC0A80000, 16) || in(0x64400000, 10);
+               in(0xAC100000, 12) || in(0xC0A80000, 16) || in(0x64400000, 10) ||
+               in(0xC0000000, 24) || in(0xC6120000, 15) || in(0xE0000000, 4) || in(0xF0000000, 4);
     }
     if (address->sa_family == AF_INET6) {
         const in6_addr& ip = reinterpret_cast<const sockaddr_in6*>(address)->sin6_addr;

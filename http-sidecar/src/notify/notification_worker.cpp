@@ -182,13 +182,14 @@ void record(pg::Connection& db, const Delivery& delivery, const Outcome& outcome
                 " next_attempt_at = now() + $2::bigint * interval '1 millisecond',"
                 " last_error = $3 WHERE id = $1 AND state = 'sending' AND attempts = $4",
                 {delivery.id, std::to_string(delay_ms), outcome.error,
-                 std::to_string(delivery.attempts)});
+                 std::to_string(delivery.attempts)}); // the same check as still_ours
         return;
     }
-    db.exec(
-        "UPDATE notification_deliveries SET state = $2, claimed_until = NULL, last_error = $3"
-        " WHERE id = $1",
-        {delivery.id, outcome.verdict == Verdict::skipped ? "skipped" : "failed", outcome.error});
+    db.exec("UPDATE notification_deliveries SET state = $3, claimed_until = NULL, last_error = $4"
+            " WHERE id = $1 AND " +
+                std::string(still_ours),
+            {delivery.id, std::to_string(delivery.attempts),
+             outcome.verdict == Verdict::skipped ? "skipped" : "failed", outcome.error});
     if (outcome.verdict != Verdict::skipped)
         LOG_WARN("notify", "delivery %s (%s) failed for good after %d attempts: %s",
                  delivery.id.c_str(), delivery.channel.c_str(), delivery.attempts,
