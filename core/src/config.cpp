@@ -190,6 +190,14 @@ long Config::integer(std::string_view key) const {
     return value;
 }
 
+long Config::integer_in(std::string_view key, long min, long max) const {
+    long value = integer(key);
+    if (value < min || value > max)
+        throw ConfigError(std::string(key) + " must be between " + std::to_string(min) + " and " +
+                          std::to_string(max));
+    return value;
+}
+
 bool Config::boolean(std::string_view key) const {
     bool value = false;
     if (!parse_boolean(string(key), value))

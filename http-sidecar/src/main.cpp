@@ -40,14 +40,6 @@ bool has_flag(int argc, char** argv, const char* flag) {
     return false;
 }
 
-long checked(const Config& config, const char* key, long min, long max) {
-    long value = config.integer(key);
-    if (value < min || value > max)
-        throw ConfigError(std::string(key) + " must be between " + std::to_string(min) + " and " +
-                          std::to_string(max));
-    return value;
-}
-
 int list_routes() {
     http::DbPool pool("", 0);
     http::Services services{pool, "", {}};
@@ -65,15 +57,16 @@ http::NotifySettings notify_settings(const Config& config) {
     notify.gowa.username = config.string("gowa.username");
     notify.gowa.password = config.string("gowa.password");
     // Two requests (a pairing check, then the send) stay below the 60 s delivery claim.
-    notify.gowa.timeout = std::chrono::milliseconds(checked(config, "gowa.timeout_ms", 100, 25000));
+    notify.gowa.timeout =
+        std::chrono::milliseconds(config.integer_in("gowa.timeout_ms", 100, 25000));
     notify.public_url = config.string("http.public_url");
     notify.pepper = pepper_from_config(config);
-    notify.max_attempts = static_cast<int>(checked(config, "notify.max_attempts", 1, 50));
+    notify.max_attempts = static_cast<int>(config.integer_in("notify.max_attempts", 1, 50));
     notify.retry_base =
-        std::chrono::milliseconds(checked(config, "notify.retry_base_ms", 10, 3600000));
+        std::chrono::milliseconds(config.integer_in("notify.retry_base_ms", 10, 3600000));
     notify.allow_private_webhooks = config.boolean("notify.allow_private_webhooks");
     notify.image_url_ttl =
-        std::chrono::seconds(checked(config, "notify.image_url_ttl_s", 60, 7 * 86400));
+        std::chrono::seconds(config.integer_in("notify.image_url_ttl_s", 60, 7 * 86400));
     return notify;
 }
 
@@ -118,16 +111,16 @@ int main(int argc, char** argv) {
             throw ConfigError("log.level must be debug, info, warning or error");
         http::ServerOptions options;
         options.bind = config.string("http.bind");
-        options.port = static_cast<std::uint16_t>(checked(config, "http.port", 0, 65535));
-        options.threads = static_cast<unsigned>(checked(config, "http.threads", 1, 64));
+        options.port = static_cast<std::uint16_t>(config.integer_in("http.port", 0, 65535));
+        options.threads = static_cast<unsigned>(config.integer_in("http.threads", 1, 64));
         options.max_body_bytes =
-            static_cast<std::size_t>(checked(config, "http.max_body_bytes", 1, 1L << 30));
-        options.slow_workers = static_cast<unsigned>(checked(config, "http.slow_workers", 1, 64));
+            static_cast<std::size_t>(config.integer_in("http.max_body_bytes", 1, 1L << 30));
+        options.slow_workers = static_cast<unsigned>(config.integer_in("http.slow_workers", 1, 64));
         options.slow_queue =
-            static_cast<std::size_t>(checked(config, "http.slow_queue", 1, 100000));
-        long pool_size = checked(config, "http.db_pool_size", 1, 256);
+            static_cast<std::size_t>(config.integer_in("http.slow_queue", 1, 100000));
+        long pool_size = config.integer_in("http.db_pool_size", 1, 256);
         std::chrono::seconds purge_interval(
-            checked(config, "http.session_purge_interval_s", 1, 86400));
+            config.integer_in("http.session_purge_interval_s", 1, 86400));
 
         http::out::global_init();
         http::NotifySettings notify = notify_settings(config);

@@ -32,6 +32,8 @@ class Config {
     // Throw ConfigError when the key is unknown, or unset with no default.
     std::string string(std::string_view key) const;
     long integer(std::string_view key) const;
+    // integer(), and ConfigError naming the key and the range when outside [min, max].
+    long integer_in(std::string_view key, long min, long max) const;
     bool boolean(std::string_view key) const;
     bool has(std::string_view key) const;
 
