@@ -59,6 +59,7 @@ constexpr KeySpec schema[] = {
     {"gowa.timeout_ms", Type::integer, "10000"},
     {"notify.max_attempts", Type::integer, "12"},
     {"notify.allow_private_webhooks", Type::boolean, "false"},
+    {"notify.offline_after_s", Type::integer, "600"},
     {"notify.retry_base_ms", Type::integer, "2000"},
     {"notify.image_url_ttl_s", Type::integer, "86400"},
     {"log.level", Type::string, "info"},

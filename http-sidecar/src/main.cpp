@@ -65,6 +65,8 @@ http::NotifySettings notify_settings(const Config& config) {
     notify.retry_base =
         std::chrono::milliseconds(config.integer_in("notify.retry_base_ms", 10, 3600000));
     notify.allow_private_webhooks = config.boolean("notify.allow_private_webhooks");
+    notify.offline_after =
+        std::chrono::seconds(config.integer_in("notify.offline_after_s", 0, 604800));
     notify.image_url_ttl =
         std::chrono::seconds(config.integer_in("notify.image_url_ttl_s", 60, 7 * 86400));
     return notify;

@@ -53,7 +53,9 @@ void prepare_statements(pg::Connection& db) {
                " WHERE d.id = x.device_id AND ("
                "   (x.online AND (d.last_connected_at IS NULL"
                "                  OR to_timestamp(x.micros / 1000000.0) >= d.last_connected_at))"
-               "   OR (NOT x.online AND d.online_node = $1))");
+               // Offline from this node, or from a device no node has recorded online yet (a
+               // connect and disconnect within one batch coalesce to just the disconnect).
+               "   OR (NOT x.online AND (d.online_node = $1 OR d.online_node IS NULL)))");
 }
 
 pg::Params params_for(const std::string& node, const std::vector<const PresenceChange*>& changes) {

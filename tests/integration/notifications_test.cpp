@@ -6,6 +6,7 @@
 #include "api_session.hpp"
 #include "fake_http_server.hpp"
 #include "http_client.hpp"
+#include "mqtt_client.hpp"
 #include "sarang/crypto.hpp"
 #include "sarang/json.hpp"
 #include "sarang/pg.hpp"
@@ -334,6 +335,61 @@ void a_restart_mid_delivery_sends_nothing_twice(void**) {
     assert_int_equal(sent("/send/message", "crash-marker").size(), 1);
 }
 
+// notify.offline_after_s is 2 in this stack.
+void a_device_offline_too_long_alerts_once_per_outage(void**) {
+    AppAccount owner = create_account(unique_id("wa-offline"));
+    add_recipient(owner, "6281800000001");
+    std::string device = unique_id("pi");
+    std::string password = create_device(device, "hydro-sensor", "--owner " + owner.username);
+    {
+        MqttClient client(device, 5);
+        assert_int_equal(client.connect(stack_env().mqtt_port, device, password), 0);
+    } // disconnects
+    auto deadline = Clock::now() + 15s;
+    std::vector<RecordedRequest> alerts;
+    while ((alerts = sent("/send/message", "Perangkat offline di " + device)).empty() &&
+           Clock::now() < deadline)
+        std::this_thread::sleep_for(100ms);
+    assert_int_equal(alerts.size(), 1);
+    std::this_thread::sleep_for(3s); // more checks of the same outage add nothing
+    assert_int_equal(sent("/send/message", "Perangkat offline di " + device).size(), 1);
+    assert_int_equal(db().exec("SELECT count(*) FROM notifications WHERE device_id = $1"
+                               " AND kind = 'device_offline'",
+                               {device})
+                         .integer(0, 0),
+                     1);
+}
+
+// The sidecar dies while the lockout alert is on its way: after the restart there is still
+// exactly one alert, and the lockout itself still holds.
+void a_lockout_alert_stays_single_across_a_restart(void**) {
+    AppAccount account = create_account(unique_id("wa-lock2"));
+    add_recipient(account, "6281900000001");
+    stall_next_sends = 1;
+    for (const char* pin : {"000111", "000112", "000113"})
+        api_post("/api/auth/verify-pin", std::string("{\"pin\":\"") + pin + "\"}", account.token);
+    std::string phone = "6281900000001@s.whatsapp.net";
+    auto deadline = Clock::now() + 5s;
+    while (sent("/send/message", phone).empty() && Clock::now() < deadline)
+        std::this_thread::sleep_for(20ms);
+    assert_int_equal(sent("/send/message", phone).size(), 1);
+    stack_control("sidecar", "kill");
+    stack_control("sidecar", "start");
+    db().exec("UPDATE notification_deliveries SET claimed_until = now() - interval '1 second'"
+              " WHERE target = $1 AND state = 'sending'",
+              {"6281900000001"});
+    std::this_thread::sleep_for(2500ms);
+    assert_int_equal(sent("/send/message", phone).size(), 1);
+    assert_int_equal(
+        api_post("/api/auth/verify-pin", "{\"pin\":\"" + account.pin + "\"}", account.token).status,
+        429);
+    assert_int_equal(db().exec("SELECT count(*) FROM notifications n JOIN users u ON"
+                               " u.id = n.user_id WHERE u.username = $1 AND n.kind = 'pin_lockout'",
+                               {account.username})
+                         .integer(0, 0),
+                     1);
+}
+
 } // namespace
 
 int main() {
@@ -346,6 +402,8 @@ int main() {
         cmocka_unit_test(blocked_notifications_are_skipped),
         cmocka_unit_test(a_pin_lockout_alerts_exactly_once),
         cmocka_unit_test(a_restart_mid_delivery_sends_nothing_twice),
+        cmocka_unit_test(a_device_offline_too_long_alerts_once_per_outage),
+        cmocka_unit_test(a_lockout_alert_stays_single_across_a_restart),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -47,6 +47,22 @@ SET state = CASE WHEN channel = 'webhook' AND attempts < $1::int THEN 'pending' 
         ELSE 'interrupted while sending; not resent, as the message may have gone out' END
 WHERE state = 'sending' AND claimed_until < now())";
 
+// One notification per outage (the key holds when it began) for owned devices offline longer
+// than $1 seconds. Outages older than a day when first seen (a long-dead device, a fresh
+// install) raise nothing: an alert that late helps no one.
+constexpr const char* offline_sql = R"(
+INSERT INTO notifications (user_id, kind, device_id, data, dedupe_key)
+SELECT d.owner_id, 'device_offline', d.id,
+       jsonb_build_object('minutes',
+           floor(extract(epoch FROM now() - d.last_disconnected_at) / 60)::int),
+       'device_offline:' || d.id || ':' ||
+           (extract(epoch FROM d.last_disconnected_at) * 1000000)::bigint
+FROM devices d
+WHERE d.owner_id IS NOT NULL AND NOT d.online AND d.state <> 'revoked'
+  AND d.last_disconnected_at < now() - $1::bigint * interval '1 second'
+  AND d.last_disconnected_at > now() - interval '1 day'
+ON CONFLICT (dedupe_key) DO NOTHING)";
+
 struct Delivery {
     std::string id, channel, target;
     int attempts = 0;
@@ -233,9 +249,18 @@ void NotificationWorker::run(std::stop_token stop) {
     db.listen(channel_name);
     GowaClient gowa(settings_.gowa);
     Backoff backoff(std::chrono::milliseconds(200), std::chrono::seconds(10));
+    // Look for offline devices a few times per threshold, at most every 30 s.
+    auto offline_every = std::clamp<std::chrono::seconds>(
+        settings_.offline_after / 4, std::chrono::seconds(1), std::chrono::seconds(30));
+    auto next_offline_check = std::chrono::steady_clock::now();
     while (!stop.stop_requested()) {
         try {
             db.ensure_connected();
+            if (settings_.offline_after.count() > 0 &&
+                std::chrono::steady_clock::now() >= next_offline_check) {
+                db.exec(offline_sql, {std::to_string(settings_.offline_after.count())});
+                next_offline_check = std::chrono::steady_clock::now() + offline_every;
+            }
             db.exec(settle_interrupted_sql, {std::to_string(settings_.max_attempts)});
             for (std::vector<Delivery> batch = claim(db); !batch.empty() && !stop.stop_requested();
                  batch = claim(db)) {

@@ -26,6 +26,9 @@ struct NotifySettings {
     std::chrono::milliseconds retry_base{2000};
     std::chrono::seconds image_url_ttl{86400};
     bool allow_private_webhooks = false; // tests and closed networks only
+    // An owned device offline this long raises one device_offline notification per outage;
+    // zero turns it off.
+    std::chrono::seconds offline_after{600};
 };
 
 class NotificationWorker {
