@@ -1,5 +1,10 @@
 #include "sarang/worker.hpp"
 
+#include <cerrno>
+#include <cstring>
+#include <sched.h>
+#include <unistd.h>
+
 #include "sarang/log.hpp"
 
 #include <csignal>
@@ -53,10 +58,18 @@ class SignalsBlocked {
 };
 } // namespace
 
-Worker::Worker(std::string name, Body body) {
+Worker::Worker(std::string name, Body body, FileTable files) {
     SignalsBlocked blocked;
-    thread_ = std::jthread([name = std::move(name), body = std::move(body)](std::stop_token stop) {
+    thread_ = std::jthread([name = std::move(name), body = std::move(body),
+                            files](std::stop_token stop) {
         pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
+        if (files == FileTable::own) {
+            if (unshare(CLONE_FILES) == 0)
+                close_range(3, ~0U, 0);
+            else
+                LOG_WARN(name.c_str(), "unshare(CLONE_FILES) failed: %s; sharing the fd table",
+                         std::strerror(errno));
+        }
         try {
             body(stop);
         } catch (const std::exception& error) {

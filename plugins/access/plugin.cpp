@@ -166,12 +166,13 @@ SARANG_PLUGIN_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier
             std::make_unique<access::AccessPlugin>(access::read_settings(options, option_count));
         plugin->identifier = identifier;
         access::AccessPlugin& state = *plugin;
+        // Workers with fd tables of their own keep the broker's socket calls cheap (worker.hpp).
         plugin->loader = std::make_unique<Worker>(
-            "sarang-access", [&state](std::stop_token stop) { run_snapshot_loader(state, stop); });
-        plugin->presence_writer =
-            std::make_unique<Worker>("sarang-presence", [&state](std::stop_token stop) {
-                run_presence_writer(state, stop);
-            });
+            "sarang-access",
+            [&state](std::stop_token stop) { run_snapshot_loader(state, stop); }, FileTable::own);
+        plugin->presence_writer = std::make_unique<Worker>(
+            "sarang-presence",
+            [&state](std::stop_token stop) { run_presence_writer(state, stop); }, FileTable::own);
         // Listeners open only after init returns: waiting here lets devices that connect right
         // at start find their credentials, without ever blocking a connected client.
         if (state.first_load.wait(

@@ -42,7 +42,8 @@ SARANG_PLUGIN_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier
         plugin->identifier = identifier;
         telemetry::TelemetryPlugin& state = *plugin;
         plugin->writer = std::make_unique<Worker>(
-            "sarang-telem", [&state](std::stop_token stop) { run_writer(state, stop); });
+            "sarang-telem", [&state](std::stop_token stop) { run_writer(state, stop); },
+            FileTable::own);
         int rc = mosquitto_callback_register(identifier, MOSQ_EVT_MESSAGE, telemetry::on_message,
                                              nullptr, &state);
         if (rc != MOSQ_ERR_SUCCESS) {

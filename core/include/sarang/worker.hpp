@@ -87,11 +87,22 @@ class Mailbox {
     std::vector<Action> actions_;
 };
 
+// Whether a worker thread keeps sharing the process's file descriptor table.
+//
+// `own` is for workers inside the broker. While any other thread shares the broker thread's fd
+// table, the kernel takes and drops a reference on the file for every read, write and epoll
+// call the broker makes on a client socket; with a table of its own per worker, the broker
+// thread is again the table's only user and skips that. A worker with its own table starts with
+// only stdin, stdout and stderr (it closes its copies of the broker's sockets, or they would
+// stay open after the broker closed them) and must not hand a descriptor it opens to another
+// thread: fine for workers that own their PostgreSQL connection.
+enum class FileTable { shared, own };
+
 class Worker {
   public:
     using Body = std::function<void(std::stop_token)>;
     // name: at most 15 characters (the kernel's thread-name limit).
-    Worker(std::string name, Body body);
+    Worker(std::string name, Body body, FileTable files = FileTable::shared);
     ~Worker();
     Worker(const Worker&) = delete;
     Worker& operator=(const Worker&) = delete;
