@@ -57,7 +57,8 @@ void PresenceOutbox::trim() {
     if (pending_.history.size() <= capacity_)
         return;
     std::size_t excess = pending_.history.size() - capacity_;
-    pending_.history.erase(pending_.history.begin(), pending_.history.begin() + excess);
+    for (std::size_t i = 0; i < excess; ++i)
+        pending_.history.pop_front();
     dropped_ += excess;
 }
 

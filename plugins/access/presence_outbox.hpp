@@ -9,6 +9,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <stop_token>
@@ -29,7 +30,9 @@ class PresenceOutbox {
 
     struct Batch {
         std::map<std::string, PresenceChange> latest;
-        std::vector<PresenceChange> history;
+        // A deque: at capacity every record drops the oldest entry, which must not shift
+        // the whole history on the broker thread.
+        std::deque<PresenceChange> history;
         bool empty() const { return latest.empty() && history.empty(); }
     };
 

@@ -262,6 +262,19 @@ AppLogin app_login(const std::string& stem) {
     return login;
 }
 
+// The wildcard check is what refuses these: an app user's client id is otherwise free.
+void an_app_session_with_a_wildcard_client_id_is_refused(void**) {
+    AppLogin login = app_login("user");
+    std::this_thread::sleep_for(400ms); // the session reaches the broker
+    MqttClient fine("app-" + login.username, 5);
+    assert_int_equal(fine.connect(stack_env().mqtt_port, login.username, login.token), 0);
+    for (const char* client_id : {"app+1", "app#", "app/1"}) {
+        MqttClient hostile(client_id, 5);
+        assert_int_not_equal(hostile.connect(stack_env().mqtt_port, login.username, login.token),
+                             0);
+    }
+}
+
 void an_app_session_reads_only_its_own_devices(void**) {
     std::string mine = unique_id("pi");
     std::string theirs = unique_id("pi");
@@ -371,6 +384,7 @@ int main() {
         cmocka_unit_test(rotation_without_grace_and_revocation_end_sessions_within_a_second),
         cmocka_unit_test(presence_follows_the_connection_and_survives_a_takeover),
         cmocka_unit_test(devices_keep_connecting_while_postgres_is_down),
+        cmocka_unit_test(an_app_session_with_a_wildcard_client_id_is_refused),
         cmocka_unit_test(an_app_session_reads_only_its_own_devices),
         cmocka_unit_test(a_broker_restart_records_its_devices_offline),
         cmocka_unit_test(a_broker_started_while_postgres_is_down_admits_devices_once_it_is_back),

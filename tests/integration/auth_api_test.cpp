@@ -278,10 +278,23 @@ void devices_are_visible_to_their_owner_and_admins_only(void**) {
     AppAccount stranger = create_account(unique_id("other"));
     AppAccount admin = create_account(unique_id("boss"), "admin");
     std::string device = unique_id("pi");
-    create_device(device);
+    std::string password = create_device(device);
     db().exec("UPDATE devices SET owner_id = (SELECT id FROM users WHERE username = $1)"
               " WHERE id = $2",
               {owner.username, device});
+    // A reading, so that the readings API has something to show (or to hide).
+    {
+        MqttClient probe(device, 5);
+        assert_int_equal(probe.connect(stack_env().mqtt_port, device, password), 0);
+        assert_true(accepted(probe.publish("hydro/" + device + "/reading", R"({"ph":6.5})")));
+    }
+    auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (std::strstr(api_get("/api/v1/readings/latest", owner.token).body.c_str(),
+                       device.c_str()) == nullptr &&
+           std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(50ms);
+    assert_non_null(
+        std::strstr(api_get("/api/v1/readings/latest", owner.token).body.c_str(), device.c_str()));
 
     HttpResult mine = api_get("/api/v1/devices/" + device, owner.token);
     assert_int_equal(mine.status, 200);

@@ -375,10 +375,22 @@ void a_lockout_alert_stays_single_across_a_restart(void**) {
     assert_int_equal(sent("/send/message", phone).size(), 1);
     stack_control("sidecar", "kill");
     stack_control("sidecar", "start");
-    db().exec("UPDATE notification_deliveries SET claimed_until = now() - interval '1 second'"
-              " WHERE target = $1 AND state = 'sending'",
-              {"6281900000001"});
-    std::this_thread::sleep_for(2500ms);
+    // The dead sidecar's claim is still there; expire it now rather than in a minute.
+    assert_int_equal(
+        db().exec("UPDATE notification_deliveries SET claimed_until = now() - interval '1 second'"
+                  " WHERE target = $1 AND state = 'sending'",
+                  {"6281900000001"})
+            .affected(),
+        1);
+    auto settle = Clock::now() + 5s;
+    std::string state;
+    while ((state = db().exec("SELECT state FROM notification_deliveries WHERE target = $1",
+                              {"6281900000001"})
+                        .text(0, 0)) == "sending" &&
+           Clock::now() < settle)
+        std::this_thread::sleep_for(100ms);
+    assert_text_equal(state, "failed"); // the restarted worker settled it, and sent nothing
+    std::this_thread::sleep_for(1500ms);
     assert_int_equal(sent("/send/message", phone).size(), 1);
     assert_int_equal(
         api_post("/api/auth/verify-pin", "{\"pin\":\"" + account.pin + "\"}", account.token).status,

@@ -32,13 +32,18 @@ template <typename T> class BoundedQueue {
 
     // Any thread. False when full; the item is not taken.
     bool try_push(T&& item) {
+        bool someone_waits = false;
         {
             std::lock_guard lock(mutex_);
             if (items_.size() >= capacity_)
                 return false;
+            someone_waits = waiting_ > 0;
             items_.push_back(std::move(item));
         }
-        ready_.notify_one();
+        // Only a consumer that is waiting needs waking: notifying while the consumer is busy
+        // writing would cost the broker thread a futex call per message.
+        if (someone_waits)
+            ready_.notify_one();
         return true;
     }
 
@@ -47,7 +52,9 @@ template <typename T> class BoundedQueue {
     std::vector<T> pop_batch(std::size_t max, std::stop_token stop,
                              std::chrono::milliseconds timeout) {
         std::unique_lock lock(mutex_);
+        ++waiting_;
         ready_.wait_for(lock, stop, timeout, [this] { return !items_.empty(); });
+        --waiting_;
         std::vector<T> batch;
         std::size_t count = std::min(max, items_.size());
         batch.reserve(count);
@@ -69,6 +76,7 @@ template <typename T> class BoundedQueue {
     mutable std::mutex mutex_;
     std::condition_variable_any ready_;
     std::deque<T> items_;
+    unsigned waiting_ = 0; // consumers inside pop_batch, under mutex_
 };
 
 class Mailbox {
