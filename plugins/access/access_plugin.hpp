@@ -80,6 +80,12 @@ struct AccessPlugin {
     FirstLoad first_load;
     PresenceOutbox presence{100000};
     std::chrono::steady_clock::time_point next_housekeeping{};
+    // The earliest end of a rotation grace among sessions still on a previous credential:
+    // housekeeping rechecks those sessions only once it has passed, not every second.
+    WallClock::time_point next_grace_end = WallClock::time_point::max();
+    void note_grace_end(const DeviceRecord& device) {
+        next_grace_end = std::min(next_grace_end, device.previous_expires_at);
+    }
     // Workers last: destroyed (stopped and joined) first.
     std::unique_ptr<Worker> loader;
     std::unique_ptr<Worker> presence_writer;

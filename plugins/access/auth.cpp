@@ -108,6 +108,8 @@ int authenticate(AccessPlugin& plugin, const mosquitto_evt_basic_auth& event) {
     if (opened.now_online)
         plugin.presence.record({device->id, true, WallClock::now()});
     plugin.sessions.mark_previous_credential(event.client, match == CredentialMatch::previous);
+    if (match == CredentialMatch::previous)
+        plugin.note_grace_end(*device);
     LOG_DEBUG("access", "accepted %s%s", event.username,
               match == CredentialMatch::previous ? " (previous credential, in grace)" : "");
     return MOSQ_ERR_SUCCESS;

@@ -9,6 +9,7 @@
 #include "sarang/credentials.hpp"
 
 #include <algorithm>
+#include <set>
 #include <unistd.h>
 
 namespace sarang::access {
@@ -47,9 +48,11 @@ void AccessPlugin::revalidate(const std::vector<std::string>& device_ids) {
             if (session == nullptr)
                 continue;
             if (session_still_valid(device, *session, now)) {
-                sessions.mark_previous_credential(
-                    connection, match_credential(*device, session->credential, now) ==
-                                    CredentialMatch::previous);
+                bool previous = match_credential(*device, session->credential, now) ==
+                                CredentialMatch::previous;
+                sessions.mark_previous_credential(connection, previous);
+                if (previous)
+                    note_grace_end(*device);
                 continue;
             }
             std::string client_id = session->client_id; // the kick below erases the session
@@ -83,11 +86,15 @@ void AccessPlugin::housekeeping() {
     if (now < next_housekeeping)
         return;
     next_housekeeping = now + std::chrono::seconds(1);
-    // Sessions on a pre-rotation credential end when its grace does.
-    std::vector<std::string> graced;
-    for (const auto& [connection, device] : sessions.on_previous_credential())
-        graced.push_back(device);
-    revalidate(graced);
+    // Sessions on a pre-rotation credential end when its grace does: recheck them (each device
+    // once) when the earliest grace has ended; revalidate() notes the next one.
+    if (!sessions.on_previous_credential().empty() && WallClock::now() >= next_grace_end) {
+        next_grace_end = WallClock::time_point::max();
+        std::set<std::string> graced;
+        for (const auto& [connection, device] : sessions.on_previous_credential())
+            graced.insert(device);
+        revalidate({graced.begin(), graced.end()});
+    }
     revalidate_app_connections({}); // sessions expire by the clock, without a notification
     address_failures.prune(now);
     username_failures.prune(now);
@@ -168,11 +175,11 @@ SARANG_PLUGIN_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier
         access::AccessPlugin& state = *plugin;
         // Workers with fd tables of their own keep the broker's socket calls cheap (worker.hpp).
         plugin->loader = std::make_unique<Worker>(
-            "sarang-access",
-            [&state](std::stop_token stop) { run_snapshot_loader(state, stop); }, FileTable::own);
+            "sarang-access", [&state](std::stop_token stop) { run_snapshot_loader(state, stop); },
+            FileTable::own);
         plugin->presence_writer = std::make_unique<Worker>(
-            "sarang-presence",
-            [&state](std::stop_token stop) { run_presence_writer(state, stop); }, FileTable::own);
+            "sarang-presence", [&state](std::stop_token stop) { run_presence_writer(state, stop); },
+            FileTable::own);
         // Listeners open only after init returns: waiting here lets devices that connect right
         // at start find their credentials, without ever blocking a connected client.
         if (state.first_load.wait(
