@@ -12,8 +12,9 @@ void add_account_routes(Router& router, Services& services);        // register,
 void add_secret_routes(Router& router, Services& services);         // first-setup, PINs, passwords
 void add_device_routes(Router& router, Services& services);
 void add_readings_routes(Router& router, Services& services);
-void add_whatsapp_routes(Router& router, Services& services); // the seed's /api/whatsapp/*
-void add_webhook_routes(Router& router, Services& services);  // webhooks, notification history
+void add_whatsapp_link_routes(Router& router, Services& services);      // /api/whatsapp: GOWA
+void add_whatsapp_recipient_routes(Router& router, Services& services); // /api/whatsapp: per user
+void add_webhook_routes(Router& router, Services& services); // webhooks, notification history
 
 // Every route, as sarang-httpd serves it.
 void add_all_routes(Router& router, Services& services, const Metrics& metrics);
