@@ -11,10 +11,13 @@ FailureLimiter::FailureLimiter(double burst, Clock::duration refill, Clock::dura
 FailureLimiter::Bucket& FailureLimiter::refill(std::string_view key, Clock::time_point now) {
     auto found = buckets_.find(std::string(key));
     if (found == buckets_.end()) {
-        if (buckets_.size() >= max_keys_)
+        if (buckets_.size() >= max_keys_) {
             prune(now);
-        if (buckets_.size() >= max_keys_)
-            buckets_.clear(); // flooded with distinct keys: forget rather than grow without bound
+            // Flooded with distinct keys: forget rather than grow without bound. Also when the
+            // prune freed little, or it would rerun (a scan of every key) on each new key.
+            if (buckets_.size() > max_keys_ - max_keys_ / 8)
+                buckets_.clear();
+        }
         found = buckets_.emplace(std::string(key), Bucket{burst_, now}).first;
     }
     Bucket& bucket = found->second;

@@ -49,6 +49,32 @@ void memory_stays_bounded(void**) {
     assert_int_equal(limiter.size(), 0);
 }
 
+// At the key limit a prune that frees only a little would rescan every key on each new one; the
+// limiter forgets instead, and inserts after that are cheap again.
+void a_full_limiter_that_cannot_prune_forgets_at_once(void**) {
+    FailureLimiter limiter(1, 10s, 60s, 16);
+    Clock::time_point t = Clock::time_point{} + 1h; // past the log interval of never-logged keys
+    for (int i = 0; i < 16; ++i)
+        limiter.failed("busy-" + std::to_string(i), t); // all exhausted: nothing to prune
+    assert_int_equal(limiter.size(), 16);
+    limiter.failed("busy-0", t + 9s); // a known key is updated, nothing is dropped
+    assert_int_equal(limiter.size(), 16);
+    // Fifteen of sixteen refilled: the prune frees enough, the exhausted one is kept.
+    limiter.failed("busy-0", t + 19s);
+    limiter.failed("new-1", t + 19s);
+    assert_int_equal(limiter.size(), 2);
+    assert_true(limiter.exhausted("busy-0", t + 19s));
+    // Fifteen active keys and one refilled: a prune would free one slot and the next new key
+    // would scan all sixteen again, so the limiter forgets instead.
+    for (int i = 0; i < 14; ++i)
+        limiter.failed("more-" + std::to_string(i), t + 100s);
+    limiter.failed("busy-0", t + 100s);
+    assert_int_equal(limiter.size(), 16); // new-1 (failed at t + 19 s) has refilled by now
+    limiter.failed("flood", t + 100s);
+    assert_int_equal(limiter.size(), 1);
+    assert_false(limiter.exhausted("busy-0", t + 100s));
+}
+
 } // namespace
 
 int main() {
@@ -56,6 +82,7 @@ int main() {
         cmocka_unit_test(a_key_is_exhausted_after_its_burst_and_refills_over_time),
         cmocka_unit_test(logging_is_folded_per_interval),
         cmocka_unit_test(memory_stays_bounded),
+        cmocka_unit_test(a_full_limiter_that_cannot_prune_forgets_at_once),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
