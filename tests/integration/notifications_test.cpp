@@ -90,6 +90,17 @@ void wait_settled(const std::string& notification_id, std::chrono::milliseconds 
     fail_msg("deliveries of notification %s did not settle", notification_id.c_str());
 }
 
+// The state of the delivery selected by `where` once it is no longer 'sending' (or after 5 s).
+std::string state_after_sending(const std::string& where, const std::string& value) {
+    auto deadline = Clock::now() + 5s;
+    std::string state;
+    while ((state = db().exec("SELECT state FROM notification_deliveries WHERE " + where, {value})
+                        .text(0, 0)) == "sending" &&
+           Clock::now() < deadline)
+        std::this_thread::sleep_for(100ms);
+    return state;
+}
+
 std::string user_id(const std::string& username) {
     return std::string(
         db().exec("SELECT id FROM users WHERE username = $1", {username}).text(0, 0));
@@ -322,15 +333,7 @@ void a_restart_mid_delivery_sends_nothing_twice(void**) {
     db().exec("UPDATE notification_deliveries SET claimed_until = now() - interval '1 second'"
               " WHERE notification_id = $1",
               {id});
-    auto settle = Clock::now() + 5s;
-    std::string state;
-    while ((state = db().exec("SELECT state FROM notification_deliveries"
-                              " WHERE notification_id = $1",
-                              {id})
-                        .text(0, 0)) == "sending" &&
-           Clock::now() < settle)
-        std::this_thread::sleep_for(100ms);
-    assert_text_equal(state, "failed");
+    assert_text_equal(state_after_sending("notification_id = $1", id), "failed");
     std::this_thread::sleep_for(1500ms);
     assert_int_equal(sent("/send/message", "crash-marker").size(), 1);
 }
@@ -382,14 +385,8 @@ void a_lockout_alert_stays_single_across_a_restart(void**) {
                   {"6281900000001"})
             .affected(),
         1);
-    auto settle = Clock::now() + 5s;
-    std::string state;
-    while ((state = db().exec("SELECT state FROM notification_deliveries WHERE target = $1",
-                              {"6281900000001"})
-                        .text(0, 0)) == "sending" &&
-           Clock::now() < settle)
-        std::this_thread::sleep_for(100ms);
-    assert_text_equal(state, "failed"); // the restarted worker settled it, and sent nothing
+    assert_text_equal(state_after_sending("target = $1", "6281900000001"),
+                      "failed"); // the restarted worker settled it, and sent nothing
     std::this_thread::sleep_for(1500ms);
     assert_int_equal(sent("/send/message", phone).size(), 1);
     assert_int_equal(

@@ -16,6 +16,12 @@ void add_whatsapp_link_routes(Router& router, Services& services);      // /api/
 void add_whatsapp_recipient_routes(Router& router, Services& services); // /api/whatsapp: per user
 void add_webhook_routes(Router& router, Services& services); // webhooks, notification history
 
+// A route handler of the usual shape, bound to the services it needs.
+using ServiceHandler = Response (*)(Services&, const Request&);
+inline Handler bound(Services& services, ServiceHandler handler) {
+    return [&services, handler](const Request& request) { return handler(services, request); };
+}
+
 // Every route, as sarang-httpd serves it.
 void add_all_routes(Router& router, Services& services, const Metrics& metrics);
 

@@ -117,13 +117,10 @@ Response list_notifications(Services& services, const Request& request) {
 } // namespace
 
 void add_webhook_routes(Router& router, Services& services) {
-    auto bind = [&services](Response (*handler)(Services&, const Request&)) {
-        return [&services, handler](const Request& request) { return handler(services, request); };
-    };
-    router.add("GET", "/api/v1/webhooks", bind(list_webhooks));
-    router.add("POST", "/api/v1/webhooks", bind(add_webhook));
-    router.add("DELETE", "/api/v1/webhooks/{id}", bind(delete_webhook));
-    router.add("GET", "/api/v1/notifications", bind(list_notifications));
+    router.add("GET", "/api/v1/webhooks", bound(services, list_webhooks));
+    router.add("POST", "/api/v1/webhooks", bound(services, add_webhook));
+    router.add("DELETE", "/api/v1/webhooks/{id}", bound(services, delete_webhook));
+    router.add("GET", "/api/v1/notifications", bound(services, list_notifications));
 }
 
 } // namespace sarang::http

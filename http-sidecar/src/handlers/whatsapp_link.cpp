@@ -160,12 +160,9 @@ Response groups(Services& services, const Request& request) {
 } // namespace
 
 void add_whatsapp_link_routes(Router& router, Services& services) {
-    auto bind = [&services](Response (*handler)(Services&, const Request&)) {
-        return [&services, handler](const Request& request) { return handler(services, request); };
-    };
     // Every route here waits on GOWA: slow lane.
-    router.add("GET", "/api/whatsapp/status", bind(status), Lane::slow);
-    router.add("POST", "/api/whatsapp/pairing-code", bind(pairing_code), Lane::slow);
+    router.add("GET", "/api/whatsapp/status", bound(services, status), Lane::slow);
+    router.add("POST", "/api/whatsapp/pairing-code", bound(services, pairing_code), Lane::slow);
     router.add(
         "POST", "/api/whatsapp/logout",
         [&services](const Request& request) { return unlink(services, request, true); },
@@ -174,7 +171,7 @@ void add_whatsapp_link_routes(Router& router, Services& services) {
         "POST", "/api/whatsapp/reconnect",
         [&services](const Request& request) { return unlink(services, request, false); },
         Lane::slow);
-    router.add("GET", "/api/whatsapp/groups", bind(groups), Lane::slow);
+    router.add("GET", "/api/whatsapp/groups", bound(services, groups), Lane::slow);
 }
 
 } // namespace sarang::http

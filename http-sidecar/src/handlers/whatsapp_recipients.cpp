@@ -164,14 +164,11 @@ Response block(Services& services, const Request& request) {
 } // namespace
 
 void add_whatsapp_recipient_routes(Router& router, Services& services) {
-    auto bind = [&services](Response (*handler)(Services&, const Request&)) {
-        return [&services, handler](const Request& request) { return handler(services, request); };
-    };
-    router.add("GET", "/api/whatsapp/recipients", bind(list_recipients));
-    router.add("POST", "/api/whatsapp/recipients", bind(add_recipient));
-    router.add("DELETE", "/api/whatsapp/recipients/{phone}", bind(remove_recipient));
-    router.add("POST", "/api/whatsapp/test", bind(send_test));
-    router.add("POST", "/api/whatsapp/block", bind(block));
+    router.add("GET", "/api/whatsapp/recipients", bound(services, list_recipients));
+    router.add("POST", "/api/whatsapp/recipients", bound(services, add_recipient));
+    router.add("DELETE", "/api/whatsapp/recipients/{phone}", bound(services, remove_recipient));
+    router.add("POST", "/api/whatsapp/test", bound(services, send_test));
+    router.add("POST", "/api/whatsapp/block", bound(services, block));
 }
 
 } // namespace sarang::http
