@@ -5,45 +5,100 @@
 namespace sarang {
 namespace {
 
+// Dashboard bands: common ranges for each quantity, overridable per device.
+constexpr Thresholds no_bands{};
+constexpr Thresholds water_ph{{5.5, 6.5}, {5.0, 7.0}};            // hydroponic nutrient solution
+constexpr Thresholds water_tds{{400.0, 1200.0}, {200.0, 1600.0}}; // ppm, leafy greens
+constexpr Thresholds water_temperature{{18.0, 26.0}, {15.0, 30.0}};
+constexpr Thresholds room_temperature{{18.0, 30.0}, {10.0, 35.0}};
+constexpr Thresholds room_humidity{{30.0, 70.0}, {20.0, 80.0}};
+constexpr Thresholds machine_temperature{{0.0, 35.0}, {-10.0, 45.0}};
+constexpr Thresholds wifi_rssi{{-70.0, std::nullopt}, {-85.0, std::nullopt}}; // dBm
+
+const MetricSpec rssi{"rssi", "", -150.0, 0.0, wifi_rssi};
+
 // The topic contracts of the seeds (shared/seeds/, ARCHITECTURE.md section 5). Subtopics are
 // relative to the device's prefix. Where a seed sends a secret over the wire (the door lock's
 // PIN on lock/control and lock/pin), the subtopic is not here: Sarang's lock never receives it.
+// Publishes that are not data (results, acknowledgements, PIN attempts) belong to the commands,
+// vending and doorlock plugins.
 const std::array<KindSpec, 6> kinds = {{
     // Seed 001: vm/{machine_id}/...
-    {"vending", "vm", {"telemetry", "status", "dispense_result"}, {"command", "config"}, "", {}},
+    {"vending",
+     "vm",
+     {"telemetry", "status", "dispense_result"},
+     {"command", "config"},
+     {{"telemetry",
+       Shape::event,
+       {{"temperature", "", -40.0, 125.0, machine_temperature}},
+       {{"slots", FieldType::array}, {"door", FieldType::string}}},
+      {"status",
+       Shape::status,
+       {rssi},
+       {{"status", FieldType::string}, {"door", FieldType::string}, {"fw", FieldType::string}}}}},
     // Seed 004: smartparcel/{deviceId}/... (ESP32-CAM box).
     {"parcel-box",
      "smartparcel",
      {"status", "sensor/distance", "event", "photo/status", "control/ack", "settings/cur",
       "settings/ack"},
      {"control", "settings/set"},
-     "",
-     {}},
+     {{"status", Shape::status, {rssi}, {}},
+      {"sensor/distance", Shape::readings, {{"distance_cm", "cm", 0.0, 1000.0, no_bands}}, {}},
+      {"event",
+       Shape::event,
+       {{"distance_cm", "cm", 0.0, 1000.0, no_bands}},
+       {{"type", FieldType::string}}},
+      {"photo/status",
+       Shape::event,
+       {},
+       {{"ok", FieldType::boolean}, {"photoUrl", FieldType::string}}}}},
     // Seed 004: the ESP8266 keypad lock, smartparcel/lock for the seed's single lock. Keypad PIN
     // attempts go up for checking in the broker and verdicts come down (issue #8).
     {"door-lock",
      "smartparcel",
      {"status", "alert", "pin/attempt"},
      {"control", "settings", "pin/verdict"},
-     "",
-     {}},
+     {{"status",
+       Shape::status,
+       {rssi},
+       {{"state", FieldType::string},
+        {"method", FieldType::string},
+        {"attempts", FieldType::number}}},
+      {"alert",
+       Shape::event,
+       {},
+       {{"attempts", FieldType::number}, {"lockout", FieldType::boolean}}}}},
     // Seed 002: home/{node_name}/... (ESP32 DHT11 provisioned over SoftAP).
     {"env-sensor",
      "home",
      {"status", "reading", "event"},
      {"command", "config"},
-     "reading",
-     {{"temperature", -40.0, 125.0}, {"humidity", 0.0, 100.0}}},
+     {{"status", Shape::status, {rssi}, {}},
+      {"reading",
+       Shape::readings,
+       {{"temperature", "", -40.0, 125.0, room_temperature},
+        {"humidity", "", 0.0, 100.0, room_humidity}},
+       {}},
+      {"event", Shape::event, {}, {{"type", FieldType::string}}}}},
     // Seed 003 (Raspberry Pi pH/TDS probes). The seed validated TDS to 0-1000 ppm; nutrient
     // solutions run up to about 3500 ppm, so Sarang accepts what common TDS probes measure.
     {"hydro-sensor",
      "hydro",
      {"reading", "status"},
      {"config"},
-     "reading",
-     {{"tds", 0.0, 5000.0}, {"ph", 0.0, 14.0}, {"temperature", -40.0, 125.0}}},
+     {{"reading",
+       Shape::readings,
+       {{"tds", "", 0.0, 5000.0, water_tds},
+        {"ph", "", 0.0, 14.0, water_ph},
+        {"temperature", "", -40.0, 125.0, water_temperature}},
+       {}},
+      {"status", Shape::status, {rssi}, {}}}},
     // Seed 000's lamp: on/off commands down, its state up.
-    {"relay", "relay", {"state", "status"}, {"command"}, "", {}},
+    {"relay",
+     "relay",
+     {"state", "status"},
+     {"command"},
+     {{"state", Shape::event, {}, {}}, {"status", Shape::status, {rssi}, {}}}},
 }};
 
 bool is_id_char(char c) {
@@ -52,6 +107,54 @@ bool is_id_char(char c) {
 }
 
 } // namespace
+
+Level classify(double value, const Thresholds& thresholds) {
+    if (thresholds.normal.contains(value))
+        return Level::normal;
+    return thresholds.warning.contains(value) ? Level::warning : Level::critical;
+}
+
+std::string_view level_name(Level level) {
+    switch (level) {
+    case Level::normal:
+        return "normal";
+    case Level::warning:
+        return "warning";
+    case Level::critical:
+        break;
+    }
+    return "critical";
+}
+
+const DataTopic* KindSpec::data_topic(std::string_view subtopic) const {
+    for (const DataTopic& topic : data) {
+        if (topic.subtopic == subtopic)
+            return &topic;
+    }
+    return nullptr;
+}
+
+const MetricSpec* KindSpec::metric(std::string_view metric_name) const {
+    for (const DataTopic& topic : data) {
+        for (const MetricSpec& spec : topic.metrics) {
+            if (spec.name == metric_name)
+                return &spec;
+        }
+    }
+    return nullptr;
+}
+
+bool may_be_data_topic(std::string_view topic) {
+    for (const KindSpec& kind : kinds) {
+        for (const DataTopic& data : kind.data) {
+            std::string_view subtopic = data.subtopic;
+            if (topic.size() > subtopic.size() && topic.ends_with(subtopic) &&
+                topic[topic.size() - subtopic.size() - 1] == '/')
+                return true;
+        }
+    }
+    return false;
+}
 
 std::span<const KindSpec> all_kinds() {
     return kinds;

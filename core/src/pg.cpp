@@ -2,6 +2,7 @@
 
 #include "sarang/log.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <libpq-fe.h>
@@ -194,6 +195,30 @@ void Connection::exec_script(std::string_view sql) {
     std::string script(sql);
     // PQexec returns only the last result; an error stops the script there.
     check(PQexec(conn_, script.c_str()), "script");
+}
+
+long long Connection::copy_in(std::string_view copy_statement, std::string_view data) {
+    ensure_connected();
+    std::string statement(copy_statement);
+    pg_result* started = PQexec(conn_, statement.c_str());
+    if (started == nullptr || PQresultStatus(started) != PGRES_COPY_IN)
+        check(started, "copy"); // throws: the COPY did not start
+    PQclear(started);
+    // libpq buffers and sends in pieces; with a blocking connection these calls only fail when
+    // the connection does, which the final result reports.
+    constexpr std::size_t piece = 1 << 20;
+    bool sent = true;
+    for (std::size_t at = 0; sent && at < data.size(); at += piece) {
+        std::size_t size = std::min(piece, data.size() - at);
+        sent = PQputCopyData(conn_, data.data() + at, static_cast<int>(size)) == 1;
+    }
+    PQputCopyEnd(conn_, sent ? nullptr : "sending COPY data failed");
+    pg_result* outcome = PQgetResult(conn_);
+    // Drain to the end of this command so the connection is ready for the next one, also when
+    // the outcome is an error.
+    while (pg_result* extra = PQgetResult(conn_))
+        PQclear(extra);
+    return check(outcome, "copy").affected();
 }
 
 void Connection::prepare(const std::string& name, std::string sql) {

@@ -1,45 +1,55 @@
-// MESSAGE: copy a device's reading off the broker thread. No parsing and no I/O here.
+// MESSAGE: journal a device's data message. No parsing, no PostgreSQL, no fsync here: one
+// write() into the page cache, which survives a crash of the broker.
 //
-// A full queue disconnects the publisher instead of dropping the message: the broker then sends
-// no PUBACK, and a device with a persistent session resends after reconnecting. ACL_DENIED would
-// be wrong, because MQTT 3.1.1 devices would get a normal PUBACK and believe it was stored.
+// When the journal cannot take the message (full, or the disk refuses), the publisher is
+// disconnected instead of acknowledged: the broker then sends no PUBACK, and a device with a
+// persistent session resends after reconnecting. ACL_DENIED would be wrong, because MQTT 3.1.1
+// devices would get a normal PUBACK and believe it was stored.
 #include "telemetry_plugin.hpp"
 
 namespace sarang::telemetry {
 namespace {
 
-bool is_readings_topic(std::string_view topic) {
-    for (const KindSpec& kind : all_kinds()) {
-        std::string_view subtopic = kind.readings_subtopic;
-        if (!subtopic.empty() && topic.size() > subtopic.size() && topic.ends_with(subtopic) &&
-            topic[topic.size() - subtopic.size() - 1] == '/')
-            return true;
-    }
-    return false;
+void log_every_thousandth(std::atomic<std::uint64_t>& counter, const char* what,
+                          const char* device) {
+    std::uint64_t count = ++counter;
+    if (count == 1 || count % 1000 == 0)
+        LOG_WARN("telemetry", "%s; disconnecting %s (%llu so far)", what, device,
+                 static_cast<unsigned long long>(count));
 }
 
-int copy_reading(TelemetryPlugin& plugin, const mosquitto_evt_message& event) {
-    // The topic first: most messages are not readings, and it is already at hand.
-    if (event.topic == nullptr || !is_readings_topic(event.topic))
+int journal_message(TelemetryPlugin& plugin, const mosquitto_evt_message& event) {
+    // The topic first: most messages that are not data are recognised without a lookup.
+    if (event.topic == nullptr || !may_be_data_topic(event.topic))
         return MOSQ_ERR_SUCCESS;
     const char* username = mosquitto_client_username(event.client);
     if (username == nullptr)
         return MOSQ_ERR_SUCCESS;
-    RawMessage message{
-        username,
-        event.topic,
-        std::string(static_cast<const char*>(event.payload), event.payload ? event.payloadlen : 0),
-        std::chrono::system_clock::now(),
-    };
-    if (!plugin.queue.try_push(std::move(message))) {
-        std::uint64_t refused = ++plugin.counters.refused_queue_full;
-        if (refused == 1 || refused % 1000 == 0)
-            LOG_WARN("telemetry", "queue full (%zu); disconnecting %s (%llu refused so far)",
-                     plugin.queue.capacity(), username, static_cast<unsigned long long>(refused));
-        return MOSQ_ERR_NOMEM;
+    std::string_view payload(static_cast<const char*>(event.payload),
+                             event.payload ? event.payloadlen : 0);
+    if (payload.size() > max_data_payload) {
+        // Would be rejected by the writer anyway; acknowledged so the device does not resend.
+        std::uint64_t count = ++plugin.counters.oversized;
+        if (count == 1 || count % 1000 == 0)
+            LOG_WARN("telemetry",
+                     "rejected message from %s on '%s': payload of %zu bytes "
+                     "(%llu so far)",
+                     username, event.topic, payload.size(), static_cast<unsigned long long>(count));
+        return MOSQ_ERR_SUCCESS;
     }
-    ++plugin.counters.queued;
-    return MOSQ_ERR_SUCCESS;
+    switch (
+        plugin.journal.append(username, event.topic, payload, std::chrono::system_clock::now())) {
+    case Journal::Append::stored:
+        ++plugin.counters.journaled;
+        return MOSQ_ERR_SUCCESS;
+    case Journal::Append::full:
+        log_every_thousandth(plugin.counters.refused_journal_full, "journal full", username);
+        return MOSQ_ERR_NOMEM;
+    case Journal::Append::failed:
+        break;
+    }
+    log_every_thousandth(plugin.counters.journal_errors, "journal write failed", username);
+    return MOSQ_ERR_NOMEM;
 }
 
 } // namespace
@@ -47,8 +57,8 @@ int copy_reading(TelemetryPlugin& plugin, const mosquitto_evt_message& event) {
 int on_message(int, void* event_data, void* userdata) {
     // On an internal failure the message is not acknowledged either.
     return plugin::guarded("telemetry", MOSQ_ERR_UNKNOWN, [&] {
-        return copy_reading(*static_cast<TelemetryPlugin*>(userdata),
-                            *static_cast<mosquitto_evt_message*>(event_data));
+        return journal_message(*static_cast<TelemetryPlugin*>(userdata),
+                               *static_cast<mosquitto_evt_message*>(event_data));
     });
 }
 

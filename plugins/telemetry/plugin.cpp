@@ -16,17 +16,24 @@ telemetry::Settings read_settings(const mosquitto_opt* options, int count) {
     std::optional<std::string> path = plugin::option(options, count, "config");
     if (!path)
         throw ConfigError("plugin_opt_config is required (path to sarang.conf)");
+    std::optional<std::string> journal = plugin::option(options, count, "journal_dir");
+    if (!journal || journal->empty())
+        throw ConfigError("plugin_opt_journal_dir is required (this broker's telemetry journal)");
     Config config = Config::load_file(*path);
     log::set_level(config.string("log.level"));
     telemetry::Settings settings;
     settings.dsn = config.string("db.dsn");
-    long capacity = config.integer("telemetry.queue_capacity");
-    long batch = config.integer("telemetry.batch_max");
-    if (capacity < 1 || batch < 1 || batch > 10000)
-        throw ConfigError("telemetry.queue_capacity must be positive and telemetry.batch_max "
-                          "between 1 and 10000");
-    settings.queue_capacity = static_cast<std::size_t>(capacity);
-    settings.batch_max = static_cast<std::size_t>(batch);
+    settings.journal_dir = *journal;
+    settings.batch_max =
+        static_cast<std::size_t>(config.integer_in("telemetry.batch_max", 1, 50000));
+    settings.journal_limits.max_bytes =
+        static_cast<std::uint64_t>(config.integer_in("telemetry.journal_max_mb", 16, 1 << 20))
+        << 20;
+    settings.journal_limits.segment_bytes =
+        static_cast<std::uint64_t>(config.integer_in("telemetry.journal_segment_mb", 1, 1024))
+        << 20;
+    settings.sync_interval =
+        std::chrono::milliseconds(config.integer_in("telemetry.journal_sync_ms", 10, 60000));
     return settings;
 }
 
@@ -51,7 +58,10 @@ SARANG_PLUGIN_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier
             return rc;
         }
         *userdata = plugin.release();
-        LOG_INFO("telemetry", "ready (queue %zu, batch %zu)", state.settings.queue_capacity,
+        LOG_INFO("telemetry", "ready (journal %s: %llu messages to land, batch %zu)",
+                 state.settings.journal_dir.c_str(),
+                 static_cast<unsigned long long>(state.journal.last_appended() -
+                                                 state.journal.last_landed()),
                  state.settings.batch_max);
         return MOSQ_ERR_SUCCESS;
     } catch (const std::exception& error) {
@@ -67,15 +77,16 @@ SARANG_PLUGIN_EXPORT int mosquitto_plugin_cleanup(void* userdata, mosquitto_opt*
         return MOSQ_ERR_SUCCESS;
     mosquitto_callback_unregister(plugin->identifier, MOSQ_EVT_MESSAGE, telemetry::on_message,
                                   nullptr);
-    plugin->writer.reset(); // flushes what it can, then joins
+    plugin->writer.reset(); // lands what it can, then joins
     const telemetry::Counters& c = plugin->counters;
     LOG_INFO("telemetry",
-             "stopped: queued=%llu refused=%llu written=%llu duplicate=%llu "
+             "stopped: journaled=%llu refused=%llu landed=%llu readings=%llu duplicate=%llu "
              "rejected=%llu failed=%llu",
-             static_cast<unsigned long long>(c.queued.load()),
-             static_cast<unsigned long long>(c.refused_queue_full.load()),
-             static_cast<unsigned long long>(c.rows_written.load()),
-             static_cast<unsigned long long>(c.rows_duplicate.load()),
+             static_cast<unsigned long long>(c.journaled.load()),
+             static_cast<unsigned long long>(c.refused_journal_full.load()),
+             static_cast<unsigned long long>(c.messages_landed.load()),
+             static_cast<unsigned long long>(c.readings_new.load()),
+             static_cast<unsigned long long>(c.readings_duplicate.load()),
              static_cast<unsigned long long>(c.messages_rejected.load()),
              static_cast<unsigned long long>(c.messages_failed.load()));
     return MOSQ_ERR_SUCCESS;

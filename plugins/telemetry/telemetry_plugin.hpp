@@ -1,15 +1,16 @@
 #pragma once
 // State of one telemetry plugin instance, passed to every callback as userdata.
 //
-// Threads: the MESSAGE callback (broker thread) copies a reading into `queue` and returns; the
-// writer worker validates and writes batches to PostgreSQL. Counters are atomics because both
-// sides update them.
+// Threads: the MESSAGE callback (broker thread) appends a data message to the journal and
+// returns; the writer worker reads the journal, validates and lands batches in PostgreSQL.
+// Counters are atomics because both sides update them.
+#include "journal.hpp"
 #include "plugin_support.hpp"
-#include "reading_batch.hpp"
 #include "sarang/worker.hpp"
 
 #include <atomic>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -17,30 +18,41 @@ namespace sarang::telemetry {
 
 struct Settings {
     std::string dsn;
-    std::size_t queue_capacity = 10000;
-    std::size_t batch_max = 500;
+    std::filesystem::path journal_dir;
+    JournalLimits journal_limits;
+    std::size_t batch_max = 5000;
+    std::chrono::milliseconds sync_interval{1000};
 };
 
 struct Counters {
-    std::atomic<std::uint64_t> queued{0};
-    std::atomic<std::uint64_t> refused_queue_full{0};
-    std::atomic<std::uint64_t> rows_written{0};
-    std::atomic<std::uint64_t> rows_duplicate{0};
+    std::atomic<std::uint64_t> journaled{0};
+    std::atomic<std::uint64_t> refused_journal_full{0};
+    std::atomic<std::uint64_t> journal_errors{0};
+    std::atomic<std::uint64_t> oversized{0};
+    std::atomic<std::uint64_t> messages_landed{0};
+    std::atomic<std::uint64_t> readings_new{0};
+    std::atomic<std::uint64_t> readings_duplicate{0};
+    std::atomic<std::uint64_t> events_new{0};
     std::atomic<std::uint64_t> messages_rejected{0};
     std::atomic<std::uint64_t> messages_failed{0};
+    std::atomic<std::uint64_t> batches{0};
+    std::atomic<bool> database_up{false};
 };
 
 struct TelemetryPlugin {
-    explicit TelemetryPlugin(Settings s) : settings(std::move(s)), queue(settings.queue_capacity) {}
+    explicit TelemetryPlugin(Settings s)
+        : settings(std::move(s)), journal(settings.journal_dir, settings.journal_limits) {}
 
     mosquitto_plugin_id_t* identifier = nullptr;
     Settings settings;
-    BoundedQueue<RawMessage> queue;
+    Journal journal;
     Counters counters;
     std::unique_ptr<Worker> writer; // last member: stopped and joined first on destruction
 };
 
 int on_message(int event, void* event_data, void* userdata);
 void run_writer(TelemetryPlugin& plugin, std::stop_token stop);
+// Prometheus text of the counters, written next to the journal for the sidecar and operators.
+std::string stats_text(const TelemetryPlugin& plugin);
 
 } // namespace sarang::telemetry

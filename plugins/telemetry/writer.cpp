@@ -1,20 +1,28 @@
-// The writer worker: batches of readings into PostgreSQL, one transaction per batch.
+// The writer worker: journal -> validation -> COPY into staging -> sarang_land_staged(), one
+// transaction per batch, then the journal is trimmed up to the batch.
 //
-// Ends of a batch: written (rows counted; a batch written twice keeps one copy through the
-// primary key); rejected messages (bad payload, unknown device) logged with the device id and
-// counted, never written; database unreachable: the batch is kept and retried with backoff while
-// new messages wait in the bounded queue; a data error that should not happen after validation:
-// logged and the batch dropped, so one bad batch cannot wedge the writer. At shutdown what is
-// queued gets a few seconds to land.
+// Ends of a batch: landed (new rows counted; rows already there, from a replay, are dropped by
+// the keys and counted as duplicates); rejected messages (bad payload, unknown device) logged
+// with the device id and counted, never written; PostgreSQL unreachable: the batch is kept and
+// retried with backoff while new messages wait in the journal on disk; a data error that
+// validation should have caught: the batch is landed again one message at a time, so only the
+// offending message is dropped (logged) and one bad message cannot wedge the writer. At
+// shutdown what is waiting gets a few seconds; what does not land stays in the journal for the
+// next start.
 #include "sarang/pg.hpp"
 #include "telemetry_plugin.hpp"
 
+#include <cstdio>
+#include <fcntl.h>
 #include <set>
+#include <unistd.h>
 
 namespace sarang::telemetry {
 namespace {
 
+using Clock = std::chrono::steady_clock;
 constexpr auto shutdown_grace = std::chrono::seconds(3);
+constexpr auto stats_interval = std::chrono::seconds(1);
 
 std::map<std::string, DeviceInfo> lookup_devices(pg::Connection& db,
                                                  const std::vector<RawMessage>& batch) {
@@ -29,100 +37,195 @@ std::map<std::string, DeviceInfo> lookup_devices(pg::Connection& db,
     return devices;
 }
 
-void write_batch(TelemetryPlugin& plugin, pg::Connection& db,
-                 const std::vector<RawMessage>& batch) {
-    BatchRows result = rows_for(batch, lookup_devices(db, batch));
-    for (const Rejection& rejection : result.rejected)
+void land(TelemetryPlugin& plugin, pg::Connection& db, const std::vector<RawMessage>& batch) {
+    StagedBatch staged = stage(batch, lookup_devices(db, batch));
+    for (const Rejection& rejection : staged.rejected)
         LOG_WARN("telemetry", "rejected message from %s on '%s': %s", rejection.device_id.c_str(),
                  rejection.topic.c_str(), rejection.reason.c_str());
-    plugin.counters.messages_rejected += result.rejected.size();
-    if (result.rows.empty())
-        return;
-
-    std::vector<std::string> devices, metrics, times, values;
-    for (const ReadingRow& row : result.rows) {
-        devices.push_back(row.device_id);
-        metrics.push_back(row.metric);
-        times.push_back(timestamp_text(row.received_at));
-        char value[32];
-        std::snprintf(value, sizeof value, "%.17g", row.value);
-        values.push_back(value);
+    if (staged.reading_rows + staged.message_rows > 0) {
+        pg::Transaction transaction(db);
+        if (staged.reading_rows > 0)
+            transaction.copy_in("COPY pg_temp.staged_readings FROM STDIN", staged.readings);
+        if (staged.message_rows > 0)
+            transaction.copy_in("COPY pg_temp.staged_messages FROM STDIN", staged.messages);
+        pg::Result landed = transaction.exec_prepared("land", {});
+        transaction.commit();
+        long long new_readings = landed.integer(0, 0);
+        plugin.counters.readings_new += new_readings;
+        plugin.counters.readings_duplicate += staged.reading_rows - new_readings;
+        plugin.counters.events_new += landed.integer(0, 1);
     }
-    pg::Params params{pg::array_literal(devices), pg::array_literal(metrics),
-                      pg::array_literal(times), pg::array_literal(values)};
-    pg::Transaction transaction(db);
-    long long inserted = transaction.exec_prepared("insert", params).affected();
-    transaction.exec_prepared("touch", {params[0], params[2]});
-    transaction.commit();
-    plugin.counters.rows_written += inserted;
-    plugin.counters.rows_duplicate += result.rows.size() - inserted;
+    plugin.counters.messages_rejected += staged.rejected.size();
+    plugin.counters.messages_landed += staged.accepted;
+    ++plugin.counters.batches;
 }
 
-void prepare_statements(pg::Connection& db) {
+void prepare(pg::Connection& db) {
     db.prepare("lookup", "SELECT id, kind, topic_prefix FROM devices WHERE id = ANY($1::text[])");
-    db.prepare("insert",
-               "INSERT INTO readings (device_id, metric, received_at, value)"
-               " SELECT u.* FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::float8[])"
-               "   AS u(device_id, metric, received_at, value)"
-               " WHERE EXISTS (SELECT 1 FROM devices d WHERE d.id = u.device_id)" // deleted since
-               " ON CONFLICT DO NOTHING");
-    db.prepare("touch",
-               "UPDATE devices d SET last_seen_at = GREATEST(d.last_seen_at, s.latest)"
-               " FROM (SELECT device_id, max(received_at) AS latest"
-               "       FROM unnest($1::text[], $2::timestamptz[]) AS t(device_id, received_at)"
-               "       GROUP BY device_id) s"
-               " WHERE d.id = s.device_id");
+    db.prepare("staging", "SELECT sarang_create_staging()");
+    db.prepare("land", "SELECT new_readings, new_events FROM sarang_land_staged()");
 }
+
+// A batch PostgreSQL refused as data: land its messages one by one and drop only those that
+// fail again.
+void land_one_by_one(TelemetryPlugin& plugin, pg::Connection& db,
+                     const std::vector<RawMessage>& batch) {
+    for (const RawMessage& message : batch) {
+        try {
+            land(plugin, db, {message});
+        } catch (const pg::Error& error) {
+            if (error.kind() == pg::ErrorKind::reconnect || error.kind() == pg::ErrorKind::retry)
+                throw;
+            LOG_ERROR("telemetry", "dropping message %llu from %s on '%s': %s",
+                      static_cast<unsigned long long>(message.sequence), message.device_id.c_str(),
+                      message.topic.c_str(), error.what());
+            ++plugin.counters.messages_failed;
+        }
+    }
+}
+
+void write_stats(const TelemetryPlugin& plugin) {
+    std::filesystem::path path = plugin.settings.journal_dir / "stats.prom";
+    std::filesystem::path temporary = plugin.settings.journal_dir / "stats.prom.tmp";
+    std::string text = stats_text(plugin);
+    if (std::FILE* file = std::fopen(temporary.c_str(), "w")) {
+        bool written = std::fwrite(text.data(), 1, text.size(), file) == text.size();
+        if (std::fclose(file) == 0 && written) {
+            std::error_code ignored;
+            std::filesystem::rename(temporary, path, ignored);
+        }
+    }
+}
+
+class OutageLog {
+  public:
+    void failed(const TelemetryPlugin& plugin, const pg::Error& error) {
+        auto now = Clock::now();
+        if (!down_ || now - last_logged_ > std::chrono::seconds(10)) {
+            const Journal& journal = plugin.journal;
+            LOG_ERROR(
+                "telemetry",
+                "PostgreSQL unreachable, keeping %llu messages in the journal (%llu of "
+                "%llu MiB): %s",
+                static_cast<unsigned long long>(journal.last_appended() - journal.last_landed()),
+                static_cast<unsigned long long>(journal.bytes() >> 20),
+                static_cast<unsigned long long>(journal.limit() >> 20), error.what());
+            last_logged_ = now;
+        }
+        down_ = true;
+    }
+    void succeeded() {
+        if (down_)
+            LOG_INFO("telemetry", "PostgreSQL reachable again; draining the journal");
+        down_ = false;
+    }
+
+  private:
+    bool down_ = false;
+    Clock::time_point last_logged_{};
+};
 
 } // namespace
 
+std::string stats_text(const TelemetryPlugin& plugin) {
+    const Counters& c = plugin.counters;
+    const Journal& journal = plugin.journal;
+    std::string out;
+    auto line = [&](const char* name, const char* type, unsigned long long value) {
+        char text[160];
+        std::snprintf(text, sizeof text,
+                      "# TYPE sarang_telemetry_%s %s\nsarang_telemetry_%s %llu\n", name, type, name,
+                      value);
+        out += text;
+    };
+    line("journaled_total", "counter", c.journaled.load());
+    line("refused_journal_full_total", "counter", c.refused_journal_full.load());
+    line("journal_errors_total", "counter", c.journal_errors.load());
+    line("oversized_total", "counter", c.oversized.load());
+    line("messages_landed_total", "counter", c.messages_landed.load());
+    line("readings_new_total", "counter", c.readings_new.load());
+    line("readings_duplicate_total", "counter", c.readings_duplicate.load());
+    line("events_new_total", "counter", c.events_new.load());
+    line("messages_rejected_total", "counter", c.messages_rejected.load());
+    line("messages_failed_total", "counter", c.messages_failed.load());
+    line("batches_total", "counter", c.batches.load());
+    line("journal_bytes", "gauge", journal.bytes());
+    line("journal_limit_bytes", "gauge", journal.limit());
+    line("journal_pending_messages", "gauge", journal.last_appended() - journal.last_landed());
+    line("database_up", "gauge", c.database_up.load() ? 1 : 0);
+    return out;
+}
+
 void run_writer(TelemetryPlugin& plugin, std::stop_token stop) {
     pg::Connection db(plugin.settings.dsn, "sarang-telemetry");
-    prepare_statements(db);
-    Backoff backoff(std::chrono::milliseconds(200), std::chrono::seconds(10));
+    prepare(db);
+    Journal& journal = plugin.journal;
+    Backoff backoff(std::chrono::milliseconds(200), std::chrono::seconds(5));
+    OutageLog outage;
     std::vector<RawMessage> pending;
-    std::optional<std::chrono::steady_clock::time_point> give_up_at;
-    bool outage_logged = false;
+    std::uint64_t staging_generation = 0;
+    std::optional<Clock::time_point> give_up_at;
+    Clock::time_point next_sync = Clock::now() + plugin.settings.sync_interval;
+    Clock::time_point next_stats = Clock::now();
     for (;;) {
+        auto now = Clock::now();
         if (stop.stop_requested() && !give_up_at)
-            give_up_at = std::chrono::steady_clock::now() + shutdown_grace;
-        if (give_up_at && std::chrono::steady_clock::now() > *give_up_at)
+            give_up_at = now + shutdown_grace;
+        if (give_up_at && now > *give_up_at)
             break;
+        if (now >= next_sync) {
+            journal.sync();
+            next_sync = now + plugin.settings.sync_interval;
+        }
+        if (now >= next_stats) {
+            write_stats(plugin);
+            next_stats = now + stats_interval;
+        }
         if (pending.empty())
-            pending = plugin.queue.pop_batch(plugin.settings.batch_max, stop,
-                                             std::chrono::milliseconds(500));
+            pending = journal.read(plugin.settings.batch_max);
         if (pending.empty()) {
             if (stop.stop_requested())
                 break;
+            journal.wait_for_data(std::chrono::milliseconds(200), stop);
             continue;
         }
         try {
-            write_batch(plugin, db, pending);
+            db.ensure_connected();
+            if (db.generation() != staging_generation) {
+                db.exec_prepared("staging", {});
+                staging_generation = db.generation();
+            }
+            try {
+                land(plugin, db, pending);
+            } catch (const pg::Error& error) {
+                if (error.kind() == pg::ErrorKind::reconnect ||
+                    error.kind() == pg::ErrorKind::retry)
+                    throw;
+                LOG_ERROR("telemetry", "batch of %zu refused (%s); landing one by one",
+                          pending.size(), error.what());
+                land_one_by_one(plugin, db, pending);
+            }
+            journal.landed(pending.back().sequence);
             pending.clear();
             backoff.reset();
-            if (outage_logged)
-                LOG_INFO("telemetry", "database reachable again");
-            outage_logged = false;
+            outage.succeeded();
+            plugin.counters.database_up = true;
         } catch (const pg::Error& error) {
-            if (error.kind() == pg::ErrorKind::reconnect || error.kind() == pg::ErrorKind::retry) {
-                if (!outage_logged)
-                    LOG_ERROR("telemetry", "writes paused (%zu queued): %s",
-                              plugin.queue.depth() + pending.size(), error.what());
-                outage_logged = true;
-                db.disconnect();
-                std::this_thread::sleep_for(
-                    std::min<std::chrono::milliseconds>(backoff.next(), std::chrono::seconds(1)));
-            } else {
-                LOG_ERROR("telemetry", "dropping a batch of %zu messages: %s", pending.size(),
-                          error.what());
-                plugin.counters.messages_failed += pending.size();
-                pending.clear();
-            }
+            plugin.counters.database_up = false;
+            outage.failed(plugin, error);
+            db.disconnect();
+            auto pause =
+                std::min<std::chrono::milliseconds>(backoff.next(), std::chrono::seconds(1));
+            std::this_thread::sleep_for(pause);
         }
     }
-    std::size_t lost = pending.size() + plugin.queue.depth();
-    if (lost > 0)
-        LOG_ERROR("telemetry", "stopped with %zu readings not written", lost);
+    write_stats(plugin);
+    std::uint64_t waiting = journal.last_appended() - journal.last_landed();
+    if (waiting > 0)
+        LOG_WARN("telemetry",
+                 "stopping with %llu messages in the journal; they land at the "
+                 "next start",
+                 static_cast<unsigned long long>(waiting));
 }
 
 } // namespace sarang::telemetry

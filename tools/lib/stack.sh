@@ -121,8 +121,12 @@ pg_stop() {
 # Usage: broker_start STATE PORT
 broker_start() {
     local state=$1 port=$2
+    # The telemetry journal belongs to this broker node; mosquitto drops root for its user.
+    mkdir -p "$state/journal"
+    chmod 700 "$state/journal"
+    [ "$(id -u)" -ne 0 ] || chown mosquitto "$state/journal"
     sed -e "s|@MQTT_PORT@|$port|g" -e "s|@PLUGIN_DIR@|$SARANG_BUILD/plugins|g" \
-        -e "s|@SARANG_CONF@|$state/sarang.conf|g" \
+        -e "s|@SARANG_CONF@|$state/sarang.conf|g" -e "s|@JOURNAL_DIR@|$state/journal|g" \
         "$SARANG_ROOT/broker-config/mosquitto.dev.conf.in" >"$state/mosquitto.conf"
     mosquitto -c "$state/mosquitto.conf" >>"$state/log/mosquitto.log" 2>&1 &
     echo $! >"$state/run/mosquitto.pid"

@@ -1,7 +1,8 @@
 #pragma once
 // Device kinds: what a device of each kind may publish and subscribe to under its own topic
-// prefix, and which metrics its readings carry with their valid ranges. Adding a kind is adding
-// one entry to the table in device_kinds.cpp.
+// prefix, which of its messages are data and how each is read. Adding a kind is adding one entry
+// to the table in device_kinds.cpp.
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -9,10 +10,52 @@
 
 namespace sarang {
 
+// A closed range with optional ends; an absent end is no limit.
+struct Band {
+    std::optional<double> low;
+    std::optional<double> high;
+    bool contains(double value) const {
+        return (!low || value >= *low) && (!high || value <= *high);
+    }
+};
+
+// How a metric's value is judged on the dashboard (seed 003's status calculation): inside
+// `normal` it is normal, inside `warning` a warning, anywhere else critical.
+struct Thresholds {
+    Band normal;
+    Band warning;
+};
+
+enum class Level { normal, warning, critical };
+Level classify(double value, const Thresholds& thresholds);
+std::string_view level_name(Level level);
+
+// A number in a data message that becomes a reading (device, metric, time, value).
 struct MetricSpec {
-    std::string_view name;
-    double min;
+    std::string_view name;  // the metric, e.g. "ph"
+    std::string_view field; // the JSON field carrying it; empty: same as name
+    double min;             // values outside [min, max] reject the whole message
     double max;
+    Thresholds defaults; // until a device has its own (metric_thresholds)
+    std::string_view json_field() const { return field.empty() ? name : field; }
+};
+
+enum class FieldType { string, number, boolean, array, object };
+
+struct FieldSpec {
+    std::string_view name;
+    FieldType type; // when present and not null, the field must have this type
+};
+
+// readings: only the metrics are kept. event: the message is kept as history, with its metrics
+// lifted out. status: the device's reported status ("online"/"offline" or a JSON object).
+enum class Shape { readings, event, status };
+
+struct DataTopic {
+    std::string_view subtopic;
+    Shape shape;
+    std::vector<MetricSpec> metrics;
+    std::vector<FieldSpec> fields;
 };
 
 struct KindSpec {
@@ -20,12 +63,18 @@ struct KindSpec {
     std::string_view prefix_root; // default topic prefix is prefix_root + "/" + device id
     std::vector<std::string_view> publishes;  // device -> backend subtopics
     std::vector<std::string_view> subscribes; // backend -> device subtopics
-    std::string_view readings_subtopic;       // subtopic carrying metrics; empty: none
-    std::vector<MetricSpec> metrics;
+    std::vector<DataTopic> data;              // the publishes that the telemetry plugin stores
+
+    const DataTopic* data_topic(std::string_view subtopic) const;
+    const MetricSpec* metric(std::string_view name) const;
 };
 
 std::span<const KindSpec> all_kinds();
 const KindSpec* find_kind(std::string_view name);
+
+// Whether some kind stores messages on a topic ending in this subtopic: the broker thread's
+// cheap first filter before a message is journaled.
+bool may_be_data_topic(std::string_view topic);
 
 // Device ids become MQTT usernames, client ids and topic segments: 1-64 of [A-Za-z0-9_-].
 // That rules out the MQTT wildcards + and #, the level separator / and $.

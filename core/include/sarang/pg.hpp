@@ -94,6 +94,9 @@ class Connection {
     Result exec(std::string_view sql, const Params& params = {});
     // Several statements in one string (migrations); no parameters.
     void exec_script(std::string_view sql);
+    // COPY ... FROM STDIN with `data` as the whole input, in one round trip for the server.
+    // Returns the number of rows copied.
+    long long copy_in(std::string_view copy_statement, std::string_view data);
 
     // Remembers a statement; it is prepared on first use on each physical connection.
     void prepare(const std::string& name, std::string sql);
@@ -138,6 +141,9 @@ class Transaction {
     }
     Result exec_prepared(const std::string& name, const Params& params) {
         return connection_.exec_prepared(name, params);
+    }
+    long long copy_in(std::string_view copy_statement, std::string_view data) {
+        return connection_.copy_in(copy_statement, data);
     }
     void commit();
 

@@ -15,14 +15,9 @@ namespace {
 
 constexpr const char* latest_sql = R"(
 SELECT d.id, d.name, d.kind, d.online, r.metric, r.value,
-       to_char(r.received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+       to_char(r.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
 FROM devices d
-CROSS JOIN LATERAL (
-    SELECT DISTINCT ON (metric) metric, value, received_at
-    FROM readings
-    WHERE device_id = d.id
-    ORDER BY metric, received_at DESC
-) r
+JOIN latest_readings r ON r.device_id = d.id
 WHERE $1::bigint IS NULL OR d.owner_id = $1::bigint
 ORDER BY d.id, r.metric)";
 

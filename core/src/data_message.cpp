@@ -1,0 +1,254 @@
+#include "sarang/data_message.hpp"
+
+#include "sarang/json.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+
+namespace sarang {
+namespace {
+
+using namespace std::chrono;
+
+bool has_type(const json_t* value, FieldType type) {
+    switch (type) {
+    case FieldType::string:
+        return json_is_string(value);
+    case FieldType::number:
+        return json_is_number(value);
+    case FieldType::boolean:
+        return json_is_boolean(value);
+    case FieldType::array:
+        return json_is_array(value);
+    case FieldType::object:
+        return json_is_object(value);
+    }
+    return false;
+}
+
+const char* type_name(FieldType type) {
+    switch (type) {
+    case FieldType::string:
+        return "a string";
+    case FieldType::number:
+        return "a number";
+    case FieldType::boolean:
+        return "true or false";
+    case FieldType::array:
+        return "an array";
+    case FieldType::object:
+        return "an object";
+    }
+    return "?";
+}
+
+std::optional<bool> online_word(std::string_view word) {
+    auto equals = [&](std::string_view expected) {
+        if (word.size() != expected.size())
+            return false;
+        for (std::size_t i = 0; i < word.size(); ++i) {
+            char c = word[i];
+            if (c >= 'A' && c <= 'Z')
+                c = static_cast<char>(c - 'A' + 'a');
+            if (c != expected[i])
+                return false;
+        }
+        return true;
+    };
+    if (equals("online"))
+        return true;
+    if (equals("offline"))
+        return false;
+    return std::nullopt;
+}
+
+std::optional<TimePoint> epoch_time(double number) {
+    if (!std::isfinite(number) || number <= 0)
+        return std::nullopt;
+    // Above 1e11 seconds is the year 5138: such a number is milliseconds.
+    if (number > 1e14)
+        return std::nullopt;
+    if (number > 1e11)
+        return TimePoint(milliseconds(std::llround(number)));
+    return TimePoint(microseconds(std::llround(number * 1e6)));
+}
+
+// The device's clock, if it sent one; a malformed timestamp rejects the message, since the
+// firmware that sent it is broken in a way someone should see.
+bool read_device_time(json_t* root, ParsedMessage& out) {
+    json_t* ts = json_object_get(root, "ts");
+    json_t* timestamp = json_object_get(root, "timestamp");
+    json_t* given = ts != nullptr && !json_is_null(ts) ? ts : timestamp;
+    const char* name = given == ts ? "ts" : "timestamp";
+    if (given == nullptr || json_is_null(given))
+        return true;
+    if (json_is_number(given))
+        out.device_time = epoch_time(json_number_value(given));
+    else if (json_is_string(given))
+        out.device_time = parse_iso8601(json_string_value(given));
+    if (!out.device_time) {
+        out.error = std::string(name) + " must be epoch seconds or milliseconds, or ISO 8601";
+        return false;
+    }
+    return true;
+}
+
+bool read_metrics(json_t* root, const DataTopic& topic, ParsedMessage& out) {
+    for (const MetricSpec& spec : topic.metrics) {
+        std::string field(spec.json_field());
+        json_t* value = json_object_get(root, field.c_str());
+        if (value == nullptr || json_is_null(value))
+            continue;
+        if (!json_is_number(value)) {
+            out.error = field + " must be a number";
+            return false;
+        }
+        double number = json_number_value(value);
+        if (!std::isfinite(number) || number < spec.min || number > spec.max) {
+            char range[96];
+            std::snprintf(range, sizeof range, " out of range [%g, %g]", spec.min, spec.max);
+            out.error = field + range;
+            return false;
+        }
+        out.metrics.push_back({std::string(spec.name), number});
+    }
+    return true;
+}
+
+bool read_fields(json_t* root, const DataTopic& topic, ParsedMessage& out) {
+    for (const FieldSpec& spec : topic.fields) {
+        std::string field(spec.name);
+        json_t* value = json_object_get(root, field.c_str());
+        if (value != nullptr && !json_is_null(value) && !has_type(value, spec.type)) {
+            out.error = field + " must be " + type_name(spec.type);
+            return false;
+        }
+    }
+    return true;
+}
+
+// {"status":"ONLINE"} (seed 001) or {"online":true}; anything else says nothing about it.
+std::optional<bool> online_in_object(json_t* root) {
+    json_t* online = json_object_get(root, "online");
+    if (json_is_boolean(online))
+        return json_is_true(online);
+    json_t* status = json_object_get(root, "status");
+    if (json_is_string(status))
+        return online_word(json_string_value(status));
+    return std::nullopt;
+}
+
+ParsedMessage parse_status_word(std::string_view payload) {
+    ParsedMessage out;
+    out.online = online_word(payload);
+    if (!out.online)
+        out.error = R"(status must be "online", "offline" or a JSON object)";
+    else
+        out.kept_json = *out.online ? R"("online")" : R"("offline")";
+    return out;
+}
+
+int digits(std::string_view text, std::size_t at, std::size_t count) {
+    if (at + count > text.size())
+        return -1;
+    int value = 0;
+    for (std::size_t i = at; i < at + count; ++i) {
+        if (text[i] < '0' || text[i] > '9')
+            return -1;
+        value = value * 10 + (text[i] - '0');
+    }
+    return value;
+}
+
+} // namespace
+
+std::optional<TimePoint> parse_iso8601(std::string_view text) {
+    int year = digits(text, 0, 4), month = digits(text, 5, 2), day = digits(text, 8, 2);
+    int hour = digits(text, 11, 2), minute = digits(text, 14, 2), second = digits(text, 17, 2);
+    if (year < 1970 || month < 1 || month > 12 || day < 1 || day > 31 || hour < 0 || hour > 23 ||
+        minute < 0 || minute > 59 || second < 0 || second > 60 || text[4] != '-' ||
+        text[7] != '-' || (text[10] != 'T' && text[10] != 't' && text[10] != ' ') ||
+        text[13] != ':' || text[16] != ':')
+        return std::nullopt;
+    std::size_t at = 19;
+    long nanos = 0;
+    if (at < text.size() && text[at] == '.') {
+        long scale = 100000000;
+        ++at;
+        std::size_t first = at;
+        while (at < text.size() && text[at] >= '0' && text[at] <= '9') {
+            nanos += (text[at] - '0') * scale;
+            scale /= 10;
+            ++at;
+        }
+        if (at == first)
+            return std::nullopt;
+    }
+    long offset_seconds = 0;
+    if (at < text.size() && (text[at] == 'Z' || text[at] == 'z') && at + 1 == text.size()) {
+        // UTC
+    } else if (at + 6 == text.size() && (text[at] == '+' || text[at] == '-') &&
+               text[at + 3] == ':') {
+        int hours = digits(text, at + 1, 2), minutes = digits(text, at + 4, 2);
+        if (hours < 0 || hours > 23 || minutes < 0 || minutes > 59)
+            return std::nullopt;
+        offset_seconds = (hours * 3600L + minutes * 60L) * (text[at] == '+' ? 1 : -1);
+    } else {
+        return std::nullopt; // no zone: the device's local time is unknowable here
+    }
+    std::tm utc{};
+    utc.tm_year = year - 1900;
+    utc.tm_mon = month - 1;
+    utc.tm_mday = day;
+    utc.tm_hour = hour;
+    utc.tm_min = minute;
+    utc.tm_sec = second;
+    std::time_t epoch = timegm(&utc);
+    if (utc.tm_mday != day) // 2025-02-31 rolled over
+        return std::nullopt;
+    return TimePoint(duration_cast<system_clock::duration>(seconds(epoch - offset_seconds) +
+                                                           nanoseconds(nanos)));
+}
+
+ParsedMessage parse_data_message(const DataTopic& topic, std::string_view payload) {
+    ParsedMessage out;
+    if (payload.size() > max_data_payload) {
+        out.error = "payload over " + std::to_string(max_data_payload) + " bytes";
+        return out;
+    }
+    std::string parse_error;
+    json::Ptr root = json::parse(payload, parse_error);
+    if (topic.shape == Shape::status && (!root || json_is_string(root.get())))
+        return parse_status_word(root ? json_string_value(root.get()) : payload);
+    if (!root) {
+        out.error = "not JSON: " + parse_error;
+        return out;
+    }
+    if (!json_is_object(root.get())) {
+        out.error = "expected a JSON object";
+        return out;
+    }
+    if (!read_device_time(root.get(), out) || !read_metrics(root.get(), topic, out) ||
+        !read_fields(root.get(), topic, out)) {
+        out.metrics.clear();
+        return out;
+    }
+    if (topic.shape == Shape::readings && out.metrics.empty()) {
+        out.error = "no known metric in payload";
+        return out;
+    }
+    if (topic.shape == Shape::status)
+        out.online = online_in_object(root.get());
+    if (topic.shape != Shape::readings)
+        out.kept_json = json::dump(root.get());
+    return out;
+}
+
+TimePoint message_time(TimePoint received, std::optional<TimePoint> device_time) {
+    if (device_time && *device_time >= received - days(7) && *device_time <= received + minutes(5))
+        return *device_time;
+    return received;
+}
+
+} // namespace sarang

@@ -1,0 +1,394 @@
+#include "journal.hpp"
+
+#include "sarang/log.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <stdexcept>
+#include <sys/uio.h>
+#include <unistd.h>
+
+namespace sarang::telemetry {
+namespace {
+
+constexpr std::uint32_t record_magic = 0x314a5253; // "SRJ1"
+constexpr std::size_t header_size = 36;
+constexpr std::size_t read_chunk = 1 << 20;
+
+struct Header {
+    std::uint32_t magic;
+    std::uint32_t body_length; // bytes after the header
+    std::uint32_t crc;         // of the header from `sequence` on, and the body
+    std::uint64_t sequence;
+    std::int64_t received_us;
+    std::uint16_t device_length;
+    std::uint16_t topic_length;
+    std::uint32_t payload_length;
+};
+
+void put(std::string& out, const void* value, std::size_t size) {
+    out.append(static_cast<const char*>(value), size);
+}
+
+template <typename T> T take(const char* at) {
+    T value;
+    std::memcpy(&value, at, sizeof value);
+    return value;
+}
+
+Header decode_header(const char* at) {
+    return {take<std::uint32_t>(at),      take<std::uint32_t>(at + 4), take<std::uint32_t>(at + 8),
+            take<std::uint64_t>(at + 12), take<std::int64_t>(at + 20), take<std::uint16_t>(at + 28),
+            take<std::uint16_t>(at + 30), take<std::uint32_t>(at + 32)};
+}
+
+// A complete, intact record at `at` of `available` bytes: its total size, else 0.
+std::size_t valid_record(const char* at, std::size_t available) {
+    if (available < header_size)
+        return 0;
+    Header header = decode_header(at);
+    std::size_t fields =
+        std::size_t{header.device_length} + header.topic_length + header.payload_length;
+    if (header.magic != record_magic || header.body_length != fields ||
+        available < header_size + fields)
+        return 0;
+    if (crc32({at + 12, header_size - 12 + fields}) != header.crc)
+        return 0;
+    return header_size + fields;
+}
+
+std::string errno_text() {
+    return std::strerror(errno);
+}
+
+} // namespace
+
+std::uint32_t crc32(std::string_view bytes, std::uint32_t crc) {
+    static const std::array<std::uint32_t, 256> table = [] {
+        std::array<std::uint32_t, 256> t{};
+        for (std::uint32_t i = 0; i < 256; ++i) {
+            std::uint32_t c = i;
+            for (int k = 0; k < 8; ++k)
+                c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+            t[i] = c;
+        }
+        return t;
+    }();
+    crc = ~crc;
+    for (unsigned char byte : bytes)
+        crc = table[(crc ^ byte) & 0xFF] ^ (crc >> 8);
+    return ~crc;
+}
+
+FileHandle::~FileHandle() {
+    if (fd_ >= 0)
+        ::close(fd_);
+}
+
+FileHandle& FileHandle::operator=(FileHandle&& other) noexcept {
+    if (this != &other) {
+        if (fd_ >= 0)
+            ::close(fd_);
+        fd_ = std::exchange(other.fd_, -1);
+    }
+    return *this;
+}
+
+Journal::Journal(std::filesystem::path dir, JournalLimits limits)
+    : dir_(std::move(dir)), limits_(limits) {
+    std::error_code error;
+    std::filesystem::create_directories(dir_, error);
+    if (error)
+        throw std::runtime_error("journal folder " + dir_.string() + ": " + error.message());
+    recover();
+}
+
+std::filesystem::path Journal::segment_path(std::uint64_t first) const {
+    char name[32];
+    std::snprintf(name, sizeof name, "%020llu.seg", static_cast<unsigned long long>(first));
+    return dir_ / name;
+}
+
+void Journal::recover() {
+    std::uint64_t checkpoint = 0;
+    if (std::FILE* file = std::fopen((dir_ / "checkpoint").c_str(), "r")) {
+        unsigned long long value = 0;
+        if (std::fscanf(file, "%llu", &value) == 1)
+            checkpoint = value;
+        std::fclose(file);
+    }
+    std::vector<Segment> segments;
+    for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
+        std::string name = entry.path().filename().string();
+        unsigned long long first = 0;
+        char tail[8] = {};
+        if (name.size() == 24 && std::sscanf(name.c_str(), "%20llu%4s", &first, tail) == 2 &&
+            std::strcmp(tail, ".seg") == 0)
+            segments.push_back({first, entry.file_size()});
+    }
+    std::sort(segments.begin(), segments.end(),
+              [](const Segment& a, const Segment& b) { return a.first < b.first; });
+
+    // The newest segment may end in a torn record; everything before it was complete when
+    // the broker moved on to a new file.
+    std::uint64_t last_sequence = checkpoint;
+    if (!segments.empty()) {
+        Segment& newest = segments.back();
+        FileHandle fd(::open(segment_path(newest.first).c_str(), O_RDWR | O_CLOEXEC));
+        if (!fd)
+            throw std::runtime_error("journal segment: " + errno_text());
+        std::string content(newest.size, '\0');
+        ssize_t got = ::pread(fd.get(), content.data(), content.size(), 0);
+        std::size_t good = 0;
+        while (got >= 0 && good < static_cast<std::size_t>(got)) {
+            std::size_t size = valid_record(content.data() + good, got - good);
+            if (size == 0)
+                break;
+            last_sequence = std::max(last_sequence, decode_header(content.data() + good).sequence);
+            good += size;
+        }
+        if (good < newest.size) {
+            LOG_WARN("telemetry", "journal: cutting %llu torn bytes off %s",
+                     static_cast<unsigned long long>(newest.size - good),
+                     segment_path(newest.first).c_str());
+            if (::ftruncate(fd.get(), static_cast<off_t>(good)) != 0)
+                throw std::runtime_error("journal truncate: " + errno_text());
+            newest.size = good;
+        }
+        if (good == 0 && newest.first > last_sequence)
+            last_sequence = newest.first - 1;
+    }
+    next_sequence_ = last_sequence + 1;
+    last_appended_.store(last_sequence, std::memory_order_release);
+    checkpoint_.store(std::min(checkpoint, last_sequence), std::memory_order_relaxed);
+    next_read_ = checkpoint_.load() + 1;
+
+    // Whole segments that landed before the crash; the reader starts in the one after them.
+    std::uint64_t total = 0;
+    for (std::size_t i = 0; i < segments.size(); ++i) {
+        bool landed = i + 1 < segments.size() && segments[i + 1].first <= next_read_;
+        if (landed)
+            std::filesystem::remove(segment_path(segments[i].first));
+        else
+            total += segments[i].size;
+    }
+    bytes_.store(total, std::memory_order_relaxed);
+    if (!segments.empty() && segments.back().size < limits_.segment_bytes)
+        open_segment_for_append(segments.back().first);
+}
+
+bool Journal::open_segment_for_append(std::uint64_t first) {
+    FileHandle fd(
+        ::open(segment_path(first).c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+    if (!fd) {
+        LOG_ERROR("telemetry", "journal: cannot open %s: %s", segment_path(first).c_str(),
+                  errno_text().c_str());
+        return false;
+    }
+    off_t size = ::lseek(fd.get(), 0, SEEK_END);
+    append_fd_ = std::move(fd);
+    append_segment_size_ = size > 0 ? static_cast<std::uint64_t>(size) : 0;
+    append_segment_first_.store(first, std::memory_order_relaxed);
+    return true;
+}
+
+Journal::Append Journal::append(std::string_view device_id, std::string_view topic,
+                                std::string_view payload, TimePoint now) {
+    if (device_id.size() > 0xFFFF || topic.size() > 0xFFFF || payload.size() > 0xFFFFFFFFu)
+        return Append::failed;
+    std::size_t size = header_size + device_id.size() + topic.size() + payload.size();
+    if (bytes_.load(std::memory_order_relaxed) + size > limits_.max_bytes)
+        return Append::full;
+    bool segment_full =
+        append_segment_size_ > 0 && append_segment_size_ + size > limits_.segment_bytes;
+    if ((!append_fd_ || segment_full) && !open_segment_for_append(next_sequence_))
+        return Append::failed;
+    std::int64_t received_us =
+        std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
+    received_us = std::max(received_us, last_received_us_ + 1);
+
+    Header header{record_magic,
+                  static_cast<std::uint32_t>(size - header_size),
+                  0,
+                  next_sequence_,
+                  received_us,
+                  static_cast<std::uint16_t>(device_id.size()),
+                  static_cast<std::uint16_t>(topic.size()),
+                  static_cast<std::uint32_t>(payload.size())};
+    record_.clear();
+    put(record_, &header.magic, 4);
+    put(record_, &header.body_length, 4);
+    put(record_, &header.crc, 4);
+    put(record_, &header.sequence, 8);
+    put(record_, &header.received_us, 8);
+    put(record_, &header.device_length, 2);
+    put(record_, &header.topic_length, 2);
+    put(record_, &header.payload_length, 4);
+    record_.append(device_id).append(topic).append(payload);
+    std::uint32_t crc = crc32(std::string_view(record_).substr(12));
+    std::memcpy(record_.data() + 8, &crc, 4);
+
+    ssize_t written = ::write(append_fd_.get(), record_.data(), record_.size());
+    if (written != static_cast<ssize_t>(record_.size())) {
+        // A short write leaves a torn record; start a fresh segment so nothing follows it.
+        LOG_ERROR("telemetry", "journal write failed: %s",
+                  written < 0 ? errno_text().c_str() : "short write");
+        if (written > 0)
+            bytes_.fetch_add(static_cast<std::uint64_t>(written), std::memory_order_relaxed);
+        append_fd_ = FileHandle();
+        ++next_sequence_; // the torn record's number is never reused
+        return Append::failed;
+    }
+    append_segment_size_ += record_.size();
+    bytes_.fetch_add(record_.size(), std::memory_order_relaxed);
+    last_received_us_ = received_us;
+    // seq_cst on both sides of the doorbell (here and in wait_for_data), so that either the
+    // reader sees the new record or this thread sees the reader waiting.
+    last_appended_.store(next_sequence_++, std::memory_order_seq_cst);
+    if (reader_waiting_.load(std::memory_order_seq_cst)) {
+        std::lock_guard lock(doorbell_mutex_);
+        doorbell_.notify_one();
+    }
+    return Append::stored;
+}
+
+void Journal::wait_for_data(std::chrono::milliseconds timeout, std::stop_token stop) {
+    std::unique_lock lock(doorbell_mutex_);
+    reader_waiting_.store(true, std::memory_order_seq_cst);
+    doorbell_.wait_for(lock, stop, timeout, [&] { return last_appended() >= next_read_; });
+    reader_waiting_.store(false, std::memory_order_relaxed);
+}
+
+bool Journal::open_reader_at(std::uint64_t sequence) {
+    // The segment holding `sequence` is the newest one whose first record is not after it.
+    std::uint64_t best = 0;
+    bool found = false;
+    for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
+        unsigned long long first = 0;
+        std::string name = entry.path().filename().string();
+        if (name.size() != 24 || name.substr(20) != ".seg" ||
+            std::sscanf(name.c_str(), "%20llu", &first) != 1)
+            continue;
+        if (first <= sequence && (!found || first > best)) {
+            best = first;
+            found = true;
+        }
+    }
+    if (!found)
+        return false;
+    FileHandle fd(::open(segment_path(best).c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd)
+        return false;
+    read_fd_ = std::move(fd);
+    read_segment_first_ = best;
+    read_buffer_.clear();
+    read_position_ = 0;
+    return true;
+}
+
+bool Journal::fill_read_buffer() {
+    read_buffer_.erase(0, read_position_);
+    read_position_ = 0;
+    std::size_t old_size = read_buffer_.size();
+    read_buffer_.resize(old_size + read_chunk);
+    ssize_t got = ::read(read_fd_.get(), read_buffer_.data() + old_size, read_chunk);
+    read_buffer_.resize(old_size + (got > 0 ? static_cast<std::size_t>(got) : 0));
+    return got > 0;
+}
+
+std::vector<RawMessage> Journal::read(std::size_t max) {
+    std::vector<RawMessage> out;
+    std::uint64_t target = last_appended();
+    while (out.size() < max && next_read_ <= target) {
+        if (!read_fd_ && !open_reader_at(next_read_)) {
+            LOG_ERROR("telemetry", "journal: record %llu is missing; skipping to %llu",
+                      static_cast<unsigned long long>(next_read_),
+                      static_cast<unsigned long long>(target + 1));
+            next_read_ = target + 1;
+            break;
+        }
+        std::size_t size = valid_record(read_buffer_.data() + read_position_,
+                                        read_buffer_.size() - read_position_);
+        if (size == 0 && fill_read_buffer())
+            continue;
+        if (size == 0) {
+            // The end of this segment: the next record is in the segment named after it.
+            std::uint64_t segment_size =
+                static_cast<std::uint64_t>(::lseek(read_fd_.get(), 0, SEEK_CUR));
+            if (read_buffer_.size() > read_position_)
+                LOG_ERROR("telemetry", "journal: %zu unreadable bytes at the end of %s",
+                          read_buffer_.size() - read_position_,
+                          segment_path(read_segment_first_).c_str());
+            ::fdatasync(read_fd_.get()); // finished by the broker: make it durable once
+            finished_.push_back({read_segment_first_, segment_size});
+            read_fd_ = FileHandle();
+            continue;
+        }
+        const char* at = read_buffer_.data() + read_position_;
+        Header header = decode_header(at);
+        read_position_ += size;
+        if (header.sequence < next_read_)
+            continue; // landed before a restart
+        const char* fields = at + header_size;
+        RawMessage message;
+        message.sequence = header.sequence;
+        message.device_id.assign(fields, header.device_length);
+        message.topic.assign(fields + header.device_length, header.topic_length);
+        message.payload.assign(fields + header.device_length + header.topic_length,
+                               header.payload_length);
+        message.received_at = TimePoint(std::chrono::duration_cast<TimePoint::duration>(
+            std::chrono::microseconds(header.received_us)));
+        next_read_ = header.sequence + 1;
+        out.push_back(std::move(message));
+    }
+    return out;
+}
+
+void Journal::write_checkpoint(std::uint64_t sequence) {
+    std::filesystem::path temporary = dir_ / "checkpoint.tmp";
+    FileHandle fd(::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    char text[32];
+    int length =
+        std::snprintf(text, sizeof text, "%llu\n", static_cast<unsigned long long>(sequence));
+    if (!fd || ::write(fd.get(), text, length) != length) {
+        LOG_WARN("telemetry", "journal checkpoint not written: %s", errno_text().c_str());
+        return;
+    }
+    // Not fsynced: a lost checkpoint only means landing some records again, which PostgreSQL
+    // deduplicates.
+    std::filesystem::rename(temporary, dir_ / "checkpoint");
+}
+
+void Journal::landed(std::uint64_t sequence) {
+    if (sequence <= checkpoint_.load(std::memory_order_relaxed))
+        return;
+    write_checkpoint(sequence);
+    checkpoint_.store(sequence, std::memory_order_relaxed);
+    while (!finished_.empty()) {
+        std::uint64_t successor = finished_.size() > 1 ? finished_[1].first : read_segment_first_;
+        if (!read_fd_ && finished_.size() == 1)
+            successor = next_read_; // between segments
+        if (successor > sequence + 1)
+            break;
+        std::error_code error;
+        std::filesystem::remove(segment_path(finished_.front().first), error);
+        bytes_.fetch_sub(std::min(bytes_.load(), finished_.front().size),
+                         std::memory_order_relaxed);
+        finished_.pop_front();
+    }
+}
+
+void Journal::sync() {
+    std::uint64_t first = append_segment_first_.load(std::memory_order_relaxed);
+    if (first == 0)
+        return;
+    FileHandle fd(::open(segment_path(first).c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd)
+        ::fdatasync(fd.get());
+}
+
+} // namespace sarang::telemetry

@@ -1,0 +1,124 @@
+#pragma once
+// The telemetry journal. The MESSAGE callback appends every data message here on the broker
+// thread, with one write() and no fsync, before the broker acknowledges it; the writer worker
+// reads it back, lands it in PostgreSQL and then trims. A broker crash loses nothing the kernel
+// got: at the next start the worker re-lands everything after the checkpoint, and PostgreSQL's
+// keys drop what had landed already. While PostgreSQL is away the journal grows on disk, up to
+// its limit; memory use does not grow with it.
+//
+// On disk: <dir>/<first sequence, 20 digits>.seg, each a run of records, and <dir>/checkpoint
+// with the last sequence known to have landed. A record is a 36-byte header (magic, body
+// length, CRC-32 of the rest, sequence, receive time in microseconds, field lengths) and the
+// device id, topic and payload. A torn record at the end (power loss) is cut off at open.
+//
+// Threads: append() belongs to the broker thread; read(), landed() and sync() to one worker.
+// They share only atomics and the doorbell.
+#include "message_batch.hpp"
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <mutex>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace sarang::telemetry {
+
+struct JournalLimits {
+    std::uint64_t segment_bytes = 64ull << 20; // a new file after this many bytes
+    std::uint64_t max_bytes = 1ull << 30;      // append refuses beyond this
+};
+
+// A file descriptor that closes itself.
+class FileHandle {
+  public:
+    FileHandle() = default;
+    explicit FileHandle(int fd) : fd_(fd) {}
+    ~FileHandle();
+    FileHandle(FileHandle&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+    FileHandle& operator=(FileHandle&& other) noexcept;
+    int get() const { return fd_; }
+    explicit operator bool() const { return fd_ >= 0; }
+
+  private:
+    int fd_ = -1;
+};
+
+class Journal {
+  public:
+    // Opens or creates the journal in `dir`: cuts a torn tail off the newest segment, reads the
+    // checkpoint, deletes segments that have landed. Throws std::runtime_error when the folder
+    // cannot be used.
+    Journal(std::filesystem::path dir, JournalLimits limits);
+    Journal(const Journal&) = delete;
+    Journal& operator=(const Journal&) = delete;
+
+    enum class Append { stored, full, failed };
+    // Broker thread. `now` becomes the receive time, nudged so that it grows strictly: two
+    // messages of one device never share a time on this node.
+    Append append(std::string_view device_id, std::string_view topic, std::string_view payload,
+                  TimePoint now);
+
+    // Worker. The records after the last one read, in order, at most `max`; empty when none
+    // are waiting.
+    std::vector<RawMessage> read(std::size_t max);
+    // Worker. Waits until something is appended, the timeout passes or stop is requested.
+    void wait_for_data(std::chrono::milliseconds timeout, std::stop_token stop);
+    // Worker. Everything up to `sequence` has landed: checkpoint it and delete whole segments.
+    void landed(std::uint64_t sequence);
+    // Worker. Flushes appended records to the disk (power-loss safety, not crash safety).
+    void sync();
+
+    std::uint64_t bytes() const { return bytes_.load(std::memory_order_relaxed); }
+    std::uint64_t limit() const { return limits_.max_bytes; }
+    std::uint64_t last_appended() const { return last_appended_.load(std::memory_order_acquire); }
+    std::uint64_t last_landed() const { return checkpoint_.load(std::memory_order_relaxed); }
+
+  private:
+    struct Segment {
+        std::uint64_t first;
+        std::uint64_t size;
+    };
+    std::filesystem::path segment_path(std::uint64_t first) const;
+    void recover();
+    bool open_segment_for_append(std::uint64_t first);
+    bool open_reader_at(std::uint64_t sequence);
+    bool fill_read_buffer();
+    void write_checkpoint(std::uint64_t sequence);
+
+    const std::filesystem::path dir_;
+    const JournalLimits limits_;
+
+    // Broker thread.
+    FileHandle append_fd_;
+    std::uint64_t append_segment_size_ = 0;
+    std::uint64_t next_sequence_ = 1;
+    std::int64_t last_received_us_ = 0;
+    std::string record_;
+
+    // Shared.
+    std::atomic<std::uint64_t> last_appended_{0};
+    std::atomic<std::uint64_t> bytes_{0};
+    std::atomic<std::uint64_t> checkpoint_{0};
+    std::atomic<std::uint64_t> append_segment_first_{0};
+    std::atomic<bool> reader_waiting_{false};
+    std::mutex doorbell_mutex_;
+    std::condition_variable_any doorbell_;
+
+    // Worker.
+    FileHandle read_fd_;
+    std::uint64_t read_segment_first_ = 0;
+    std::uint64_t next_read_ = 1;
+    std::string read_buffer_;
+    std::size_t read_position_ = 0;
+    std::deque<Segment> finished_; // fully read segments, oldest first, not yet deleted
+};
+
+std::uint32_t crc32(std::string_view bytes, std::uint32_t crc = 0);
+
+} // namespace sarang::telemetry

@@ -1,0 +1,162 @@
+#include "journal.hpp"
+
+#include <cstdlib>
+#include <fstream>
+#include <unistd.h>
+
+// Last: cmocka defines macros (fail, ...) that clash with standard headers.
+#include "cmocka.hpp"
+
+using namespace sarang;
+using namespace sarang::telemetry;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Folder {
+    fs::path path;
+    Folder() {
+        char pattern[] = "/tmp/sarang-journal-XXXXXX";
+        path = ::mkdtemp(pattern);
+    }
+    ~Folder() { fs::remove_all(path); }
+    std::size_t segments() const {
+        std::size_t count = 0;
+        for (const auto& entry : fs::directory_iterator(path))
+            count += entry.path().extension() == ".seg";
+        return count;
+    }
+};
+
+const TimePoint t0{std::chrono::seconds(1795425090)};
+
+void append_n(Journal& journal, int from, int count) {
+    for (int i = from; i < from + count; ++i) {
+        std::string payload = "{\"n\":" + std::to_string(i) + "}";
+        assert_int_equal(
+            static_cast<int>(journal.append("pi-1", "hydro/pi-1/reading", payload, t0)),
+            static_cast<int>(Journal::Append::stored));
+    }
+}
+
+void records_come_back_in_order_with_strictly_growing_times(void**) {
+    Folder folder;
+    Journal journal(folder.path, {});
+    append_n(journal, 0, 3);
+    std::vector<RawMessage> read = journal.read(10);
+    assert_int_equal(read.size(), 3);
+    for (int i = 0; i < 3; ++i) {
+        assert_int_equal(read[i].sequence, i + 1);
+        assert_text_equal(read[i].device_id, "pi-1");
+        assert_text_equal(read[i].topic, "hydro/pi-1/reading");
+        assert_text_equal(read[i].payload, "{\"n\":" + std::to_string(i) + "}");
+    }
+    // The same wall-clock time for all three: each gets its own microsecond.
+    assert_true(read[0].received_at == t0);
+    assert_true(read[1].received_at == t0 + std::chrono::microseconds(1));
+    assert_true(read[2].received_at == t0 + std::chrono::microseconds(2));
+    assert_true(journal.read(10).empty());
+    append_n(journal, 3, 1);
+    assert_int_equal(journal.read(10).size(), 1);
+}
+
+void a_restart_replays_everything_after_the_checkpoint(void**) {
+    Folder folder;
+    {
+        Journal journal(folder.path, {});
+        append_n(journal, 0, 10);
+        std::vector<RawMessage> first = journal.read(4);
+        assert_int_equal(first.size(), 4);
+        journal.landed(first.back().sequence);
+        assert_int_equal(journal.read(100).size(), 6); // read but never landed: "crash"
+    }
+    Journal reopened(folder.path, {});
+    assert_int_equal(reopened.last_landed(), 4);
+    std::vector<RawMessage> replay = reopened.read(100);
+    assert_int_equal(replay.size(), 6);
+    assert_int_equal(replay.front().sequence, 5);
+    assert_text_equal(replay.front().payload, "{\"n\":4}");
+    // Numbering continues after the replayed records.
+    append_n(reopened, 10, 1);
+    std::vector<RawMessage> next = reopened.read(100);
+    assert_int_equal(next.size(), 1);
+    assert_int_equal(next.front().sequence, 11);
+}
+
+void a_torn_tail_is_cut_off_and_the_rest_survives(void**) {
+    Folder folder;
+    {
+        Journal journal(folder.path, {});
+        append_n(journal, 0, 3);
+    }
+    fs::path segment;
+    for (const auto& entry : fs::directory_iterator(folder.path))
+        if (entry.path().extension() == ".seg")
+            segment = entry.path();
+    // Half of a fourth record, as a power loss would leave it.
+    std::uintmax_t size = fs::file_size(segment);
+    {
+        std::ofstream out(segment, std::ios::binary | std::ios::app);
+        std::string garbage(20, '\x53');
+        out << garbage;
+    }
+    assert_int_equal(fs::file_size(segment), size + 20);
+    Journal reopened(folder.path, {});
+    assert_int_equal(fs::file_size(segment), size);
+    assert_int_equal(reopened.read(100).size(), 3);
+    append_n(reopened, 3, 1);
+    std::vector<RawMessage> after = reopened.read(100);
+    assert_int_equal(after.size(), 1);
+    assert_int_equal(after.front().sequence, 4);
+}
+
+void segments_roll_over_and_are_deleted_once_landed(void**) {
+    Folder folder;
+    Journal journal(folder.path, {.segment_bytes = 1000, .max_bytes = 1 << 20});
+    append_n(journal, 0, 100); // ~70 bytes each: several segments
+    assert_true(folder.segments() > 3);
+    std::uint64_t bytes_before = journal.bytes();
+    std::vector<RawMessage> all = journal.read(1000);
+    assert_int_equal(all.size(), 100);
+    for (std::size_t i = 0; i < all.size(); ++i)
+        assert_int_equal(all[i].sequence, i + 1);
+    journal.landed(all.back().sequence);
+    assert_int_equal(folder.segments(), 1); // the one still being written
+    assert_true(journal.bytes() < bytes_before);
+    assert_true(journal.bytes() <= 1000);
+}
+
+void a_full_journal_refuses_and_accepts_again_after_landing(void**) {
+    Folder folder;
+    Journal journal(folder.path, {.segment_bytes = 512, .max_bytes = 2048});
+    int stored = 0;
+    while (journal.append("pi-1", "hydro/pi-1/reading", "{\"ph\":7}", t0) ==
+           Journal::Append::stored)
+        ++stored;
+    assert_true(stored > 10);
+    assert_int_equal(static_cast<int>(journal.append("pi-1", "t", "x", t0)),
+                     static_cast<int>(Journal::Append::full));
+    std::vector<RawMessage> all = journal.read(1000);
+    assert_int_equal(all.size(), stored);
+    journal.landed(all.back().sequence);
+    assert_int_equal(static_cast<int>(journal.append("pi-1", "hydro/pi-1/reading", "{}", t0)),
+                     static_cast<int>(Journal::Append::stored));
+}
+
+void crc32_matches_the_standard_check_value(void**) {
+    assert_int_equal(crc32("123456789"), 0xCBF43926u);
+}
+
+} // namespace
+
+int main() {
+    const CMUnitTest tests[] = {
+        cmocka_unit_test(records_come_back_in_order_with_strictly_growing_times),
+        cmocka_unit_test(a_restart_replays_everything_after_the_checkpoint),
+        cmocka_unit_test(a_torn_tail_is_cut_off_and_the_rest_survives),
+        cmocka_unit_test(segments_roll_over_and_are_deleted_once_landed),
+        cmocka_unit_test(a_full_journal_refuses_and_accepts_again_after_landing),
+        cmocka_unit_test(crc32_matches_the_standard_check_value),
+    };
+    return cmocka_run_group_tests(tests, nullptr, nullptr);
+}

@@ -1,0 +1,102 @@
+#include "message_batch.hpp"
+
+#include <cstring>
+
+// Last: cmocka defines macros (fail, ...) that clash with standard headers.
+#include "cmocka.hpp"
+
+using namespace sarang;
+using namespace sarang::telemetry;
+using namespace std::chrono;
+
+namespace {
+
+const TimePoint received{seconds(1795425090) + microseconds(89651)}; // 2026-11-23 09:11:30
+
+RawMessage message(const char* device, const char* topic, std::string payload) {
+    return {1, device, topic, std::move(payload), received};
+}
+
+const std::map<std::string, DeviceInfo> devices{{"pi-1", {"hydro-sensor", "hydro/pi-1"}},
+                                                {"VM01", {"vending", "vm/VM01"}},
+                                                {"box-01", {"parcel-box", "smartparcel/box-01"}},
+                                                {"odd", {"toaster", "t/odd"}}};
+
+void readings_become_one_copy_line_per_metric(void**) {
+    StagedBatch out =
+        stage({message("pi-1", "hydro/pi-1/reading", R"({"tds":512.3,"ph":6.8})")}, devices);
+    assert_true(out.rejected.empty());
+    assert_int_equal(out.reading_rows, 2);
+    assert_int_equal(out.message_rows, 0);
+    assert_text_equal(out.readings,
+                      "pi-1\ttds\t2026-11-23 09:11:30.089651+00\t512.29999999999995\n"
+                      "pi-1\tph\t2026-11-23 09:11:30.089651+00\t6.7999999999999998\n");
+}
+
+void events_and_statuses_are_staged_with_their_payload(void**) {
+    StagedBatch out = stage(
+        {
+            message("VM01", "vm/VM01/telemetry",
+                    R"({"timestamp":"2026-11-23T09:00:00Z","temperature":4.5,"door":"OPEN"})"),
+            message("VM01", "vm/VM01/status", R"({"status":"ONLINE","rssi":-65})"),
+            message("box-01", "smartparcel/box-01/status", "offline"),
+            message("box-01", "smartparcel/box-01/event", R"({"type":"note\ttab\\"})"),
+        },
+        devices);
+    assert_true(out.rejected.empty());
+    assert_int_equal(out.accepted, 4);
+    assert_int_equal(out.reading_rows, 2); // temperature, rssi
+    // The device's own timestamp is used when plausible.
+    assert_non_null(std::strstr(out.readings.c_str(),
+                                "VM01\ttemperature\t2026-11-23 09:00:00.000000+00\t4.5\n"));
+    assert_int_equal(out.message_rows, 4);
+    assert_non_null(std::strstr(out.messages.c_str(), "VM01\tstatus\tstatus\t"));
+    assert_non_null(
+        std::strstr(out.messages.c_str(), "\t{\"status\":\"ONLINE\",\"rssi\":-65}\tt\n"));
+    assert_non_null(std::strstr(out.messages.c_str(), "box-01\tstatus\tstatus\t"));
+    assert_non_null(std::strstr(out.messages.c_str(), "\t\"offline\"\tf\n"));
+    // A tab and a backslash inside the JSON are escaped for COPY, so the line keeps six fields.
+    assert_non_null(std::strstr(out.messages.c_str(), R"({"type":"note\\ttab\\\\"})"
+                                                      "\t\\N\n"));
+}
+
+void bad_messages_are_rejected_with_a_reason_and_stage_nothing(void**) {
+    StagedBatch out = stage(
+        {
+            message("ghost", "hydro/ghost/reading", R"({"ph":7})"),
+            message("odd", "t/odd/reading", R"({"ph":7})"),
+            message("pi-1", "hydro/pi-2/reading", R"({"ph":7})"),
+            message("pi-1", "hydro/pi-1/reading", R"({"ph":99})"),
+            message("pi-1", "hydro/pi-1/reading", "garbage"),
+            message("VM01", "vm/VM01/status", "sleepy"),
+            message("VM01", "vm/VM01/dispense_result", R"({"orderId":"A"})"),
+            message("pi-1", "hydro/pi-1/reading", R"({"ph":7.1})"),
+        },
+        devices);
+    assert_int_equal(out.rejected.size(), 6);
+    assert_text_equal(out.rejected[0].reason, "unknown device");
+    assert_text_equal(out.rejected[1].reason, "unknown kind toaster");
+    assert_text_equal(out.rejected[2].reason, "not under this device's prefix");
+    assert_text_equal(out.rejected[3].reason, "ph out of range [0, 14]");
+    assert_int_equal(out.ignored, 1); // another plugin's topic
+    assert_int_equal(out.accepted, 1);
+    assert_int_equal(out.reading_rows, 1);
+    assert_int_equal(out.message_rows, 0);
+}
+
+void timestamps_keep_microseconds_in_utc(void**) {
+    assert_text_equal(timestamp_text(received), "2026-11-23 09:11:30.089651+00");
+    assert_text_equal(timestamp_text(TimePoint{}), "1970-01-01 00:00:00.000000+00");
+}
+
+} // namespace
+
+int main() {
+    const CMUnitTest tests[] = {
+        cmocka_unit_test(readings_become_one_copy_line_per_metric),
+        cmocka_unit_test(events_and_statuses_are_staged_with_their_payload),
+        cmocka_unit_test(bad_messages_are_rejected_with_a_reason_and_stage_nothing),
+        cmocka_unit_test(timestamps_keep_microseconds_in_utc),
+    };
+    return cmocka_run_group_tests(tests, nullptr, nullptr);
+}
