@@ -11,8 +11,11 @@ void add_operations_routes(Router& router, const Metrics& metrics); // /metrics,
 void add_account_routes(Router& router, Services& services);        // register, login, session
 void add_secret_routes(Router& router, Services& services);         // first-setup, PINs, passwords
 void add_device_routes(Router& router, Services& services);
-void add_readings_routes(Router& router, Services& services);
-void add_whatsapp_link_routes(Router& router, Services& services);      // /api/whatsapp: GOWA
+void add_device_readings_routes(Router& router, Services& services); // one device's history
+void add_threshold_routes(Router& router, Services& services);       // per-device metric bands
+void add_readings_routes(Router& router, Services& services);        // the fleet's latest values
+void add_ingest_routes(Router& router, Services& services);          // readings posted by devices
+void add_whatsapp_link_routes(Router& router, Services& services);   // /api/whatsapp: GOWA
 void add_whatsapp_recipient_routes(Router& router, Services& services); // /api/whatsapp: per user
 void add_webhook_routes(Router& router, Services& services); // webhooks, notification history
 

@@ -25,7 +25,10 @@ void add_all_routes(Router& router, Services& services, const Metrics& metrics) 
     add_account_routes(router, services);
     add_secret_routes(router, services);
     add_device_routes(router, services);
+    add_device_readings_routes(router, services);
+    add_threshold_routes(router, services);
     add_readings_routes(router, services);
+    add_ingest_routes(router, services);
     add_whatsapp_link_routes(router, services);
     add_whatsapp_recipient_routes(router, services);
     add_webhook_routes(router, services);

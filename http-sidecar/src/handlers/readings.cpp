@@ -4,22 +4,25 @@
 //
 //   {"count": 1, "readings": [{"device_id": "pi-1", "name": "pi-1", "kind": "hydro-sensor",
 //     "online": false, "timestamp": "2026-11-23T10:00:00.123456Z",
-//     "values": {"ph": 6.8, "tds": 512.3}, "ph_value": 6.8, "tds_value": 512.3}]}
+//     "values": {"ph": 6.8, "tds": 512.3}, "levels": {"ph": "warning", "tds": "normal"},
+//     "ph_value": 6.8, "tds_value": 512.3}]}
 //
-// "<metric>_value" repeats each value under the field names of seed 003's SensorReading.
+// "<metric>_value" repeats each value under the field names of seed 003's SensorReading;
+// "levels" is its status, per metric, from the device's thresholds (null: none known).
 #include "auth/caller.hpp"
 #include "handlers.hpp"
+#include "thresholds.hpp"
+#include "time_text.hpp"
 
 namespace sarang::http {
 namespace {
 
-constexpr const char* latest_sql = R"(
-SELECT d.id, d.name, d.kind, d.online, r.metric, r.value,
-       to_char(r.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
-FROM devices d
-JOIN latest_readings r ON r.device_id = d.id
-WHERE $1::bigint IS NULL OR d.owner_id = $1::bigint
-ORDER BY d.id, r.metric)";
+const std::string latest_sql =
+    "SELECT d.id, d.name, d.kind, d.online, r.metric, r.value, " + iso8601_micro_sql("r.at") +
+    ", " + threshold_columns +
+    " FROM devices d JOIN latest_readings r ON r.device_id = d.id"
+    " LEFT JOIN metric_thresholds t ON t.device_id = r.device_id AND t.metric = r.metric"
+    " WHERE $1::bigint IS NULL OR d.owner_id = $1::bigint ORDER BY d.id, r.metric";
 
 Response latest(Services& services, const Request& request) {
     UserCaller caller = require_user(services, request, SessionScope::full_only);
@@ -43,6 +46,7 @@ Response latest(Services& services, const Request& request) {
                       json::own(json_string(std::string(rows.text(row, 2)).c_str())));
             json::set(device.get(), "online", json::own(json_boolean(rows.boolean(row, 3))));
             json::set(device.get(), "values", json::own(json_object()));
+            json::set(device.get(), "levels", json::own(json_object()));
             current = device.get();
             current_id = id;
             json::append(readings.get(), std::move(device));
@@ -52,6 +56,9 @@ Response latest(Services& services, const Request& request) {
         double value = rows.number(row, 5);
         json::set(json_object_get(current, "values"), metric.c_str(), json::own(json_real(value)));
         json::set(current, (metric + "_value").c_str(), json::own(json_real(value)));
+        json::set(
+            json_object_get(current, "levels"), metric.c_str(),
+            level_json(value, thresholds_at(rows, row, 7, find_kind(rows.text(row, 2)), metric)));
         // The device's timestamp is that of its newest metric.
         json_t* seen = json_object_get(current, "timestamp");
         if (seen == nullptr || timestamp > json_string_value(seen))

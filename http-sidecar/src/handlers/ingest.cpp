@@ -1,0 +1,103 @@
+// POST /api/v1/readings/ (and seed 003's POST /api/readings/): a device that cannot speak MQTT
+// posts what it would have published on its readings topic, authenticated by its own
+// credential (X-API-Key or Bearer). The message is read by the same parser as MQTT and lands
+// through the same staging functions, so both paths deduplicate, roll up and notify alike.
+//
+//   {"tds": 512.3, "ph": 6.8, "ts": 1767261600}   (seed 003: "tds_value", "ph_value")
+//   -> 201 {"device_id", "at", "values": {"ph": 6.8, "tds": 512.3}, "created": 2}
+//   -> 200 with "created": 0 when every reading was already stored (a repeat with the same ts)
+#include "auth/caller.hpp"
+#include "handlers.hpp"
+#include "http_error.hpp"
+#include "json_body.hpp"
+#include "sarang/data_message.hpp"
+#include "time_text.hpp"
+
+#include <cstdio>
+
+namespace sarang::http {
+namespace {
+
+const DataTopic* readings_topic(const KindSpec* kind) {
+    if (kind != nullptr) {
+        for (const DataTopic& topic : kind->data) {
+            if (topic.shape == Shape::readings)
+                return &topic;
+        }
+    }
+    return nullptr;
+}
+
+// Seed 003's SensorReading names its fields "<metric>_value"; they count as the metric's own
+// field unless that is present too.
+void accept_seed_field_names(json_t* body, const DataTopic& topic) {
+    for (const MetricSpec& spec : topic.metrics) {
+        std::string field(spec.json_field());
+        json_t* alias = json_object_get(body, (field + "_value").c_str());
+        if (alias != nullptr && json_object_get(body, field.c_str()) == nullptr)
+            json_object_set(body, field.c_str(), alias); // not _new: both keep a reference
+    }
+}
+
+std::string number_text(double value) {
+    char text[64];
+    std::snprintf(text, sizeof text, "%.17g", value);
+    return text;
+}
+
+[[noreturn]] void reject(std::string_view message) {
+    json::Ptr body = error_object("validation_failed", message);
+    json::set(body.get(), "field", json::own(json_string("body")));
+    throw HttpError(json_response(422, body.get()));
+}
+
+Response post_reading(Services& services, const Request& request) {
+    DeviceCaller device = require_device(services, request);
+    json::Ptr body = json_object_body(request);
+    const DataTopic* topic = readings_topic(find_kind(device.kind));
+    if (topic == nullptr)
+        reject("devices of kind " + device.kind + " send no readings");
+    accept_seed_field_names(body.get(), *topic);
+    ParsedMessage message = parse_data_message(*topic, json::dump(body.get()));
+    if (!message.ok())
+        reject(message.error);
+    TimePoint at = message_time(std::chrono::system_clock::now(), message.device_time);
+
+    std::vector<std::string> metrics, values;
+    json::Ptr shown = json::own(json_object());
+    for (const Metric& metric : message.metrics) {
+        metrics.push_back(metric.name);
+        values.push_back(number_text(metric.value));
+        json::set(shown.get(), metric.name.c_str(), json::own(json_real(metric.value)));
+    }
+    long long created = 0;
+    {
+        DbPool::Lease db = services.db.acquire();
+        pg::Transaction transaction(*db);
+        transaction.exec("SELECT sarang_create_staging()");
+        transaction.exec(
+            "INSERT INTO pg_temp.staged_readings (device_id, metric, at, value)"
+            " SELECT $1, m.metric, " +
+                timestamptz_param("$2") +
+                ", m.value"
+                " FROM unnest($3::text[], $4::float8[]) AS m(metric, value)",
+            {device.id, epoch_micros(at), pg::array_literal(metrics), pg::array_literal(values)});
+        created = transaction.exec("SELECT new_readings FROM sarang_land_staged()").integer(0, 0);
+        transaction.commit();
+    }
+    json::Ptr reply = json::own(json_object());
+    json::set(reply.get(), "device_id", json::own(json_string(device.id.c_str())));
+    json::set(reply.get(), "at", json::own(json_string(iso8601_micro(at).c_str())));
+    json::set(reply.get(), "values", std::move(shown));
+    json::set(reply.get(), "created", json::own(json_integer(created)));
+    return json_response(created > 0 ? 201 : 200, reply.get());
+}
+
+} // namespace
+
+void add_ingest_routes(Router& router, Services& services) {
+    for (const char* path : {"/api/v1/readings/", "/api/readings/"})
+        router.add("POST", path, bound(services, post_reading));
+}
+
+} // namespace sarang::http
