@@ -10,8 +10,12 @@
 #include "sse_client.hpp"
 #include "stack_env.hpp"
 
+#include <csignal>
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <thread>
+#include <unistd.h>
 #include <vector>
 
 #include "cmocka.hpp"
@@ -265,6 +269,70 @@ void pings_keep_the_stream_alive_and_logout_ends_it(void**) {
     assert_true(stream->wait_closed(5s));
 }
 
+int sidecar_pid() {
+    std::ifstream file(stack_env().config_path.substr(0, stack_env().config_path.rfind('/')) +
+                       "/run/httpd.pid");
+    int pid = 0;
+    file >> pid;
+    assert_true(pid > 0);
+    return pid;
+}
+
+// utime + stime of the process, in clock ticks; -1 once it has exited (gone or a zombie).
+long cpu_ticks(int pid) {
+    std::ifstream file("/proc/" + std::to_string(pid) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    size_t after_name = text.rfind(')');
+    if (after_name == std::string::npos)
+        return -1;
+    std::istringstream fields(text.substr(after_name + 2));
+    std::string state;
+    fields >> state;
+    if (state == "Z")
+        return -1;
+    std::string skip;
+    for (int i = 0; i < 10; ++i) // ppid .. cmajflt
+        fields >> skip;
+    long user = 0, system = 0;
+    fields >> user >> system;
+    return user + system;
+}
+
+void idle_streams_do_not_spin(void**) {
+    AppAccount owner = create_account(unique_id("sse-idle"));
+    std::vector<std::unique_ptr<SseClient>> open;
+    for (int i = 0; i < 6; ++i) {
+        open.push_back(open_stream(owner.token));
+        assert_true(open.back()->next(5s).has_value());
+    }
+    int pid = sidecar_pid();
+    long before = cpu_ticks(pid);
+    std::this_thread::sleep_for(3s);
+    long used = cpu_ticks(pid) - before;
+    print_message("sidecar CPU over 3 s with 6 idle streams: %ld ticks of %ld per second\n", used,
+                  sysconf(_SC_CLK_TCK));
+    // A content reader that spins would burn a whole core: 3 s. Pings and session checks: ~0.
+    assert_true(used < sysconf(_SC_CLK_TCK) / 2);
+}
+
+// Last: it stops the sidecar.
+void shutdown_ends_open_streams_cleanly(void**) {
+    AppAccount owner = create_account(unique_id("sse-stop"));
+    auto stream = open_stream(owner.token);
+    assert_true(stream->next(5s).has_value());
+    int pid = sidecar_pid();
+    auto asked = std::chrono::steady_clock::now();
+    assert_int_equal(kill(pid, SIGTERM), 0);
+    assert_true(stream->wait_closed(5s)); // the terminating chunk, not a reset
+    while (cpu_ticks(pid) >= 0 && std::chrono::steady_clock::now() < asked + 5s)
+        std::this_thread::sleep_for(20ms);
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - asked).count();
+    print_message("sidecar exited %.0f ms after SIGTERM with a stream open\n", seconds * 1000);
+    assert_true(cpu_ticks(pid) < 0);
+    assert_true(seconds < 3.0); // far below the 10 s drain timeout
+}
+
 } // namespace
 
 int main() {
@@ -275,6 +343,8 @@ int main() {
         cmocka_unit_test(tokens_are_required_and_may_come_as_a_query_parameter),
         cmocka_unit_test(streams_are_limited_per_user),
         cmocka_unit_test(pings_keep_the_stream_alive_and_logout_ends_it),
+        cmocka_unit_test(idle_streams_do_not_spin),
+        cmocka_unit_test(shutdown_ends_open_streams_cleanly),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
