@@ -4,6 +4,7 @@
 #include "http_error.hpp"
 #include "sarang/log.hpp"
 #include "sarang/pg.hpp"
+#include "stream/stream_body.hpp"
 
 #include <arpa/inet.h>
 #include <cctype>
@@ -61,9 +62,40 @@ Response run_handler(const Route& route, const Request& request) {
     return error_response(500, "internal", "internal error; see the server log");
 }
 
+// A streamed body: libmicrohttpd owns one reference to it until the response is freed.
+using StreamHolder = std::shared_ptr<StreamBody>;
+
+ssize_t read_stream(void* cls, uint64_t, char* out, size_t max) noexcept {
+    try {
+        ssize_t copied = (*static_cast<StreamHolder*>(cls))->read(out, max);
+        return copied < 0 ? MHD_CONTENT_READER_END_OF_STREAM : copied;
+    } catch (...) {
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    }
+}
+
+void free_stream(void* cls) noexcept {
+    std::unique_ptr<StreamHolder> holder(static_cast<StreamHolder*>(cls));
+    (*holder)->finish();
+}
+
+MHD_Response* make_reply(MHD_Connection* connection, const Response& response) {
+    if (!response.stream)
+        return MHD_create_response_from_buffer(
+            response.body.size(), const_cast<char*>(response.body.data()), MHD_RESPMEM_MUST_COPY);
+    auto holder = std::make_unique<StreamHolder>(response.stream);
+    response.stream->attach(connection);
+    MHD_Response* reply = MHD_create_response_from_callback(
+        MHD_SIZE_UNKNOWN, 16 * 1024, &read_stream, holder.get(), &free_stream);
+    if (reply == nullptr)
+        response.stream->finish();
+    else
+        holder.release(); // free_stream deletes it
+    return reply;
+}
+
 MHD_Result send(MHD_Connection* connection, RequestContext& context, const Response& response) {
-    std::unique_ptr<MHD_Response, DestroyResponse> reply(MHD_create_response_from_buffer(
-        response.body.size(), const_cast<char*>(response.body.data()), MHD_RESPMEM_MUST_COPY));
+    std::unique_ptr<MHD_Response, DestroyResponse> reply(make_reply(connection, response));
     if (!reply)
         return MHD_NO;
     MHD_add_response_header(reply.get(), MHD_HTTP_HEADER_CONTENT_TYPE,
@@ -296,6 +328,14 @@ HttpServer::~HttpServer() {
     // Stop accepting. libmicrohttpd's own threads may still touch the listening socket, so it
     // is closed only after MHD_stop_daemon.
     MHD_socket listener = MHD_quiesce_daemon(daemon_.get());
+    // Open event streams never end by themselves; ended here, they leave the drain below.
+    if (stop_hook_) {
+        try {
+            stop_hook_();
+        } catch (...) {
+            LOG_ERROR("httpd", "ending open streams failed");
+        }
+    }
     auto deadline = std::chrono::steady_clock::now() + options_.drain_timeout;
     while (in_flight_.load() > 0 && std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(std::chrono::milliseconds(20));

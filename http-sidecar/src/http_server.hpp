@@ -8,8 +8,11 @@
 // pool is busy, 500 otherwise); one access-log line and the metrics are written when the
 // response is done.
 //
-// Shutdown (destructor): stop accepting, let running requests finish (up to drain_timeout),
-// run what the slow pool still holds, then stop the polling threads.
+// A response with a `stream` is sent with chunked encoding as its StreamBody fills.
+//
+// Shutdown (destructor): stop accepting, run the stop hook (it ends open streams), let running
+// requests finish (up to drain_timeout), run what the slow pool still holds, then stop the
+// polling threads.
 #include "metrics.hpp"
 #include "router.hpp"
 #include "slow_pool.hpp"
@@ -17,6 +20,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -43,6 +47,8 @@ class HttpServer {
     HttpServer& operator=(const HttpServer&) = delete;
 
     std::uint16_t port() const;
+    // Runs at the start of shutdown, before the drain; must not throw.
+    void on_stop(std::function<void()> hook) { stop_hook_ = std::move(hook); }
 
     // For the libmicrohttpd callbacks.
     const Router& router() const { return router_; }
@@ -62,6 +68,7 @@ class HttpServer {
     std::atomic<long> in_flight_{0};
     std::atomic<bool> stopping_{false};
     std::unique_ptr<SlowPool> slow_pool_;
+    std::function<void()> stop_hook_;
     std::unique_ptr<MHD_Daemon, StopDaemon> daemon_;
 };
 

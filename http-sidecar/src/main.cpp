@@ -12,6 +12,7 @@
 #include "sarang/credentials.hpp"
 #include "sarang/log.hpp"
 #include "session_purger.hpp"
+#include "stream/stream_hub.hpp"
 
 #include <csignal>
 #include <cstdio>
@@ -44,8 +45,9 @@ int list_routes() {
     http::DbPool pool("", 0);
     http::Services services{pool, "", {}};
     http::Metrics metrics;
+    http::StreamHub hub("", {});
     http::Router router;
-    http::add_all_routes(router, services, metrics);
+    http::add_all_routes(router, services, metrics, hub);
     for (const http::Route& route : router.routes())
         std::printf("%s %s\n", route.method.c_str(), route.pattern.c_str());
     return 0;
@@ -70,6 +72,31 @@ http::NotifySettings notify_settings(const Config& config) {
     notify.image_url_ttl =
         std::chrono::seconds(config.integer_in("notify.image_url_ttl_s", 60, 7 * 86400));
     return notify;
+}
+
+http::StreamLimits stream_limits(const Config& config) {
+    http::StreamLimits limits;
+    limits.max_streams = static_cast<std::size_t>(config.integer_in("http.max_streams", 1, 100000));
+    limits.max_streams_per_user =
+        static_cast<std::size_t>(config.integer_in("http.max_streams_per_user", 1, 1000));
+    limits.heartbeat = std::chrono::seconds(config.integer_in("http.stream_heartbeat_s", 1, 300));
+    return limits;
+}
+
+void register_stream_metrics(http::Metrics& metrics, http::StreamHub& hub) {
+    metrics.add_gauge("sarang_http_streams_open", "Event streams (GET /api/v1/stream) open.",
+                      [&hub] { return static_cast<double>(hub.open_streams()); });
+    metrics.add_counter("sarang_http_stream_dropped_total",
+                        "Event streams ended because their client fell too far behind.",
+                        [&hub] { return static_cast<double>(hub.dropped()); });
+    metrics.add_counter("sarang_http_stream_refused_total",
+                        "Event streams refused by the per-user or server limit.",
+                        [&hub] { return static_cast<double>(hub.refused()); });
+    metrics.add_counter("sarang_http_stream_events_total", "Device events queued on event streams.",
+                        [&hub] { return static_cast<double>(hub.events()); });
+    metrics.add_counter("sarang_http_stream_resyncs_total",
+                        "Times every stream was resynchronised after a lost database connection.",
+                        [&hub] { return static_cast<double>(hub.resyncs()); });
 }
 
 void register_gauges(http::Metrics& metrics, http::DbPool& pool, http::HttpServer& server) {
@@ -130,11 +157,16 @@ int main(int argc, char** argv) {
         http::Services services{pool, notify.pepper, auth_settings_from_config(config),
                                 http::GowaClient(notify.gowa)};
         http::Metrics metrics;
+        // Declared before the server: streams' bodies call back into it until the daemon stops.
+        http::StreamHub hub(config.string("db.dsn"), stream_limits(config));
         http::Router router;
-        http::add_all_routes(router, services, metrics);
+        http::add_all_routes(router, services, metrics, hub);
 
         http::HttpServer server(options, router, metrics);
+        server.on_stop([&hub] { hub.close_all(); });
         register_gauges(metrics, pool, server);
+        register_stream_metrics(metrics, hub);
+        hub.start();
         http::SessionPurger purger(pool, purge_interval);
         http::NotificationWorker notifier(config.string("db.dsn"), notify);
         LOG_INFO("httpd", "listening on http://%s:%u", options.bind.c_str(), server.port());

@@ -2,17 +2,22 @@
 // What a handler returns. Errors share one shape everywhere: {"error": "...", "code": "..."}.
 #include "sarang/json.hpp"
 
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 namespace sarang::http {
 
+class StreamBody;
+
 struct Response {
     int status = 200;
     std::string content_type = "application/json";
     std::string body;
     std::vector<std::pair<std::string, std::string>> headers;
+    // Set: the body is this stream, sent as it grows, and `body` is ignored (event streams).
+    std::shared_ptr<StreamBody> stream;
 };
 
 Response json_response(int status, const json_t* body);

@@ -3,6 +3,7 @@
 #include "metrics.hpp"
 #include "router.hpp"
 #include "services.hpp"
+#include "stream/stream_hub.hpp"
 
 namespace sarang::http {
 
@@ -18,6 +19,7 @@ void add_ingest_routes(Router& router, Services& services);          // readings
 void add_whatsapp_link_routes(Router& router, Services& services);   // /api/whatsapp: GOWA
 void add_whatsapp_recipient_routes(Router& router, Services& services); // /api/whatsapp: per user
 void add_webhook_routes(Router& router, Services& services); // webhooks, notification history
+void add_stream_routes(Router& router, Services& services, StreamHub& hub); // live events (SSE)
 
 // A route handler of the usual shape, bound to the services it needs.
 using ServiceHandler = Response (*)(Services&, const Request&);
@@ -26,6 +28,6 @@ inline Handler bound(Services& services, ServiceHandler handler) {
 }
 
 // Every route, as sarang-httpd serves it.
-void add_all_routes(Router& router, Services& services, const Metrics& metrics);
+void add_all_routes(Router& router, Services& services, const Metrics& metrics, StreamHub& hub);
 
 } // namespace sarang::http

@@ -19,7 +19,7 @@ void add_operations_routes(Router& router, const Metrics& metrics) {
     });
 }
 
-void add_all_routes(Router& router, Services& services, const Metrics& metrics) {
+void add_all_routes(Router& router, Services& services, const Metrics& metrics, StreamHub& hub) {
     add_health_routes(router, services.db);
     add_operations_routes(router, metrics);
     add_account_routes(router, services);
@@ -32,6 +32,7 @@ void add_all_routes(Router& router, Services& services, const Metrics& metrics) 
     add_whatsapp_link_routes(router, services);
     add_whatsapp_recipient_routes(router, services);
     add_webhook_routes(router, services);
+    add_stream_routes(router, services, hub);
 }
 
 } // namespace sarang::http
