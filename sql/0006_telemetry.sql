@@ -25,7 +25,8 @@ CREATE TABLE latest_readings (
     PRIMARY KEY (device_id, metric)
 );
 
--- Per-minute and per-hour aggregates for charts over long ranges.
+-- Per-minute and per-hour aggregates for charts over long ranges; buckets are cut in UTC, so an
+-- hour is the same hour whatever the session's time zone (India is UTC+05:30).
 CREATE TABLE reading_rollups (
     device_id      text NOT NULL,
     metric         text NOT NULL,
@@ -111,21 +112,13 @@ BEGIN
         FROM pg_temp.staged_readings s JOIN devices d ON d.id = s.device_id
         ON CONFLICT DO NOTHING
         RETURNING device_id, metric, at, value
-    ), minutes AS (
+    ), rollups AS (
         INSERT INTO reading_rollups AS r
             (device_id, metric, bucket_seconds, bucket, samples, total, low, high)
-        SELECT device_id, metric, 60, date_trunc('minute', at), count(*), sum(value),
-               min(value), max(value)
-        FROM fresh GROUP BY device_id, metric, date_trunc('minute', at)
-        ON CONFLICT (device_id, metric, bucket_seconds, bucket) DO UPDATE
-        SET samples = r.samples + excluded.samples, total = r.total + excluded.total,
-            low = least(r.low, excluded.low), high = greatest(r.high, excluded.high)
-    ), hours AS (
-        INSERT INTO reading_rollups AS r
-            (device_id, metric, bucket_seconds, bucket, samples, total, low, high)
-        SELECT device_id, metric, 3600, date_trunc('hour', at), count(*), sum(value),
-               min(value), max(value)
-        FROM fresh GROUP BY device_id, metric, date_trunc('hour', at)
+        SELECT device_id, metric, width.seconds, date_trunc(width.unit, at, 'UTC'), count(*),
+               sum(value), min(value), max(value)
+        FROM fresh CROSS JOIN (VALUES (60, 'minute'), (3600, 'hour')) AS width (seconds, unit)
+        GROUP BY device_id, metric, width.seconds, date_trunc(width.unit, at, 'UTC')
         ON CONFLICT (device_id, metric, bucket_seconds, bucket) DO UPDATE
         SET samples = r.samples + excluded.samples, total = r.total + excluded.total,
             low = least(r.low, excluded.low), high = greatest(r.high, excluded.high)

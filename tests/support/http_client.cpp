@@ -58,14 +58,20 @@ HttpResult http_request(int port, const std::string& method, const std::string& 
     for (ssize_t got; (got = ::recv(fd, buffer, sizeof buffer, 0)) > 0;)
         response.append(buffer, static_cast<size_t>(got));
     close(fd);
-    if (response.rfind("HTTP/1.", 0) != 0 || response.size() < 12)
-        return result;
-    result.status = std::atoi(response.c_str() + 9);
     size_t body_start = response.find("\r\n\r\n");
     if (body_start == std::string::npos)
         return result;
-    result.body = response.substr(body_start + 4);
-    std::istringstream lines(response.substr(0, body_start));
+    parse_response_head(response.substr(0, body_start), result);
+    if (result.status != 0)
+        result.body = response.substr(body_start + 4);
+    return result;
+}
+
+void parse_response_head(const std::string& head, HttpResult& result) {
+    if (head.rfind("HTTP/1.", 0) != 0 || head.size() < 12)
+        return;
+    result.status = std::atoi(head.c_str() + 9);
+    std::istringstream lines(head);
     std::string line;
     std::getline(lines, line); // status line
     while (std::getline(lines, line)) {
@@ -80,7 +86,6 @@ HttpResult http_request(int port, const std::string& method, const std::string& 
         size_t value = line.find_first_not_of(' ', colon + 1);
         result.headers[name] = value == std::string::npos ? "" : line.substr(value);
     }
-    return result;
 }
 
 } // namespace sarang::test

@@ -20,6 +20,10 @@ struct HttpResult {
 HttpResult http_request(int port, const std::string& method, const std::string& path,
                         const std::string& body = "", const HttpHeaders& headers = {});
 
+// Status and headers of a response head (the text before the blank line) into `result`;
+// leaves result.status 0 when it is not an HTTP/1.x status line.
+void parse_response_head(const std::string& head, HttpResult& result);
+
 // {"Authorization": "Bearer <token>"}
 HttpHeaders bearer(const std::string& token);
 

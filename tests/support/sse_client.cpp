@@ -51,24 +51,10 @@ SseClient::SseClient(int port, const std::string& path, const HttpHeaders& heade
             return;
     std::string head = raw_.substr(0, end);
     raw_.erase(0, end + 4);
-    if (head.rfind("HTTP/1.", 0) != 0 || head.size() < 12)
+    parse_response_head(head, head_);
+    if (head_.status == 0)
         return;
-    status_ = std::atoi(head.c_str() + 9);
-    std::istringstream lines(head);
-    std::string line;
-    std::getline(lines, line);
-    while (std::getline(lines, line)) {
-        if (!line.empty() && line.back() == '\r')
-            line.pop_back();
-        size_t colon = line.find(':');
-        if (colon == std::string::npos)
-            continue;
-        std::string name = line.substr(0, colon);
-        for (char& c : name)
-            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        size_t value = line.find_first_not_of(' ', colon + 1);
-        head_.headers[name] = value == std::string::npos ? "" : line.substr(value);
-    }
+    status_ = head_.status;
     chunked_ = head_.header("transfer-encoding").find("chunked") != std::string::npos;
     decode_chunks();
 }
