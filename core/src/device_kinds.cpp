@@ -35,7 +35,8 @@ const std::array<KindSpec, 6> kinds = {{
       {"status",
        Shape::status,
        {rssi},
-       {{"status", FieldType::string}, {"door", FieldType::string}, {"fw", FieldType::string}}}}},
+       {{"status", FieldType::string}, {"door", FieldType::string}, {"fw", FieldType::string}}}},
+     {{"command", "dispense_result", "orderId", true}, {"config", "", "", false}}},
     // Seed 004: smartparcel/{deviceId}/... (ESP32-CAM box).
     {"parcel-box",
      "smartparcel",
@@ -51,7 +52,8 @@ const std::array<KindSpec, 6> kinds = {{
       {"photo/status",
        Shape::event,
        {},
-       {{"ok", FieldType::boolean}, {"photoUrl", FieldType::string}}}}},
+       {{"ok", FieldType::boolean}, {"photoUrl", FieldType::string}}}},
+     {{"control", "control/ack", "action", false}, {"settings/set", "settings/ack", "", false}}},
     // Seed 004: the ESP8266 keypad lock, smartparcel/lock for the seed's single lock. Keypad PIN
     // attempts go up for checking in the broker and verdicts come down (issue #8).
     {"door-lock",
@@ -67,7 +69,9 @@ const std::array<KindSpec, 6> kinds = {{
       {"alert",
        Shape::event,
        {},
-       {{"attempts", FieldType::number}, {"lockout", FieldType::boolean}}}}},
+       {{"attempts", FieldType::number}, {"lockout", FieldType::boolean}}}},
+     // pin/verdict belongs to the doorlock plugin, not to the outbox.
+     {{"control", "status", "", false}, {"settings", "", "", false}}},
     // Seed 002: home/{node_name}/... (ESP32 DHT11 provisioned over SoftAP).
     {"env-sensor",
      "home",
@@ -79,7 +83,8 @@ const std::array<KindSpec, 6> kinds = {{
        {{"temperature", "", -40.0, 125.0, room_temperature},
         {"humidity", "", 0.0, 100.0, room_humidity}},
        {}},
-      {"event", Shape::event, {}, {{"type", FieldType::string}}}}},
+      {"event", Shape::event, {}, {{"type", FieldType::string}}}},
+     {{"command", "", "", false}, {"config", "", "", false}}},
     // Seed 003 (Raspberry Pi pH/TDS probes). The seed validated TDS to 0-1000 ppm; nutrient
     // solutions run up to about 3500 ppm, so Sarang accepts what common TDS probes measure.
     {"hydro-sensor",
@@ -92,18 +97,26 @@ const std::array<KindSpec, 6> kinds = {{
         {"ph", "", 0.0, 14.0, water_ph},
         {"temperature", "", -40.0, 125.0, water_temperature}},
        {}},
-      {"status", Shape::status, {rssi}, {}}}},
+      {"status", Shape::status, {rssi}, {}}},
+     {{"config", "", "", false}}},
     // Seed 000's lamp: on/off commands down, its state up.
     {"relay",
      "relay",
      {"state", "status"},
      {"command"},
-     {{"state", Shape::event, {}, {}}, {"status", Shape::status, {rssi}, {}}}},
+     {{"state", Shape::event, {}, {}}, {"status", Shape::status, {rssi}, {}}},
+     {{"command", "state", "", false}}},
 }};
 
 bool is_id_char(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
            c == '-';
+}
+
+// Whether topic is ".../<subtopic>".
+bool ends_with_level(std::string_view topic, std::string_view subtopic) {
+    return topic.size() > subtopic.size() && topic.ends_with(subtopic) &&
+           topic[topic.size() - subtopic.size() - 1] == '/';
 }
 
 } // namespace
@@ -134,6 +147,22 @@ const DataTopic* KindSpec::data_topic(std::string_view subtopic) const {
     return nullptr;
 }
 
+const CommandTopic* KindSpec::command_topic(std::string_view subtopic) const {
+    for (const CommandTopic& topic : commands) {
+        if (topic.subtopic == subtopic)
+            return &topic;
+    }
+    return nullptr;
+}
+
+bool KindSpec::is_ack_topic(std::string_view subtopic) const {
+    for (const CommandTopic& topic : commands) {
+        if (!topic.ack_subtopic.empty() && topic.ack_subtopic == subtopic)
+            return true;
+    }
+    return false;
+}
+
 const MetricSpec* KindSpec::metric(std::string_view metric_name) const {
     for (const DataTopic& topic : data) {
         for (const MetricSpec& spec : topic.metrics) {
@@ -147,9 +176,17 @@ const MetricSpec* KindSpec::metric(std::string_view metric_name) const {
 bool may_be_data_topic(std::string_view topic) {
     for (const KindSpec& kind : kinds) {
         for (const DataTopic& data : kind.data) {
-            std::string_view subtopic = data.subtopic;
-            if (topic.size() > subtopic.size() && topic.ends_with(subtopic) &&
-                topic[topic.size() - subtopic.size() - 1] == '/')
+            if (ends_with_level(topic, data.subtopic))
+                return true;
+        }
+    }
+    return false;
+}
+
+bool may_be_ack_topic(std::string_view topic) {
+    for (const KindSpec& kind : kinds) {
+        for (const CommandTopic& command : kind.commands) {
+            if (!command.ack_subtopic.empty() && ends_with_level(topic, command.ack_subtopic))
                 return true;
         }
     }

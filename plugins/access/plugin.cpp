@@ -10,7 +10,6 @@
 
 #include <algorithm>
 #include <set>
-#include <unistd.h>
 
 namespace sarang::access {
 
@@ -113,13 +112,6 @@ int on_tick(int, void*, void* userdata) {
     });
 }
 
-std::string host_name() {
-    char name[256] = {};
-    if (gethostname(name, sizeof name - 1) != 0 || name[0] == '\0')
-        return "broker";
-    return name;
-}
-
 Settings read_settings(const mosquitto_opt* options, int count) {
     std::optional<std::string> path = plugin::option(options, count, "config");
     if (!path)
@@ -136,9 +128,7 @@ Settings read_settings(const mosquitto_opt* options, int count) {
     if (failures < 1 || failures > 100000)
         throw ConfigError("access.connect_failures_per_minute must be between 1 and 100000");
     settings.connect_failures_per_minute = static_cast<int>(failures);
-    settings.node_name = config.string("broker.node_name");
-    if (settings.node_name.empty())
-        settings.node_name = host_name();
+    settings.node_name = plugin::node_name(config);
     return settings;
 }
 

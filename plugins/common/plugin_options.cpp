@@ -1,6 +1,7 @@
 #include "plugin_support.hpp"
 
 #include <cstring>
+#include <unistd.h>
 
 namespace sarang::plugin {
 
@@ -10,6 +11,16 @@ std::optional<std::string> option(const mosquitto_opt* options, int count, const
             return std::string(options[i].value ? options[i].value : "");
     }
     return std::nullopt;
+}
+
+std::string node_name(const Config& config) {
+    std::string name = config.string("broker.node_name");
+    if (!name.empty())
+        return name;
+    char host[256] = {};
+    if (gethostname(host, sizeof host - 1) != 0 || host[0] == '\0')
+        return "broker";
+    return host;
 }
 
 } // namespace sarang::plugin

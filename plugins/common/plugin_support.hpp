@@ -9,6 +9,7 @@
 #include <mosquitto.h>
 // clang-format on
 
+#include "sarang/config.hpp"
 #include "sarang/log.hpp"
 
 #include <optional>
@@ -30,6 +31,9 @@ namespace sarang::plugin {
 
 // The value of plugin_opt_<key>, if given.
 std::optional<std::string> option(const mosquitto_opt* options, int count, const char* key);
+
+// This broker's name in presence and command records: broker.node_name, else the host name.
+std::string node_name(const Config& config);
 
 // Runs a callback body; an exception never crosses into the broker. It is logged once and turns
 // into the fail-closed answer the caller names (MOSQ_ERR_AUTH, MOSQ_ERR_ACL_DENIED, ...),

@@ -82,6 +82,8 @@ void MqttClient::on_message(mosquitto*, void* self, const mosquitto_message* mes
     {
         std::lock_guard lock(client.mutex_);
         client.received_topics_.push_back(message->topic);
+        client.received_payloads_.emplace_back(static_cast<const char*>(message->payload),
+                                               static_cast<size_t>(message->payloadlen));
     }
     client.changed_.notify_all();
 }
@@ -92,6 +94,21 @@ bool MqttClient::wait_message(const std::string& topic, std::chrono::millisecond
         return std::find(received_topics_.begin(), received_topics_.end(), topic) !=
                received_topics_.end();
     });
+}
+
+std::vector<std::string> MqttClient::payloads(const std::string& topic) {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> found;
+    for (size_t i = 0; i < received_topics_.size(); ++i) {
+        if (received_topics_[i] == topic)
+            found.push_back(received_payloads_[i]);
+    }
+    return found;
+}
+
+size_t MqttClient::received_count() {
+    std::lock_guard lock(mutex_);
+    return received_topics_.size();
 }
 
 bool MqttClient::wait_message_count(const std::string& topic, size_t count,

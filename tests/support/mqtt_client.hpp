@@ -48,6 +48,10 @@ class MqttClient {
     // True when at least `count` messages on `topic` have arrived within the timeout.
     bool wait_message_count(const std::string& topic, size_t count,
                             std::chrono::milliseconds timeout);
+    // The payloads received on `topic` so far, in arrival order.
+    std::vector<std::string> payloads(const std::string& topic);
+    // Every message received so far, on any topic.
+    size_t received_count();
     // True when the broker disconnects this client within the timeout.
     bool wait_disconnected(std::chrono::milliseconds timeout);
 
@@ -67,6 +71,7 @@ class MqttClient {
     std::optional<int> puback_;
     std::optional<int> suback_;
     std::vector<std::string> received_topics_;
+    std::vector<std::string> received_payloads_; // parallel to received_topics_
     int awaited_mid_ = -1;
     bool disconnected_ = false;
     bool loop_started_ = false;

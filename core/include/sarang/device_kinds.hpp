@@ -58,14 +58,29 @@ struct DataTopic {
     std::vector<FieldSpec> fields;
 };
 
+// A backend -> device subtopic that the commands outbox may send to, and the device -> backend
+// subtopic that answers it (docs/commands.md). Without an answer topic a command can only end
+// by its deadline. correlation_field names the payload field that pairs a command with its
+// answer when the answer carries no command id (seed firmware); `required` means an answer
+// never pairs with a command lacking that field (a dispense_result only settles its own order).
+struct CommandTopic {
+    std::string_view subtopic;
+    std::string_view ack_subtopic;      // empty: none
+    std::string_view correlation_field; // empty: none
+    bool correlation_required;
+};
+
 struct KindSpec {
     std::string_view name;        // e.g. "hydro-sensor"
     std::string_view prefix_root; // default topic prefix is prefix_root + "/" + device id
     std::vector<std::string_view> publishes;  // device -> backend subtopics
     std::vector<std::string_view> subscribes; // backend -> device subtopics
     std::vector<DataTopic> data;              // the publishes that the telemetry plugin stores
+    std::vector<CommandTopic> commands;       // the subscribes that carry outbox commands
 
     const DataTopic* data_topic(std::string_view subtopic) const;
+    const CommandTopic* command_topic(std::string_view subtopic) const;
+    bool is_ack_topic(std::string_view subtopic) const;
     const MetricSpec* metric(std::string_view name) const;
 };
 
@@ -75,6 +90,9 @@ const KindSpec* find_kind(std::string_view name);
 // Whether some kind stores messages on a topic ending in this subtopic: the broker thread's
 // cheap first filter before a message is journaled.
 bool may_be_data_topic(std::string_view topic);
+
+// The same for answers to commands: the commands plugin's filter in its MESSAGE callback.
+bool may_be_ack_topic(std::string_view topic);
 
 // Device ids become MQTT usernames, client ids and topic segments: 1-64 of [A-Za-z0-9_-].
 // That rules out the MQTT wildcards + and #, the level separator / and $.

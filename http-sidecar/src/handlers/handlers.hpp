@@ -13,6 +13,7 @@ void add_account_routes(Router& router, Services& services);        // register,
 void add_secret_routes(Router& router, Services& services);         // first-setup, PINs, passwords
 void add_device_routes(Router& router, Services& services);
 void add_device_readings_routes(Router& router, Services& services); // one device's history
+void add_device_command_routes(Router& router, Services& services);  // outbox: history, raw send
 void add_threshold_routes(Router& router, Services& services);       // per-device metric bands
 void add_readings_routes(Router& router, Services& services);        // the fleet's latest values
 void add_ingest_routes(Router& router, Services& services);          // readings posted by devices

@@ -26,6 +26,7 @@ void add_all_routes(Router& router, Services& services, const Metrics& metrics, 
     add_secret_routes(router, services);
     add_device_routes(router, services);
     add_device_readings_routes(router, services);
+    add_device_command_routes(router, services);
     add_threshold_routes(router, services);
     add_readings_routes(router, services);
     add_ingest_routes(router, services);

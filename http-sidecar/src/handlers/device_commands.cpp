@@ -1,0 +1,76 @@
+// One device's commands (docs/commands.md), for its owner or an admin; someone else's device
+// answers 404.
+//
+//   GET  /api/v1/devices/{id}/commands?state=&page=&page_size=   history, newest first:
+//        {"count", "next", "previous", "results": [command]}
+//   POST /api/v1/devices/{id}/commands {"subtopic", "payload", "timeout_s"}   a raw command to
+//        one of the kind's command topics: 202 with the queued command. 202, not 201: the
+//        device has not seen it yet; its state tells what happens.
+#include "auth/caller.hpp"
+#include "commands/outbox.hpp"
+#include "device_access.hpp"
+#include "handlers.hpp"
+#include "http_error.hpp"
+#include "json_body.hpp"
+#include "pagination.hpp"
+
+namespace sarang::http {
+namespace {
+
+constexpr long long default_timeout_s = 60;
+
+Response list_commands(Services& services, const Request& request) {
+    UserCaller caller = require_user(services, request, SessionScope::full_only);
+    VisibleDevice device = visible_device(services, caller, *request.param("id"));
+    std::optional<std::string> state =
+        query_choice(request, "state", {"queued", "sent", "acked", "failed", "expired"});
+    PageRequest page = query_page(request);
+    const std::string where = " FROM commands WHERE device_id = $1"
+                              " AND ($2::text IS NULL OR state = $2::text)";
+    DbPool::Lease db = services.db.acquire();
+    long long count = db->exec("SELECT count(*)" + where, {device.id, state}).integer(0, 0);
+    require_page_exists(page, count);
+    pg::Result rows =
+        db->exec("SELECT " + command_columns() + where + " ORDER BY seq DESC LIMIT $3 OFFSET $4",
+                 {device.id, state, std::to_string(page.size), std::to_string(page.offset())});
+    json::Ptr results = json::own(json_array());
+    for (int row = 0; row < rows.rows(); ++row)
+        json::append(results.get(), command_json(rows, row));
+    json::Ptr body = page_object(request, page, count, std::move(results));
+    return json_response(200, body.get());
+}
+
+long long timeout_from(const json_t* body) {
+    const json_t* value = json_object_get(body, "timeout_s");
+    if (value == nullptr || json_is_null(value))
+        return default_timeout_s;
+    if (!json_is_integer(value))
+        fail_validation("timeout_s", "must be a whole number of seconds");
+    return json_integer_value(value);
+}
+
+Response send_command(Services& services, const Request& request) {
+    UserCaller caller = require_user(services, request, SessionScope::full_only);
+    VisibleDevice device = visible_device(services, caller, *request.param("id"));
+    json::Ptr body = json_object_body(request);
+    std::string subtopic = required_string(body.get(), "subtopic");
+    const json_t* payload = json_object_get(body.get(), "payload");
+    if (payload == nullptr)
+        fail_validation("payload", "is required");
+    NewCommand command{device.id,     device.kind, subtopic, payload, timeout_from(body.get()),
+                       caller.user_id};
+    DbPool::Lease db = services.db.acquire();
+    pg::Transaction transaction(*db);
+    json::Ptr queued = enqueue_command(transaction, command);
+    transaction.commit();
+    return json_response(202, queued.get());
+}
+
+} // namespace
+
+void add_device_command_routes(Router& router, Services& services) {
+    router.add("GET", "/api/v1/devices/{id}/commands", bound(services, list_commands));
+    router.add("POST", "/api/v1/devices/{id}/commands", bound(services, send_command));
+}
+
+} // namespace sarang::http

@@ -1,0 +1,122 @@
+// The answer writer worker: settles sent commands with the devices' answers.
+//
+// For each answer: the device's kind and prefix say whether the topic answers any of its
+// command topics; the matcher (core commands.hpp, docs/commands.md) picks the sent command it
+// settles; the UPDATE only changes a command still in state sent, so a duplicate answer, or one
+// arriving after the deadline expired the command, changes nothing. Database outages: the
+// answer is retried until it is written or the plugin stops.
+#include "commands_plugin.hpp"
+#include "sarang/commands.hpp"
+#include "sarang/pg.hpp"
+
+namespace sarang::commands {
+namespace {
+
+void prepare_statements(pg::Connection& db) {
+    db.prepare("device", "SELECT kind, topic_prefix FROM devices WHERE id = $1");
+    db.prepare("sent", "SELECT id, subtopic, correlation FROM commands"
+                       " WHERE device_id = $1 AND state = 'sent' AND subtopic = ANY($2::text[])"
+                       " ORDER BY seq");
+    db.prepare("settle", "UPDATE commands SET state = $2, acked_at = now(), finished_at = now(),"
+                         "   result = $3::jsonb, error = $4"
+                         " WHERE id = $1::uuid AND state = 'sent'");
+}
+
+// What the device sent, as jsonb text: itself when it is JSON, else a JSON string of it.
+std::string result_text(const Answer& answer, const json_t* parsed) {
+    if (parsed != nullptr)
+        return answer.payload;
+    return json::dump(
+        json::own(json_stringn_nocheck(answer.payload.data(), answer.payload.size())).get());
+}
+
+void settle(CommandsPlugin& plugin, pg::Connection& db, const Answer& answer) {
+    pg::Result device = db.exec_prepared("device", {answer.device_id});
+    if (device.rows() != 1)
+        return;
+    const KindSpec* kind = find_kind(device.text(0, 0));
+    std::string prefix = std::string(device.text(0, 1)) + "/";
+    if (kind == nullptr || !answer.topic.starts_with(prefix))
+        return;
+    std::string ack_subtopic = answer.topic.substr(prefix.size());
+    if (!kind->is_ack_topic(ack_subtopic))
+        return;
+    std::vector<std::string> answered;
+    for (const CommandTopic& topic : kind->commands) {
+        if (topic.ack_subtopic == ack_subtopic)
+            answered.emplace_back(topic.subtopic);
+    }
+    pg::Result rows = db.exec_prepared("sent", {answer.device_id, pg::array_literal(answered)});
+    std::vector<SentCommand> sent;
+    for (int row = 0; row < rows.rows(); ++row) {
+        sent.push_back(
+            {std::string(rows.text(row, 0)), std::string(rows.text(row, 1)),
+             rows.is_null(row, 2) ? std::nullopt : std::optional(std::string(rows.text(row, 2)))});
+    }
+    std::string parse_error;
+    json::Ptr parsed = json::parse(answer.payload, parse_error);
+    std::optional<std::size_t> match = match_answer(*kind, ack_subtopic, parsed.get(), sent);
+    if (!match) {
+        ++plugin.counters.unmatched;
+        LOG_DEBUG("commands", "answer from %s on '%s' settles no sent command",
+                  answer.device_id.c_str(), answer.topic.c_str());
+        return;
+    }
+    Verdict verdict = judge_answer(parsed.get());
+    const std::string& id = sent[*match].id;
+    pg::Params params = {id, std::string(state_name(verdict.state)),
+                         result_text(answer, parsed.get()), verdict.error};
+    long long changed = 0;
+    try {
+        changed = db.exec_prepared("settle", params).affected();
+    } catch (const pg::Error& error) {
+        if (error.kind() != pg::ErrorKind::reject)
+            throw;
+        // JSON that jsonb refuses (a \u0000 escape): the verdict still stands.
+        params[2] = std::nullopt;
+        changed = db.exec_prepared("settle", params).affected();
+    }
+    if (changed == 1) {
+        ++plugin.counters.settled;
+        LOG_INFO("commands", "command %s of %s %s", id.c_str(), answer.device_id.c_str(),
+                 std::string(state_name(verdict.state)).c_str());
+    }
+}
+
+} // namespace
+
+void run_answer_writer(CommandsPlugin& plugin, std::stop_token stop) {
+    pg::Connection db(plugin.settings.dsn, "sarang-command-answers");
+    prepare_statements(db);
+    Backoff backoff(std::chrono::milliseconds(200), std::chrono::seconds(5));
+    bool outage_logged = false;
+    while (!stop.stop_requested()) {
+        std::vector<Answer> batch =
+            plugin.answers.pop_batch(256, stop, std::chrono::milliseconds(500));
+        for (std::size_t i = 0; i < batch.size();) {
+            try {
+                settle(plugin, db, batch[i]);
+                ++i;
+                if (outage_logged)
+                    LOG_INFO("commands", "answers written again");
+                outage_logged = false;
+                backoff.reset();
+            } catch (const pg::Error& error) {
+                if (error.kind() == pg::ErrorKind::reject || error.kind() == pg::ErrorKind::bug) {
+                    LOG_ERROR("commands", "answer from %s on '%s' dropped: %s",
+                              batch[i].device_id.c_str(), batch[i].topic.c_str(), error.what());
+                    ++i;
+                    continue;
+                }
+                if (!outage_logged)
+                    LOG_ERROR("commands", "answers not written, will retry: %s", error.what());
+                outage_logged = true;
+                db.disconnect();
+                if (!sleep_unless_stopped(stop, backoff.next()))
+                    return;
+            }
+        }
+    }
+}
+
+} // namespace sarang::commands

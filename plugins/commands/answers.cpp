@@ -1,0 +1,51 @@
+// MESSAGE: copy a device's answer to a command (an ack or result topic of some kind) off the
+// broker thread. No parsing, no PostgreSQL: a topic filter, two string copies and a push.
+//
+// When the queue is full the device is disconnected instead of acknowledged (as the telemetry
+// plugin does): the broker sends no PUBACK and a device with a persistent session resends.
+// ACL_DENIED would be wrong: an MQTT 3.1.1 device would get a normal PUBACK.
+#include "commands_plugin.hpp"
+#include "sarang/device_kinds.hpp"
+
+namespace sarang::commands {
+namespace {
+
+int copy_answer(CommandsPlugin& plugin, const mosquitto_evt_message& event) {
+    if (event.topic == nullptr || !may_be_ack_topic(event.topic))
+        return MOSQ_ERR_SUCCESS;
+    // Devices publish under their username (the access plugin binds the two); app users are
+    // read-only, so a publisher with a username here is a device.
+    const char* username = mosquitto_client_username(event.client);
+    if (username == nullptr)
+        return MOSQ_ERR_SUCCESS;
+    std::size_t size = event.payload ? event.payloadlen : 0;
+    if (size > max_answer_bytes) {
+        std::uint64_t count = ++plugin.counters.answers_oversized;
+        if (count == 1 || count % 1000 == 0)
+            LOG_WARN("commands", "ignored answer from %s on '%s': %zu bytes (%llu so far)",
+                     username, event.topic, size, static_cast<unsigned long long>(count));
+        return MOSQ_ERR_SUCCESS;
+    }
+    Answer answer{username, event.topic,
+                  std::string(static_cast<const char*>(event.payload), size)};
+    if (plugin.answers.try_push(std::move(answer))) {
+        ++plugin.counters.answers_queued;
+        return MOSQ_ERR_SUCCESS;
+    }
+    std::uint64_t count = ++plugin.counters.answers_refused;
+    if (count == 1 || count % 1000 == 0)
+        LOG_WARN("commands", "answer queue full; disconnecting %s (%llu so far)", username,
+                 static_cast<unsigned long long>(count));
+    return MOSQ_ERR_NOMEM;
+}
+
+} // namespace
+
+int on_message(int, void* event_data, void* userdata) {
+    return plugin::guarded("commands", MOSQ_ERR_UNKNOWN, [&] {
+        return copy_answer(*static_cast<CommandsPlugin*>(userdata),
+                           *static_cast<mosquitto_evt_message*>(event_data));
+    });
+}
+
+} // namespace sarang::commands

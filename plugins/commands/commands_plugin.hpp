@@ -1,0 +1,79 @@
+#pragma once
+// State of one commands plugin instance, passed to every callback as userdata.
+//
+// Threads:
+// - the dispatcher worker LISTENs for new commands and presence changes, claims the commands
+//   due on this node (records them sent) and posts the publishes to `mailbox`;
+// - TICK drains `mailbox` on the broker thread: the only place this plugin publishes;
+// - MESSAGE copies a device's answer into `answers` (never blocks);
+// - the answer writer worker pairs answers with sent commands and settles them.
+// Everything the plugin knows lives in PostgreSQL; nothing here survives a restart, nothing
+// needs to.
+#include "plugin_support.hpp"
+#include "sarang/worker.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace sarang::commands {
+
+struct Settings {
+    std::string dsn;
+    std::string node_name; // broker.node_name: must match the access plugin's
+};
+
+struct Counters {
+    std::atomic<std::uint64_t> published{0};
+    std::atomic<std::uint64_t> publish_failed{0};
+    std::atomic<std::uint64_t> answers_queued{0};
+    std::atomic<std::uint64_t> answers_refused{0}; // queue full: the device was disconnected
+    std::atomic<std::uint64_t> answers_oversized{0};
+    std::atomic<std::uint64_t> settled{0};   // acked or failed
+    std::atomic<std::uint64_t> unmatched{0}; // answers that settled nothing
+    std::atomic<std::uint64_t> expired{0};
+};
+
+// A device's message on an answer topic, copied off the broker thread.
+struct Answer {
+    std::string device_id; // the authenticated username
+    std::string topic;
+    std::string payload;
+};
+
+// A command to publish, as the dispatcher claimed it.
+struct Delivery {
+    std::string command_id;
+    std::string client_id; // the device id: the access plugin binds client id to it
+    std::string topic;
+    std::string payload;
+};
+
+constexpr std::size_t answer_queue_capacity = 10000;
+constexpr std::size_t max_answer_bytes = 64 * 1024;
+
+struct CommandsPlugin {
+    explicit CommandsPlugin(Settings s) : settings(std::move(s)) {}
+
+    mosquitto_plugin_id_t* identifier = nullptr;
+    Settings settings;
+    Counters counters;
+    Mailbox mailbox;
+    BoundedQueue<Answer> answers{answer_queue_capacity};
+    // Workers last: destroyed (stopped and joined) first.
+    std::unique_ptr<Worker> dispatcher;
+    std::unique_ptr<Worker> answer_writer;
+};
+
+// Worker bodies (dispatcher.cpp, answer_writer.cpp).
+void run_dispatcher(CommandsPlugin& plugin, std::stop_token stop);
+void run_answer_writer(CommandsPlugin& plugin, std::stop_token stop);
+
+// Broker thread, from a mailbox action (delivery.cpp).
+void publish_deliveries(CommandsPlugin& plugin, const std::vector<Delivery>& deliveries);
+
+// Callbacks (answers.cpp).
+int on_message(int event, void* event_data, void* userdata);
+
+} // namespace sarang::commands

@@ -1,0 +1,110 @@
+// sarang_commands: the commands outbox in the broker (plugin API v5, docs/commands.md).
+//
+//   plugin /path/to/sarang_commands.so
+//   plugin_opt_config /path/to/sarang.conf
+//
+// Load it after sarang_access: it relies on the access plugin's presence records (which node
+// holds a device's session) and on client id = username = device id.
+// Entry points and registration only; see dispatcher.cpp, delivery.cpp, answers.cpp and
+// answer_writer.cpp.
+#include "commands_plugin.hpp"
+#include "sarang/config.hpp"
+
+using namespace sarang;
+
+namespace {
+
+int on_tick(int, void*, void* userdata) {
+    return plugin::guarded("commands", MOSQ_ERR_SUCCESS, [&] {
+        static_cast<commands::CommandsPlugin*>(userdata)->mailbox.drain();
+        return MOSQ_ERR_SUCCESS;
+    });
+}
+
+commands::Settings read_settings(const mosquitto_opt* options, int count) {
+    std::optional<std::string> path = plugin::option(options, count, "config");
+    if (!path)
+        throw ConfigError("plugin_opt_config is required (path to sarang.conf)");
+    Config config = Config::load_file(*path);
+    log::set_level(config.string("log.level"));
+    if (!config.boolean("access.require_client_id_match"))
+        LOG_WARN("commands", "access.require_client_id_match is off: commands reach only devices "
+                             "whose client id is their device id");
+    return {config.string("db.dsn"), plugin::node_name(config)};
+}
+
+struct Registration {
+    int event;
+    MOSQ_FUNC_generic_callback callback;
+};
+constexpr Registration registrations[] = {
+    {MOSQ_EVT_MESSAGE, commands::on_message},
+    {MOSQ_EVT_TICK, on_tick},
+};
+
+void unregister_all(commands::CommandsPlugin& plugin) {
+    for (const Registration& registration : registrations)
+        mosquitto_callback_unregister(plugin.identifier, registration.event, registration.callback,
+                                      nullptr);
+}
+
+} // namespace
+
+SARANG_PLUGIN_DECLARE_VERSION_5()
+
+SARANG_PLUGIN_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void** userdata,
+                                               mosquitto_opt* options, int option_count) {
+    try {
+        auto plugin =
+            std::make_unique<commands::CommandsPlugin>(read_settings(options, option_count));
+        plugin->identifier = identifier;
+        commands::CommandsPlugin& state = *plugin;
+        for (const Registration& registration : registrations) {
+            int rc = mosquitto_callback_register(identifier, registration.event,
+                                                 registration.callback, nullptr, &state);
+            if (rc != MOSQ_ERR_SUCCESS) {
+                LOG_ERROR("commands", "registering callback %d failed: %d", registration.event, rc);
+                unregister_all(state);
+                return rc;
+            }
+        }
+        // Workers with fd tables of their own keep the broker's socket calls cheap (worker.hpp).
+        plugin->dispatcher = std::make_unique<Worker>(
+            "sarang-cmd-send", [&state](std::stop_token stop) { run_dispatcher(state, stop); },
+            FileTable::own);
+        plugin->answer_writer = std::make_unique<Worker>(
+            "sarang-cmd-ack", [&state](std::stop_token stop) { run_answer_writer(state, stop); },
+            FileTable::own);
+        *userdata = plugin.release();
+        LOG_INFO("commands", "ready (node %s)", state.settings.node_name.c_str());
+        return MOSQ_ERR_SUCCESS;
+    } catch (const std::exception& error) {
+        LOG_ERROR("commands", "init failed: %s", error.what());
+        return MOSQ_ERR_INVAL;
+    }
+}
+
+SARANG_PLUGIN_EXPORT int mosquitto_plugin_cleanup(void* userdata, mosquitto_opt*, int) {
+    std::unique_ptr<commands::CommandsPlugin> plugin(
+        static_cast<commands::CommandsPlugin*>(userdata));
+    if (!plugin)
+        return MOSQ_ERR_SUCCESS;
+    unregister_all(*plugin);
+    // Stop and join before the state goes away. Undelivered mailbox publishes are dropped: those
+    // commands are recorded sent to connections that end with this broker, so they go again.
+    plugin->dispatcher.reset();
+    plugin->answer_writer.reset();
+    const commands::Counters& c = plugin->counters;
+    LOG_INFO("commands",
+             "stopped: published=%llu publish-failed=%llu answers=%llu refused=%llu "
+             "oversized=%llu settled=%llu unmatched=%llu expired=%llu",
+             static_cast<unsigned long long>(c.published.load()),
+             static_cast<unsigned long long>(c.publish_failed.load()),
+             static_cast<unsigned long long>(c.answers_queued.load()),
+             static_cast<unsigned long long>(c.answers_refused.load()),
+             static_cast<unsigned long long>(c.answers_oversized.load()),
+             static_cast<unsigned long long>(c.settled.load()),
+             static_cast<unsigned long long>(c.unmatched.load()),
+             static_cast<unsigned long long>(c.expired.load()));
+    return MOSQ_ERR_SUCCESS;
+}
