@@ -110,24 +110,22 @@ stat_value() { awk -v m="sarang_telemetry_$1" '$1 == m { print $2 }' "$STATE/jou
 # The journal's peak backlog, sampled from stats.prom every 0.2 s while a phase runs.
 start_sampler() {
     (
-        peak=0 bytes=0
+        peak=0
         while :; do
             p=$(stat_value journal_pending_messages)
-            b=$(stat_value journal_bytes)
             [ "${p:-0}" -le "$peak" ] || peak=$p
-            [ "${b:-0}" -le "$bytes" ] || bytes=$b
-            echo "$peak $bytes" >"$STATE/journal.peak"
+            echo "$peak" >"$STATE/journal.peak"
             sleep 0.2
         done
     ) &
     SAMPLER_PID=$!
     PIDS+=("$SAMPLER_PID")
 }
-stop_sampler() { # sets journal_peak and journal_peak_bytes
+stop_sampler() { # sets journal_peak (journal_bytes would count landed segments not yet removed)
     sleep 1 # the writer rewrites stats.prom about once a second
     kill "$SAMPLER_PID"
     wait "$SAMPLER_PID" 2>/dev/null || true
-    read -r journal_peak journal_peak_bytes <"$STATE/journal.peak"
+    read -r journal_peak <"$STATE/journal.peak"
 }
 
 echo "==> sarang: $DEVICES devices, ${DURATION} s, QoS 1, window $WINDOW, ${SUSTAIN_RATE:-as fast as acknowledged}${SUSTAIN_RATE:+ messages/s}"
@@ -136,7 +134,7 @@ ingest sarang --port "$SARANG_PORT" --credentials "$STATE/devices.creds" --secon
     --rate "${SUSTAIN_RATE:-0}" --dsn "$DSN" --quiet 60
 stop_sampler
 sustain_peak=$journal_peak
-echo "    journal peak: $journal_peak messages, $((journal_peak_bytes / 1048576)) MiB; refused (journal full): $(stat_value refused_journal_full_total)"
+echo "    journal peak: $journal_peak messages waiting; refused (journal full): $(stat_value refused_journal_full_total)"
 
 echo "==> baseline A: COPY of as many rows in 1,000-row batches"
 rows=$(field sarang landed rows)
@@ -185,7 +183,7 @@ start_sampler
 ingest stopped --port "$SARANG_PORT" --credentials "$STATE/devices.creds" --rate "$RATE" \
     --seconds "$LATENCY_SECONDS" --probe "$PROBE" --watch "$WATCH"
 stop_sampler
-echo "    journal peak: $journal_peak messages, $((journal_peak_bytes / 1048576)) MiB; database_up=$(stat_value database_up)"
+echo "    journal peak: $journal_peak messages waiting; database_up=$(stat_value database_up)"
 
 echo "==> PostgreSQL started again: waiting for the journal to drain"
 pg_start "$STATE" "$PG_PORT"
