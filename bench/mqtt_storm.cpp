@@ -13,27 +13,22 @@
 // --broker-pid also the broker process's CPU time per connect and per message, which on a
 // machine shared with the load tool and PostgreSQL says more than wall-clock rates do.
 #include "bench_args.hpp"
+#include "mqtt_wire.hpp"
 
-#include <algorithm>
-#include <arpa/inet.h>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <fstream>
 #include <iterator>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sstream>
 #include <string>
 #include <sys/epoll.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
 #include <unistd.h>
 #include <vector>
 
 using sarang::bench::argument;
 using sarang::bench::percentile;
+namespace mqtt = sarang::bench::mqtt;
 
 namespace {
 
@@ -44,53 +39,7 @@ struct Credential {
     std::string password;
 };
 
-void put_length(std::string& out, size_t length) {
-    do {
-        unsigned char byte = length % 128;
-        length /= 128;
-        if (length > 0)
-            byte |= 0x80;
-        out += static_cast<char>(byte);
-    } while (length > 0);
-}
-
-void put_string(std::string& out, const std::string& text) {
-    out += static_cast<char>(text.size() >> 8);
-    out += static_cast<char>(text.size() & 0xff);
-    out += text;
-}
-
-std::string connect_packet(const Credential& c) {
-    std::string body;
-    put_string(body, "MQTT");
-    body += '\x04';                  // protocol level 3.1.1
-    body += static_cast<char>(0xC2); // username, password, clean session
-    body += '\x00';
-    body += '\x3c'; // keepalive 60 s
-    put_string(body, c.id);
-    put_string(body, c.id);
-    put_string(body, c.password);
-    std::string packet(1, '\x10');
-    put_length(packet, body.size());
-    return packet + body;
-}
-
-std::string publish_packet(const std::string& topic, const std::string& payload, bool fence) {
-    std::string body;
-    put_string(body, topic);
-    if (fence)
-        body += std::string("\x00\x01", 2); // packet id 1
-    body += payload;
-    std::string packet(1, fence ? '\x32' : '\x30');
-    put_length(packet, body.size());
-    return packet + body;
-}
-
-struct Connection {
-    int fd = -1;
-    std::string out;
-    size_t sent = 0;
-    std::string in;
+struct Connection : mqtt::Connection {
     Clock::time_point started;
     bool connected = false;
     bool fenced = false;
@@ -119,33 +68,6 @@ double cpu_seconds(int pid) {
     return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
-bool flush(Connection& c) {
-    while (c.sent < c.out.size()) {
-        ssize_t n = ::send(c.fd, c.out.data() + c.sent, c.out.size() - c.sent, MSG_NOSIGNAL);
-        if (n < 0)
-            return errno == EAGAIN || errno == EWOULDBLOCK;
-        c.sent += static_cast<size_t>(n);
-    }
-    c.out.clear();
-    c.sent = 0;
-    return true;
-}
-
-// Reads what is there; false when the connection closed.
-bool receive(Connection& c) {
-    char buffer[4096];
-    for (;;) {
-        ssize_t n = ::recv(c.fd, buffer, sizeof buffer, 0);
-        if (n > 0) {
-            c.in.append(buffer, static_cast<size_t>(n));
-            continue;
-        }
-        if (n == 0)
-            return false;
-        return errno == EAGAIN || errno == EWOULDBLOCK;
-    }
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
@@ -166,10 +88,7 @@ int main(int argc, char** argv) {
     for (Credential c; file >> c.id >> c.password;)
         credentials.push_back(c);
 
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(static_cast<uint16_t>(port));
-    inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
+    sockaddr_in address = mqtt::loopback(port);
     int epoll = epoll_create1(0);
     std::vector<Connection> connections(credentials.size());
     std::vector<double> connect_ms;
@@ -182,18 +101,12 @@ int main(int argc, char** argv) {
     while (done < credentials.size()) {
         while (in_flight < window && next < credentials.size()) {
             Connection& c = connections[next];
-            c.fd = ::socket(AF_INET, SOCK_STREAM, 0);
-            int one = 1;
-            setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
             c.started = Clock::now();
-            if (::connect(c.fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-                std::perror("connect");
+            c.fd = mqtt::open_socket(address);
+            if (c.fd < 0)
                 return 1;
-            }
-            int flags = 1;
-            ioctl(c.fd, FIONBIO, &flags);
-            c.out = connect_packet(credentials[next]);
-            flush(c);
+            c.out = mqtt::connect_packet(credentials[next].id, credentials[next].password);
+            mqtt::flush(c);
             epoll_event event{EPOLLIN, {.u64 = next}};
             epoll_ctl(epoll, EPOLL_CTL_ADD, c.fd, &event);
             ++next;
@@ -206,7 +119,7 @@ int main(int argc, char** argv) {
         }
         for (int i = 0; i < ready; ++i) {
             Connection& c = connections[events[i].data.u64];
-            bool open = receive(c);
+            bool open = mqtt::receive(c);
             if (c.connected)
                 continue;
             if (c.in.size() >= 4) {
@@ -246,12 +159,12 @@ int main(int argc, char** argv) {
     for (size_t i = 0; i < connections.size(); ++i) {
         Connection& c = connections[i];
         std::string topic = root + "/" + credentials[i].id + "/" + subtopic;
-        std::string one = publish_packet(topic, payload, false);
+        std::string one = mqtt::publish_packet(topic, payload, 0);
         c.out.reserve(one.size() * messages + 64);
         for (int m = 0; m < messages; ++m)
             c.out += one;
-        c.out += publish_packet(topic, payload, true);
-        flush(c);
+        c.out += mqtt::publish_packet(topic, payload, 1);
+        mqtt::flush(c);
         epoll_event event{EPOLLIN | (c.out.empty() ? 0u : static_cast<uint32_t>(EPOLLOUT)),
                           {.u64 = i}};
         epoll_ctl(epoll, EPOLL_CTL_MOD, c.fd, &event);
@@ -268,12 +181,13 @@ int main(int argc, char** argv) {
         for (int i = 0; i < ready; ++i) {
             size_t index = events[i].data.u64;
             Connection& c = connections[index];
-            if ((events[i].events & EPOLLOUT) && flush(c) && c.out.empty()) {
+            if ((events[i].events & EPOLLOUT) && mqtt::flush(c) && c.out.empty()) {
                 epoll_event event{EPOLLIN, {.u64 = index}};
                 epoll_ctl(epoll, EPOLL_CTL_MOD, c.fd, &event);
             }
-            bool open = receive(c);
-            if (!c.fenced && c.in.size() >= 4 && static_cast<unsigned char>(c.in[0]) == 0x40) {
+            bool open = mqtt::receive(c);
+            if (!c.fenced && c.in.size() >= 4 &&
+                static_cast<unsigned char>(c.in[0]) == mqtt::PUBACK) {
                 c.fenced = true;
                 ++fenced;
             } else if (!open && !c.fenced) {

@@ -86,7 +86,11 @@ broker_conf files "$FILES_PORT" "allow_anonymous false" "password_file $STATE/pa
 broker_conf sarang "$SARANG_PORT" "allow_anonymous false" \
     "plugin $SARANG_BUILD/plugins/access/sarang_access.so" "plugin_opt_config $STATE/sarang.conf" \
     "plugin $SARANG_BUILD/plugins/telemetry/sarang_telemetry.so" \
-    "plugin_opt_config $STATE/sarang.conf"
+    "plugin_opt_config $STATE/sarang.conf" "plugin_opt_journal_dir $STATE/journal"
+# The telemetry plugin's journal, as broker_start makes it (mosquitto drops root for its user).
+mkdir -p "$STATE/journal"
+chmod 700 "$STATE/journal"
+[ "$(id -u)" -ne 0 ] || chown mosquitto "$STATE/journal"
 chmod a+r "$STATE"/*.mosquitto.conf "$STATE/passwd" "$STATE/acl"
 for name in anonymous files sarang; do
     port_var="${name^^}_PORT"

@@ -1,0 +1,224 @@
+#!/usr/bin/env bash
+# Sustained ingest into PostgreSQL (issue #6 item 6), against two baselines in the same run:
+#   sarang   mosquitto with the Sarang plugins: readings journaled on the broker thread, COPYed
+#            in batches by the telemetry worker through sarang_land_staged()
+#   COPY     sarang-copy-baseline: one libpq client COPYing the same rows into readings in
+#            1,000-row batches (the ceiling on this machine)
+#   INSERT   plain mosquitto (no plugins) and sarang-insert-subscriber: one QoS 1 subscriber
+#            doing one synchronous INSERT per message, as the seeds' backends do; fed a QoS 1
+#            burst of BURST (30,000) messages
+# and the broker's publish -> deliver latency (probe every 10 ms, app-user subscriber) at half
+# of Sarang's measured rate, with PostgreSQL up and then stopped; afterwards PostgreSQL starts
+# again and the script waits for the journal to drain and checks that no reading was lost.
+#
+#   bench/ingest.sh [DEVICES] [SECONDS]      (defaults 99 and 60; latency phases SECONDS/3)
+#
+# PIN=1 puts the brokers on CPU 0 and PostgreSQL, the load tools and the INSERT subscriber on
+# CPU 1. BURST=N changes the INSERT baseline's burst, WINDOW=N the QoS 1 messages in flight per
+# connection (32), SUSTAIN_RATE=N has the sustained phase publish N messages/s (token bucket)
+# instead of as fast as the broker acknowledges. The broker acknowledges once a message is in
+# its journal, so "as fast as acknowledged" can run ahead of PostgreSQL: the landed rate (first
+# publish to last row in PostgreSQL) is the figure, and the journal's peak shows the backlog. Needs a build with tests (tools/test). Prints every run, the ratios, and
+# markdown table rows for bench/RESULTS.md.
+set -euo pipefail
+SARANG_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+SARANG_BUILD=${SARANG_BUILD:-$SARANG_ROOT/build}
+source "$SARANG_ROOT/tools/lib/stack.sh"
+DEVICES=${1:-99}
+DURATION=${2:-60}
+LATENCY_SECONDS=$(((DURATION + 2) / 3))
+BURST=${BURST:-30000}
+WINDOW=${WINDOW:-32}
+TOOLS=$SARANG_BUILD/bench
+
+STATE=$(mktemp -d /tmp/sarang-ingest.XXXXXX)
+PIDS=()
+cleanup() {
+    # Only our own children: the broker and the sidecar are stack_stop's.
+    for pid in "${PIDS[@]}"; do
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    stack_stop "$STATE"
+    rm -rf "$STATE"
+}
+trap cleanup EXIT
+
+BROKER_CPUS=()
+LOAD_CPUS=()
+if [ "${PIN:-0}" = 1 ]; then
+    BROKER_CPUS=(taskset -c 0)
+    LOAD_CPUS=(taskset -c 1)
+fi
+pin_postgres() { # backends fork from the postmaster and inherit its CPU
+    [ "${PIN:-0}" = 1 ] || return 0
+    taskset -a -p -c 1 "$(head -n 1 "$STATE/pg/postmaster.pid")" >/dev/null
+}
+
+read -r PG_PORT HTTP_PORT SARANG_PORT PLAIN_PORT < <(free_ports 4)
+stack_init "$STATE" "$PG_PORT" "$HTTP_PORT"
+sed -i 's/^log.level = .*//' "$STATE/sarang.conf"
+echo "log.level = warning" >>"$STATE/sarang.conf"
+pg_start "$STATE" "$PG_PORT"
+pin_postgres
+sarangctl_in "$STATE" migrate >/dev/null
+DSN=$(conf_value "$STATE" db.dsn)
+psql_sarang() {
+    as_postgres "$(pg_bindir)/psql" -h "$STATE/run" -p "$PG_PORT" -U postgres -d sarang -qAt -c "$1"
+}
+
+echo "==> registering $DEVICES devices, an app user and its probe device"
+sarangctl_in "$STATE" devices bulk-create --kind hydro-sensor --name-prefix pi- --from 1 \
+    --to "$DEVICES" --csv "$STATE/devices.csv" >/dev/null 2>&1
+tail -n +2 "$STATE/devices.csv" | awk -F, '{ print $1, $4 }' >"$STATE/devices.creds"
+sidecar_start "$STATE" "$HTTP_PORT"
+one_time=$(sarangctl_in "$STATE" users create bench-watch --role user 2>&1 |
+    sed -n 's/.*one-time password: //p')
+api() { # path json [token]: the response body
+    curl -s -X POST "http://127.0.0.1:$HTTP_PORT$1" -H 'Content-Type: application/json' \
+        ${3:+-H "Authorization: Bearer $3"} -d "$2"
+}
+json_field() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p"; }
+TOKEN=$(api /api/auth/login "{\"username\":\"bench-watch\",\"password\":\"$one_time\"}" | json_field token)
+api /api/auth/first-setup '{"newPassword":"Bench#Watch-2026","newPin":"583920"}' "$TOKEN" >/dev/null
+probe_json=$(sarangctl_in "$STATE" devices create --kind hydro-sensor --name probe \
+    --owner bench-watch --json 2>/dev/null)
+PROBE="$(json_field id <<<"$probe_json") $(json_field password <<<"$probe_json")"
+WATCH="bench-watch $TOKEN"
+[ -n "$TOKEN" ] && [ -n "${PROBE// /}" ] || { echo "could not set up the probe" >&2; exit 1; }
+
+broker_start "$STATE" "$SARANG_PORT"
+[ "${PIN:-0}" != 1 ] || taskset -a -p -c 0 "$(cat "$STATE/run/mosquitto.pid")" >/dev/null
+sleep 2 # the access plugin loads the devices and the app user's session
+
+TS=$(($(date +%s) * 1000 - 3 * 24 * 3600 * 1000)) # each run starts where the previous ended
+ingest() {                                        # label args...: one sarang-ingest run
+    local label=$1 out
+    shift
+    out=$("${LOAD_CPUS[@]}" "$TOOLS/sarang-ingest" --window "$WINDOW" --ts-start "$TS" "$@" |
+        tr '\n' ' ') || true
+    echo "$label: $out" | tee -a "$STATE/results"
+    TS=$(sed -n 's/.*ts: start=[0-9]* next=\([0-9]*\).*/\1/p' <<<"$out")
+    [ -n "$TS" ] || { echo "$label failed" >&2; exit 1; }
+}
+field() { # label phase field
+    grep "^$1:" "$STATE/results" | sed -n "s/.* $2: [^:]*\b$3=\([0-9.]*\).*/\1/p" | head -n 1
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0) ? a / b : 0 }'; }
+stat_value() { awk -v m="sarang_telemetry_$1" '$1 == m { print $2 }' "$STATE/journal/stats.prom" 2>/dev/null; }
+
+# The journal's peak backlog, sampled from stats.prom every 0.2 s while a phase runs.
+start_sampler() {
+    (
+        peak=0
+        while :; do
+            p=$(stat_value journal_pending_messages)
+            [ "${p:-0}" -le "$peak" ] || peak=$p
+            echo "$peak" >"$STATE/journal.peak"
+            sleep 0.2
+        done
+    ) &
+    SAMPLER_PID=$!
+    PIDS+=("$SAMPLER_PID")
+}
+stop_sampler() { # sets journal_peak (journal_bytes would count landed segments not yet removed)
+    sleep 1 # the writer rewrites stats.prom about once a second
+    kill "$SAMPLER_PID"
+    wait "$SAMPLER_PID" 2>/dev/null || true
+    read -r journal_peak <"$STATE/journal.peak"
+}
+
+echo "==> sarang: $DEVICES devices, ${DURATION} s, QoS 1, window $WINDOW, ${SUSTAIN_RATE:-as fast as acknowledged}${SUSTAIN_RATE:+ messages/s}"
+start_sampler
+ingest sarang --port "$SARANG_PORT" --credentials "$STATE/devices.creds" --seconds "$DURATION" \
+    --rate "${SUSTAIN_RATE:-0}" --dsn "$DSN" --quiet 60
+stop_sampler
+sustain_peak=$journal_peak
+echo "    journal peak: $journal_peak messages waiting; refused (journal full): $(stat_value refused_journal_full_total)"
+
+echo "==> baseline A: COPY of as many rows in 1,000-row batches"
+rows=$(field sarang landed rows)
+out=$("${LOAD_CPUS[@]}" "$TOOLS/sarang-copy-baseline" --dsn "$DSN" --credentials "$STATE/devices.creds" \
+    --rows "$((rows > 100000 ? rows : 100000))" --batch 1000 --ts-start "$TS" | tr '\n' ' ')
+echo "copy: $out" | tee -a "$STATE/results"
+TS=$(sed -n 's/.*ts: start=[0-9]* next=\([0-9]*\).*/\1/p' <<<"$out")
+
+echo "==> baseline B: plain mosquitto, one INSERT per message, QoS 1 burst of $BURST"
+cat >"$STATE/plain.conf" <<CONF
+listener $PLAIN_PORT 127.0.0.1
+allow_anonymous true
+persistence false
+log_dest stderr
+log_type error
+log_type warning
+connection_messages false
+CONF
+chmod a+r "$STATE/plain.conf"
+"${BROKER_CPUS[@]}" mosquitto -c "$STATE/plain.conf" >>"$STATE/log/plain.log" 2>&1 &
+PIDS+=($!)
+plain_pid=$!
+wait_for_port "$PLAIN_PORT" 20 "plain mosquitto"
+"${LOAD_CPUS[@]}" "$TOOLS/sarang-insert-subscriber" --port "$PLAIN_PORT" --dsn "$DSN" \
+    >"$STATE/subscriber.out" 2>>"$STATE/log/subscriber.log" &
+PIDS+=($!)
+subscriber_pid=$!
+for _ in $(seq 1 100); do grep -q subscribed "$STATE/subscriber.out" && break; sleep 0.1; done
+ingest insert --port "$PLAIN_PORT" --credentials "$STATE/devices.creds" --messages "$BURST" \
+    --seconds 600 --dsn "$DSN" --quiet 5
+kill -TERM "$subscriber_pid"
+wait "$subscriber_pid" || true
+kill -TERM "$plain_pid"
+wait "$plain_pid" || true
+echo "subscriber: $(grep subscriber: "$STATE/subscriber.out")" | tee -a "$STATE/results"
+
+RATE=$(awk -v r="$(field sarang landed messages_per_s)" 'BEGIN { printf "%d", r / 2 }')
+echo "==> latency: sarang at $RATE messages/s (half the sustained rate), probe every 10 ms, ${LATENCY_SECONDS} s, PostgreSQL up"
+ingest healthy --port "$SARANG_PORT" --credentials "$STATE/devices.creds" --rate "$RATE" \
+    --seconds "$LATENCY_SECONDS" --probe "$PROBE" --watch "$WATCH" --dsn "$DSN" --quiet 30
+
+echo "==> latency: the same with PostgreSQL stopped"
+pg_stop "$STATE"
+outage_start=$TS
+start_sampler
+ingest stopped --port "$SARANG_PORT" --credentials "$STATE/devices.creds" --rate "$RATE" \
+    --seconds "$LATENCY_SECONDS" --probe "$PROBE" --watch "$WATCH"
+stop_sampler
+echo "    journal peak: $journal_peak messages waiting; database_up=$(stat_value database_up)"
+
+echo "==> PostgreSQL started again: waiting for the journal to drain"
+pg_start "$STATE" "$PG_PORT"
+pin_postgres
+restarted=$(date +%s.%N)
+until [ "$(stat_value database_up)" = 1 ] && [ "$(stat_value journal_pending_messages)" = 0 ]; do
+    if (($(date +%s) - ${restarted%.*} > 300)); then
+        echo "journal not drained 300 s after PostgreSQL came back" >&2
+        break
+    fi
+    sleep 0.1
+done
+drain=$(awk -v a="$restarted" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+acked=$(field stopped ingest acked)
+landed=$(psql_sarang "SELECT count(*) FROM readings WHERE at >= timestamptz 'epoch' + $outage_start * interval '1 millisecond' AND at < timestamptz 'epoch' + $TS * interval '1 millisecond'")
+outage_lost=$((acked * 2 - landed))
+echo "outage: acked=$acked rows=$landed expected=$((acked * 2)) lost=$outage_lost drain_seconds=$drain journal_peak=$journal_peak" |
+    tee -a "$STATE/results"
+echo "    telemetry counters: $(grep -v '^#' "$STATE/journal/stats.prom" | tr '\n' ' ')"
+
+echo "==> ratios"
+s_rows=$(field sarang landed rows_per_s)
+s_msgs=$(field sarang landed messages_per_s)
+c_rows=$(field copy copy rate)
+i_msgs=$(field insert landed messages_per_s)
+p99_up=$(field healthy latency p99)
+p99_down=$(field stopped latency p99)
+echo "sarang landed rows/s / COPY rows/s:           $(ratio "$s_rows" "$c_rows")"
+echo "sarang landed msgs/s / INSERT-per-message:    $(ratio "$s_msgs" "$i_msgs")"
+echo "p99 publish->deliver, PostgreSQL stopped / up: $(ratio "$p99_down" "$p99_up")"
+echo
+echo "| run | devices x s | sarang acked msgs/s | sarang landed rows/s | sarang landed msgs/s | sarang lost rows | journal peak | COPY rows/s | INSERT landed msgs/s (subscriber's own) | INSERT lost of $BURST | sarang / COPY | sarang / INSERT |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| $(date +%F) | $DEVICES x $DURATION | $(field sarang ingest rate) | $s_rows | $s_msgs | $(field sarang landed lost) | $sustain_peak msgs | $c_rows | $i_msgs ($(field subscriber subscriber rate)) | $(($(field insert landed lost || true) / 2)) | **$(ratio "$s_rows" "$c_rows")** | **$(ratio "$s_msgs" "$i_msgs")** |"
+echo
+echo "| run | rate | p50 / p99 / max up | p50 / p99 / max PostgreSQL stopped | p99 stopped / up | journal peak | drain | lost after drain |"
+echo "|---|---|---|---|---|---|---|---|"
+echo "| $(date +%F) | $RATE/s | $(field healthy latency p50) / $p99_up / $(field healthy latency max) ms | $(field stopped latency p50) / $p99_down / $(field stopped latency max) ms | **$(ratio "$p99_down" "$p99_up")** | $journal_peak msgs | $drain s | $outage_lost |"
