@@ -82,6 +82,9 @@ void MqttClient::on_message(mosquitto*, void* self, const mosquitto_message* mes
     {
         std::lock_guard lock(client.mutex_);
         client.received_topics_.push_back(message->topic);
+        client.unread_.emplace_back(message->topic,
+                                    std::string(static_cast<const char*>(message->payload),
+                                                static_cast<size_t>(message->payloadlen)));
     }
     client.changed_.notify_all();
 }
@@ -92,6 +95,21 @@ bool MqttClient::wait_message(const std::string& topic, std::chrono::millisecond
         return std::find(received_topics_.begin(), received_topics_.end(), topic) !=
                received_topics_.end();
     });
+}
+
+std::optional<std::string> MqttClient::next_payload(const std::string& topic,
+                                                    std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    auto unread = [&] {
+        return std::find_if(unread_.begin(), unread_.end(),
+                            [&](const auto& message) { return message.first == topic; });
+    };
+    if (!changed_.wait_for(lock, timeout, [&] { return unread() != unread_.end(); }))
+        return std::nullopt;
+    auto found = unread();
+    std::string payload = std::move(found->second);
+    unread_.erase(found);
+    return payload;
 }
 
 bool MqttClient::wait_message_count(const std::string& topic, size_t count,

@@ -48,6 +48,10 @@ class MqttClient {
     // True when at least `count` messages on `topic` have arrived within the timeout.
     bool wait_message_count(const std::string& topic, size_t count,
                             std::chrono::milliseconds timeout);
+    // The payload of the first message on `topic` not taken before, once it arrives; nullopt
+    // when none arrives within the timeout.
+    std::optional<std::string> next_payload(const std::string& topic,
+                                            std::chrono::milliseconds timeout);
     // True when the broker disconnects this client within the timeout.
     bool wait_disconnected(std::chrono::milliseconds timeout);
 
@@ -67,6 +71,7 @@ class MqttClient {
     std::optional<int> puback_;
     std::optional<int> suback_;
     std::vector<std::string> received_topics_;
+    std::vector<std::pair<std::string, std::string>> unread_; // topic, payload
     int awaited_mid_ = -1;
     bool disconnected_ = false;
     bool loop_started_ = false;
