@@ -118,7 +118,7 @@ Outcome register_device(const WithDb& with_db, const Settings& settings, const R
     std::string kind_name = request.kind.empty() ? settings.default_kind : request.kind;
     const KindSpec* kind = find_kind(kind_name);
     if (kind == nullptr)
-        return invalid("kind", "unknown device kind '" + kind_name + "'");
+        return invalid("kind", "kind '" + kind_name + "' is not a device kind");
 
     std::vector<ThrottleKey> keys = {
         {"device-pin", *id, settings.device_rule},

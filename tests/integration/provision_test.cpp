@@ -79,7 +79,7 @@ struct Claimant {
 
 // Connects as the device, retrying while the broker's snapshot catches up with a new row.
 int connect_device(MqttClient& client, const std::string& id, const std::string& password,
-                   std::chrono::milliseconds patience = 3s) {
+                   std::chrono::milliseconds patience = 5s) {
     auto deadline = Clock::now() + patience;
     for (;;) {
         int rc = client.connect(stack_env().mqtt_port, id, password);
