@@ -80,13 +80,8 @@ struct Claimant {
 // Connects as the device, retrying while the broker's snapshot catches up with a new row.
 int connect_device(MqttClient& client, const std::string& id, const std::string& password,
                    std::chrono::milliseconds patience = 5s) {
-    auto deadline = Clock::now() + patience;
-    for (;;) {
-        int rc = client.connect(stack_env().mqtt_port, id, password);
-        if (rc == 0 || Clock::now() > deadline)
-            return rc;
-        std::this_thread::sleep_for(50ms);
-    }
+    wait_until_admitted(id, password, patience); // a new row reaches the broker within a tick
+    return client.connect(stack_env().mqtt_port, id, password);
 }
 
 std::string cell(const std::string& sql, const pg::Params& params) {

@@ -9,6 +9,9 @@
 #include "sarang/pg.hpp"
 #include "stack_env.hpp"
 
+#include <cstdio>
+#include <cstdlib>
+#include <sys/stat.h>
 #include <thread>
 
 // Last: cmocka defines macros (fail, ...) that clash with standard headers.
@@ -50,13 +53,8 @@ HttpResult claim(const std::string& token, const std::string& id, const std::str
 
 int connect_device(MqttClient& client, const std::string& id, const std::string& password,
                    std::chrono::milliseconds patience = 5s) {
-    auto deadline = Clock::now() + patience;
-    for (;;) {
-        int rc = client.connect(stack_env().mqtt_port, id, password);
-        if (rc == 0 || Clock::now() > deadline)
-            return rc;
-        std::this_thread::sleep_for(50ms);
-    }
+    wait_until_admitted(id, password, patience); // a new row reaches the broker within a tick
+    return client.connect(stack_env().mqtt_port, id, password);
 }
 
 std::string cell(const std::string& sql, const pg::Params& params = {}) {
@@ -267,6 +265,89 @@ void an_unused_pre_registration_expires_with_its_credential(void**) {
     assert_string_equal(json_field(status.body, "device_state").c_str(), "revoked");
 }
 
+std::vector<std::string> csv_lines(const std::string& path) {
+    std::vector<std::string> lines;
+    FILE* file = std::fopen(path.c_str(), "r");
+    assert_non_null(file);
+    char buffer[512];
+    while (std::fgets(buffer, sizeof buffer, file) != nullptr)
+        lines.emplace_back(buffer);
+    std::fclose(file);
+    return lines;
+}
+
+std::string csv_password(const std::string& line) {
+    // device_id,mqtt_username,mqtt_client_id,mqtt_password,topic_prefix
+    std::size_t at = 0;
+    for (int i = 0; i < 3; ++i)
+        at = line.find(',', at) + 1;
+    return line.substr(at, line.find(',', at) - at);
+}
+
+// Seed 003: pi-1 ... pi-N in one command, run again safely: existing devices are skipped (their
+// credentials keep working), new ones appended; --rotate re-keys. The CSV is 0600 and the
+// database never holds a credential in clear.
+void sarangctl_creates_a_fleet_and_can_run_again(void**) {
+    std::string csv = std::string(std::getenv("SARANG_TEST_STATE")) + "/fleet.csv";
+    std::string output;
+    assert_int_equal(run_sarangctl("devices create --kind hydro-sensor --name 'pi-{n}' --from 1"
+                                   " --to 5 --csv " +
+                                       csv,
+                                   output),
+                     0);
+    struct stat info {};
+    assert_int_equal(stat(csv.c_str(), &info), 0);
+    assert_int_equal(info.st_mode & 0777, 0600);
+    std::vector<std::string> lines = csv_lines(csv);
+    assert_int_equal(lines.size(), 6); // header + 5
+    assert_true(lines[1].starts_with("pi-1,pi-1,pi-1,"));
+    std::string pi1 = csv_password(lines[1]);
+    assert_int_equal(pi1.size(), 43);
+    assert_string_equal(cell("SELECT count(*)::text FROM devices WHERE credential_hash ="
+                             " convert_to($1, 'UTF8') OR name = $1",
+                             {pi1})
+                            .c_str(),
+                        "0");
+
+    assert_int_equal(run_sarangctl("devices create --kind hydro-sensor --name 'pi-{n}' --from 1"
+                                   " --to 7 --csv " +
+                                       csv,
+                                   output),
+                     0);
+    assert_true(output.find("created 2, re-keyed 0, skipped 5") != std::string::npos);
+    lines = csv_lines(csv);
+    assert_int_equal(lines.size(), 8);
+    assert_true(lines[7].starts_with("pi-7,"));
+    MqttClient still("pi-1", 5);
+    assert_int_equal(connect_device(still, "pi-1", pi1), 0);
+    MqttClient seventh("pi-7", 5);
+    assert_int_equal(connect_device(seventh, "pi-7", csv_password(lines[7])), 0);
+
+    assert_int_equal(run_sarangctl("devices create --kind hydro-sensor --name 'pi-{n}' --from 1"
+                                   " --to 1 --rotate --csv " +
+                                       csv,
+                                   output),
+                     0);
+    assert_true(output.find("created 0, re-keyed 1, skipped 0") != std::string::npos);
+    lines = csv_lines(csv);
+    assert_int_equal(lines.size(), 9);
+    MqttClient rekeyed("pi-1", 5);
+    assert_int_equal(connect_device(rekeyed, "pi-1", csv_password(lines[8])), 0);
+
+    // A CSV others can read is refused rather than filled with secrets.
+    std::string open_csv = std::string(std::getenv("SARANG_TEST_STATE")) + "/open.csv";
+    FILE* file = std::fopen(open_csv.c_str(), "w");
+    std::fclose(file);
+    chmod(open_csv.c_str(), 0644);
+    assert_int_not_equal(run_sarangctl("devices create --kind hydro-sensor --name 'pi-{n}'"
+                                       " --from 8 --to 9 --csv " +
+                                           open_csv + " 2>&1",
+                                       output),
+                         0);
+    assert_string_equal(
+        cell("SELECT count(*)::text FROM devices WHERE id IN ('pi-8', 'pi-9')").c_str(), "0");
+}
+
 } // namespace
 
 int main() {
@@ -278,6 +359,7 @@ int main() {
         cmocka_unit_test(homes_are_per_user),
         cmocka_unit_test(seed_002_softap_pre_registration_is_provisioned_by_the_first_connection),
         cmocka_unit_test(an_unused_pre_registration_expires_with_its_credential),
+        cmocka_unit_test(sarangctl_creates_a_fleet_and_can_run_again),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

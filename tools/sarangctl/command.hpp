@@ -31,6 +31,7 @@ Args parse_args(const std::vector<std::string>& words,
 
 int migrate(const Config& config, const Args& args);
 int devices_create(const Config& config, const Args& args);
+int devices_create_range(const Config& config, const Args& args);
 int devices_list(const Config& config, const Args& args);
 int devices_bulk_create(const Config& config, const Args& args);
 int devices_rotate(const Config& config, const Args& args);

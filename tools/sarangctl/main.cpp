@@ -33,9 +33,13 @@ const std::vector<Command>& commands() {
          "create",
          "devices create --kind KIND --name NAME [--id ID] [--prefix TOPIC/PREFIX]\n"
          "               [--owner USERNAME] [--json]\n"
-         "                        register a device and print its MQTT credential once",
+         "                        register a device and print its MQTT credential once\n"
+         "devices create --kind KIND --name 'pi-{n}' --from 1 --to 99 --csv FILE [--rotate]\n"
+         "                        register a numbered fleet with a progress bar; devices that\n"
+         "                        exist are skipped (re-keyed with --rotate); new credentials\n"
+         "                        are appended to FILE (mode 0600) and shown nowhere else",
          false,
-         {"json"},
+         {"json", "rotate"},
          ctl::devices_create},
         {"devices",
          "bulk-create",
