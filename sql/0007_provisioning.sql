@@ -73,3 +73,22 @@ $$;
 CREATE TRIGGER devices_pre_registration_connected
     BEFORE UPDATE OF last_connected_at ON devices
     FOR EACH ROW EXECUTE FUNCTION mark_pre_registration_provisioned();
+
+-- Seed 002's app pre-registers with a temporary chip id; the device reports its real one in a
+-- status message ({"status":"online","chip_id":"A4CF12EF5678"}), which replaces it.
+ALTER TABLE pre_registrations ADD COLUMN reported_chip_id text;
+
+CREATE FUNCTION record_reported_chip_id() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF jsonb_typeof(NEW.payload) = 'object'
+       AND NEW.payload->>'chip_id' ~ '^[A-Za-z0-9_:.-]{1,64}$' THEN
+        UPDATE pre_registrations SET reported_chip_id = NEW.payload->>'chip_id'
+        WHERE device_id = NEW.device_id
+          AND reported_chip_id IS DISTINCT FROM NEW.payload->>'chip_id';
+    END IF;
+    RETURN NULL;
+END;
+$$;
+CREATE TRIGGER device_reported_status_chip_id
+    AFTER INSERT OR UPDATE OF payload ON device_reported_status
+    FOR EACH ROW EXECUTE FUNCTION record_reported_chip_id();

@@ -220,11 +220,13 @@ void seed_002_softap_pre_registration_is_provisioned_by_the_first_connection(voi
 
     MqttClient device(pre.node, 5);
     assert_int_equal(connect_device(device, pre.node, pre.password), 0);
-    assert_true(accepted(device.publish(pre.topic_prefix + "/status", "online")));
-    auto deadline = Clock::now() + 3s;
+    assert_true(accepted(device.publish(pre.topic_prefix + "/status",
+                                        "{\"status\":\"online\",\"chip_id\":\"A4CF12EF5678\"}")));
+    auto deadline = Clock::now() + 5s;
     do {
         status = api_get("/api/provision/status/" + pre.id, user.token);
-        if (status.body.find("\"is_provisioned\":true") != std::string::npos)
+        if (status.body.find("\"is_provisioned\":true") != std::string::npos &&
+            json_field(status.body, "chip_id") == "A4CF12EF5678")
             break;
         std::this_thread::sleep_for(100ms);
     } while (Clock::now() < deadline);
@@ -232,6 +234,9 @@ void seed_002_softap_pre_registration_is_provisioned_by_the_first_connection(voi
     assert_string_equal(json_field(status.body, "device_id").c_str(), pre.node.c_str());
     assert_false(json_field(status.body, "connected_at").empty());
     assert_string_equal(json_field(status.body, "device_state").c_str(), "claimed");
+    // The real chip id the device reported replaced the app's temporary one.
+    assert_string_equal(json_field(status.body, "chip_id").c_str(), "A4CF12EF5678");
+    assert_string_equal(json_field(status.body, "temporary_chip_id").c_str(), "temp_1234567890");
 
     // Only its owner sees it; a malformed id is 404, not 500.
     AppAccount stranger = create_account("softap-stranger");

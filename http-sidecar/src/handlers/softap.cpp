@@ -4,7 +4,8 @@
 // Registering creates the device at once (state pre_registered, owned by the caller, in the
 // caller's home) with its own credential, returned inside mqtt_config for the app to hand to
 // the device over its access point. The device's first admitted MQTT connection marks the
-// pre-registration provisioned and the device claimed (a trigger, sql/0007). Unused, it expires
+// pre-registration provisioned and the device claimed (a trigger, sql/0007); a chip_id in its
+// status message replaces the app's temporary one. Unused, it expires
 // after provision.pre_registration_ttl_s and the broker's sweeper revokes the credential.
 #include "auth/caller.hpp"
 #include "handlers.hpp"
@@ -121,13 +122,14 @@ Response status(Services& services, const Request& request) {
     if (!uuid_text(id))
         throw HttpError(404, "not_found", "no such provisioning");
     DbPool::Lease db = services.db.acquire();
-    pg::Result row = db->exec(
-        "SELECT p.id, p.provisioned_at IS NOT NULL, p.device_id, " +
-            iso8601_sql("p.provisioned_at") + ", p.chip_id, " + iso8601_sql("p.expires_at") +
-            ", p.expired_at IS NOT NULL, d.state"
-            " FROM pre_registrations p JOIN devices d ON d.id = p.device_id"
-            " WHERE p.id = $1::uuid AND ($2 OR p.user_id = $3)",
-        {id, caller.admin() ? "true" : "false", std::to_string(caller.user_id)});
+    pg::Result row =
+        db->exec("SELECT p.id, p.provisioned_at IS NOT NULL, p.device_id, " +
+                     iso8601_sql("p.provisioned_at") +
+                     ", coalesce(p.reported_chip_id, p.chip_id), " + iso8601_sql("p.expires_at") +
+                     ", p.expired_at IS NOT NULL, d.state, p.chip_id"
+                     " FROM pre_registrations p JOIN devices d ON d.id = p.device_id"
+                     " WHERE p.id = $1::uuid AND ($2 OR p.user_id = $3)",
+                 {id, caller.admin() ? "true" : "false", std::to_string(caller.user_id)});
     if (row.rows() != 1)
         throw HttpError(404, "not_found", "no such provisioning");
     json::Ptr reply = json::own(json_object());
@@ -144,6 +146,7 @@ Response status(Services& services, const Request& request) {
     json::set(reply.get(), "expires_at", text(5));
     json::set(reply.get(), "is_expired", json::own(json_boolean(row.boolean(0, 6))));
     json::set(reply.get(), "device_state", text(7));
+    json::set(reply.get(), "temporary_chip_id", text(8));
     return json_response(200, reply.get());
 }
 
