@@ -156,6 +156,12 @@ int main(int argc, char** argv) {
         http::DbPool pool(config.string("db.dsn"), static_cast<std::size_t>(pool_size));
         http::Services services{pool, notify.pepper, auth_settings_from_config(config),
                                 http::GowaClient(notify.gowa)};
+        services.provision.default_kind = config.string("provision.default_kind");
+        services.provision.pre_registration_ttl = std::chrono::seconds(
+            config.integer_in("provision.pre_registration_ttl_s", 1, 30 * 86400));
+        services.provision.broker_host = config.string("provision.broker_host");
+        services.provision.broker_port =
+            static_cast<int>(config.integer_in("provision.broker_port", 1, 65535));
         http::Metrics metrics;
         // Declared before the server: streams' bodies call back into it until the daemon stops.
         http::StreamHub hub(config.string("db.dsn"), stream_limits(config));

@@ -82,8 +82,10 @@ void MqttClient::on_message(mosquitto*, void* self, const mosquitto_message* mes
     {
         std::lock_guard lock(client.mutex_);
         client.received_topics_.push_back(message->topic);
-        client.received_payloads_.emplace_back(static_cast<const char*>(message->payload),
-                                               static_cast<size_t>(message->payloadlen));
+        std::string payload(static_cast<const char*>(message->payload),
+                            static_cast<size_t>(message->payloadlen));
+        client.received_payloads_.push_back(payload);
+        client.unread_.emplace_back(message->topic, std::move(payload));
     }
     client.changed_.notify_all();
 }
@@ -109,6 +111,21 @@ std::vector<std::string> MqttClient::payloads(const std::string& topic) {
 size_t MqttClient::received_count() {
     std::lock_guard lock(mutex_);
     return received_topics_.size();
+}
+
+std::optional<std::string> MqttClient::next_payload(const std::string& topic,
+                                                    std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    auto unread = [&] {
+        return std::find_if(unread_.begin(), unread_.end(),
+                            [&](const auto& message) { return message.first == topic; });
+    };
+    if (!changed_.wait_for(lock, timeout, [&] { return unread() != unread_.end(); }))
+        return std::nullopt;
+    auto found = unread();
+    std::string payload = std::move(found->second);
+    unread_.erase(found);
+    return payload;
 }
 
 bool MqttClient::wait_message_count(const std::string& topic, size_t count,

@@ -52,6 +52,10 @@ class MqttClient {
     std::vector<std::string> payloads(const std::string& topic);
     // Every message received so far, on any topic.
     size_t received_count();
+    // The payload of the first message on `topic` not taken before, once it arrives; nullopt
+    // when none arrives within the timeout.
+    std::optional<std::string> next_payload(const std::string& topic,
+                                            std::chrono::milliseconds timeout);
     // True when the broker disconnects this client within the timeout.
     bool wait_disconnected(std::chrono::milliseconds timeout);
 
@@ -72,6 +76,7 @@ class MqttClient {
     std::optional<int> suback_;
     std::vector<std::string> received_topics_;
     std::vector<std::string> received_payloads_; // parallel to received_topics_
+    std::vector<std::pair<std::string, std::string>> unread_; // topic, payload
     int awaited_mid_ = -1;
     bool disconnected_ = false;
     bool loop_started_ = false;

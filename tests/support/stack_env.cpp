@@ -77,6 +77,19 @@ std::string create_device(const std::string& id, const std::string& kind,
     }
 }
 
+bool wait_until_admitted(const std::string& id, const std::string& password,
+                         std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        MqttClient probe(id, 5);
+        if (probe.connect(stack_env().mqtt_port, id, password) == 0)
+            return true;
+        if (std::chrono::steady_clock::now() > deadline)
+            return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+}
+
 void stack_control(const std::string& part, const std::string& action) {
     const char* root = std::getenv("SARANG_ROOT");
     std::string command = std::string("bash ") + (root ? root : ".") +

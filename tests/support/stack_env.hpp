@@ -2,6 +2,7 @@
 // What integration/with_stack.sh tells a test about the stack it started.
 #include "sarang/config.hpp"
 
+#include <chrono>
 #include <string>
 
 namespace sarang::test {
@@ -25,6 +26,11 @@ int run_sarangctl(const std::string& arguments, std::string& output);
 // MQTT password.
 std::string create_device(const std::string& id, const std::string& kind = "hydro-sensor",
                           const std::string& extra_arguments = "");
+
+// Probes with fresh MQTT clients (a refused libmosquitto handle does not connect again cleanly)
+// until the broker admits the device or the timeout passes; true when admitted.
+bool wait_until_admitted(const std::string& id, const std::string& password,
+                         std::chrono::milliseconds timeout);
 
 // The password printed by a sarangctl command run with --json.
 std::string password_from_json(const std::string& output);

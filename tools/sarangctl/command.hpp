@@ -31,10 +31,15 @@ Args parse_args(const std::vector<std::string>& words,
 
 int migrate(const Config& config, const Args& args);
 int devices_create(const Config& config, const Args& args);
+int devices_create_range(const Config& config, const Args& args);
 int devices_list(const Config& config, const Args& args);
 int devices_bulk_create(const Config& config, const Args& args);
 int devices_rotate(const Config& config, const Args& args);
 int devices_revoke(const Config& config, const Args& args);
+int factory_secret_create(const Config& config, const Args& args);
+int factory_secret_rotate(const Config& config, const Args& args);
+int factory_secret_list(const Config& config, const Args& args);
+int factory_secret_revoke(const Config& config, const Args& args);
 int users_create(const Config& config, const Args& args);
 int users_reset_password(const Config& config, const Args& args);
 int users_ensure_admin(const Config& config, const Args& args);

@@ -49,6 +49,8 @@ void print_credential(const std::string& id, const std::string& name, const std:
 }
 
 int devices_create(const Config& config, const Args& args) {
+    if (args.get("from") || args.get("to"))
+        return devices_create_range(config, args); // seed 003's fleet (devices_range.cpp)
     std::string kind_name = args.require("kind");
     std::string name = args.require("name");
     std::string id = args.get("id").value_or(name);

@@ -33,9 +33,13 @@ const std::vector<Command>& commands() {
          "create",
          "devices create --kind KIND --name NAME [--id ID] [--prefix TOPIC/PREFIX]\n"
          "               [--owner USERNAME] [--json]\n"
-         "                        register a device and print its MQTT credential once",
+         "                        register a device and print its MQTT credential once\n"
+         "devices create --kind KIND --name 'pi-{n}' --from 1 --to 99 --csv FILE [--rotate]\n"
+         "                        register a numbered fleet with a progress bar; devices that\n"
+         "                        exist are skipped (re-keyed with --rotate); new credentials\n"
+         "                        are appended to FILE (mode 0600) and shown nowhere else",
          false,
-         {"json"},
+         {"json", "rotate"},
          ctl::devices_create},
         {"devices",
          "bulk-create",
@@ -65,6 +69,35 @@ const std::vector<Command>& commands() {
          true,
          {},
          ctl::devices_revoke},
+        {"factory-secret",
+         "create",
+         "factory-secret create [--label TEXT] [--json]\n"
+         "                        a secret for firmware that lets fresh devices register\n"
+         "                        themselves; printed once",
+         false,
+         {"json"},
+         ctl::factory_secret_create},
+        {"factory-secret",
+         "rotate",
+         "factory-secret rotate [--label TEXT] [--grace-seconds N] [--json]\n"
+         "                        a new secret; the older ones end N seconds from now\n"
+         "                        (default 604800, one week)",
+         false,
+         {"json"},
+         ctl::factory_secret_rotate},
+        {"factory-secret",
+         "list",
+         "factory-secret list   list factory secrets (ids, labels, ends; never the secrets)",
+         false,
+         {},
+         ctl::factory_secret_list},
+        {"factory-secret",
+         "revoke",
+         "factory-secret revoke ID\n"
+         "                        end a factory secret now",
+         false,
+         {},
+         ctl::factory_secret_revoke},
         {"users",
          "create",
          "users create NAME [--role admin|user]\n"

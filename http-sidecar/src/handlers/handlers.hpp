@@ -19,7 +19,10 @@ void add_readings_routes(Router& router, Services& services);        // the flee
 void add_ingest_routes(Router& router, Services& services);          // readings posted by devices
 void add_whatsapp_link_routes(Router& router, Services& services);   // /api/whatsapp: GOWA
 void add_whatsapp_recipient_routes(Router& router, Services& services); // /api/whatsapp: per user
-void add_webhook_routes(Router& router, Services& services); // webhooks, notification history
+void add_webhook_routes(Router& router, Services& services);      // webhooks, notification history
+void add_provisioning_routes(Router& router, Services& services); // auto-register, claim
+void add_softap_routes(Router& router, Services& services);       // /api/provision: pre-register
+void add_home_routes(Router& router, Services& services);         // /api/v1/homes
 void add_stream_routes(Router& router, Services& services, StreamHub& hub); // live events (SSE)
 
 // A route handler of the usual shape, bound to the services it needs.

@@ -34,6 +34,9 @@ void add_all_routes(Router& router, Services& services, const Metrics& metrics, 
     add_whatsapp_recipient_routes(router, services);
     add_webhook_routes(router, services);
     add_stream_routes(router, services, hub);
+    add_provisioning_routes(router, services);
+    add_softap_routes(router, services);
+    add_home_routes(router, services);
 }
 
 } // namespace sarang::http

@@ -1,0 +1,41 @@
+#pragma once
+// Brute-force counters in the auth_throttle table, driven by sarang/lockout. A check names every
+// key it is guarded by (an account, a device, a client address); the longest lockout among them
+// wins. Shared by the sidecar and the broker's provisioning worker, so a PIN guessed over MQTT
+// and over HTTP draws on one budget.
+#include "sarang/lockout.hpp"
+#include "sarang/pg.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sarang {
+
+struct ThrottleKey {
+    std::string scope;   // login-account, login-address, pin, device-pin, ...
+    std::string subject; // username, user id, device id or client address
+    LockoutRule rule;
+};
+
+struct Lockout {
+    WallTime until;
+    std::chrono::seconds remaining;
+};
+
+// The current lockout among the keys, if any.
+std::optional<Lockout> current_lockout(pg::Connection& db, const std::vector<ThrottleKey>& keys);
+
+// Counts one failure against every key. Call inside a transaction (rows are locked so that
+// concurrent failures all count, and the caller's audit row commits with them). Returns the lockout
+// this failure started, if any, and the failures the first key still allows before it locks.
+struct FailureOutcome {
+    std::optional<Lockout> lockout;
+    int remaining_attempts = 0;
+};
+FailureOutcome record_failure(pg::Connection& db, const std::vector<ThrottleKey>& keys);
+
+// A success forgets the failures of one key (the account's or device's, not the address's).
+void forget_failures(pg::Connection& db, const ThrottleKey& key);
+
+} // namespace sarang

@@ -1,0 +1,104 @@
+// The registrar worker: one request at a time from the queue, through
+// provisioning::register_device (PostgreSQL and argon2id, never on the broker thread), and the
+// answer back to TICK through the mailbox.
+//
+// Answers (JSON on sarang/provision/<client id>/response):
+//   {"status":"registered"|"reissued","device_id","username","client_id","password",
+//    "kind","topic_prefix"}
+//   {"status":"error","code","error"[,"field"][,"remaining_attempts"][,"retry_after_s"]}
+#include "provision_plugin.hpp"
+#include "sarang/json.hpp"
+#include "sarang/pg.hpp"
+
+namespace sarang::provision {
+namespace {
+
+std::string text_field(const json_t* object, const char* name) {
+    const json_t* value = json_object_get(object, name);
+    return json_is_string(value) ? json_string_value(value) : "";
+}
+
+std::string answer_for(const provisioning::Outcome& outcome) {
+    json::Ptr body = json::own(json_object());
+    auto put = [&](const char* key, const std::string& value) {
+        json::set(body.get(), key, json::own(json_string(value.c_str())));
+    };
+    if (outcome.issued()) {
+        put("status",
+            outcome.status == provisioning::Status::registered ? "registered" : "reissued");
+        put("device_id", outcome.device_id);
+        put("username", outcome.device_id);
+        put("client_id", outcome.device_id);
+        put("password", outcome.credential);
+        put("kind", outcome.kind);
+        put("topic_prefix", outcome.topic_prefix);
+        return json::dump(body.get());
+    }
+    put("status", "error");
+    put("code", outcome.code);
+    put("error", outcome.message);
+    if (!outcome.field.empty())
+        put("field", outcome.field);
+    if (outcome.status == provisioning::Status::invalid_pin)
+        json::set(body.get(), "remaining_attempts",
+                  json::own(json_integer(outcome.remaining_attempts)));
+    if (outcome.status == provisioning::Status::locked_out)
+        json::set(body.get(), "retry_after_s",
+                  json::own(json_integer(outcome.retry_after.count())));
+    return json::dump(body.get());
+}
+
+std::string handle(ProvisionPlugin& plugin, pg::Connection& db, const Job& job) {
+    std::string error;
+    json::Ptr body = json::parse(job.payload, error);
+    if (!body || !json_is_object(body.get()))
+        return error_answer("invalid_request", "the request must be a JSON object: " + error);
+    provisioning::Request request;
+    for (const char* field : {"device_id", "pin_code"}) {
+        if (!json_is_string(json_object_get(body.get(), field)))
+            return error_answer("validation_failed",
+                                std::string(field) + " is required and must be a string");
+    }
+    request.device_id = text_field(body.get(), "device_id");
+    request.pin = text_field(body.get(), "pin_code");
+    request.kind = text_field(body.get(), "kind");
+    request.via = "mqtt";
+    request.client_address = job.address;
+    request.client_id = job.client_id;
+    request.factory_secret_id = job.secret_id;
+    provisioning::WithDb with_db = [&db](const std::function<void(pg::Connection&)>& body_fn) {
+        body_fn(db);
+    };
+    return answer_for(
+        provisioning::register_device(with_db, plugin.settings.registration, request));
+}
+
+} // namespace
+
+void run_registrar(ProvisionPlugin& plugin, std::stop_token stop) {
+    pg::Connection db(plugin.settings.dsn, "sarang-provision");
+    while (!stop.stop_requested()) {
+        std::vector<Job> jobs = plugin.requests.pop_batch(8, stop, std::chrono::seconds(1));
+        for (const Job& job : jobs) {
+            std::string answer;
+            try {
+                answer = handle(plugin, db, job);
+            } catch (const pg::Error& failure) {
+                LOG_ERROR("provision", "registering for %s failed: %s", job.client_id.c_str(),
+                          failure.what());
+                if (failure.kind() == pg::ErrorKind::reconnect)
+                    db.disconnect();
+                answer = error_answer("unavailable", "registration is unavailable; retry later");
+            } catch (const std::exception& failure) {
+                LOG_ERROR("provision", "registering for %s failed: %s", job.client_id.c_str(),
+                          failure.what());
+                answer = error_answer("unavailable", "registration is unavailable; retry later");
+            }
+            plugin.mailbox.post(
+                [&plugin, connection = job.connection, serial = job.serial,
+                 answer = std::move(answer)] { plugin.answer(connection, serial, answer); });
+        }
+    }
+}
+
+} // namespace sarang::provision
