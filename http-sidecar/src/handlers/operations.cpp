@@ -34,6 +34,13 @@ void add_all_routes(Router& router, Services& services, const Metrics& metrics, 
     add_whatsapp_recipient_routes(router, services);
     add_webhook_routes(router, services);
     add_stream_routes(router, services, hub);
+    add_vending_payment_routes(router, services);
+    add_vending_dispense_routes(router, services);
+    add_vending_machine_routes(router, services);
+    add_vending_slot_routes(router, services);
+    add_vending_order_routes(router, services);
+    add_vending_product_routes(router, services);
+    add_vending_log_routes(router, services);
 }
 
 } // namespace sarang::http
