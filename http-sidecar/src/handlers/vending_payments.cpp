@@ -60,7 +60,10 @@ bool move_order(pg::Transaction& transaction, const Notification& n, vending::Pa
     default:
         return true;
     }
-    return transaction.exec(sql, {n.order_id, n.transaction_status}).affected() == 1;
+    pg::Params params = {n.order_id};
+    if (event == vending::PaymentEvent::failed)
+        params.push_back(n.transaction_status);
+    return transaction.exec(sql, params).affected() == 1;
 }
 
 Response answer(const char* status, json::Ptr order, json::Ptr dispense) {
