@@ -72,6 +72,10 @@ constexpr KeySpec schema[] = {
     {"notify.offline_after_s", Type::integer, "600"},
     {"notify.retry_base_ms", Type::integer, "2000"},
     {"notify.image_url_ttl_s", Type::integer, "86400"},
+    {"vending.midtrans_server_key", Type::string, ""},
+    {"vending.dispense_timeout_ms", Type::integer, "2150"},
+    {"vending.result_grace_ms", Type::integer, "5000"},
+    {"vending.dispense_on_payment", Type::boolean, "true"},
     {"log.level", Type::string, "info"},
 };
 

@@ -30,6 +30,14 @@ Digest sha256(std::string_view data) {
     return digest;
 }
 
+std::string sha512_hex(std::string_view data) {
+    std::array<std::uint8_t, 64> digest{};
+    unsigned int length = 0;
+    if (EVP_Digest(data.data(), data.size(), digest.data(), &length, EVP_sha512(), nullptr) != 1)
+        throw std::runtime_error("SHA-512 failed");
+    return hex_encode(digest.data(), digest.size());
+}
+
 Digest hmac_sha256(std::string_view key, std::string_view data) {
     Digest digest{};
     unsigned int length = 0;

@@ -51,4 +51,23 @@ std::string required_string(const json_t* object, const char* field) {
     return *value;
 }
 
+std::optional<long long> optional_integer(const json_t* object, const char* field, long long min,
+                                          long long max) {
+    const json_t* value = json_object_get(object, field);
+    if (value == nullptr || json_is_null(value))
+        return std::nullopt;
+    if (!json_is_integer(value) || json_integer_value(value) < min ||
+        json_integer_value(value) > max)
+        fail_validation(field, "must be a whole number from " + std::to_string(min) + " to " +
+                                   std::to_string(max));
+    return json_integer_value(value);
+}
+
+long long required_integer(const json_t* object, const char* field, long long min, long long max) {
+    std::optional<long long> value = optional_integer(object, field, min, max);
+    if (!value)
+        fail_validation(field, "is required");
+    return *value;
+}
+
 } // namespace sarang::http

@@ -13,5 +13,9 @@ json::Ptr json_object_body(const Request& request);
 
 std::string required_string(const json_t* object, const char* field);
 std::optional<std::string> optional_string(const json_t* object, const char* field);
+// A whole number in [min, max] (422 naming the field otherwise); nullopt when absent or null.
+std::optional<long long> optional_integer(const json_t* object, const char* field, long long min,
+                                          long long max);
+long long required_integer(const json_t* object, const char* field, long long min, long long max);
 
 } // namespace sarang::http

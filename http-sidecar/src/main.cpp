@@ -74,6 +74,17 @@ http::NotifySettings notify_settings(const Config& config) {
     return notify;
 }
 
+http::VendingSettings vending_settings(const Config& config) {
+    http::VendingSettings vending;
+    vending.midtrans_server_key = config.string("vending.midtrans_server_key");
+    vending.dispense_timeout_ms = config.integer_in("vending.dispense_timeout_ms", 100, 120000);
+    vending.result_grace_ms = config.integer_in("vending.result_grace_ms", 0, 600000);
+    vending.dispense_on_payment = config.boolean("vending.dispense_on_payment");
+    if (vending.midtrans_server_key.empty())
+        LOG_WARN("httpd", "vending.midtrans_server_key is unset: payment webhooks are refused");
+    return vending;
+}
+
 http::StreamLimits stream_limits(const Config& config) {
     http::StreamLimits limits;
     limits.max_streams = static_cast<std::size_t>(config.integer_in("http.max_streams", 1, 100000));
@@ -155,7 +166,7 @@ int main(int argc, char** argv) {
         http::NotifySettings notify = notify_settings(config);
         http::DbPool pool(config.string("db.dsn"), static_cast<std::size_t>(pool_size));
         http::Services services{pool, notify.pepper, auth_settings_from_config(config),
-                                http::GowaClient(notify.gowa)};
+                                http::GowaClient(notify.gowa), vending_settings(config)};
         services.provision.default_kind = config.string("provision.default_kind");
         services.provision.pre_registration_ttl = std::chrono::seconds(
             config.integer_in("provision.pre_registration_ttl_s", 1, 30 * 86400));

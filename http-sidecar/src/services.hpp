@@ -19,11 +19,20 @@ struct ProvisionSettings {
     int broker_port = 1883;
 };
 
+// vending.* in sarang.conf (docs/vending.md).
+struct VendingSettings {
+    std::string midtrans_server_key; // empty: payment webhooks are refused
+    long long dispense_timeout_ms = 2150;
+    long long result_grace_ms = 5000;
+    bool dispense_on_payment = true;
+};
+
 struct Services {
     DbPool& db;
     std::string pepper; // auth.pepper: keys session and device credential hashes
     AuthSettings auth;
     GowaClient gowa{GowaSettings{}};
+    VendingSettings vending{};
     ProvisionSettings provision{};
 };
 

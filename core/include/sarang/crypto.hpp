@@ -20,6 +20,8 @@ std::string random_token();
 
 Digest sha256(std::string_view data);
 Digest hmac_sha256(std::string_view key, std::string_view data);
+// SHA-512 as 128 lower-case hex digits (payment gateways sign with it: Midtrans).
+std::string sha512_hex(std::string_view data);
 
 // Compares in time that depends only on the lengths.
 bool constant_time_equal(std::string_view a, std::string_view b);

@@ -24,6 +24,14 @@ void add_provisioning_routes(Router& router, Services& services); // auto-regist
 void add_softap_routes(Router& router, Services& services);       // /api/provision: pre-register
 void add_home_routes(Router& router, Services& services);         // /api/v1/homes
 void add_stream_routes(Router& router, Services& services, StreamHub& hub); // live events (SSE)
+// Vending (docs/vending.md).
+void add_vending_payment_routes(Router& router, Services& services);  // /api/payments/webhook
+void add_vending_dispense_routes(Router& router, Services& services); // /api/dispense/trigger
+void add_vending_machine_routes(Router& router, Services& services);  // machines, config
+void add_vending_slot_routes(Router& router, Services& services);     // slots, restock
+void add_vending_order_routes(Router& router, Services& services);
+void add_vending_product_routes(Router& router, Services& services);
+void add_vending_log_routes(Router& router, Services& services); // dispense and stock logs
 
 // A route handler of the usual shape, bound to the services it needs.
 using ServiceHandler = Response (*)(Services&, const Request&);

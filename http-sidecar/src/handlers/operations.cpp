@@ -37,6 +37,13 @@ void add_all_routes(Router& router, Services& services, const Metrics& metrics, 
     add_provisioning_routes(router, services);
     add_softap_routes(router, services);
     add_home_routes(router, services);
+    add_vending_payment_routes(router, services);
+    add_vending_dispense_routes(router, services);
+    add_vending_machine_routes(router, services);
+    add_vending_slot_routes(router, services);
+    add_vending_order_routes(router, services);
+    add_vending_product_routes(router, services);
+    add_vending_log_routes(router, services);
 }
 
 } // namespace sarang::http

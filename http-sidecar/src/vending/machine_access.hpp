@@ -1,0 +1,17 @@
+#pragma once
+// A vending machine is a device of kind vending that the caller may see (its owner, or an
+// admin); anything else answers 404, as device_access does.
+#include "handlers/device_access.hpp"
+
+namespace sarang::http {
+
+VisibleDevice vending_machine(Services& services, const UserCaller& caller, const std::string& id);
+
+// The {slot} path parameter: 1-255, else 404.
+long long slot_param(const Request& request);
+
+// SELECT <slot_columns()> FROM slots s LEFT JOIN products p ON p.id = s.product_id
+std::string slot_columns();
+json::Ptr slot_json(const pg::Result& rows, int row);
+
+} // namespace sarang::http

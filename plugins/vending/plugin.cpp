@@ -1,0 +1,78 @@
+// sarang_vending: vending machines' dispense results in the broker (plugin API v5,
+// docs/vending.md).
+//
+//   plugin /path/to/sarang_vending.so
+//   plugin_opt_config /path/to/sarang.conf
+//
+// Load it after sarang_access (which binds username = device id and checks that a machine
+// publishes only under its own prefix). Entry points and registration only; see results.cpp
+// (MESSAGE) and result_writer.cpp (worker).
+#include "sarang/config.hpp"
+#include "vending_plugin.hpp"
+
+using namespace sarang;
+
+namespace {
+
+vending::Settings read_settings(const mosquitto_opt* options, int count) {
+    std::optional<std::string> path = plugin::option(options, count, "config");
+    if (!path)
+        throw ConfigError("plugin_opt_config is required (path to sarang.conf)");
+    Config config = Config::load_file(*path);
+    log::set_level(config.string("log.level"));
+    return {config.string("db.dsn")};
+}
+
+} // namespace
+
+SARANG_PLUGIN_DECLARE_VERSION_5()
+
+SARANG_PLUGIN_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void** userdata,
+                                               mosquitto_opt* options, int option_count) {
+    try {
+        auto plugin =
+            std::make_unique<vending::VendingPlugin>(read_settings(options, option_count));
+        plugin->identifier = identifier;
+        vending::VendingPlugin& state = *plugin;
+        int rc = mosquitto_callback_register(identifier, MOSQ_EVT_MESSAGE, vending::on_message,
+                                             nullptr, &state);
+        if (rc != MOSQ_ERR_SUCCESS) {
+            LOG_ERROR("vending", "registering the message callback failed: %d", rc);
+            return rc;
+        }
+        // A worker with an fd table of its own keeps the broker's socket calls cheap (worker.hpp).
+        plugin->writer = std::make_unique<Worker>(
+            "sarang-vending", [&state](std::stop_token stop) { run_result_writer(state, stop); },
+            FileTable::own);
+        *userdata = plugin.release();
+        LOG_INFO("vending", "ready");
+        return MOSQ_ERR_SUCCESS;
+    } catch (const std::exception& error) {
+        LOG_ERROR("vending", "init failed: %s", error.what());
+        return MOSQ_ERR_INVAL;
+    }
+}
+
+SARANG_PLUGIN_EXPORT int mosquitto_plugin_cleanup(void* userdata, mosquitto_opt*, int) {
+    std::unique_ptr<vending::VendingPlugin> plugin(static_cast<vending::VendingPlugin*>(userdata));
+    if (!plugin)
+        return MOSQ_ERR_SUCCESS;
+    mosquitto_callback_unregister(plugin->identifier, MOSQ_EVT_MESSAGE, vending::on_message,
+                                  nullptr);
+    // Stop and join before the state goes away. Results still queued are lost: their orders
+    // stay DISPENSING until the deadline fails them (docs/vending.md, "Restarts").
+    plugin->writer.reset();
+    const vending::Counters& c = plugin->counters;
+    LOG_INFO("vending",
+             "stopped: results=%llu refused=%llu oversized=%llu applied=%llu duplicates=%llu "
+             "late=%llu rejected=%llu timeouts=%llu",
+             static_cast<unsigned long long>(c.queued.load()),
+             static_cast<unsigned long long>(c.refused.load()),
+             static_cast<unsigned long long>(c.oversized.load()),
+             static_cast<unsigned long long>(c.applied.load()),
+             static_cast<unsigned long long>(c.duplicates.load()),
+             static_cast<unsigned long long>(c.late.load()),
+             static_cast<unsigned long long>(c.rejected.load()),
+             static_cast<unsigned long long>(c.timeouts.load()));
+    return MOSQ_ERR_SUCCESS;
+}
