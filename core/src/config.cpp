@@ -72,6 +72,10 @@ constexpr KeySpec schema[] = {
     {"notify.offline_after_s", Type::integer, "600"},
     {"notify.retry_base_ms", Type::integer, "2000"},
     {"notify.image_url_ttl_s", Type::integer, "86400"},
+    {"storage.dir", Type::string, "/var/lib/sarang/storage"},
+    {"storage.max_upload_bytes", Type::integer, "5242880"},
+    {"storage.sweep_interval_s", Type::integer, "3600"},
+    {"storage.sweep_grace_s", Type::integer, "600"},
     {"log.level", Type::string, "info"},
 };
 

@@ -19,12 +19,23 @@ struct ProvisionSettings {
     int broker_port = 1883;
 };
 
+class PhotoStore;
+
+// storage.* and the parcel box's upload and credential settings (docs/parcel.md).
+struct StorageSettings {
+    std::size_t max_upload_bytes = 5 * 1024 * 1024;
+    std::chrono::seconds rotation_grace{86400}; // generate-token: the old credential's grace
+    std::chrono::seconds image_url_ttl{86400};  // signed media links handed out
+};
+
 struct Services {
     DbPool& db;
     std::string pepper; // auth.pepper: keys session and device credential hashes
     AuthSettings auth;
     GowaClient gowa{GowaSettings{}};
     ProvisionSettings provision{};
+    StorageSettings storage{};
+    const PhotoStore* photos = nullptr; // set by main(); --list-routes runs without one
 };
 
 } // namespace sarang::http

@@ -37,6 +37,10 @@ void add_all_routes(Router& router, Services& services, const Metrics& metrics, 
     add_provisioning_routes(router, services);
     add_softap_routes(router, services);
     add_home_routes(router, services);
+    add_package_upload_routes(router, services);
+    add_package_routes(router, services);
+    add_parcel_device_routes(router, services);
+    add_device_event_routes(router, services);
 }
 
 } // namespace sarang::http
