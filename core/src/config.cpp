@@ -76,6 +76,10 @@ constexpr KeySpec schema[] = {
     {"vending.dispense_timeout_ms", Type::integer, "2150"},
     {"vending.result_grace_ms", Type::integer, "5000"},
     {"vending.dispense_on_payment", Type::boolean, "true"},
+    {"storage.dir", Type::string, "/var/lib/sarang/storage"},
+    {"storage.max_upload_bytes", Type::integer, "5242880"},
+    {"storage.sweep_interval_s", Type::integer, "3600"},
+    {"storage.sweep_grace_s", Type::integer, "600"},
     {"log.level", Type::string, "info"},
 };
 

@@ -52,7 +52,10 @@ const std::array<KindSpec, 6> kinds = {{
       {"photo/status",
        Shape::event,
        {},
-       {{"ok", FieldType::boolean}, {"photoUrl", FieldType::string}}}},
+       {{"ok", FieldType::boolean}, {"photoUrl", FieldType::string}}},
+      // The box's own echo of its settings: kept as history, the newest is what it runs with
+      // (GET /api/device/settings "reported").
+      {"settings/cur", Shape::event, {}, {}}},
      {{"control", "control/ack", "action", false}, {"settings/set", "settings/ack", "", false}}},
     // Seed 004: the ESP8266 keypad lock, smartparcel/lock for the seed's single lock. Keypad PIN
     // attempts go up for checking in the broker and verdicts come down (issue #8).

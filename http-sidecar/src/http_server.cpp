@@ -5,6 +5,7 @@
 #include "sarang/log.hpp"
 #include "sarang/pg.hpp"
 #include "stream/stream_body.hpp"
+#include "upload/upload_spool.hpp"
 
 #include <arpa/inet.h>
 #include <cctype>
@@ -23,6 +24,11 @@ struct RequestContext {
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
     Request request;
     std::string route = "unmatched";
+    Router::Match match;        // looked up when the headers arrive: the route sets the limit
+    std::size_t body_limit = 0; // bytes
+    std::size_t body_seen = 0;  // bytes, spooled or not
+    std::unique_ptr<UploadSpool> spool; // upload routes: the body goes here, not into request
+    bool not_multipart = false;
     bool too_large = false;
     bool handed_off = false;     // a slow job owns the request until it resumes the connection
     bool response_ready = false; // set by the slow job before it resumes
@@ -80,6 +86,16 @@ void free_stream(void* cls) noexcept {
 }
 
 MHD_Response* make_reply(MHD_Connection* connection, const Response& response) {
+    if (response.file) {
+        // libmicrohttpd closes the descriptor it is given; the Response keeps its own.
+        int copy = dup(response.file->fd);
+        if (copy < 0)
+            return nullptr;
+        MHD_Response* reply = MHD_create_response_from_fd64(response.file->size, copy);
+        if (reply == nullptr)
+            close(copy);
+        return reply;
+    }
     if (!response.stream)
         return MHD_create_response_from_buffer(
             response.body.size(), const_cast<char*>(response.body.data()), MHD_RESPMEM_MUST_COPY);
@@ -151,17 +167,28 @@ RequestContext* start_request(HttpServer& server, MHD_Connection* connection, co
     request.client_address = client_address(connection);
     MHD_get_connection_values(connection, MHD_HEADER_KIND, &collect, &request.headers);
     MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, &collect, &request.query);
+    context->match = server.router().match(request.method, request.path);
+    const Route* route = context->match.route;
+    context->body_limit = route && route->max_body_bytes > 0 ? route->max_body_bytes
+                                                             : server.options().max_body_bytes;
     const std::string* length = request.header("content-length");
-    if (length != nullptr &&
-        std::strtoull(length->c_str(), nullptr, 10) > server.options().max_body_bytes)
+    if (length != nullptr && std::strtoull(length->c_str(), nullptr, 10) > context->body_limit)
         context->too_large = true;
+    else if (route && route->multipart) {
+        context->spool = UploadSpool::start(connection, server.options().upload_spool_dir);
+        context->not_multipart = !context->spool;
+    }
     return context;
 }
 
-Response payload_too_large(const HttpServer& server) {
+Response payload_too_large(const RequestContext& context) {
     return error_response(413, "payload_too_large",
-                          "request body is larger than " +
-                              std::to_string(server.options().max_body_bytes) + " bytes");
+                          "request body is larger than " + std::to_string(context.body_limit) +
+                              " bytes");
+}
+
+Response not_multipart() {
+    return error_response(415, "unsupported_media_type", "send the request as multipart/form-data");
 }
 
 Response busy_response(HttpServer& server) {
@@ -177,7 +204,7 @@ Response busy_response(HttpServer& server) {
 // Runs the matched route on its lane. A slow route suspends the connection; the job stores the
 // response and resumes it, and libmicrohttpd calls on_request again to send it.
 MHD_Result dispatch(HttpServer& server, MHD_Connection* connection, RequestContext& context) {
-    Router::Match match = server.router().match(context.request.method, context.request.path);
+    Router::Match& match = context.match;
     if (match.route == nullptr)
         return send(connection, context, match.error);
     context.route = match.route->pattern;
@@ -226,7 +253,9 @@ MHD_Result handle_request(HttpServer& server, MHD_Connection* connection, const 
         *slot = context;
         // A Content-Length over the limit is answered before any of the body is read.
         if (context->too_large)
-            return send(connection, *context, payload_too_large(server));
+            return send(connection, *context, payload_too_large(*context));
+        if (context->not_multipart)
+            return send(connection, *context, not_multipart());
         return MHD_YES; // the next call brings the body, or its end
     }
     if (context->handed_off) {
@@ -236,16 +265,30 @@ MHD_Result handle_request(HttpServer& server, MHD_Connection* connection, const 
     if (*upload_size > 0) {
         // Past the limit the rest is read and dropped: answering mid-upload is not possible
         // for a chunked body, and the client should see the 413, not a reset connection.
-        if (!context->too_large &&
-            context->request.body.size() + *upload_size <= server.options().max_body_bytes)
-            context->request.body.append(upload_data, *upload_size);
-        else
+        context->body_seen += *upload_size;
+        if (context->body_seen > context->body_limit)
             context->too_large = true;
+        else if (context->spool)
+            context->spool->feed(upload_data, *upload_size); // a failure is answered at the end
+        else
+            context->request.body.append(upload_data, *upload_size);
         *upload_size = 0;
         return MHD_YES;
     }
     if (context->too_large)
-        return send(connection, *context, payload_too_large(server));
+        return send(connection, *context, payload_too_large(*context));
+    if (context->spool) {
+        if (!context->spool->finish()) {
+            int status = context->spool->error_status();
+            return send(connection, *context,
+                        error_response(status,
+                                       status == 500   ? "internal"
+                                       : status == 413 ? "payload_too_large"
+                                                       : "bad_upload",
+                                       context->spool->error()));
+        }
+        context->spool->hand_over(context->request);
+    }
     if (server.stopping())
         return send(connection, *context, busy_response(server));
     return dispatch(server, connection, *context);

@@ -32,7 +32,8 @@ struct ServerOptions {
     std::string bind = "127.0.0.1";
     std::uint16_t port = 8080; // 0: any free port
     unsigned threads = 2;
-    std::size_t max_body_bytes = 65536;
+    std::size_t max_body_bytes = 65536;    // routes may set their own (uploads)
+    std::string upload_spool_dir = "/tmp"; // where upload routes spool file parts
     unsigned slow_workers = 2;
     std::size_t slow_queue = 64;
     std::chrono::milliseconds drain_timeout{10000};

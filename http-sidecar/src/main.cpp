@@ -7,11 +7,13 @@
 #include "http_server.hpp"
 #include "notify/http_out.hpp"
 #include "notify/notification_worker.hpp"
+#include "parcel/photo_store.hpp"
 #include "sarang/auth_settings.hpp"
 #include "sarang/config.hpp"
 #include "sarang/credentials.hpp"
 #include "sarang/log.hpp"
 #include "session_purger.hpp"
+#include "storage_sweeper.hpp"
 #include "stream/stream_hub.hpp"
 
 #include <csignal>
@@ -173,6 +175,14 @@ int main(int argc, char** argv) {
         services.provision.broker_host = config.string("provision.broker_host");
         services.provision.broker_port =
             static_cast<int>(config.integer_in("provision.broker_port", 1, 65535));
+        services.storage.max_upload_bytes =
+            static_cast<std::size_t>(config.integer_in("storage.max_upload_bytes", 1024, 1L << 30));
+        services.storage.rotation_grace =
+            std::chrono::seconds(config.integer_in("access.rotation_grace_s", 0, 90L * 86400));
+        http::init_image_library(argv[0]);
+        http::PhotoStore photos(config.string("storage.dir"));
+        services.photos = &photos;
+        options.upload_spool_dir = photos.spool_dir();
         http::Metrics metrics;
         // Declared before the server: streams' bodies call back into it until the daemon stops.
         http::StreamHub hub(config.string("db.dsn"), stream_limits(config));
@@ -185,6 +195,10 @@ int main(int argc, char** argv) {
         register_stream_metrics(metrics, hub);
         hub.start();
         http::SessionPurger purger(pool, purge_interval);
+        http::StorageSweeper sweeper(
+            pool, photos,
+            std::chrono::seconds(config.integer_in("storage.sweep_interval_s", 1, 86400)),
+            std::chrono::seconds(config.integer_in("storage.sweep_grace_s", 1, 86400)));
         http::NotificationWorker notifier(config.string("db.dsn"), notify);
         LOG_INFO("httpd", "listening on http://%s:%u", options.bind.c_str(), server.port());
 

@@ -1,6 +1,13 @@
 #include "response.hpp"
 
+#include <unistd.h>
+
 namespace sarang::http {
+
+FileBody::~FileBody() {
+    if (fd >= 0)
+        close(fd);
+}
 
 Response json_response(int status, const json_t* body) {
     Response response;

@@ -2,6 +2,7 @@
 // What a handler returns. Errors share one shape everywhere: {"error": "...", "code": "..."}.
 #include "sarang/json.hpp"
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <utility>
@@ -11,6 +12,17 @@ namespace sarang::http {
 
 class StreamBody;
 
+// An open file sent as the body (stored photos): the server hands a duplicate of the descriptor
+// to libmicrohttpd, so this one closes with the last Response holding it.
+struct FileBody {
+    int fd = -1;
+    std::uint64_t size = 0;
+    FileBody(int fd_, std::uint64_t size_) : fd(fd_), size(size_) {}
+    ~FileBody();
+    FileBody(const FileBody&) = delete;
+    FileBody& operator=(const FileBody&) = delete;
+};
+
 struct Response {
     int status = 200;
     std::string content_type = "application/json";
@@ -18,6 +30,8 @@ struct Response {
     std::vector<std::pair<std::string, std::string>> headers;
     // Set: the body is this stream, sent as it grows, and `body` is ignored (event streams).
     std::shared_ptr<StreamBody> stream;
+    // Set: the body is this file, and `body` is ignored.
+    std::shared_ptr<FileBody> file;
 };
 
 Response json_response(int status, const json_t* body);

@@ -9,6 +9,7 @@
 // burst of them never delays the quick ones.
 #include "response.hpp"
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
@@ -18,6 +19,16 @@
 
 namespace sarang::http {
 
+// One file part of a multipart/form-data body, spooled to disk by the server (see
+// Router::add_upload); the file is removed when the request ends.
+struct UploadedFile {
+    std::string field;
+    std::string filename;
+    std::string content_type;
+    std::string path; // the spooled bytes
+    std::uint64_t size = 0;
+};
+
 struct Request {
     std::string method;
     std::string path;
@@ -26,6 +37,9 @@ struct Request {
     std::map<std::string, std::string> headers; // names lower-cased
     std::map<std::string, std::string> query;
     std::map<std::string, std::string> params; // from {placeholders}, filled by the router
+    // Upload routes only: the form's plain fields and its files; `body` stays empty.
+    std::map<std::string, std::string> form;
+    std::vector<UploadedFile> files;
 
     // nullptr when absent; `name` lower-case.
     const std::string* header(std::string_view name) const;
@@ -41,11 +55,18 @@ struct Route {
     std::string pattern; // stored without a trailing slash
     Handler handler;
     Lane lane = Lane::quick;
+    // Upload routes: a multipart/form-data body up to max_body_bytes, its files streamed to
+    // disk as they arrive instead of collected in memory. 0: the server's limit, body in memory.
+    std::size_t max_body_bytes = 0;
+    bool multipart = false;
 };
 
 class Router {
   public:
     void add(std::string method, std::string pattern, Handler handler, Lane lane = Lane::quick);
+    // A multipart/form-data route with its own body limit; it runs on the slow lane.
+    void add_upload(std::string method, std::string pattern, Handler handler,
+                    std::size_t max_body_bytes);
 
     struct Match {
         const Route* route = nullptr; // nullptr: `error` says why (404 or 405)

@@ -27,6 +27,15 @@ struct VendingSettings {
     bool dispense_on_payment = true;
 };
 
+class PhotoStore;
+
+// storage.* and the parcel box's upload and credential settings (docs/parcel.md).
+struct StorageSettings {
+    std::size_t max_upload_bytes = 5 * 1024 * 1024;
+    std::chrono::seconds rotation_grace{86400}; // generate-token: the old credential's grace
+    std::chrono::seconds image_url_ttl{86400};  // signed media links handed out
+};
+
 struct Services {
     DbPool& db;
     std::string pepper; // auth.pepper: keys session and device credential hashes
@@ -34,6 +43,8 @@ struct Services {
     GowaClient gowa{GowaSettings{}};
     VendingSettings vending{};
     ProvisionSettings provision{};
+    StorageSettings storage{};
+    const PhotoStore* photos = nullptr; // set by main(); --list-routes runs without one
 };
 
 } // namespace sarang::http

@@ -54,7 +54,7 @@ wait_for_port() { # port seconds what
 # Usage: stack_init STATE PG_PORT HTTP_PORT
 stack_init() {
     local state=$1 pg_port=$2 http_port=$3
-    mkdir -p "$state/log" "$state/run"
+    mkdir -p "$state/log" "$state/run" "$state/storage"
     chmod 755 "$state" # postgres and mosquitto must reach files inside
     if [ "$(id -u)" -eq 0 ]; then
         chown postgres "$state/run" "$state/log"
@@ -74,6 +74,7 @@ stack_init() {
 db.dsn = host=127.0.0.1 port=$pg_port dbname=sarang user=sarang password=$db_password connect_timeout=5
 auth.pepper = $pepper
 http.port = $http_port
+storage.dir = $state/storage
 CONF
         )
         [ "$(id -u)" -ne 0 ] || chgrp mosquitto "$conf"

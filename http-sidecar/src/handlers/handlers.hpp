@@ -23,6 +23,10 @@ void add_webhook_routes(Router& router, Services& services);      // webhooks, n
 void add_provisioning_routes(Router& router, Services& services); // auto-register, claim
 void add_softap_routes(Router& router, Services& services);       // /api/provision: pre-register
 void add_home_routes(Router& router, Services& services);         // /api/v1/homes
+void add_package_upload_routes(Router& router, Services& services); // photos from the parcel box
+void add_package_routes(Router& router, Services& services);        // packages, photos, media
+void add_parcel_device_routes(Router& router, Services& services);  // /api/device: status, control
+void add_device_event_routes(Router& router, Services& services);   // one device's event history
 void add_stream_routes(Router& router, Services& services, StreamHub& hub); // live events (SSE)
 // Vending (docs/vending.md).
 void add_vending_payment_routes(Router& router, Services& services);  // /api/payments/webhook

@@ -44,6 +44,10 @@ void add_all_routes(Router& router, Services& services, const Metrics& metrics, 
     add_vending_order_routes(router, services);
     add_vending_product_routes(router, services);
     add_vending_log_routes(router, services);
+    add_package_upload_routes(router, services);
+    add_package_routes(router, services);
+    add_parcel_device_routes(router, services);
+    add_device_event_routes(router, services);
 }
 
 } // namespace sarang::http

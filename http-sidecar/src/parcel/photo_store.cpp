@@ -1,0 +1,195 @@
+#include "photo_store.hpp"
+
+#include "sarang/crypto.hpp"
+#include "sarang/log.hpp"
+#include "sarang/pg.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <dirent.h>
+#include <fcntl.h>
+#include <memory>
+#include <regex>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <vector>
+#include <vips/vips8>
+
+namespace sarang::http {
+namespace {
+
+using vips::VImage;
+
+constexpr const char* temp_prefix = ".tmp-";
+
+void make_dir(const std::string& path) {
+    if (::mkdir(path.c_str(), 0750) != 0 && errno != EEXIST)
+        throw std::runtime_error("cannot create " + path + ": " + std::strerror(errno));
+}
+
+struct Fd {
+    int fd;
+    ~Fd() {
+        if (fd >= 0)
+            ::close(fd);
+    }
+};
+
+void fsync_path(const std::string& path, int flags) {
+    Fd file{::open(path.c_str(), flags | O_CLOEXEC)};
+    if (file.fd < 0 || ::fsync(file.fd) != 0)
+        throw std::runtime_error("cannot sync " + path + ": " + std::strerror(errno));
+}
+
+// The temporary file a final name is written under; removed unless committed.
+class TempFile {
+  public:
+    TempFile(const std::string& dir, const std::string& name)
+        : temp_(dir + "/" + temp_prefix + name), final_(dir + "/" + name) {}
+    ~TempFile() {
+        if (!committed_)
+            ::unlink(temp_.c_str());
+    }
+    TempFile(const TempFile&) = delete;
+    TempFile& operator=(const TempFile&) = delete;
+    const std::string& path() const { return temp_; }
+    void commit() {
+        fsync_path(temp_, O_RDONLY);
+        if (::rename(temp_.c_str(), final_.c_str()) != 0)
+            throw std::runtime_error("cannot rename " + temp_ + ": " + std::strerror(errno));
+        committed_ = true;
+    }
+
+  private:
+    std::string temp_, final_;
+    bool committed_ = false;
+};
+
+std::string fresh_stem() {
+    long long ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+    std::vector<std::uint8_t> random = crypto::random_bytes(8);
+    return "package_" + std::to_string(ms) + "_" + crypto::hex_encode(random.data(), random.size());
+}
+
+} // namespace
+
+void init_image_library(const char* program) {
+    if (VIPS_INIT(program) != 0)
+        throw std::runtime_error("libvips failed to start");
+    // Only the loaders Sarang needs to trust; uploads are sniffed as JPEG or PNG before this.
+    vips_block_untrusted_set(TRUE);
+    // Spool paths are reused names: a cached decode of an earlier upload must never answer.
+    vips_cache_set_max(0);
+}
+
+PhotoStore::PhotoStore(std::string dir)
+    : packages_dir_(dir + "/packages"), spool_dir_(dir + "/spool") {
+    make_dir(dir);
+    make_dir(packages_dir_);
+    make_dir(spool_dir_);
+}
+
+StoredPhoto PhotoStore::store(const std::string& source_path) const {
+    std::string stem = fresh_stem();
+    StoredPhoto names{stem + ".jpg", stem + "_thumb.jpg"};
+    TempFile photo(packages_dir_, names.photo);
+    TempFile thumb(packages_dir_, names.thumb);
+    try {
+        VImage image = VImage::new_from_file(source_path.c_str());
+        if (static_cast<long long>(image.width()) * image.height() > max_pixels)
+            throw PhotoRejected("photo is larger than " + std::to_string(max_pixels / 1000000) +
+                                " megapixels");
+        // autorot turns the pixels upright and drops the orientation tag, so every viewer
+        // shows the photo the same way.
+        image.autorot().jpegsave(photo.path().c_str(),
+                                 VImage::option()->set("Q", photo_quality)->set("strip", true));
+        VImage small = VImage::thumbnail(
+            source_path.c_str(), thumb_size,
+            VImage::option()->set("height", thumb_size)->set("crop", VIPS_INTERESTING_CENTRE));
+        small.jpegsave(thumb.path().c_str(),
+                       VImage::option()->set("Q", thumb_quality)->set("strip", true));
+    } catch (const vips::VError& error) {
+        throw PhotoRejected(std::string("photo cannot be decoded: ") + error.what());
+    }
+    photo.commit();
+    try {
+        thumb.commit();
+        fsync_path(packages_dir_, O_RDONLY | O_DIRECTORY);
+    } catch (...) {
+        ::unlink(path_of(names.photo).c_str());
+        throw;
+    }
+    return names;
+}
+
+void PhotoStore::remove(const StoredPhoto& photo) const noexcept {
+    for (const std::string* name : {&photo.photo, &photo.thumb}) {
+        if (::unlink(path_of(*name).c_str()) != 0 && errno != ENOENT)
+            LOG_WARN("httpd", "cannot remove %s (the storage sweep will): %s", name->c_str(),
+                     std::strerror(errno));
+    }
+}
+
+bool PhotoStore::valid_name(const std::string& name) {
+    static const std::regex pattern("package_[0-9]{1,16}_[0-9a-f]{16}(_thumb)?\\.jpg");
+    return std::regex_match(name, pattern);
+}
+
+namespace {
+
+struct CloseDir {
+    void operator()(DIR* dir) const { ::closedir(dir); }
+};
+
+struct Entry {
+    std::string path, name;
+    bool temporary;
+};
+
+// Regular files of `dir` older than `grace`.
+std::vector<Entry> old_files(const std::string& dir, std::chrono::seconds grace) {
+    std::vector<Entry> found;
+    std::unique_ptr<DIR, CloseDir> handle(::opendir(dir.c_str()));
+    if (!handle)
+        return found;
+    auto cutoff = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() - grace);
+    while (dirent* entry = ::readdir(handle.get())) {
+        std::string name = entry->d_name;
+        std::string path = dir + "/" + name;
+        struct stat info {};
+        if (::lstat(path.c_str(), &info) != 0 || !S_ISREG(info.st_mode) || info.st_mtime > cutoff)
+            continue;
+        found.push_back({path, name, name.starts_with(temp_prefix) || name.starts_with("upload-")});
+    }
+    return found;
+}
+
+} // namespace
+
+long long PhotoStore::sweep(DbPool& pool, std::chrono::seconds grace) const {
+    long long removed = 0;
+    std::vector<std::string> candidates;
+    std::vector<Entry> entries = old_files(packages_dir_, grace);
+    for (Entry& entry : old_files(spool_dir_, grace))
+        entries.push_back(std::move(entry));
+    for (const Entry& entry : entries) {
+        if (entry.temporary)
+            removed += ::unlink(entry.path.c_str()) == 0;
+        else if (valid_name(entry.name))
+            candidates.push_back(entry.name);
+    }
+    if (candidates.empty())
+        return removed;
+    DbPool::Lease db = pool.acquire();
+    pg::Result orphans =
+        db->exec("SELECT f FROM unnest($1::text[]) AS f WHERE NOT EXISTS"
+                 " (SELECT 1 FROM packages p WHERE p.photo_file = f OR p.thumb_file = f)",
+                 {pg::array_literal(candidates)});
+    for (int row = 0; row < orphans.rows(); ++row)
+        removed += ::unlink(path_of(std::string(orphans.text(row, 0))).c_str()) == 0;
+    return removed;
+}
+
+} // namespace sarang::http

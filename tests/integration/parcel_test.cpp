@@ -1,0 +1,344 @@
+// The parcel box against the real stack (docs/parcel.md): photo uploads (limits, types,
+// thumbnails, EXIF rotation), packages and their files, settings and control payloads as the
+// seed's firmware reads them, stats.
+#include "api_session.hpp"
+#include "http_client.hpp"
+#include "mqtt_client.hpp"
+#include "sarang/json.hpp"
+#include "stack_env.hpp"
+
+#include <arpa/inet.h>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <vips/vips8>
+
+#include "cmocka.hpp"
+
+using namespace sarang;
+using namespace sarang::test;
+using namespace std::chrono_literals;
+using vips::VImage;
+
+namespace {
+
+struct Box {
+    AppAccount owner;
+    std::string id;
+    std::string credential;
+};
+
+Box make_box(const std::string& stem) {
+    Box box{create_account(unique_id(stem + "-user")), unique_id(stem), ""};
+    box.credential =
+        create_device(box.id, "parcel-box", "--id " + box.id + " --owner " + box.owner.username);
+    return box;
+}
+
+std::string jpeg(int width, int height, int orientation = 1) {
+    VImage image = VImage::black(width, height, VImage::option()->set("bands", 3)) + 128;
+    image = image.cast(VIPS_FORMAT_UCHAR).copy();
+    if (orientation != 1)
+        image.set("orientation", orientation);
+    void* data = nullptr;
+    size_t size = 0;
+    image.write_to_buffer(".jpg", &data, &size, VImage::option()->set("Q", 90));
+    std::string bytes(static_cast<const char*>(data), size);
+    g_free(data);
+    return bytes;
+}
+
+std::string png(int width, int height) {
+    VImage image = (VImage::black(width, height, VImage::option()->set("bands", 3)) + 60)
+                       .cast(VIPS_FORMAT_UCHAR);
+    void* data = nullptr;
+    size_t size = 0;
+    image.write_to_buffer(".png", &data, &size);
+    std::string bytes(static_cast<const char*>(data), size);
+    g_free(data);
+    return bytes;
+}
+
+HttpResult upload(const Box& box, const std::string& photo, const std::string& meta) {
+    const std::string boundary = "sarangBoundary7MA4YWxk";
+    std::string body = "--" + boundary +
+                       "\r\nContent-Disposition: form-data; name=\"meta\"\r\n\r\n" + meta +
+                       "\r\n--" + boundary +
+                       "\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"p.jpg\"\r\n"
+                       "Content-Type: image/jpeg\r\n\r\n" +
+                       photo + "\r\n--" + boundary + "--\r\n";
+    return http_request(stack_env().http_port, "POST", "/api/v1/packages", body,
+                        {{"Content-Type", "multipart/form-data; boundary=" + boundary},
+                         {"X-API-Key", box.credential}});
+}
+
+std::string meta_of(const Box& box) {
+    return R"({"deviceId":")" + box.id +
+           R"(","distanceCm":17,"reason":"detect","firmware":"esp32cam-allinone"})";
+}
+
+std::filesystem::path packages_dir() {
+    return std::filesystem::path(std::getenv("SARANG_TEST_STATE")) / "storage" / "packages";
+}
+
+size_t files_in_storage() {
+    size_t count = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(packages_dir())) {
+        (void)entry;
+        ++count;
+    }
+    return count;
+}
+
+// The stored file behind a package URL, read back with libvips.
+VImage stored_image(const std::string& token, const std::string& url) {
+    HttpResult image = http_request(stack_env().http_port, "GET", url, "", bearer(token));
+    assert_int_equal(image.status, 200);
+    assert_text_equal(image.header("content-type"), "image/jpeg");
+    return VImage::new_from_buffer(image.body.data(), image.body.size(), "");
+}
+
+void uploads_make_an_upright_photo_and_a_square_thumbnail(void**) {
+    Box box = make_box("box-up");
+    // Orientation 6: the camera was turned; the stored photo must be upright (portrait).
+    HttpResult stored = upload(box, jpeg(400, 200, 6), meta_of(box));
+    assert_int_equal(stored.status, 200);
+    std::string error;
+    json::Ptr body = json::parse(stored.body, error);
+    assert_true(json_is_true(json_object_get(body.get(), "success")));
+    assert_true(json_integer_value(json_object_get(body.get(), "id")) > 0);
+    assert_false(json_field(stored.body, "ts").empty());
+    VImage photo = stored_image(box.owner.token, json_field(stored.body, "photoUrl"));
+    assert_int_equal(photo.width(), 200);
+    assert_int_equal(photo.height(), 400);
+    VImage thumb = stored_image(box.owner.token, json_field(stored.body, "thumbUrl"));
+    assert_int_equal(thumb.width(), 300);
+    assert_int_equal(thumb.height(), 300);
+
+    HttpResult from_png = upload(box, png(640, 480), "{}");
+    assert_int_equal(from_png.status, 200);
+    VImage png_thumb = stored_image(box.owner.token, json_field(from_png.body, "thumbUrl"));
+    assert_int_equal(png_thumb.width(), 300);
+    assert_int_equal(png_thumb.height(), 300);
+
+    // Nobody else sees them, and nothing is served without a session.
+    AppAccount stranger = create_account(unique_id("stranger"));
+    assert_int_equal(http_request(stack_env().http_port, "GET", json_field(stored.body, "photoUrl"),
+                                  "", bearer(stranger.token))
+                         .status,
+                     404);
+    assert_int_equal(
+        http_request(stack_env().http_port, "GET", json_field(stored.body, "photoUrl")).status,
+        401);
+    std::string id = std::to_string(json_integer_value(json_object_get(body.get(), "id")));
+    assert_int_equal(api_get("/api/packages/" + id, stranger.token).status, 404);
+    HttpResult mine = api_get("/api/packages/" + id, box.owner.token);
+    assert_int_equal(mine.status, 200);
+    assert_true(mine.body.find("\"distanceCm\": 17") != std::string::npos ||
+                mine.body.find("\"distanceCm\":17") != std::string::npos);
+}
+
+void uploads_refuse_other_types_and_bad_credentials(void**) {
+    Box box = make_box("box-type");
+    size_t before = files_in_storage();
+    HttpResult gif = upload(box, std::string("GIF89a\x01\x00\x01\x00\x00\x00\x00;", 13), "{}");
+    assert_int_equal(gif.status, 415);
+    assert_int_equal(upload(box, "just some text, not an image", "{}").status, 415);
+    // JPEG magic bytes but no image behind them: refused, nothing stored.
+    assert_int_equal(upload(box, std::string("\xFF\xD8\xFF\xE0garbage", 11), "{}").status, 422);
+    Box other = make_box("box-other");
+    assert_int_equal(upload(box, jpeg(32, 32), meta_of(other)).status, 403);
+    Box forged = box;
+    forged.credential = "not-a-credential";
+    assert_int_equal(upload(forged, jpeg(32, 32), "{}").status, 401);
+    assert_int_equal(files_in_storage(), before);
+}
+
+// 6 MB announced: the answer comes before a byte of the body is sent.
+void an_oversized_upload_is_refused_before_its_body(void**) {
+    Box box = make_box("box-big");
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<uint16_t>(stack_env().http_port));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+    std::string head = "POST /api/v1/packages HTTP/1.1\r\nHost: localhost\r\n"
+                       "Content-Type: multipart/form-data; boundary=x\r\nX-API-Key: " +
+                       box.credential + "\r\nContent-Length: 6291456\r\n\r\n";
+    assert_true(::send(fd, head.data(), head.size(), MSG_NOSIGNAL) ==
+                static_cast<ssize_t>(head.size()));
+    timeval timeout{5, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    char answer[512] = {};
+    ssize_t got = ::recv(fd, answer, sizeof answer - 1, 0);
+    ::close(fd);
+    assert_true(got > 0);
+    assert_true(std::string(answer).starts_with("HTTP/1.1 413"));
+}
+
+void deleting_a_package_leaves_no_file(void**) {
+    Box box = make_box("box-del");
+    size_t before = files_in_storage();
+    HttpResult stored = upload(box, jpeg(120, 80), meta_of(box));
+    assert_int_equal(stored.status, 200);
+    assert_int_equal(files_in_storage(), before + 2);
+    std::string id = std::to_string(json_integer_field(stored.body, "id"));
+    AppAccount stranger = create_account(unique_id("thief"));
+    assert_int_equal(http_request(stack_env().http_port, "DELETE", "/api/packages/" + id, "",
+                                  bearer(stranger.token))
+                         .status,
+                     404);
+    assert_int_equal(http_request(stack_env().http_port, "DELETE", "/api/packages/" + id, "",
+                                  bearer(box.owner.token))
+                         .status,
+                     200);
+    assert_int_equal(files_in_storage(), before);
+    assert_int_equal(api_get("/api/packages/" + id, box.owner.token).status, 404);
+}
+
+void stats_and_pickup(void**) {
+    Box box = make_box("box-stats");
+    for (int i = 0; i < 3; ++i)
+        assert_int_equal(upload(box, jpeg(64, 48), meta_of(box)).status, 200);
+    HttpResult stats = api_get("/api/packages/stats/summary", box.owner.token);
+    assert_int_equal(stats.status, 200);
+    std::string error;
+    json::Ptr body = json::parse(stats.body, error);
+    const json_t* numbers = json_object_get(body.get(), "stats");
+    assert_int_equal(json_integer_value(json_object_get(numbers, "total")), 3);
+    assert_int_equal(json_integer_value(json_object_get(numbers, "today")), 3);
+    assert_int_equal(json_integer_value(json_object_get(numbers, "thisWeek")), 3);
+    long long latest =
+        json_integer_value(json_object_get(json_object_get(numbers, "latest"), "id"));
+    HttpResult list = api_get("/api/packages?limit=2&offset=0", box.owner.token);
+    assert_int_equal(json_integer_field(list.body, "total"), 3);
+    json::Ptr page = json::parse(list.body, error);
+    const json_t* packages = json_object_get(page.get(), "packages");
+    assert_int_equal(json_array_size(packages), 2);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(packages, 0), "id")),
+                     latest);
+    HttpResult picked =
+        api_post("/api/packages/" + std::to_string(latest) + "/pickup", "", box.owner.token);
+    assert_int_equal(picked.status, 200);
+    assert_true(picked.body.find("picked_up") != std::string::npos);
+}
+
+// A published payload, less the command id Sarang adds, equals `expected` as JSON (key order
+// aside).
+bool same_payload(const std::string& payload, const std::string& expected) {
+    std::string error;
+    json::Ptr parsed = json::parse(payload, error);
+    json::Ptr wanted = json::parse(expected, error);
+    if (!parsed || !wanted)
+        return false;
+    json_object_del(parsed.get(), "id");
+    if (json_equal(parsed.get(), wanted.get()))
+        return true;
+    std::fprintf(stderr, "payload %s, expected %s\n", payload.c_str(), expected.c_str());
+    return false;
+}
+
+void settings_are_checked_stored_and_sent(void**) {
+    Box box = make_box("box-set");
+    MqttClient device(box.id, 4);
+    assert_int_equal(device.connect(stack_env().mqtt_port, box.id, box.credential), 0);
+    assert_int_equal(device.subscribe("smartparcel/" + box.id + "/settings/set"), 1);
+    HttpResult bad = http_request(stack_env().http_port, "PUT", "/api/device/settings",
+                                  R"({"ultra":{"min":60}})", bearer(box.owner.token));
+    assert_int_equal(bad.status, 400);
+    assert_text_equal(json_field(bad.body, "field"), "ultra.min");
+    HttpResult crossed = http_request(stack_env().http_port, "PUT", "/api/device/settings",
+                                      R"({"ultra":{"min":30,"max":20}})", bearer(box.owner.token));
+    assert_int_equal(crossed.status, 400);
+    HttpResult buzz = http_request(stack_env().http_port, "PUT", "/api/device/settings",
+                                   R"({"buzzer":{"buzzOn":50}})", bearer(box.owner.token));
+    assert_text_equal(json_field(buzz.body, "field"), "buzzer.buzzOn");
+    HttpResult good = http_request(stack_env().http_port, "PUT", "/api/device/settings",
+                                   R"({"ultra":{"min":10,"max":30},"lock":{"ms":7000}})",
+                                   bearer(box.owner.token));
+    assert_int_equal(good.status, 200);
+    std::optional<std::string> sent =
+        device.next_payload("smartparcel/" + box.id + "/settings/set", 5s);
+    assert_true(sent.has_value());
+    assert_true(same_payload(*sent, R"({"ultra": {"min": 10, "max": 30}, "lock": {"ms": 7000},)"
+                                    R"( "buzzer": {"ms": 60000, "buzzOn": 500, "buzzOff": 300}})"));
+    HttpResult now = api_get("/api/device/settings", box.owner.token);
+    assert_true(now.body.find("\"ms\":7000") != std::string::npos);
+}
+
+void control_payloads_are_the_seeds(void**) {
+    Box box = make_box("box-ctl");
+    MqttClient device(box.id, 4);
+    assert_int_equal(device.connect(stack_env().mqtt_port, box.id, box.credential), 0);
+    const std::string topic = "smartparcel/" + box.id + "/control";
+    assert_int_equal(device.subscribe(topic), 1);
+    struct Case {
+        const char* path;
+        const char* body;
+        const char* payload;
+    } cases[] = {
+        {"capture", "", R"({"capture": true})"},
+        {"flash", R"({"state":"on"})", R"({"flash": "on"})"},
+        {"flash", R"({"state":"pulse","ms":150})", R"({"flash": "pulse", "ms": 150})"},
+        {"buzzer", R"({"action":"start","ms":5000})", R"({"buzzer": "start", "ms": 5000})"},
+        {"buzzer", R"({"action":"stop"})", R"({"buzzer": "stop"})"},
+        {"holder", R"({"action":"open","ms":5000})", R"({"holder": "open", "ms": 5000})"},
+        {"stop-pipeline", "", R"({"pipeline": "stop"})"},
+    };
+    for (const Case& c : cases) {
+        HttpResult sent =
+            api_post(std::string("/api/device/control/") + c.path, c.body, box.owner.token);
+        assert_int_equal(sent.status, 200);
+        std::optional<std::string> payload = device.next_payload(topic, 5s);
+        assert_true(payload.has_value());
+        assert_true(same_payload(*payload, c.payload));
+    }
+    assert_int_equal(
+        api_post("/api/device/control/flash", R"({"state":"blink"})", box.owner.token).status, 422);
+    assert_int_equal(
+        api_post("/api/device/control/buzzer", R"({"action":"start","ms":5})", box.owner.token)
+            .status,
+        422);
+    assert_int_equal(api_post("/api/device/control/holder", "{not json", box.owner.token).status,
+                     400);
+    // The device acknowledges; the status shows the outcome.
+    assert_true(accepted(device.publish(topic + "/ack", R"({"action":"holder","ok":true})")));
+    HttpResult status = api_get("/api/device/status", box.owner.token);
+    assert_int_equal(status.status, 200);
+    assert_true(status.body.find("\"isOnline\":true") != std::string::npos);
+}
+
+void a_new_token_works_and_the_old_one_keeps_its_grace(void**) {
+    Box box = make_box("box-token");
+    HttpResult issued = api_post("/api/device/generate-token", "", box.owner.token);
+    assert_int_equal(issued.status, 200);
+    std::string token = json_field(issued.body, "token");
+    assert_true(token.size() >= 32);
+    Box renewed = box;
+    renewed.credential = token;
+    assert_int_equal(upload(renewed, jpeg(40, 40), "{}").status, 200);
+    assert_int_equal(upload(box, jpeg(40, 40), "{}").status, 200); // within the grace
+}
+
+} // namespace
+
+int main() {
+    if (VIPS_INIT("parcel_test") != 0)
+        return 1;
+    const CMUnitTest tests[] = {
+        cmocka_unit_test(uploads_make_an_upright_photo_and_a_square_thumbnail),
+        cmocka_unit_test(uploads_refuse_other_types_and_bad_credentials),
+        cmocka_unit_test(an_oversized_upload_is_refused_before_its_body),
+        cmocka_unit_test(deleting_a_package_leaves_no_file),
+        cmocka_unit_test(stats_and_pickup),
+        cmocka_unit_test(settings_are_checked_stored_and_sent),
+        cmocka_unit_test(control_payloads_are_the_seeds),
+        cmocka_unit_test(a_new_token_works_and_the_old_one_keeps_its_grace),
+    };
+    return cmocka_run_group_tests(tests, nullptr, nullptr);
+}
