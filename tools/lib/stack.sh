@@ -79,6 +79,8 @@ CONF
         )
         [ "$(id -u)" -ne 0 ] || chgrp mosquitto "$conf"
     fi
+    # Settings added since older state folders were made.
+    grep -q '^storage.dir *=' "$conf" || echo "storage.dir = $state/storage" >>"$conf"
 }
 
 # The value of a key in a state folder's sarang.conf.
