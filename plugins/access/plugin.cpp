@@ -132,22 +132,12 @@ Settings read_settings(const mosquitto_opt* options, int count) {
     return settings;
 }
 
-struct Registration {
-    int event;
-    MOSQ_FUNC_generic_callback callback;
-};
-constexpr Registration registrations[] = {
+constexpr plugin::Callback callbacks[] = {
     {MOSQ_EVT_BASIC_AUTH, on_basic_auth},
     {MOSQ_EVT_ACL_CHECK, on_acl_check},
     {MOSQ_EVT_DISCONNECT, on_disconnect},
     {MOSQ_EVT_TICK, on_tick},
 };
-
-void unregister_all(AccessPlugin& plugin) {
-    for (const Registration& registration : registrations)
-        mosquitto_callback_unregister(plugin.identifier, registration.event, registration.callback,
-                                      nullptr);
-}
 
 } // namespace
 } // namespace sarang::access
@@ -179,15 +169,9 @@ SARANG_PLUGIN_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier
             LOG_WARN("access",
                      "device list not loaded after %d ms; devices are refused until it is",
                      state.settings.initial_load_timeout_ms);
-        for (const auto& registration : access::registrations) {
-            int rc = mosquitto_callback_register(identifier, registration.event,
-                                                 registration.callback, nullptr, &state);
-            if (rc != MOSQ_ERR_SUCCESS) {
-                LOG_ERROR("access", "registering callback %d failed: %d", registration.event, rc);
-                access::unregister_all(state);
-                return rc;
-            }
-        }
+        if (int rc = plugin::register_callbacks(identifier, access::callbacks, &state, "access");
+            rc != MOSQ_ERR_SUCCESS)
+            return rc;
         *userdata = plugin.release();
         LOG_INFO("access", "ready (%zu devices, node %s)", state.devices.size(),
                  state.settings.node_name.c_str());
@@ -202,21 +186,19 @@ SARANG_PLUGIN_EXPORT int mosquitto_plugin_cleanup(void* userdata, mosquitto_opt*
     std::unique_ptr<access::AccessPlugin> plugin(static_cast<access::AccessPlugin*>(userdata));
     if (!plugin)
         return MOSQ_ERR_SUCCESS;
-    access::unregister_all(*plugin);
+    plugin::unregister_callbacks(plugin->identifier, access::callbacks);
     // Stop and join before the state goes away; the presence writer records this node's
     // devices offline on its way out.
     plugin->loader.reset();
     plugin->presence_writer.reset();
     const access::Counters& c = plugin->counters;
-    LOG_INFO("access",
-             "stopped: auth accepted=%llu (previous credential %llu) refused=%llu "
-             "rate-limited=%llu unavailable=%llu acl denied=%llu kicks=%llu",
-             static_cast<unsigned long long>(c.auth_accepted),
-             static_cast<unsigned long long>(c.auth_accepted_previous),
-             static_cast<unsigned long long>(c.auth_refused),
-             static_cast<unsigned long long>(c.auth_rate_limited),
-             static_cast<unsigned long long>(c.auth_unavailable),
-             static_cast<unsigned long long>(c.acl_denied),
-             static_cast<unsigned long long>(c.kicks));
+    plugin::log_counts("access", "stopped",
+                       {{"auth_accepted", c.auth_accepted},
+                        {"auth_accepted_previous_credential", c.auth_accepted_previous},
+                        {"auth_refused", c.auth_refused},
+                        {"auth_rate_limited", c.auth_rate_limited},
+                        {"auth_unavailable", c.auth_unavailable},
+                        {"acl_denied", c.acl_denied},
+                        {"kicks", c.kicks}});
     return MOSQ_ERR_SUCCESS;
 }

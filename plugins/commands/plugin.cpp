@@ -33,20 +33,10 @@ commands::Settings read_settings(const mosquitto_opt* options, int count) {
     return {config.string("db.dsn"), plugin::node_name(config)};
 }
 
-struct Registration {
-    int event;
-    MOSQ_FUNC_generic_callback callback;
-};
-constexpr Registration registrations[] = {
+constexpr plugin::Callback callbacks[] = {
     {MOSQ_EVT_MESSAGE, commands::on_message},
     {MOSQ_EVT_TICK, on_tick},
 };
-
-void unregister_all(commands::CommandsPlugin& plugin) {
-    for (const Registration& registration : registrations)
-        mosquitto_callback_unregister(plugin.identifier, registration.event, registration.callback,
-                                      nullptr);
-}
 
 } // namespace
 
@@ -59,15 +49,9 @@ SARANG_PLUGIN_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier
             std::make_unique<commands::CommandsPlugin>(read_settings(options, option_count));
         plugin->identifier = identifier;
         commands::CommandsPlugin& state = *plugin;
-        for (const Registration& registration : registrations) {
-            int rc = mosquitto_callback_register(identifier, registration.event,
-                                                 registration.callback, nullptr, &state);
-            if (rc != MOSQ_ERR_SUCCESS) {
-                LOG_ERROR("commands", "registering callback %d failed: %d", registration.event, rc);
-                unregister_all(state);
-                return rc;
-            }
-        }
+        if (int rc = plugin::register_callbacks(identifier, callbacks, &state, "commands");
+            rc != MOSQ_ERR_SUCCESS)
+            return rc;
         // Workers with fd tables of their own keep the broker's socket calls cheap (worker.hpp).
         plugin->dispatcher = std::make_unique<Worker>(
             "sarang-cmd-send", [&state](std::stop_token stop) { run_dispatcher(state, stop); },
@@ -89,22 +73,20 @@ SARANG_PLUGIN_EXPORT int mosquitto_plugin_cleanup(void* userdata, mosquitto_opt*
         static_cast<commands::CommandsPlugin*>(userdata));
     if (!plugin)
         return MOSQ_ERR_SUCCESS;
-    unregister_all(*plugin);
+    plugin::unregister_callbacks(plugin->identifier, callbacks);
     // Stop and join before the state goes away. Undelivered mailbox publishes are dropped: those
     // commands are recorded sent to connections that end with this broker, so they go again.
     plugin->dispatcher.reset();
     plugin->answer_writer.reset();
     const commands::Counters& c = plugin->counters;
-    LOG_INFO("commands",
-             "stopped: published=%llu publish-failed=%llu answers=%llu refused=%llu "
-             "oversized=%llu settled=%llu unmatched=%llu expired=%llu",
-             static_cast<unsigned long long>(c.published.load()),
-             static_cast<unsigned long long>(c.publish_failed.load()),
-             static_cast<unsigned long long>(c.answers_queued.load()),
-             static_cast<unsigned long long>(c.answers_refused.load()),
-             static_cast<unsigned long long>(c.answers_oversized.load()),
-             static_cast<unsigned long long>(c.settled.load()),
-             static_cast<unsigned long long>(c.unmatched.load()),
-             static_cast<unsigned long long>(c.expired.load()));
+    plugin::log_counts("commands", "stopped",
+                       {{"published", c.published},
+                        {"publish_failed", c.publish_failed},
+                        {"answers", c.answers_queued},
+                        {"answers_refused", c.answers_refused},
+                        {"answers_oversized", c.answers_oversized},
+                        {"settled", c.settled},
+                        {"unmatched", c.unmatched},
+                        {"expired", c.expired}});
     return MOSQ_ERR_SUCCESS;
 }

@@ -50,3 +50,31 @@ template <typename Body> int guarded(const char* component, int fail_closed, Bod
 }
 
 } // namespace sarang::plugin
+
+#include <initializer_list>
+#include <span>
+
+namespace sarang::plugin {
+
+// One of a plugin's event callbacks. A plugin lists them in one table and registers and
+// unregisters them together, so init and cleanup cannot disagree.
+struct Callback {
+    int event;
+    MOSQ_FUNC_generic_callback function;
+};
+
+// Registers every callback with `userdata`. On a failure it unregisters those already
+// registered, logs, and returns the broker's code; MOSQ_ERR_SUCCESS otherwise.
+int register_callbacks(mosquitto_plugin_id_t* identifier, std::span<const Callback> callbacks,
+                       void* userdata, const char* component);
+void unregister_callbacks(mosquitto_plugin_id_t* identifier, std::span<const Callback> callbacks);
+
+struct NamedCount {
+    const char* name;
+    unsigned long long value;
+};
+
+// One info line, "<what>: name=value name=value ...", e.g. a plugin's counters at cleanup.
+void log_counts(const char* component, const char* what, std::initializer_list<NamedCount> counts);
+
+} // namespace sarang::plugin

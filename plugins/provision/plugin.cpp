@@ -126,23 +126,13 @@ Settings read_settings(const mosquitto_opt* options, int count) {
     return settings;
 }
 
-struct Registration {
-    int event;
-    MOSQ_FUNC_generic_callback callback;
-};
-constexpr Registration registrations[] = {
+constexpr plugin::Callback callbacks[] = {
     {MOSQ_EVT_BASIC_AUTH, on_basic_auth},
     {MOSQ_EVT_ACL_CHECK, on_acl_check},
     {MOSQ_EVT_MESSAGE, on_message},
     {MOSQ_EVT_DISCONNECT, on_disconnect},
     {MOSQ_EVT_TICK, on_tick},
 };
-
-void unregister_all(ProvisionPlugin& plugin) {
-    for (const Registration& registration : registrations)
-        mosquitto_callback_unregister(plugin.identifier, registration.event, registration.callback,
-                                      nullptr);
-}
 
 } // namespace
 } // namespace sarang::provision
@@ -172,16 +162,10 @@ SARANG_PLUGIN_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier
         else
             LOG_WARN("provision", "factory secrets not loaded after %d ms; claimants wait",
                      state.settings.initial_load_timeout_ms);
-        for (const auto& registration : provision::registrations) {
-            int rc = mosquitto_callback_register(identifier, registration.event,
-                                                 registration.callback, nullptr, &state);
-            if (rc != MOSQ_ERR_SUCCESS) {
-                LOG_ERROR("provision", "registering callback %d failed: %d", registration.event,
-                          rc);
-                provision::unregister_all(state);
-                return rc;
-            }
-        }
+        if (int rc =
+                plugin::register_callbacks(identifier, provision::callbacks, &state, "provision");
+            rc != MOSQ_ERR_SUCCESS)
+            return rc;
         *userdata = plugin.release();
         LOG_INFO("provision", "ready (%zu factory secrets)", state.secrets.size());
         return MOSQ_ERR_SUCCESS;
@@ -196,19 +180,17 @@ SARANG_PLUGIN_EXPORT int mosquitto_plugin_cleanup(void* userdata, mosquitto_opt*
         static_cast<provision::ProvisionPlugin*>(userdata));
     if (!plugin)
         return MOSQ_ERR_SUCCESS;
-    provision::unregister_all(*plugin);
+    plugin::unregister_callbacks(plugin->identifier, provision::callbacks);
     plugin->registrar.reset();
     plugin->loader.reset();
     const provision::Counters& c = plugin->counters;
-    LOG_INFO("provision",
-             "stopped: claimants accepted=%llu refused=%llu requests=%llu refused=%llu "
-             "answers=%llu dropped=%llu acl denied=%llu",
-             static_cast<unsigned long long>(c.claimants_accepted),
-             static_cast<unsigned long long>(c.claimants_refused),
-             static_cast<unsigned long long>(c.requests),
-             static_cast<unsigned long long>(c.requests_refused),
-             static_cast<unsigned long long>(c.answers),
-             static_cast<unsigned long long>(c.answers_dropped),
-             static_cast<unsigned long long>(c.acl_denied));
+    plugin::log_counts("provision", "stopped",
+                       {{"claimants_accepted", c.claimants_accepted},
+                        {"claimants_refused", c.claimants_refused},
+                        {"requests", c.requests},
+                        {"requests_refused", c.requests_refused},
+                        {"answers", c.answers},
+                        {"answers_dropped", c.answers_dropped},
+                        {"acl_denied", c.acl_denied}});
     return MOSQ_ERR_SUCCESS;
 }

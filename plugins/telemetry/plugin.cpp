@@ -37,6 +37,8 @@ telemetry::Settings read_settings(const mosquitto_opt* options, int count) {
     return settings;
 }
 
+constexpr plugin::Callback callbacks[] = {{MOSQ_EVT_MESSAGE, telemetry::on_message}};
+
 } // namespace
 
 SARANG_PLUGIN_DECLARE_VERSION_5()
@@ -51,12 +53,9 @@ SARANG_PLUGIN_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier
         plugin->writer = std::make_unique<Worker>(
             "sarang-telem", [&state](std::stop_token stop) { run_writer(state, stop); },
             FileTable::own);
-        int rc = mosquitto_callback_register(identifier, MOSQ_EVT_MESSAGE, telemetry::on_message,
-                                             nullptr, &state);
-        if (rc != MOSQ_ERR_SUCCESS) {
-            LOG_ERROR("telemetry", "registering the MESSAGE callback failed: %d", rc);
+        if (int rc = plugin::register_callbacks(identifier, callbacks, &state, "telemetry");
+            rc != MOSQ_ERR_SUCCESS)
             return rc;
-        }
         *userdata = plugin.release();
         LOG_INFO("telemetry", "ready (journal %s: %llu messages to land, batch %zu)",
                  state.settings.journal_dir.c_str(),
@@ -75,19 +74,16 @@ SARANG_PLUGIN_EXPORT int mosquitto_plugin_cleanup(void* userdata, mosquitto_opt*
         static_cast<telemetry::TelemetryPlugin*>(userdata));
     if (!plugin)
         return MOSQ_ERR_SUCCESS;
-    mosquitto_callback_unregister(plugin->identifier, MOSQ_EVT_MESSAGE, telemetry::on_message,
-                                  nullptr);
+    plugin::unregister_callbacks(plugin->identifier, callbacks);
     plugin->writer.reset(); // lands what it can, then joins
     const telemetry::Counters& c = plugin->counters;
-    LOG_INFO("telemetry",
-             "stopped: journaled=%llu refused=%llu landed=%llu readings=%llu duplicate=%llu "
-             "rejected=%llu failed=%llu",
-             static_cast<unsigned long long>(c.journaled.load()),
-             static_cast<unsigned long long>(c.refused_journal_full.load()),
-             static_cast<unsigned long long>(c.messages_landed.load()),
-             static_cast<unsigned long long>(c.readings_new.load()),
-             static_cast<unsigned long long>(c.readings_duplicate.load()),
-             static_cast<unsigned long long>(c.messages_rejected.load()),
-             static_cast<unsigned long long>(c.messages_failed.load()));
+    plugin::log_counts("telemetry", "stopped",
+                       {{"journaled", c.journaled},
+                        {"refused_journal_full", c.refused_journal_full},
+                        {"landed", c.messages_landed},
+                        {"readings", c.readings_new},
+                        {"duplicate", c.readings_duplicate},
+                        {"rejected", c.messages_rejected},
+                        {"failed", c.messages_failed}});
     return MOSQ_ERR_SUCCESS;
 }

@@ -23,6 +23,8 @@ vending::Settings read_settings(const mosquitto_opt* options, int count) {
     return {config.string("db.dsn")};
 }
 
+constexpr plugin::Callback callbacks[] = {{MOSQ_EVT_MESSAGE, vending::on_message}};
+
 } // namespace
 
 SARANG_PLUGIN_DECLARE_VERSION_5()
@@ -34,12 +36,9 @@ SARANG_PLUGIN_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier
             std::make_unique<vending::VendingPlugin>(read_settings(options, option_count));
         plugin->identifier = identifier;
         vending::VendingPlugin& state = *plugin;
-        int rc = mosquitto_callback_register(identifier, MOSQ_EVT_MESSAGE, vending::on_message,
-                                             nullptr, &state);
-        if (rc != MOSQ_ERR_SUCCESS) {
-            LOG_ERROR("vending", "registering the message callback failed: %d", rc);
+        if (int rc = plugin::register_callbacks(identifier, callbacks, &state, "vending");
+            rc != MOSQ_ERR_SUCCESS)
             return rc;
-        }
         // A worker with an fd table of its own keeps the broker's socket calls cheap (worker.hpp).
         plugin->writer = std::make_unique<Worker>(
             "sarang-vending", [&state](std::stop_token stop) { run_result_writer(state, stop); },
@@ -57,22 +56,19 @@ SARANG_PLUGIN_EXPORT int mosquitto_plugin_cleanup(void* userdata, mosquitto_opt*
     std::unique_ptr<vending::VendingPlugin> plugin(static_cast<vending::VendingPlugin*>(userdata));
     if (!plugin)
         return MOSQ_ERR_SUCCESS;
-    mosquitto_callback_unregister(plugin->identifier, MOSQ_EVT_MESSAGE, vending::on_message,
-                                  nullptr);
+    plugin::unregister_callbacks(plugin->identifier, callbacks);
     // Stop and join before the state goes away. Results still queued are lost: their orders
     // stay DISPENSING until the deadline fails them (docs/vending.md, "Restarts").
     plugin->writer.reset();
     const vending::Counters& c = plugin->counters;
-    LOG_INFO("vending",
-             "stopped: results=%llu refused=%llu oversized=%llu applied=%llu duplicates=%llu "
-             "late=%llu rejected=%llu timeouts=%llu",
-             static_cast<unsigned long long>(c.queued.load()),
-             static_cast<unsigned long long>(c.refused.load()),
-             static_cast<unsigned long long>(c.oversized.load()),
-             static_cast<unsigned long long>(c.applied.load()),
-             static_cast<unsigned long long>(c.duplicates.load()),
-             static_cast<unsigned long long>(c.late.load()),
-             static_cast<unsigned long long>(c.rejected.load()),
-             static_cast<unsigned long long>(c.timeouts.load()));
+    plugin::log_counts("vending", "stopped",
+                       {{"results", c.queued},
+                        {"refused", c.refused},
+                        {"oversized", c.oversized},
+                        {"applied", c.applied},
+                        {"duplicates", c.duplicates},
+                        {"late", c.late},
+                        {"rejected", c.rejected},
+                        {"timeouts", c.timeouts}});
     return MOSQ_ERR_SUCCESS;
 }
