@@ -73,4 +73,12 @@ json::Ptr enqueue_command(pg::Transaction& transaction, const NewCommand& comman
     return command_json(rows, 0);
 }
 
+json::Ptr enqueue_command(DbPool& pool, const NewCommand& command) {
+    DbPool::Lease db = pool.acquire();
+    pg::Transaction transaction(*db);
+    json::Ptr queued = enqueue_command(transaction, command);
+    transaction.commit();
+    return queued;
+}
+
 } // namespace sarang::http

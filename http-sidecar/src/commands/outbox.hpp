@@ -3,6 +3,7 @@
 // commands endpoint now; vending, parcel and lock handlers later) call enqueue_command inside
 // their own transaction: the row and its NOTIFY (sent at commit) stand or fall with the rest of
 // what the handler writes. The broker's commands plugin does the publishing.
+#include "db_pool.hpp"
 #include "sarang/device_kinds.hpp"
 #include "sarang/json.hpp"
 #include "sarang/pg.hpp"
@@ -24,6 +25,8 @@ struct NewCommand {
 // Checks the command (422 naming the field when it is not acceptable) and inserts it into the
 // commands table in `transaction`. Returns the new command as command_json shows it.
 json::Ptr enqueue_command(pg::Transaction& transaction, const NewCommand& command);
+// The same in a transaction of its own, for handlers that write nothing else.
+json::Ptr enqueue_command(DbPool& pool, const NewCommand& command);
 
 // The columns command_json reads, for SELECT <command_columns()> FROM commands.
 std::string command_columns();

@@ -59,11 +59,7 @@ Response send_command(Services& services, const Request& request) {
         fail_validation("payload", "is required");
     NewCommand command{device.id,     device.kind, subtopic, payload, timeout_from(body.get()),
                        caller.user_id};
-    DbPool::Lease db = services.db.acquire();
-    pg::Transaction transaction(*db);
-    json::Ptr queued = enqueue_command(transaction, command);
-    transaction.commit();
-    return json_response(202, queued.get());
+    return json_response(202, enqueue_command(services.db, command).get());
 }
 
 } // namespace

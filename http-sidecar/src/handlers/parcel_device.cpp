@@ -207,11 +207,8 @@ Response control(Services& services, const Request& request, std::string_view ac
     json::Ptr body = optional_body(request);
     VisibleDevice box = parcel_box(services, caller, request, body.get());
     json::Ptr payload = control_payload(action, body.get());
-    DbPool::Lease db = services.db.acquire();
-    pg::Transaction transaction(*db);
-    json::Ptr command = enqueue_command(transaction, {box.id, box.kind, "control", payload.get(),
+    json::Ptr command = enqueue_command(services.db, {box.id, box.kind, "control", payload.get(),
                                                       command_timeout_s, caller.user_id});
-    transaction.commit();
     json::Ptr answer = json::own(json_object());
     json::set(answer.get(), "success", json::own(json_true()));
     json::set(answer.get(), "message", json::own(json_string(message)));

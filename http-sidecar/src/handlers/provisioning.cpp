@@ -10,6 +10,7 @@
 #include "auth/caller.hpp"
 #include "auth/secret_check.hpp"
 #include "handlers.hpp"
+#include "handlers/home_field.hpp"
 #include "http_error.hpp"
 #include "json_body.hpp"
 #include "sarang/device_kinds.hpp"
@@ -113,28 +114,12 @@ std::string claimed_id(const std::string& raw) {
     return raw;
 }
 
-std::optional<long long> optional_home(const Services& services, const json_t* body,
-                                       long long user_id) {
-    const json_t* value = json_object_get(body, "home_id");
-    if (value == nullptr || json_is_null(value))
-        return std::nullopt;
-    if (!json_is_integer(value))
-        fail_validation("home_id", "must be an integer");
-    long long home = json_integer_value(value);
-    DbPool::Lease db = services.db.acquire();
-    if (db->exec("SELECT 1 FROM homes WHERE id = $1 AND owner_id = $2",
-                 {std::to_string(home), std::to_string(user_id)})
-            .rows() != 1)
-        fail_validation("home_id", "is not one of your homes");
-    return home;
-}
-
 Response claim(Services& services, const Request& request) {
     UserCaller caller = require_user(services, request, SessionScope::full_only);
     json::Ptr body = json_object_body(request);
     std::string id = claimed_id(required_string(body.get(), "device_id"));
     std::string pin = required_string(body.get(), "pin_code");
-    std::optional<long long> home = optional_home(services, body.get(), caller.user_id);
+    std::optional<long long> home = home_field(services, body.get(), caller.user_id, false);
 
     std::optional<std::string> pin_hash;
     {

@@ -9,6 +9,7 @@
 // after provision.pre_registration_ttl_s and the broker's sweeper revokes the credential.
 #include "auth/caller.hpp"
 #include "handlers.hpp"
+#include "handlers/home_field.hpp"
 #include "http_error.hpp"
 #include "json_body.hpp"
 #include "sarang/credentials.hpp"
@@ -22,21 +23,6 @@ namespace sarang::http {
 namespace {
 
 constexpr const char* softap_kind = "env-sensor";
-
-long long required_home(Services& services, const json_t* body, long long user_id) {
-    const json_t* value = json_object_get(body, "home_id");
-    if (value == nullptr || json_is_null(value))
-        fail_validation("home_id", "is required");
-    if (!json_is_integer(value))
-        fail_validation("home_id", "must be an integer");
-    long long home = json_integer_value(value);
-    DbPool::Lease db = services.db.acquire();
-    if (db->exec("SELECT 1 FROM homes WHERE id = $1 AND owner_id = $2",
-                 {std::to_string(home), std::to_string(user_id)})
-            .rows() != 1)
-        fail_validation("home_id", "is not one of your homes (create one with POST /api/v1/homes)");
-    return home;
-}
 
 bool plain_text(const std::string& text) {
     for (char c : text) {
@@ -52,7 +38,7 @@ Response register_device(Services& services, const Request& request) {
     std::string chip_id = required_string(body.get(), "chip_id");
     if (chip_id.size() > 64 || !plain_text(chip_id))
         fail_validation("chip_id", "must be 1-64 printable characters");
-    long long home = required_home(services, body.get(), caller.user_id);
+    long long home = *home_field(services, body.get(), caller.user_id, true);
     std::string name = optional_string(body.get(), "device_name").value_or("");
     if (name.empty())
         name = "ESP32 device";

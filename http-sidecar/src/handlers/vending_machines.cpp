@@ -106,11 +106,7 @@ Response put_config(Services& services, const Request& request) {
         fail_validation("motorTimeout", "or another setting is required");
     NewCommand command{device.id,     device.kind,      "config",
                        payload.get(), config_timeout_s, caller.user_id};
-    DbPool::Lease db = services.db.acquire();
-    pg::Transaction transaction(*db);
-    json::Ptr queued = enqueue_command(transaction, command);
-    transaction.commit();
-    return json_response(202, queued.get());
+    return json_response(202, enqueue_command(services.db, command).get());
 }
 
 } // namespace
