@@ -113,11 +113,7 @@ int on_tick(int, void*, void* userdata) {
 }
 
 Settings read_settings(const mosquitto_opt* options, int count) {
-    std::optional<std::string> path = plugin::option(options, count, "config");
-    if (!path)
-        throw ConfigError("plugin_opt_config is required (path to sarang.conf)");
-    Config config = Config::load_file(*path);
-    log::set_level(config.string("log.level"));
+    Config config = plugin::load_config(options, count);
     Settings settings;
     settings.dsn = config.string("db.dsn");
     settings.pepper = pepper_from_config(config);

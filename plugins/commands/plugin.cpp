@@ -22,11 +22,7 @@ int on_tick(int, void*, void* userdata) {
 }
 
 commands::Settings read_settings(const mosquitto_opt* options, int count) {
-    std::optional<std::string> path = plugin::option(options, count, "config");
-    if (!path)
-        throw ConfigError("plugin_opt_config is required (path to sarang.conf)");
-    Config config = Config::load_file(*path);
-    log::set_level(config.string("log.level"));
+    Config config = plugin::load_config(options, count);
     if (!config.boolean("access.require_client_id_match"))
         LOG_WARN("commands", "access.require_client_id_match is off: commands reach only devices "
                              "whose client id is their device id");

@@ -13,6 +13,15 @@ std::optional<std::string> option(const mosquitto_opt* options, int count, const
     return std::nullopt;
 }
 
+Config load_config(const mosquitto_opt* options, int count) {
+    std::optional<std::string> path = option(options, count, "config");
+    if (!path)
+        throw ConfigError("plugin_opt_config is required (path to sarang.conf)");
+    Config config = Config::load_file(*path);
+    log::set_level(config.string("log.level"));
+    return config;
+}
+
 std::string node_name(const Config& config) {
     std::string name = config.string("broker.node_name");
     if (!name.empty())

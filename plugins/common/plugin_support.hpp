@@ -32,6 +32,9 @@ namespace sarang::plugin {
 // The value of plugin_opt_<key>, if given.
 std::optional<std::string> option(const mosquitto_opt* options, int count, const char* key);
 
+// sarang.conf from plugin_opt_config (required), with log.level applied. Throws ConfigError.
+Config load_config(const mosquitto_opt* options, int count);
+
 // This broker's name in presence and command records: broker.node_name, else the host name.
 std::string node_name(const Config& config);
 

@@ -13,14 +13,10 @@ using namespace sarang;
 namespace {
 
 telemetry::Settings read_settings(const mosquitto_opt* options, int count) {
-    std::optional<std::string> path = plugin::option(options, count, "config");
-    if (!path)
-        throw ConfigError("plugin_opt_config is required (path to sarang.conf)");
+    Config config = plugin::load_config(options, count);
     std::optional<std::string> journal = plugin::option(options, count, "journal_dir");
     if (!journal || journal->empty())
         throw ConfigError("plugin_opt_journal_dir is required (this broker's telemetry journal)");
-    Config config = Config::load_file(*path);
-    log::set_level(config.string("log.level"));
     telemetry::Settings settings;
     settings.dsn = config.string("db.dsn");
     settings.journal_dir = *journal;

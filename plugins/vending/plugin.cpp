@@ -15,11 +15,7 @@ using namespace sarang;
 namespace {
 
 vending::Settings read_settings(const mosquitto_opt* options, int count) {
-    std::optional<std::string> path = plugin::option(options, count, "config");
-    if (!path)
-        throw ConfigError("plugin_opt_config is required (path to sarang.conf)");
-    Config config = Config::load_file(*path);
-    log::set_level(config.string("log.level"));
+    Config config = plugin::load_config(options, count);
     return {config.string("db.dsn")};
 }
 
