@@ -2,7 +2,8 @@
 //
 //   sarang-photo-bench --make FILE [--width 1600] [--height 1200] [--orientation 6]
 //       writes a photo-like JPEG (gradients, soft blobs, sensor noise; quality 90) with an EXIF
-//       orientation tag, the input for this tool and bench/photo_sharp.mjs
+//       orientation tag, the input for this tool and bench/photo_sharp.mjs; the noise has fixed
+//       seeds, so it is the same file every time
 //   sarang-photo-bench --input FILE [--iterations 60] [--warmup 3] [--out DIR] [--store]
 //       runs http::render_photo() (decode, autorotate, JPEG q85, 300x300 cover thumbnail q70;
 //       the very function PhotoStore::store() calls) ITERATIONS times in a row and prints
@@ -50,9 +51,10 @@ void make_photo(const std::string& path, int width, int height, int orientation)
     VImage scene = (x * (120.0 / width) + y * (60.0 / height) + 20.0) +
                    ((x * 1.8).sin() * 15.0 + (y * 2.5).cos() * 15.0);
     // Soft blobs: low-resolution noise blown up with a smooth kernel.
-    VImage blobs = VImage::gaussnoise(width / 40, height / 40,
-                                      VImage::option()->set("sigma", 30.0)->set("mean", 0.0))
-                       .resize(40.0, VImage::option()->set("kernel", VIPS_KERNEL_CUBIC));
+    VImage blobs =
+        VImage::gaussnoise(width / 40, height / 40,
+                           VImage::option()->set("sigma", 30.0)->set("mean", 0.0)->set("seed", 1))
+            .resize(40.0, VImage::option()->set("kernel", VIPS_KERNEL_CUBIC));
     blobs = blobs.embed(0, 0, width, height, VImage::option()->set("extend", VIPS_EXTEND_COPY));
     // Hard edges: a bright window frame.
     VImage frame =
@@ -60,8 +62,9 @@ void make_photo(const std::string& path, int width, int height, int orientation)
     std::vector<VImage> bands;
     const double tint[3][2] = {{1.0, 0.9}, {0.85, 1.0}, {0.7, 0.8}};
     for (int band = 0; band < 3; ++band) {
-        VImage noise = VImage::gaussnoise(width, height,
-                                          VImage::option()->set("sigma", 6.0)->set("mean", 0.0));
+        VImage noise = VImage::gaussnoise(
+            width, height,
+            VImage::option()->set("sigma", 6.0)->set("mean", 0.0)->set("seed", 2 + band));
         bands.push_back(scene * tint[band][0] + blobs * tint[band][1] + noise +
                         frame.ifthenelse(60, 0));
     }
