@@ -54,6 +54,13 @@ class PhotoStore {
     std::string spool_dir_;
 };
 
+// The image work of PhotoStore::store() without its names and durability: decodes
+// `source_path` and writes the upright photo (JPEG photo_quality, EXIF orientation applied) to
+// `photo_path` and the cover-cropped thumbnail (thumb_size square, JPEG thumb_quality) to
+// `thumb_path`. Throws PhotoRejected. bench/photo_pipeline.cpp times this very function.
+void render_photo(const std::string& source_path, const std::string& photo_path,
+                  const std::string& thumb_path);
+
 // libvips' global set-up for untrusted input; once per process, before any store().
 void init_image_library(const char* program);
 
