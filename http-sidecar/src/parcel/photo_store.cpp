@@ -11,7 +11,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <memory>
-#include <regex>
+#include <string_view>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <vector>
@@ -169,9 +169,29 @@ void PhotoStore::remove(const StoredPhoto& photo) const noexcept {
     }
 }
 
+// package_<1-16 digits>_<16 lower-case hex digits>[_thumb].jpg: names this store made, so a
+// path from a request can never leave the storage folder.
 bool PhotoStore::valid_name(const std::string& name) {
-    static const std::regex pattern("package_[0-9]{1,16}_[0-9a-f]{16}(_thumb)?\\.jpg");
-    return std::regex_match(name, pattern);
+    std::string_view rest = name;
+    auto take_run = [&](auto is_allowed, std::size_t min, std::size_t max) {
+        std::size_t length = 0;
+        while (length < rest.size() && length < max && is_allowed(rest[length]))
+            ++length;
+        rest.remove_prefix(length);
+        return length >= min;
+    };
+    auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
+    auto is_hex = [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); };
+    auto take = [&](std::string_view text) {
+        if (!rest.starts_with(text))
+            return false;
+        rest.remove_prefix(text.size());
+        return true;
+    };
+    if (!take("package_") || !take_run(is_digit, 1, 16) || !take("_") || !take_run(is_hex, 16, 16))
+        return false;
+    take("_thumb");
+    return rest == ".jpg";
 }
 
 namespace {
