@@ -1,0 +1,57 @@
+// MESSAGE: copy a lock's keypad attempt off the broker thread. A suffix compare, a few string
+// copies and a push; parsing, PostgreSQL and argon2id happen in the checker.
+//
+// When the queue is full the lock is disconnected instead of acknowledged (as the other plugins
+// do): no PUBACK, so a lock with a persistent session resends.
+#include "doorlock_plugin.hpp"
+#include "sarang/door_pin.hpp"
+
+#include <string_view>
+
+namespace sarang::doorlock {
+namespace {
+
+constexpr std::string_view attempt_suffix = "/pin/attempt";
+
+int copy_attempt(DoorlockPlugin& plugin, const mosquitto_evt_message& event) {
+    if (event.topic == nullptr || !std::string_view(event.topic).ends_with(attempt_suffix))
+        return MOSQ_ERR_SUCCESS;
+    // Devices publish under their username (the access plugin binds username, client id and
+    // prefix), so the username names the lock.
+    const char* username = mosquitto_client_username(event.client);
+    const char* client_id = mosquitto_client_id(event.client);
+    if (username == nullptr || client_id == nullptr)
+        return MOSQ_ERR_SUCCESS;
+    std::size_t size = event.payload ? event.payloadlen : 0;
+    if (size > door::max_attempt_bytes) {
+        std::uint64_t count = ++plugin.counters.oversized;
+        if (count == 1 || count % 1000 == 0)
+            LOG_WARN("doorlock", "ignored attempt from %s: %zu bytes (%llu so far)", username, size,
+                     static_cast<unsigned long long>(count));
+        return MOSQ_ERR_SUCCESS;
+    }
+    const char* address = mosquitto_client_address(event.client);
+    Attempt attempt{username, client_id, event.topic,
+                    std::string(static_cast<const char*>(event.payload), size),
+                    address ? address : ""};
+    if (plugin.attempts.try_push(std::move(attempt))) {
+        ++plugin.counters.queued;
+        return MOSQ_ERR_SUCCESS;
+    }
+    std::uint64_t count = ++plugin.counters.refused;
+    if (count == 1 || count % 100 == 0)
+        LOG_WARN("doorlock", "attempt queue full; disconnecting %s (%llu so far)", username,
+                 static_cast<unsigned long long>(count));
+    return MOSQ_ERR_NOMEM;
+}
+
+} // namespace
+
+int on_message(int, void* event_data, void* userdata) {
+    return plugin::guarded("doorlock", MOSQ_ERR_UNKNOWN, [&] {
+        return copy_attempt(*static_cast<DoorlockPlugin*>(userdata),
+                            *static_cast<mosquitto_evt_message*>(event_data));
+    });
+}
+
+} // namespace sarang::doorlock
