@@ -218,6 +218,11 @@ void run_checker(DoorlockPlugin& plugin, std::stop_token stop) {
                                 error.kind() == pg::ErrorKind::retry;
                 db.disconnect();
                 answer_unavailable(plugin, attempt);
+            } catch (const std::exception& error) {
+                // Anything else (memory, a corrupt hash) costs this attempt, never the worker.
+                LOG_ERROR("doorlock", "attempt from %s not checked: %s", attempt.device_id.c_str(),
+                          error.what());
+                answer_unavailable(plugin, attempt);
             }
         }
     }
