@@ -1,5 +1,6 @@
-// MESSAGE: copy a lock's keypad attempt off the broker thread. A suffix compare, a few string
-// copies and a push; parsing, PostgreSQL and argon2id happen in the checker.
+// MESSAGE: copy a lock's keypad attempt off the broker thread, then redact it. A suffix
+// compare, a few string copies and a push; parsing, PostgreSQL and argon2id happen in the
+// checker.
 //
 // When the queue is full the lock is disconnected instead of acknowledged (as the other plugins
 // do): no PUBACK, so a lock with a persistent session resends.
@@ -13,7 +14,24 @@ namespace {
 
 constexpr std::string_view attempt_suffix = "/pin/attempt";
 
-int copy_attempt(DoorlockPlugin& plugin, const mosquitto_evt_message& event) {
+// After the copy, the broker still routes the message to subscribers of the topic (the owner's
+// app session may read the lock's prefix) and keeps it if it is retained. The PIN must reach
+// neither: the message goes on as a fixed stand-in, never retained. The broker frees the
+// original payload and adopts this one (plugin facts, "MESSAGE modification rules").
+bool redact(mosquitto_evt_message& event) {
+    static constexpr std::string_view stand_in = R"({"pin":"redacted"})";
+    auto* copy = static_cast<char*>(mosquitto_malloc(stand_in.size() + 1));
+    if (copy == nullptr)
+        return false;
+    stand_in.copy(copy, stand_in.size());
+    copy[stand_in.size()] = '\0'; // payloads are NUL-terminated for plugins that read text
+    event.payload = copy;
+    event.payloadlen = static_cast<std::uint32_t>(stand_in.size());
+    event.retain = false;
+    return true;
+}
+
+int copy_attempt(DoorlockPlugin& plugin, mosquitto_evt_message& event) {
     if (event.topic == nullptr || !std::string_view(event.topic).ends_with(attempt_suffix))
         return MOSQ_ERR_SUCCESS;
     // Devices publish under their username (the access plugin binds username, client id and
@@ -28,7 +46,7 @@ int copy_attempt(DoorlockPlugin& plugin, const mosquitto_evt_message& event) {
         if (count == 1 || count % 1000 == 0)
             LOG_WARN("doorlock", "ignored attempt from %s: %zu bytes (%llu so far)", username, size,
                      static_cast<unsigned long long>(count));
-        return MOSQ_ERR_SUCCESS;
+        return redact(event) ? MOSQ_ERR_SUCCESS : MOSQ_ERR_NOMEM;
     }
     const char* address = mosquitto_client_address(event.client);
     Attempt attempt{username, client_id, event.topic,
@@ -36,7 +54,9 @@ int copy_attempt(DoorlockPlugin& plugin, const mosquitto_evt_message& event) {
                     address ? address : ""};
     if (plugin.attempts.try_push(std::move(attempt))) {
         ++plugin.counters.queued;
-        return MOSQ_ERR_SUCCESS;
+        // Without memory for the stand-in, disconnecting beats routing the PIN; the lock
+        // resends and its repeated attemptId gets the checked verdict again.
+        return redact(event) ? MOSQ_ERR_SUCCESS : MOSQ_ERR_NOMEM;
     }
     std::uint64_t count = ++plugin.counters.refused;
     if (count == 1 || count % 100 == 0)

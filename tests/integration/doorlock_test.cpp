@@ -273,10 +273,15 @@ void another_users_lock_is_not_found(void**) {
     assert_int_equal(audits(lock, "door_remote", "failure"), 0);
 }
 
-// Runs last: every PIN the tests used must be absent from what the lock received and from the
-// stack's logs and audit rows.
+// Runs last: every PIN the tests used must be absent from what the lock and its owner's app
+// received and from the stack's logs, audit rows and commands.
 void the_pin_never_reaches_the_lock_or_a_log(void**) {
     Lock lock = make_lock("lock-leak");
+    // The owner's app session reads the lock's whole prefix: it sees that attempts happen,
+    // never what was typed.
+    MqttClient app("app-" + lock.owner.username, 5);
+    assert_int_equal(app.connect(stack_env().mqtt_port, lock.owner.username, lock.owner.token), 0);
+    assert_int_equal(app.subscribe(lock.prefix + "/#"), 1);
     keypad(lock, door_pin, "k-1");
     keypad(lock, wrong_pin, "k-2");
     assert_int_equal(remote(lock, door_pin).status, 200);
@@ -288,6 +293,9 @@ void the_pin_never_reaches_the_lock_or_a_log(void**) {
             assert_true(payload.find(wrong_pin) == std::string::npos);
         }
     }
+    assert_true(app.wait_message_count(lock.prefix + "/pin/attempt", 2, 10s));
+    for (const std::string& payload : app.payloads(lock.prefix + "/pin/attempt"))
+        assert_string_equal(payload.c_str(), R"({"pin":"redacted"})");
     assert_int_equal(count("SELECT count(*) FROM audit_log WHERE detail::text LIKE $1"
                            " OR detail::text LIKE $2",
                            {"%" + door_pin + "%", "%" + wrong_pin + "%"}),
