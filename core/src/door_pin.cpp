@@ -116,6 +116,24 @@ std::string verdict_json(const Verdict& verdict) {
     return json::dump(body.get());
 }
 
+std::optional<std::string> lock_alert_data(std::string_view payload) {
+    if (payload.size() > max_attempt_bytes)
+        return std::nullopt;
+    std::string error;
+    json::Ptr root = json::parse(payload, error);
+    if (!root || !json_is_object(root.get()))
+        return std::nullopt;
+    json::Ptr data = json::own(json_object());
+    const json_t* attempts = json_object_get(root.get(), "attempts");
+    if (json_is_integer(attempts))
+        json::set(data.get(), "attempts", json::own(json_integer(json_integer_value(attempts))));
+    const json_t* lockout = json_object_get(root.get(), "lockout");
+    if (json_is_boolean(lockout))
+        json::set(data.get(), "lockout", json::own(json_boolean(json_is_true(lockout))));
+    json::set(data.get(), "source", json::own(json_string("lock")));
+    return json::dump(data.get());
+}
+
 std::string unlock_json(std::string_view method) {
     json::Ptr body = json::own(json_object());
     json::set(body.get(), "action", json::own(json_string("unlock")));

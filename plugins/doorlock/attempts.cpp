@@ -1,4 +1,5 @@
-// MESSAGE: copy a lock's keypad attempt off the broker thread, then redact it. A suffix
+// MESSAGE: copy a lock's keypad attempt off the broker thread, then redact it (and copy a lock's
+// own alert, as it is). A suffix
 // compare, a few string copies and a push; parsing, PostgreSQL and argon2id happen in the
 // checker.
 //
@@ -13,6 +14,7 @@ namespace sarang::doorlock {
 namespace {
 
 constexpr std::string_view attempt_suffix = "/pin/attempt";
+constexpr std::string_view alert_suffix = "/alert";
 
 // After the copy, the broker still routes the message to subscribers of the topic (the owner's
 // app session may read the lock's prefix) and keeps it if it is retained. The PIN must reach
@@ -32,7 +34,11 @@ bool redact(mosquitto_evt_message& event) {
 }
 
 int copy_attempt(DoorlockPlugin& plugin, mosquitto_evt_message& event) {
-    if (event.topic == nullptr || !std::string_view(event.topic).ends_with(attempt_suffix))
+    if (event.topic == nullptr)
+        return MOSQ_ERR_SUCCESS;
+    std::string_view topic(event.topic);
+    bool alert = topic.ends_with(alert_suffix);
+    if (!alert && !topic.ends_with(attempt_suffix))
         return MOSQ_ERR_SUCCESS;
     // Devices publish under their username (the access plugin binds username, client id and
     // prefix), so the username names the lock.
@@ -42,6 +48,8 @@ int copy_attempt(DoorlockPlugin& plugin, mosquitto_evt_message& event) {
         return MOSQ_ERR_SUCCESS;
     std::size_t size = event.payload ? event.payloadlen : 0;
     if (size > door::max_attempt_bytes) {
+        if (alert)
+            return MOSQ_ERR_SUCCESS; // stored by telemetry all the same; too big to notify
         std::uint64_t count = ++plugin.counters.oversized;
         if (count == 1 || count % 1000 == 0)
             LOG_WARN("doorlock", "ignored attempt from %s: %zu bytes (%llu so far)", username, size,
@@ -49,15 +57,23 @@ int copy_attempt(DoorlockPlugin& plugin, mosquitto_evt_message& event) {
         return redact(event) ? MOSQ_ERR_SUCCESS : MOSQ_ERR_NOMEM;
     }
     const char* address = mosquitto_client_address(event.client);
-    Attempt attempt{username, client_id, event.topic,
+    Attempt attempt{alert,
+                    username,
+                    client_id,
+                    event.topic,
                     std::string(static_cast<const char*>(event.payload), size),
                     address ? address : ""};
     if (plugin.attempts.try_push(std::move(attempt))) {
+        if (alert)
+            return MOSQ_ERR_SUCCESS;
         ++plugin.counters.queued;
         // Without memory for the stand-in, disconnecting beats routing the PIN; the lock
         // resends and its repeated attemptId gets the checked verdict again.
         return redact(event) ? MOSQ_ERR_SUCCESS : MOSQ_ERR_NOMEM;
     }
+    // A lock's own alert is history too (telemetry keeps it): not worth a disconnect.
+    if (alert)
+        return MOSQ_ERR_SUCCESS;
     std::uint64_t count = ++plugin.counters.refused;
     if (count == 1 || count % 100 == 0)
         LOG_WARN("doorlock", "attempt queue full; disconnecting %s (%llu so far)", username,

@@ -206,7 +206,10 @@ void run_checker(DoorlockPlugin& plugin, std::stop_token stop) {
         std::vector<Attempt> batch = plugin.attempts.pop_batch(16, stop, 500ms);
         for (const Attempt& attempt : batch) {
             try {
-                handle(plugin, db, recent, attempt);
+                if (attempt.alert)
+                    notify_lock_alert(plugin, db, attempt);
+                else
+                    handle(plugin, db, recent, attempt);
                 if (outage_logged)
                     LOG_INFO("doorlock", "attempts checked again");
                 outage_logged = false;
@@ -217,12 +220,14 @@ void run_checker(DoorlockPlugin& plugin, std::stop_token stop) {
                 outage_logged = error.kind() == pg::ErrorKind::reconnect ||
                                 error.kind() == pg::ErrorKind::retry;
                 db.disconnect();
-                answer_unavailable(plugin, attempt);
+                if (!attempt.alert)
+                    answer_unavailable(plugin, attempt);
             } catch (const std::exception& error) {
                 // Anything else (memory, a corrupt hash) costs this attempt, never the worker.
                 LOG_ERROR("doorlock", "attempt from %s not checked: %s", attempt.device_id.c_str(),
                           error.what());
-                answer_unavailable(plugin, attempt);
+                if (!attempt.alert)
+                    answer_unavailable(plugin, attempt);
             }
         }
     }

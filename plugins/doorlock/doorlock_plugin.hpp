@@ -2,12 +2,16 @@
 // State of one doorlock plugin instance, passed to every callback as userdata.
 //
 // Threads:
-// - MESSAGE copies each {prefix}/pin/attempt into `attempts` (never blocks, never parses);
+// - MESSAGE copies each {prefix}/pin/attempt (and each {prefix}/alert) into `attempts` (never
+//   blocks, never parses);
 // - the checker worker verifies each attempt against the owner's door PIN hash (argon2id) under
 //   the lockout shared with the sidecar (core door_pin_store) and posts the publishes;
 // - TICK drains `mailbox` on the broker thread: the only place this plugin publishes (a
-//   targeted pin/verdict, and on success an unlock on control, to the lock's client id).
+//   targeted pin/verdict, and on success an unlock on control, to the lock's client id);
+// - a lock's own alert becomes a lock_alert notification for its owner (lock_alerts.cpp), as
+//   the seed's backend did.
 #include "plugin_support.hpp"
+#include "sarang/pg.hpp"
 #include "sarang/worker.hpp"
 
 #include <atomic>
@@ -33,11 +37,13 @@ struct Counters {
     std::atomic<std::uint64_t> duplicates{0};
     std::atomic<std::uint64_t> published{0};
     std::atomic<std::uint64_t> publish_failed{0};
+    std::atomic<std::uint64_t> alerts{0}; // the locks' own alerts that notified an owner
 };
 
-// A lock's keypad attempt, copied off the broker thread. The payload holds the PIN: it is
-// never logged and dropped as soon as it is checked.
+// A lock's keypad attempt (or alert), copied off the broker thread. An attempt's payload holds
+// the PIN: it is never logged and dropped as soon as it is checked.
 struct Attempt {
+    bool alert = false;    // {prefix}/alert rather than {prefix}/pin/attempt
     std::string device_id; // the authenticated username
     std::string client_id; // where the answer goes (targeted publish)
     std::string topic;
@@ -69,6 +75,8 @@ struct DoorlockPlugin {
 
 // Worker body (checker.cpp).
 void run_checker(DoorlockPlugin& plugin, std::stop_token stop);
+// On the worker: a lock's own alert to its owner's notifications (lock_alerts.cpp).
+void notify_lock_alert(DoorlockPlugin& plugin, pg::Connection& db, const Attempt& alert);
 
 // Broker thread, from a mailbox action (verdicts.cpp).
 void publish_all(DoorlockPlugin& plugin, const std::vector<Outgoing>& publishes);

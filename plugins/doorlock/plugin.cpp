@@ -90,7 +90,8 @@ SARANG_PLUGIN_EXPORT int mosquitto_plugin_cleanup(void* userdata, mosquitto_opt*
     const doorlock::Counters& c = plugin->counters;
     LOG_INFO("doorlock",
              "stopped: attempts=%llu refused=%llu oversized=%llu unlocked=%llu denied=%llu "
-             "locked=%llu rejected=%llu duplicates=%llu published=%llu publish-failed=%llu",
+             "locked=%llu rejected=%llu duplicates=%llu published=%llu publish-failed=%llu "
+             "alerts=%llu",
              static_cast<unsigned long long>(c.queued.load()),
              static_cast<unsigned long long>(c.refused.load()),
              static_cast<unsigned long long>(c.oversized.load()),
@@ -100,6 +101,7 @@ SARANG_PLUGIN_EXPORT int mosquitto_plugin_cleanup(void* userdata, mosquitto_opt*
              static_cast<unsigned long long>(c.rejected.load()),
              static_cast<unsigned long long>(c.duplicates.load()),
              static_cast<unsigned long long>(c.published.load()),
-             static_cast<unsigned long long>(c.publish_failed.load()));
+             static_cast<unsigned long long>(c.publish_failed.load()),
+             static_cast<unsigned long long>(c.alerts.load()));
     return MOSQ_ERR_SUCCESS;
 }

@@ -257,6 +257,30 @@ void concurrent_admissions_never_exceed_the_limit(void**) {
                      3);
 }
 
+// The seed's backend sent a security alert for the lock's own alert topic; so does Sarang, at
+// most once a minute per lock.
+void the_locks_own_alert_notifies_its_owner(void**) {
+    Lock lock = make_lock("lock-alert");
+    // Both alerts within one minute of the clock: the dedupe key carries the minute.
+    while (std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+                   .count() %
+               60 >=
+           55)
+        std::this_thread::sleep_for(200ms);
+    for (int i = 0; i < 2; ++i)
+        assert_true(accepted(
+            lock.client->publish(lock.prefix + "/alert", R"({"attempts":5,"lockout":true})")));
+    const std::string sql = "SELECT count(*) FROM notifications WHERE kind = 'lock_alert'"
+                            " AND device_id = $1 AND data->>'source' = 'lock'"
+                            " AND (data->>'attempts')::int = 5";
+    auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (count(sql, {lock.id}) == 0 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(100ms);
+    std::this_thread::sleep_for(500ms); // room for a second one, which must not come
+    assert_int_equal(count(sql, {lock.id}), 1);
+}
+
 void another_users_lock_is_not_found(void**) {
     Lock lock = make_lock("lock-mine");
     AppAccount stranger = create_account(unique_id("lock-stranger"));
@@ -325,6 +349,7 @@ int main() {
         cmocka_unit_test(keypad_and_remote_failures_share_one_lockout),
         cmocka_unit_test(a_burst_of_wrong_pins_never_exceeds_the_limit),
         cmocka_unit_test(concurrent_admissions_never_exceed_the_limit),
+        cmocka_unit_test(the_locks_own_alert_notifies_its_owner),
         cmocka_unit_test(another_users_lock_is_not_found),
         cmocka_unit_test(the_pin_never_reaches_the_lock_or_a_log),
     };

@@ -110,6 +110,15 @@ void verdicts_and_unlocks_carry_no_pin(void**) {
     assert_string_equal(unlock_json("keypad").c_str(), R"({"action":"unlock","method":"keypad"})");
 }
 
+void a_locks_own_alert_keeps_the_seeds_fields(void**) {
+    assert_string_equal(lock_alert_data(R"({"attempts":5,"lockout":true,"x":"y"})")->c_str(),
+                        R"({"attempts":5,"lockout":true,"source":"lock"})");
+    assert_string_equal(lock_alert_data(R"({"attempts":"5","lockout":1})")->c_str(),
+                        R"({"source":"lock"})");
+    assert_false(lock_alert_data("[1]").has_value());
+    assert_false(lock_alert_data("nope").has_value());
+}
+
 } // namespace
 
 int main() {
@@ -120,6 +129,7 @@ int main() {
         cmocka_unit_test(seconds_left_rounds_up),
         cmocka_unit_test(attempts_are_parsed_and_malformed_ones_named),
         cmocka_unit_test(verdicts_and_unlocks_carry_no_pin),
+        cmocka_unit_test(a_locks_own_alert_keeps_the_seeds_fields),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

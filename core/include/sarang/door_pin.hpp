@@ -71,6 +71,11 @@ struct Verdict {
 };
 std::string verdict_json(const Verdict& verdict);
 
+// What a lock's own alert ({prefix}/alert, the seed's {"attempts": 5, "lockout": true}) puts in
+// its lock_alert notification: those two fields when they have the right types, and
+// "source": "lock". nullopt when the payload is not a JSON object.
+std::optional<std::string> lock_alert_data(std::string_view payload);
+
 // {"action": "unlock", "method": "keypad" | "remote"} for {prefix}/control.
 std::string unlock_json(std::string_view method);
 
