@@ -47,6 +47,7 @@ void add_all_routes(Router& router, Services& services, const Metrics& metrics, 
     add_package_upload_routes(router, services);
     add_package_routes(router, services);
     add_parcel_device_routes(router, services);
+    add_door_lock_routes(router, services);
     add_device_event_routes(router, services);
 }
 
