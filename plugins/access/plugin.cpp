@@ -144,57 +144,51 @@ SARANG_PLUGIN_DECLARE_VERSION_5()
 
 SARANG_PLUGIN_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void** userdata,
                                                mosquitto_opt* options, int option_count) {
-    try {
-        auto plugin =
-            std::make_unique<access::AccessPlugin>(access::read_settings(options, option_count));
-        plugin->identifier = identifier;
-        access::AccessPlugin& state = *plugin;
-        // Workers with fd tables of their own keep the broker's socket calls cheap (worker.hpp).
-        plugin->loader = std::make_unique<Worker>(
-            "sarang-access", [&state](std::stop_token stop) { run_snapshot_loader(state, stop); },
-            FileTable::own);
-        plugin->presence_writer = std::make_unique<Worker>(
-            "sarang-presence", [&state](std::stop_token stop) { run_presence_writer(state, stop); },
-            FileTable::own);
-        // Listeners open only after init returns: waiting here lets devices that connect right
-        // at start find their credentials, without ever blocking a connected client.
-        if (state.first_load.wait(
-                std::chrono::milliseconds(state.settings.initial_load_timeout_ms)))
-            state.mailbox.drain();
-        else
-            LOG_WARN("access",
-                     "device list not loaded after %d ms; devices are refused until it is",
-                     state.settings.initial_load_timeout_ms);
-        if (int rc = plugin::register_callbacks(identifier, access::callbacks, &state, "access");
-            rc != MOSQ_ERR_SUCCESS)
-            return rc;
-        *userdata = plugin.release();
-        LOG_INFO("access", "ready (%zu devices, node %s)", state.devices.size(),
-                 state.settings.node_name.c_str());
-        return MOSQ_ERR_SUCCESS;
-    } catch (const std::exception& error) {
-        LOG_ERROR("access", "init failed: %s", error.what());
-        return MOSQ_ERR_INVAL;
-    }
+    using access::AccessPlugin;
+    return plugin::init_plugin<AccessPlugin>(
+        "access", identifier, userdata, access::callbacks,
+        [&] {
+            return std::make_unique<AccessPlugin>(access::read_settings(options, option_count));
+        },
+        [](AccessPlugin& state) {
+            // Workers with fd tables of their own keep the broker's socket calls cheap
+            // (worker.hpp).
+            state.loader = std::make_unique<Worker>(
+                "sarang-access",
+                [&state](std::stop_token stop) { run_snapshot_loader(state, stop); },
+                FileTable::own);
+            state.presence_writer = std::make_unique<Worker>(
+                "sarang-presence",
+                [&state](std::stop_token stop) { run_presence_writer(state, stop); },
+                FileTable::own);
+            // Listeners open only after init returns: waiting here lets devices that connect
+            // right at start find their credentials, without ever blocking a connected client.
+            if (state.first_load.wait(
+                    std::chrono::milliseconds(state.settings.initial_load_timeout_ms)))
+                state.mailbox.drain();
+            else
+                LOG_WARN("access",
+                         "device list not loaded after %d ms; devices are refused until it is",
+                         state.settings.initial_load_timeout_ms);
+            LOG_INFO("access", "ready (%zu devices, node %s)", state.devices.size(),
+                     state.settings.node_name.c_str());
+        });
 }
 
 SARANG_PLUGIN_EXPORT int mosquitto_plugin_cleanup(void* userdata, mosquitto_opt*, int) {
-    std::unique_ptr<access::AccessPlugin> plugin(static_cast<access::AccessPlugin*>(userdata));
-    if (!plugin)
-        return MOSQ_ERR_SUCCESS;
-    plugin::unregister_callbacks(plugin->identifier, access::callbacks);
-    // Stop and join before the state goes away; the presence writer records this node's
-    // devices offline on its way out.
-    plugin->loader.reset();
-    plugin->presence_writer.reset();
-    const access::Counters& c = plugin->counters;
-    plugin::log_counts("access", "stopped",
-                       {{"auth_accepted", c.auth_accepted},
-                        {"auth_accepted_previous_credential", c.auth_accepted_previous},
-                        {"auth_refused", c.auth_refused},
-                        {"auth_rate_limited", c.auth_rate_limited},
-                        {"auth_unavailable", c.auth_unavailable},
-                        {"acl_denied", c.acl_denied},
-                        {"kicks", c.kicks}});
-    return MOSQ_ERR_SUCCESS;
+    return plugin::cleanup_plugin<access::AccessPlugin>(
+        "access", userdata, access::callbacks, [](access::AccessPlugin& state) {
+            // The presence writer records this node's devices offline on its way out.
+            state.loader.reset();
+            state.presence_writer.reset();
+            const access::Counters& c = state.counters;
+            plugin::log_counts("access", "stopped",
+                               {{"auth_accepted", c.auth_accepted},
+                                {"auth_accepted_previous_credential", c.auth_accepted_previous},
+                                {"auth_refused", c.auth_refused},
+                                {"auth_rate_limited", c.auth_rate_limited},
+                                {"auth_unavailable", c.auth_unavailable},
+                                {"acl_denied", c.acl_denied},
+                                {"kicks", c.kicks}});
+        });
 }

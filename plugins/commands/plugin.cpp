@@ -40,49 +40,40 @@ SARANG_PLUGIN_DECLARE_VERSION_5()
 
 SARANG_PLUGIN_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void** userdata,
                                                mosquitto_opt* options, int option_count) {
-    try {
-        auto plugin =
-            std::make_unique<commands::CommandsPlugin>(read_settings(options, option_count));
-        plugin->identifier = identifier;
-        commands::CommandsPlugin& state = *plugin;
-        if (int rc = plugin::register_callbacks(identifier, callbacks, &state, "commands");
-            rc != MOSQ_ERR_SUCCESS)
-            return rc;
-        // Workers with fd tables of their own keep the broker's socket calls cheap (worker.hpp).
-        plugin->dispatcher = std::make_unique<Worker>(
-            "sarang-cmd-send", [&state](std::stop_token stop) { run_dispatcher(state, stop); },
-            FileTable::own);
-        plugin->answer_writer = std::make_unique<Worker>(
-            "sarang-cmd-ack", [&state](std::stop_token stop) { run_answer_writer(state, stop); },
-            FileTable::own);
-        *userdata = plugin.release();
-        LOG_INFO("commands", "ready (node %s)", state.settings.node_name.c_str());
-        return MOSQ_ERR_SUCCESS;
-    } catch (const std::exception& error) {
-        LOG_ERROR("commands", "init failed: %s", error.what());
-        return MOSQ_ERR_INVAL;
-    }
+    using commands::CommandsPlugin;
+    return plugin::init_plugin<CommandsPlugin>(
+        "commands", identifier, userdata, callbacks,
+        [&] { return std::make_unique<CommandsPlugin>(read_settings(options, option_count)); },
+        [](CommandsPlugin& state) {
+            // Workers with fd tables of their own keep the broker's socket calls cheap
+            // (worker.hpp). What the dispatcher queues before TICK is registered waits in the
+            // mailbox.
+            state.dispatcher = std::make_unique<Worker>(
+                "sarang-cmd-send", [&state](std::stop_token stop) { run_dispatcher(state, stop); },
+                FileTable::own);
+            state.answer_writer = std::make_unique<Worker>(
+                "sarang-cmd-ack",
+                [&state](std::stop_token stop) { run_answer_writer(state, stop); }, FileTable::own);
+            LOG_INFO("commands", "ready (node %s)", state.settings.node_name.c_str());
+        });
 }
 
 SARANG_PLUGIN_EXPORT int mosquitto_plugin_cleanup(void* userdata, mosquitto_opt*, int) {
-    std::unique_ptr<commands::CommandsPlugin> plugin(
-        static_cast<commands::CommandsPlugin*>(userdata));
-    if (!plugin)
-        return MOSQ_ERR_SUCCESS;
-    plugin::unregister_callbacks(plugin->identifier, callbacks);
-    // Stop and join before the state goes away. Undelivered mailbox publishes are dropped: those
-    // commands are recorded sent to connections that end with this broker, so they go again.
-    plugin->dispatcher.reset();
-    plugin->answer_writer.reset();
-    const commands::Counters& c = plugin->counters;
-    plugin::log_counts("commands", "stopped",
-                       {{"published", c.published},
-                        {"publish_failed", c.publish_failed},
-                        {"answers", c.answers_queued},
-                        {"answers_refused", c.answers_refused},
-                        {"answers_oversized", c.answers_oversized},
-                        {"settled", c.settled},
-                        {"unmatched", c.unmatched},
-                        {"expired", c.expired}});
-    return MOSQ_ERR_SUCCESS;
+    return plugin::cleanup_plugin<commands::CommandsPlugin>(
+        "commands", userdata, callbacks, [](commands::CommandsPlugin& state) {
+            // Undelivered mailbox publishes are dropped: those commands are recorded sent to
+            // connections that end with this broker, so they go again.
+            state.dispatcher.reset();
+            state.answer_writer.reset();
+            const commands::Counters& c = state.counters;
+            plugin::log_counts("commands", "stopped",
+                               {{"published", c.published},
+                                {"publish_failed", c.publish_failed},
+                                {"answers", c.answers_queued},
+                                {"answers_refused", c.answers_refused},
+                                {"answers_oversized", c.answers_oversized},
+                                {"settled", c.settled},
+                                {"unmatched", c.unmatched},
+                                {"expired", c.expired}});
+        });
 }

@@ -54,7 +54,9 @@ template <typename Body> int guarded(const char* component, int fail_closed, Bod
 
 } // namespace sarang::plugin
 
+#include <functional>
 #include <initializer_list>
+#include <memory>
 #include <span>
 
 namespace sarang::plugin {
@@ -79,5 +81,47 @@ struct NamedCount {
 
 // One info line, "<what>: name=value name=value ...", e.g. a plugin's counters at cleanup.
 void log_counts(const char* component, const char* what, std::initializer_list<NamedCount> counts);
+
+// mosquitto_plugin_init for every Sarang plugin: `make` builds the state from the options,
+// `start` starts its workers (and may wait for a first load), then the callbacks are registered
+// and the state is handed to the broker. An exception or a refused registration destroys the
+// state, workers joined, before any callback could have seen it.
+template <typename State>
+int init_plugin(const char* component, mosquitto_plugin_id_t* identifier, void** userdata,
+                std::span<const Callback> callbacks,
+                const std::function<std::unique_ptr<State>()>& make,
+                const std::function<void(State&)>& start) noexcept {
+    try {
+        std::unique_ptr<State> state = make();
+        state->identifier = identifier;
+        start(*state);
+        if (int rc = register_callbacks(identifier, callbacks, state.get(), component);
+            rc != MOSQ_ERR_SUCCESS)
+            return rc;
+        *userdata = state.release();
+        return MOSQ_ERR_SUCCESS;
+    } catch (const std::exception& error) {
+        LOG_ERROR(component, "init failed: %s", error.what());
+    } catch (...) {
+        LOG_ERROR(component, "init failed with an unknown exception");
+    }
+    return MOSQ_ERR_INVAL;
+}
+
+// mosquitto_plugin_cleanup: callbacks off first, then `stop` (join workers in the order the
+// plugin needs, log its counters), then the state goes.
+template <typename State>
+int cleanup_plugin(const char* component, void* userdata, std::span<const Callback> callbacks,
+                   const std::function<void(State&)>& stop) noexcept {
+    std::unique_ptr<State> state(static_cast<State*>(userdata));
+    if (!state)
+        return MOSQ_ERR_SUCCESS;
+    unregister_callbacks(state->identifier, callbacks);
+    guarded(component, MOSQ_ERR_SUCCESS, [&] {
+        stop(*state);
+        return MOSQ_ERR_SUCCESS;
+    });
+    return MOSQ_ERR_SUCCESS;
+}
 
 } // namespace sarang::plugin

@@ -36,48 +36,37 @@ SARANG_PLUGIN_DECLARE_VERSION_5()
 
 SARANG_PLUGIN_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void** userdata,
                                                mosquitto_opt* options, int option_count) {
-    try {
-        auto plugin =
-            std::make_unique<doorlock::DoorlockPlugin>(read_settings(options, option_count));
-        plugin->identifier = identifier;
-        doorlock::DoorlockPlugin& state = *plugin;
-        if (int rc = plugin::register_callbacks(identifier, callbacks, &state, "doorlock");
-            rc != MOSQ_ERR_SUCCESS)
-            return rc;
-        // A worker with an fd table of its own keeps the broker's socket calls cheap (worker.hpp).
-        plugin->checker = std::make_unique<Worker>(
-            "sarang-doorlock", [&state](std::stop_token stop) { run_checker(state, stop); },
-            FileTable::own);
-        *userdata = plugin.release();
-        LOG_INFO("doorlock", "ready");
-        return MOSQ_ERR_SUCCESS;
-    } catch (const std::exception& error) {
-        LOG_ERROR("doorlock", "init failed: %s", error.what());
-        return MOSQ_ERR_INVAL;
-    }
+    using doorlock::DoorlockPlugin;
+    return plugin::init_plugin<DoorlockPlugin>(
+        "doorlock", identifier, userdata, callbacks,
+        [&] { return std::make_unique<DoorlockPlugin>(read_settings(options, option_count)); },
+        [](DoorlockPlugin& state) {
+            // A worker with an fd table of its own keeps the broker's socket calls cheap
+            // (worker.hpp).
+            state.checker = std::make_unique<Worker>(
+                "sarang-doorlock", [&state](std::stop_token stop) { run_checker(state, stop); },
+                FileTable::own);
+            LOG_INFO("doorlock", "ready");
+        });
 }
 
 SARANG_PLUGIN_EXPORT int mosquitto_plugin_cleanup(void* userdata, mosquitto_opt*, int) {
-    std::unique_ptr<doorlock::DoorlockPlugin> plugin(
-        static_cast<doorlock::DoorlockPlugin*>(userdata));
-    if (!plugin)
-        return MOSQ_ERR_SUCCESS;
-    plugin::unregister_callbacks(plugin->identifier, callbacks);
-    // Stop and join before the state goes away. Attempts still queued get no verdict: the
-    // keypad asks again after reconnecting.
-    plugin->checker.reset();
-    const doorlock::Counters& c = plugin->counters;
-    plugin::log_counts("doorlock", "stopped",
-                       {{"attempts", c.queued},
-                        {"refused", c.refused},
-                        {"oversized", c.oversized},
-                        {"unlocked", c.accepted},
-                        {"denied", c.denied},
-                        {"locked", c.locked},
-                        {"rejected", c.rejected},
-                        {"duplicates", c.duplicates},
-                        {"published", c.published},
-                        {"publish_failed", c.publish_failed},
-                        {"alerts", c.alerts}});
-    return MOSQ_ERR_SUCCESS;
+    return plugin::cleanup_plugin<doorlock::DoorlockPlugin>(
+        "doorlock", userdata, callbacks, [](doorlock::DoorlockPlugin& state) {
+            // Attempts still queued get no verdict: the keypad asks again after reconnecting.
+            state.checker.reset();
+            const doorlock::Counters& c = state.counters;
+            plugin::log_counts("doorlock", "stopped",
+                               {{"attempts", c.queued},
+                                {"refused", c.refused},
+                                {"oversized", c.oversized},
+                                {"unlocked", c.accepted},
+                                {"denied", c.denied},
+                                {"locked", c.locked},
+                                {"rejected", c.rejected},
+                                {"duplicates", c.duplicates},
+                                {"published", c.published},
+                                {"publish_failed", c.publish_failed},
+                                {"alerts", c.alerts}});
+        });
 }

@@ -139,54 +139,46 @@ SARANG_PLUGIN_DECLARE_VERSION_5()
 
 SARANG_PLUGIN_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void** userdata,
                                                mosquitto_opt* options, int option_count) {
-    try {
-        auto plugin = std::make_unique<provision::ProvisionPlugin>(
-            provision::read_settings(options, option_count));
-        plugin->identifier = identifier;
-        provision::ProvisionPlugin& state = *plugin;
-        std::future<void> loaded = state.first_load.get_future();
-        plugin->loader = std::make_unique<Worker>(
-            "sarang-provsec", [&state](std::stop_token stop) { run_secrets_loader(state, stop); },
-            FileTable::own);
-        plugin->registrar = std::make_unique<Worker>(
-            "sarang-provreg", [&state](std::stop_token stop) { run_registrar(state, stop); },
-            FileTable::own);
-        // As in the access plugin: a device connecting right at start finds the secrets.
-        if (loaded.wait_for(std::chrono::milliseconds(state.settings.initial_load_timeout_ms)) ==
-            std::future_status::ready)
-            state.mailbox.drain();
-        else
-            LOG_WARN("provision", "factory secrets not loaded after %d ms; claimants wait",
-                     state.settings.initial_load_timeout_ms);
-        if (int rc =
-                plugin::register_callbacks(identifier, provision::callbacks, &state, "provision");
-            rc != MOSQ_ERR_SUCCESS)
-            return rc;
-        *userdata = plugin.release();
-        LOG_INFO("provision", "ready (%zu factory secrets)", state.secrets.size());
-        return MOSQ_ERR_SUCCESS;
-    } catch (const std::exception& error) {
-        LOG_ERROR("provision", "init failed: %s", error.what());
-        return MOSQ_ERR_INVAL;
-    }
+    using provision::ProvisionPlugin;
+    return plugin::init_plugin<ProvisionPlugin>(
+        "provision", identifier, userdata, provision::callbacks,
+        [&] {
+            return std::make_unique<ProvisionPlugin>(
+                provision::read_settings(options, option_count));
+        },
+        [](ProvisionPlugin& state) {
+            std::future<void> loaded = state.first_load.get_future();
+            state.loader = std::make_unique<Worker>(
+                "sarang-provsec",
+                [&state](std::stop_token stop) { run_secrets_loader(state, stop); },
+                FileTable::own);
+            state.registrar = std::make_unique<Worker>(
+                "sarang-provreg", [&state](std::stop_token stop) { run_registrar(state, stop); },
+                FileTable::own);
+            // As in the access plugin: a device connecting right at start finds the secrets.
+            if (loaded.wait_for(std::chrono::milliseconds(
+                    state.settings.initial_load_timeout_ms)) == std::future_status::ready)
+                state.mailbox.drain();
+            else
+                LOG_WARN("provision", "factory secrets not loaded after %d ms; claimants wait",
+                         state.settings.initial_load_timeout_ms);
+            LOG_INFO("provision", "ready (%zu factory secrets)", state.secrets.size());
+        });
 }
 
 SARANG_PLUGIN_EXPORT int mosquitto_plugin_cleanup(void* userdata, mosquitto_opt*, int) {
-    std::unique_ptr<provision::ProvisionPlugin> plugin(
-        static_cast<provision::ProvisionPlugin*>(userdata));
-    if (!plugin)
-        return MOSQ_ERR_SUCCESS;
-    plugin::unregister_callbacks(plugin->identifier, provision::callbacks);
-    plugin->registrar.reset();
-    plugin->loader.reset();
-    const provision::Counters& c = plugin->counters;
-    plugin::log_counts("provision", "stopped",
-                       {{"claimants_accepted", c.claimants_accepted},
-                        {"claimants_refused", c.claimants_refused},
-                        {"requests", c.requests},
-                        {"requests_refused", c.requests_refused},
-                        {"answers", c.answers},
-                        {"answers_dropped", c.answers_dropped},
-                        {"acl_denied", c.acl_denied}});
-    return MOSQ_ERR_SUCCESS;
+    return plugin::cleanup_plugin<provision::ProvisionPlugin>(
+        "provision", userdata, provision::callbacks, [](provision::ProvisionPlugin& state) {
+            state.registrar.reset();
+            state.loader.reset();
+            const provision::Counters& c = state.counters;
+            plugin::log_counts("provision", "stopped",
+                               {{"claimants_accepted", c.claimants_accepted},
+                                {"claimants_refused", c.claimants_refused},
+                                {"requests", c.requests},
+                                {"requests_refused", c.requests_refused},
+                                {"answers", c.answers},
+                                {"answers_dropped", c.answers_dropped},
+                                {"acl_denied", c.acl_denied}});
+        });
 }

@@ -41,45 +41,34 @@ SARANG_PLUGIN_DECLARE_VERSION_5()
 
 SARANG_PLUGIN_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void** userdata,
                                                mosquitto_opt* options, int option_count) {
-    try {
-        auto plugin =
-            std::make_unique<telemetry::TelemetryPlugin>(read_settings(options, option_count));
-        plugin->identifier = identifier;
-        telemetry::TelemetryPlugin& state = *plugin;
-        plugin->writer = std::make_unique<Worker>(
-            "sarang-telem", [&state](std::stop_token stop) { run_writer(state, stop); },
-            FileTable::own);
-        if (int rc = plugin::register_callbacks(identifier, callbacks, &state, "telemetry");
-            rc != MOSQ_ERR_SUCCESS)
-            return rc;
-        *userdata = plugin.release();
-        LOG_INFO("telemetry", "ready (journal %s: %llu messages to land, batch %zu)",
-                 state.settings.journal_dir.c_str(),
-                 static_cast<unsigned long long>(state.journal.last_appended() -
-                                                 state.journal.last_landed()),
-                 state.settings.batch_max);
-        return MOSQ_ERR_SUCCESS;
-    } catch (const std::exception& error) {
-        LOG_ERROR("telemetry", "init failed: %s", error.what());
-        return MOSQ_ERR_INVAL;
-    }
+    using telemetry::TelemetryPlugin;
+    return plugin::init_plugin<TelemetryPlugin>(
+        "telemetry", identifier, userdata, callbacks,
+        [&] { return std::make_unique<TelemetryPlugin>(read_settings(options, option_count)); },
+        [](TelemetryPlugin& state) {
+            state.writer = std::make_unique<Worker>(
+                "sarang-telem", [&state](std::stop_token stop) { run_writer(state, stop); },
+                FileTable::own);
+            LOG_INFO("telemetry", "ready (journal %s: %llu messages to land, batch %zu)",
+                     state.settings.journal_dir.c_str(),
+                     static_cast<unsigned long long>(state.journal.last_appended() -
+                                                     state.journal.last_landed()),
+                     state.settings.batch_max);
+        });
 }
 
 SARANG_PLUGIN_EXPORT int mosquitto_plugin_cleanup(void* userdata, mosquitto_opt*, int) {
-    std::unique_ptr<telemetry::TelemetryPlugin> plugin(
-        static_cast<telemetry::TelemetryPlugin*>(userdata));
-    if (!plugin)
-        return MOSQ_ERR_SUCCESS;
-    plugin::unregister_callbacks(plugin->identifier, callbacks);
-    plugin->writer.reset(); // lands what it can, then joins
-    const telemetry::Counters& c = plugin->counters;
-    plugin::log_counts("telemetry", "stopped",
-                       {{"journaled", c.journaled},
-                        {"refused_journal_full", c.refused_journal_full},
-                        {"landed", c.messages_landed},
-                        {"readings", c.readings_new},
-                        {"duplicate", c.readings_duplicate},
-                        {"rejected", c.messages_rejected},
-                        {"failed", c.messages_failed}});
-    return MOSQ_ERR_SUCCESS;
+    return plugin::cleanup_plugin<telemetry::TelemetryPlugin>(
+        "telemetry", userdata, callbacks, [](telemetry::TelemetryPlugin& state) {
+            state.writer.reset(); // lands what it can, then joins
+            const telemetry::Counters& c = state.counters;
+            plugin::log_counts("telemetry", "stopped",
+                               {{"journaled", c.journaled},
+                                {"refused_journal_full", c.refused_journal_full},
+                                {"landed", c.messages_landed},
+                                {"readings", c.readings_new},
+                                {"duplicate", c.readings_duplicate},
+                                {"rejected", c.messages_rejected},
+                                {"failed", c.messages_failed}});
+        });
 }

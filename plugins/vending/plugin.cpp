@@ -27,44 +27,35 @@ SARANG_PLUGIN_DECLARE_VERSION_5()
 
 SARANG_PLUGIN_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void** userdata,
                                                mosquitto_opt* options, int option_count) {
-    try {
-        auto plugin =
-            std::make_unique<vending::VendingPlugin>(read_settings(options, option_count));
-        plugin->identifier = identifier;
-        vending::VendingPlugin& state = *plugin;
-        if (int rc = plugin::register_callbacks(identifier, callbacks, &state, "vending");
-            rc != MOSQ_ERR_SUCCESS)
-            return rc;
-        // A worker with an fd table of its own keeps the broker's socket calls cheap (worker.hpp).
-        plugin->writer = std::make_unique<Worker>(
-            "sarang-vending", [&state](std::stop_token stop) { run_result_writer(state, stop); },
-            FileTable::own);
-        *userdata = plugin.release();
-        LOG_INFO("vending", "ready");
-        return MOSQ_ERR_SUCCESS;
-    } catch (const std::exception& error) {
-        LOG_ERROR("vending", "init failed: %s", error.what());
-        return MOSQ_ERR_INVAL;
-    }
+    using vending::VendingPlugin;
+    return plugin::init_plugin<VendingPlugin>(
+        "vending", identifier, userdata, callbacks,
+        [&] { return std::make_unique<VendingPlugin>(read_settings(options, option_count)); },
+        [](VendingPlugin& state) {
+            // A worker with an fd table of its own keeps the broker's socket calls cheap
+            // (worker.hpp).
+            state.writer = std::make_unique<Worker>(
+                "sarang-vending",
+                [&state](std::stop_token stop) { run_result_writer(state, stop); }, FileTable::own);
+            LOG_INFO("vending", "ready");
+        });
 }
 
 SARANG_PLUGIN_EXPORT int mosquitto_plugin_cleanup(void* userdata, mosquitto_opt*, int) {
-    std::unique_ptr<vending::VendingPlugin> plugin(static_cast<vending::VendingPlugin*>(userdata));
-    if (!plugin)
-        return MOSQ_ERR_SUCCESS;
-    plugin::unregister_callbacks(plugin->identifier, callbacks);
-    // Stop and join before the state goes away. Results still queued are lost: their orders
-    // stay DISPENSING until the deadline fails them (docs/vending.md, "Restarts").
-    plugin->writer.reset();
-    const vending::Counters& c = plugin->counters;
-    plugin::log_counts("vending", "stopped",
-                       {{"results", c.queued},
-                        {"refused", c.refused},
-                        {"oversized", c.oversized},
-                        {"applied", c.applied},
-                        {"duplicates", c.duplicates},
-                        {"late", c.late},
-                        {"rejected", c.rejected},
-                        {"timeouts", c.timeouts}});
-    return MOSQ_ERR_SUCCESS;
+    return plugin::cleanup_plugin<vending::VendingPlugin>(
+        "vending", userdata, callbacks, [](vending::VendingPlugin& state) {
+            // Results still queued are lost: their orders stay DISPENSING until the deadline
+            // fails them (docs/vending.md, "Restarts").
+            state.writer.reset();
+            const vending::Counters& c = state.counters;
+            plugin::log_counts("vending", "stopped",
+                               {{"results", c.queued},
+                                {"refused", c.refused},
+                                {"oversized", c.oversized},
+                                {"applied", c.applied},
+                                {"duplicates", c.duplicates},
+                                {"late", c.late},
+                                {"rejected", c.rejected},
+                                {"timeouts", c.timeouts}});
+        });
 }
