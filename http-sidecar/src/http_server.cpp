@@ -13,6 +13,7 @@
 #include <cstring>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 #include <unistd.h>
@@ -30,8 +31,9 @@ struct RequestContext {
     std::unique_ptr<UploadSpool> spool; // upload routes: the body goes here, not into request
     bool not_multipart = false;
     bool too_large = false;
-    bool handed_off = false;     // a slow job owns the request until it resumes the connection
-    bool response_ready = false; // set by the slow job before it resumes
+    std::optional<Response> refused; // by the route's admit check, before the body
+    bool handed_off = false;         // a slow job owns the request until it resumes the connection
+    bool response_ready = false;     // set by the slow job before it resumes
     Response response;
     int status = 0;
 };
@@ -40,9 +42,9 @@ struct DestroyResponse {
     void operator()(MHD_Response* response) const { MHD_destroy_response(response); }
 };
 
-Response run_handler(const Route& route, const Request& request) {
+Response run_guarded(const Handler& handler, const Request& request) {
     try {
-        return route.handler(request);
+        return handler(request);
     } catch (const HttpError& error) {
         return error.response();
     } catch (const PoolExhausted&) {
@@ -66,6 +68,26 @@ Response run_handler(const Route& route, const Request& request) {
                   request.path.c_str());
     }
     return error_response(500, "internal", "internal error; see the server log");
+}
+
+Response run_handler(const Route& route, const Request& request) {
+    return run_guarded(route.handler, request);
+}
+
+// Route::admit, with the handlers' error handling; nullopt: admitted.
+std::optional<Response> refusal_before_body(const Route& route, const Request& request) {
+    constexpr int admitted = 0;
+    Response answer = run_guarded(
+        [&](const Request& checked) {
+            route.admit(checked);
+            Response go_on;
+            go_on.status = admitted;
+            return go_on;
+        },
+        request);
+    if (answer.status == admitted)
+        return std::nullopt;
+    return answer;
 }
 
 // A streamed body: libmicrohttpd owns one reference to it until the response is freed.
@@ -174,6 +196,8 @@ RequestContext* start_request(HttpServer& server, MHD_Connection* connection, co
     const std::string* length = request.header("content-length");
     if (length != nullptr && std::strtoull(length->c_str(), nullptr, 10) > context->body_limit)
         context->too_large = true;
+    else if (route && route->admit && (context->refused = refusal_before_body(*route, request)))
+        return context;
     else if (route && route->multipart) {
         context->spool = UploadSpool::start(connection, server.options().upload_spool_dir);
         context->not_multipart = !context->spool;
@@ -254,6 +278,8 @@ MHD_Result handle_request(HttpServer& server, MHD_Connection* connection, const 
         // A Content-Length over the limit is answered before any of the body is read.
         if (context->too_large)
             return send(connection, *context, payload_too_large(*context));
+        if (context->refused)
+            return send(connection, *context, *context->refused);
         if (context->not_multipart)
             return send(connection, *context, not_multipart());
         return MHD_YES; // the next call brings the body, or its end

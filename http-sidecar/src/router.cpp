@@ -56,14 +56,15 @@ const std::string* Request::param(std::string_view name) const {
 
 void Router::add(std::string method, std::string pattern, Handler handler, Lane lane) {
     routes_.push_back({std::move(method), std::string(without_trailing_slash(pattern)),
-                       std::move(handler), lane, 0, false});
+                       std::move(handler), lane, 0, false, nullptr});
 }
 
 void Router::add_upload(std::string method, std::string pattern, Handler handler,
-                        std::size_t max_body_bytes) {
+                        std::size_t max_body_bytes, std::function<void(const Request&)> admit) {
     add(std::move(method), std::move(pattern), std::move(handler), Lane::slow);
     routes_.back().max_body_bytes = max_body_bytes;
     routes_.back().multipart = true;
+    routes_.back().admit = std::move(admit);
 }
 
 Router::Match Router::match(std::string_view method, std::string_view raw_path) const {

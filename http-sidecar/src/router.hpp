@@ -59,14 +59,19 @@ struct Route {
     // disk as they arrive instead of collected in memory. 0: the server's limit, body in memory.
     std::size_t max_body_bytes = 0;
     bool multipart = false;
+    // Upload routes: checks the headers before any of the body is read (who is sending), so a
+    // refused client never makes the server spool its upload. Refuses by throwing HttpError.
+    std::function<void(const Request&)> admit;
 };
 
 class Router {
   public:
     void add(std::string method, std::string pattern, Handler handler, Lane lane = Lane::quick);
-    // A multipart/form-data route with its own body limit; it runs on the slow lane.
+    // A multipart/form-data route with its own body limit; it runs on the slow lane. `admit`
+    // (optional) sees the headers first; see Route::admit.
     void add_upload(std::string method, std::string pattern, Handler handler,
-                    std::size_t max_body_bytes);
+                    std::size_t max_body_bytes,
+                    std::function<void(const Request&)> admit = nullptr);
 
     struct Match {
         const Route* route = nullptr; // nullptr: `error` says why (404 or 405)

@@ -158,9 +158,8 @@ void uploads_refuse_other_types_and_bad_credentials(void**) {
     assert_int_equal(files_in_storage(), before);
 }
 
-// 6 MB announced: the answer comes before a byte of the body is sent.
-void an_oversized_upload_is_refused_before_its_body(void**) {
-    Box box = make_box("box-big");
+// The answer to a request announcing `content_length` bytes, read after sending only its head.
+std::string answer_to_head(const std::string& credential, const char* content_length) {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in address{};
     address.sin_family = AF_INET;
@@ -169,7 +168,7 @@ void an_oversized_upload_is_refused_before_its_body(void**) {
     assert_int_equal(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
     std::string head = "POST /api/v1/packages HTTP/1.1\r\nHost: localhost\r\n"
                        "Content-Type: multipart/form-data; boundary=x\r\nX-API-Key: " +
-                       box.credential + "\r\nContent-Length: 6291456\r\n\r\n";
+                       credential + "\r\nContent-Length: " + content_length + "\r\n\r\n";
     assert_true(::send(fd, head.data(), head.size(), MSG_NOSIGNAL) ==
                 static_cast<ssize_t>(head.size()));
     timeval timeout{5, 0};
@@ -178,7 +177,18 @@ void an_oversized_upload_is_refused_before_its_body(void**) {
     ssize_t got = ::recv(fd, answer, sizeof answer - 1, 0);
     ::close(fd);
     assert_true(got > 0);
-    assert_true(std::string(answer).starts_with("HTTP/1.1 413"));
+    return answer;
+}
+
+// 6 MB announced: the answer comes before a byte of the body is sent.
+void an_oversized_upload_is_refused_before_its_body(void**) {
+    Box box = make_box("box-big");
+    assert_true(answer_to_head(box.credential, "6291456").starts_with("HTTP/1.1 413"));
+}
+
+// Without a valid device credential nothing is spooled: 401 comes back on the head alone.
+void an_unknown_sender_is_refused_before_its_body(void**) {
+    assert_true(answer_to_head("not-a-credential", "4194304").starts_with("HTTP/1.1 401"));
 }
 
 void deleting_a_package_leaves_no_file(void**) {
@@ -334,6 +344,7 @@ int main() {
         cmocka_unit_test(uploads_make_an_upright_photo_and_a_square_thumbnail),
         cmocka_unit_test(uploads_refuse_other_types_and_bad_credentials),
         cmocka_unit_test(an_oversized_upload_is_refused_before_its_body),
+        cmocka_unit_test(an_unknown_sender_is_refused_before_its_body),
         cmocka_unit_test(deleting_a_package_leaves_no_file),
         cmocka_unit_test(stats_and_pickup),
         cmocka_unit_test(settings_are_checked_stored_and_sent),

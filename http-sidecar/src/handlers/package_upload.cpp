@@ -2,8 +2,9 @@
 // credential (Authorization: Bearer or X-API-Key), as multipart/form-data with a `photo` file and
 // a `meta` JSON field {"deviceId", "distanceCm", "reason", "firmware"}.
 //
-// The server spools the photo to disk as it arrives (Router::add_upload, limit
-// storage.max_upload_bytes: 413, answered before the body when Content-Length says so). Here,
+// The server checks the device credential from the headers, then spools the photo to disk as it
+// arrives (Router::add_upload, limit storage.max_upload_bytes: 413, answered before the body when
+// Content-Length says so; 401 likewise, before any byte is spooled). Here,
 // on the slow lane: 415 unless the first bytes say JPEG or PNG, libvips makes the q85 photo and
 // the 300x300 q70 thumbnail, then one transaction records the package and its package_received
 // notification. Files first, row second: a failure in between removes the files, a crash leaves
@@ -124,8 +125,10 @@ Response upload_package(Services& services, const Request& request) {
 } // namespace
 
 void add_package_upload_routes(Router& router, Services& services) {
+    // Only a device with a valid credential may make the server spool a photo.
     router.add_upload("POST", "/api/v1/packages", bound(services, upload_package),
-                      services.storage.max_upload_bytes);
+                      services.storage.max_upload_bytes,
+                      [&services](const Request& request) { require_device(services, request); });
 }
 
 } // namespace sarang::http
