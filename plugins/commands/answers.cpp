@@ -20,8 +20,7 @@ int copy_answer(CommandsPlugin& plugin, const mosquitto_evt_message& event) {
         return MOSQ_ERR_SUCCESS;
     std::size_t size = event.payload ? event.payloadlen : 0;
     if (size > max_answer_bytes) {
-        std::uint64_t count = ++plugin.counters.answers_oversized;
-        if (count == 1 || count % 1000 == 0)
+        if (std::uint64_t count = plugin::count_for_log(plugin.counters.answers_oversized))
             LOG_WARN("commands", "ignored answer from %s on '%s': %zu bytes (%llu so far)",
                      username, event.topic, size, static_cast<unsigned long long>(count));
         return MOSQ_ERR_SUCCESS;
@@ -32,8 +31,7 @@ int copy_answer(CommandsPlugin& plugin, const mosquitto_evt_message& event) {
         ++plugin.counters.answers_queued;
         return MOSQ_ERR_SUCCESS;
     }
-    std::uint64_t count = ++plugin.counters.answers_refused;
-    if (count == 1 || count % 1000 == 0)
+    if (std::uint64_t count = plugin::count_for_log(plugin.counters.answers_refused))
         LOG_WARN("commands", "answer queue full; disconnecting %s (%llu so far)", username,
                  static_cast<unsigned long long>(count));
     return MOSQ_ERR_NOMEM;

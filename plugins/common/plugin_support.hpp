@@ -54,6 +54,8 @@ template <typename Body> int guarded(const char* component, int fail_closed, Bod
 
 } // namespace sarang::plugin
 
+#include <atomic>
+#include <cstdint>
 #include <functional>
 #include <initializer_list>
 #include <memory>
@@ -73,6 +75,15 @@ struct Callback {
 int register_callbacks(mosquitto_plugin_id_t* identifier, std::span<const Callback> callbacks,
                        void* userdata, const char* component);
 void unregister_callbacks(mosquitto_plugin_id_t* identifier, std::span<const Callback> callbacks);
+
+// Counts one more of something that a broker callback refused or dropped, and says whether to
+// log it: the count for the first one and every `every`th after it, else 0. A flood is
+// visible in the log without a line per message.
+inline std::uint64_t count_for_log(std::atomic<std::uint64_t>& counter,
+                                   std::uint64_t every = 1000) {
+    std::uint64_t count = ++counter;
+    return count == 1 || count % every == 0 ? count : 0;
+}
 
 struct NamedCount {
     const char* name;

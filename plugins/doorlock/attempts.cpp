@@ -50,8 +50,7 @@ int copy_attempt(DoorlockPlugin& plugin, mosquitto_evt_message& event) {
     if (size > door::max_attempt_bytes) {
         if (alert)
             return MOSQ_ERR_SUCCESS; // stored by telemetry all the same; too big to notify
-        std::uint64_t count = ++plugin.counters.oversized;
-        if (count == 1 || count % 1000 == 0)
+        if (std::uint64_t count = plugin::count_for_log(plugin.counters.oversized))
             LOG_WARN("doorlock", "ignored attempt from %s: %zu bytes (%llu so far)", username, size,
                      static_cast<unsigned long long>(count));
         return redact(event) ? MOSQ_ERR_SUCCESS : MOSQ_ERR_NOMEM;
@@ -74,8 +73,7 @@ int copy_attempt(DoorlockPlugin& plugin, mosquitto_evt_message& event) {
     // A lock's own alert is history too (telemetry keeps it): not worth a disconnect.
     if (alert)
         return MOSQ_ERR_SUCCESS;
-    std::uint64_t count = ++plugin.counters.refused;
-    if (count == 1 || count % 100 == 0)
+    if (std::uint64_t count = plugin::count_for_log(plugin.counters.refused, 100))
         LOG_WARN("doorlock", "attempt queue full; disconnecting %s (%llu so far)", username,
                  static_cast<unsigned long long>(count));
     return MOSQ_ERR_NOMEM;

@@ -10,10 +10,8 @@
 namespace sarang::telemetry {
 namespace {
 
-void log_every_thousandth(std::atomic<std::uint64_t>& counter, const char* what,
-                          const char* device) {
-    std::uint64_t count = ++counter;
-    if (count == 1 || count % 1000 == 0)
+void log_refusal(std::atomic<std::uint64_t>& counter, const char* what, const char* device) {
+    if (std::uint64_t count = plugin::count_for_log(counter))
         LOG_WARN("telemetry", "%s; disconnecting %s (%llu so far)", what, device,
                  static_cast<unsigned long long>(count));
 }
@@ -29,8 +27,7 @@ int journal_message(TelemetryPlugin& plugin, const mosquitto_evt_message& event)
                              event.payload ? event.payloadlen : 0);
     if (payload.size() > max_data_payload) {
         // Would be rejected by the writer anyway; acknowledged so the device does not resend.
-        std::uint64_t count = ++plugin.counters.oversized;
-        if (count == 1 || count % 1000 == 0)
+        if (std::uint64_t count = plugin::count_for_log(plugin.counters.oversized))
             LOG_WARN("telemetry",
                      "rejected message from %s on '%s': payload of %zu bytes "
                      "(%llu so far)",
@@ -43,12 +40,12 @@ int journal_message(TelemetryPlugin& plugin, const mosquitto_evt_message& event)
         ++plugin.counters.journaled;
         return MOSQ_ERR_SUCCESS;
     case Journal::Append::full:
-        log_every_thousandth(plugin.counters.refused_journal_full, "journal full", username);
+        log_refusal(plugin.counters.refused_journal_full, "journal full", username);
         return MOSQ_ERR_NOMEM;
     case Journal::Append::failed:
         break;
     }
-    log_every_thousandth(plugin.counters.journal_errors, "journal write failed", username);
+    log_refusal(plugin.counters.journal_errors, "journal write failed", username);
     return MOSQ_ERR_NOMEM;
 }
 

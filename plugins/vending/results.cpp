@@ -21,8 +21,7 @@ int copy_result(VendingPlugin& plugin, const mosquitto_evt_message& event) {
         return MOSQ_ERR_SUCCESS;
     std::size_t size = event.payload ? event.payloadlen : 0;
     if (size > max_result_bytes) {
-        std::uint64_t count = ++plugin.counters.oversized;
-        if (count == 1 || count % 1000 == 0)
+        if (std::uint64_t count = plugin::count_for_log(plugin.counters.oversized))
             LOG_WARN("vending", "rejected result from %s: %zu bytes (%llu so far)", username, size,
                      static_cast<unsigned long long>(count));
         return MOSQ_ERR_SUCCESS;
@@ -33,8 +32,7 @@ int copy_result(VendingPlugin& plugin, const mosquitto_evt_message& event) {
         ++plugin.counters.queued;
         return MOSQ_ERR_SUCCESS;
     }
-    std::uint64_t count = ++plugin.counters.refused;
-    if (count == 1 || count % 1000 == 0)
+    if (std::uint64_t count = plugin::count_for_log(plugin.counters.refused))
         LOG_WARN("vending", "result queue full; disconnecting %s (%llu so far)", username,
                  static_cast<unsigned long long>(count));
     return MOSQ_ERR_NOMEM;
