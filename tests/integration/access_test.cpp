@@ -24,11 +24,6 @@ namespace {
 constexpr int refused_v5 = 135;
 constexpr int denied_v5 = 135;
 
-pg::Connection& db() {
-    static pg::Connection connection(stack_env().config().string("db.dsn"), "access-test");
-    return connection;
-}
-
 // Polls a query's first cell until it equals `expected` or the timeout passes.
 bool eventually(const std::string& sql, const pg::Params& params, const std::string& expected,
                 std::chrono::milliseconds timeout = 3s) {

@@ -19,11 +19,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-pg::Connection& db() {
-    static pg::Connection connection(stack_env().config().string("db.dsn"), "commands-test");
-    return connection;
-}
-
 struct Device {
     std::string id;
     std::string password;

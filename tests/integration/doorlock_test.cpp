@@ -30,11 +30,6 @@ namespace {
 const std::string door_pin = "482913";
 const std::string wrong_pin = "719364";
 
-pg::Connection& db() {
-    static pg::Connection connection(stack_env().config().string("db.dsn"), "doorlock-test");
-    return connection;
-}
-
 long long count(const std::string& sql, const pg::Params& params) {
     return db().exec(sql, params).integer(0, 0);
 }

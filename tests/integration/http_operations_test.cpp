@@ -163,11 +163,6 @@ void a_login_storm_does_not_slow_healthz(void**) {
     assert_true(millis.back() < 2000.0);
 }
 
-pg::Connection& db() {
-    static pg::Connection connection(stack_env().config().string("db.dsn"), "http-ops-test");
-    return connection;
-}
-
 void ended_and_expired_sessions_are_purged(void**) {
     AppAccount account = create_account(unique_id("purged"));
     std::string user = std::to_string(

@@ -53,10 +53,9 @@ std::vector<Probe> register_fleet(const std::string& owner) {
     }
     ::unlink(csv.c_str());
     assert_int_equal(fleet.size(), fleet_size);
-    pg::Connection db(stack_env().config().string("db.dsn"), "integration-test");
-    db.exec("UPDATE devices SET owner_id = (SELECT id FROM users WHERE username = $1)"
-            " WHERE kind = 'hydro-sensor'",
-            {owner});
+    db().exec("UPDATE devices SET owner_id = (SELECT id FROM users WHERE username = $1)"
+              " WHERE kind = 'hydro-sensor'",
+              {owner});
     return fleet;
 }
 
@@ -117,9 +116,8 @@ void ninety_nine_pis_publishing_every_second_show_up_live_through_the_api(void**
     assert_int_equal(seen_live.size(), fleet_size);
 
     // Every reading lands once; then the views show the last round.
-    pg::Connection db(stack_env().config().string("db.dsn"), "integration-test");
     auto landed = [&] {
-        return db
+        return db()
             .exec("SELECT count(*) FROM readings r JOIN devices d ON d.id = r.device_id"
                   " WHERE d.kind = 'hydro-sensor'")
             .integer(0, 0);

@@ -25,11 +25,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-pg::Connection& db() {
-    static pg::Connection connection(stack_env().config().string("db.dsn"), "notify-test");
-    return connection;
-}
-
 std::atomic<bool> gateway_has_device{false};
 std::atomic<int> fail_next_sends{0};  // answer 500 to this many /send/* calls
 std::atomic<int> stall_next_sends{0}; // answer after 2.5 s (beyond gowa.timeout_ms)

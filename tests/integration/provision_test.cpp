@@ -23,11 +23,6 @@ namespace {
 constexpr int refused_v5 = 135;
 constexpr int denied_v5 = 135;
 
-pg::Connection& db() {
-    static pg::Connection connection(stack_env().config().string("db.dsn"), "provision-test");
-    return connection;
-}
-
 std::string field_of(const std::string& body, const char* name) {
     std::string error;
     json::Ptr parsed = json::parse(body, error);

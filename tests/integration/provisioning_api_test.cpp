@@ -24,11 +24,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-pg::Connection& db() {
-    static pg::Connection connection(stack_env().config().string("db.dsn"), "provisioning-api");
-    return connection;
-}
-
 const std::string& factory_secret() {
     static const std::string secret = [] {
         std::string output;

@@ -21,11 +21,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-pg::Connection& db() {
-    static pg::Connection connection(stack_env().config().string("db.dsn"), "readings-api-test");
-    return connection;
-}
-
 int http_port() {
     return stack_env().http_port;
 }

@@ -26,11 +26,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-pg::Connection& db() {
-    static pg::Connection connection(stack_env().config().string("db.dsn"), "stream-test");
-    return connection;
-}
-
 int http_port() {
     return stack_env().http_port;
 }

@@ -21,11 +21,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-pg::Connection& db() {
-    static pg::Connection connection(stack_env().config().string("db.dsn"), "integration-test");
-    return connection;
-}
-
 long long count(const std::string& sql, const std::string& device_id) {
     return db().exec(sql, {device_id}).integer(0, 0);
 }

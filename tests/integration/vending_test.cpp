@@ -26,11 +26,6 @@ namespace {
 // vending.midtrans_server_key in CMakeLists' SARANG_TEST_CONF for this test.
 const std::string server_key = "SB-Mid-server-test-key";
 
-pg::Connection& db() {
-    static pg::Connection connection(stack_env().config().string("db.dsn"), "vending-test");
-    return connection;
-}
-
 std::string scalar(const std::string& sql, const pg::Params& params = {}) {
     pg::Result rows = db().exec(sql, params);
     assert_int_equal(rows.rows(), 1);

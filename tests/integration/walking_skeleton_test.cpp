@@ -23,11 +23,6 @@ constexpr int refused_v311 = 5; // CONNACK "not authorised"
 constexpr int refused_v5 = 135; // 0x87 Not authorized
 constexpr int denied_v5 = 135;  // PUBACK 0x87
 
-pg::Connection& db() {
-    static pg::Connection connection(stack_env().config().string("db.dsn"), "integration-test");
-    return connection;
-}
-
 long long reading_rows(const std::string& device_id) {
     return db()
         .exec("SELECT count(*) FROM readings WHERE device_id = $1", {device_id})

@@ -98,6 +98,11 @@ void stack_control(const std::string& part, const std::string& action) {
         throw std::runtime_error("failed: " + command);
 }
 
+pg::Connection& db() {
+    static pg::Connection connection(stack_env().config().string("db.dsn"), "integration-test");
+    return connection;
+}
+
 std::string unique_id(const std::string& stem) {
     static std::atomic<int> counter{0};
     return stem + "-" + std::to_string(getpid()) + "-" + std::to_string(++counter);

@@ -1,6 +1,7 @@
 #pragma once
 // What integration/with_stack.sh tells a test about the stack it started.
 #include "sarang/config.hpp"
+#include "sarang/pg.hpp"
 
 #include <chrono>
 #include <string>
@@ -18,6 +19,10 @@ struct StackEnv {
 
 // Reads the environment; aborts the test program when it is not run by with_stack.sh.
 const StackEnv& stack_env();
+
+// One connection to the stack's database for the test program (tests read and arrange state
+// with it; it reconnects after a PostgreSQL restart on its next use).
+pg::Connection& db();
 
 // Runs sarangctl against the stack; returns its exit status and fills stdout.
 int run_sarangctl(const std::string& arguments, std::string& output);
