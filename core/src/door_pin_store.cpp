@@ -8,16 +8,6 @@
 namespace sarang::door {
 namespace {
 
-using std::chrono::microseconds;
-
-WallTime from_micros(long long value) {
-    return WallTime(std::chrono::duration_cast<WallTime::duration>(microseconds(value)));
-}
-
-std::string micros(WallTime at) {
-    return std::to_string(std::chrono::duration_cast<microseconds>(at.time_since_epoch()).count());
-}
-
 struct Key {
     const char* scope;
     std::string subject;
@@ -46,9 +36,9 @@ Admission admit(pg::Connection& db, const Keys& keys, const Rule& rule) {
             " (extract(epoch FROM clock_timestamp()) * 1000000)::bigint"
             " FROM door_pin_lockouts WHERE scope = $1 AND subject = $2 FOR UPDATE",
             {list[i].scope, list[i].subject});
-        states[i] = {static_cast<int>(row.integer(0, 0)), from_micros(row.integer(0, 1)),
-                     from_micros(row.integer(0, 2))};
-        now = from_micros(row.integer(0, 3));
+        states[i] = {static_cast<int>(row.integer(0, 0)), from_epoch_micros(row.integer(0, 1)),
+                     from_epoch_micros(row.integer(0, 2))};
+        now = from_epoch_micros(row.integer(0, 3));
     }
     Admission admission;
     std::array<Reservation, 2> reservations;
@@ -68,7 +58,8 @@ Admission admit(pg::Connection& db, const Keys& keys, const Rule& rule) {
                          " locked_until = to_timestamp($5::bigint / 1000000.0)"
                          " WHERE scope = $1 AND subject = $2",
                          {list[i].scope, list[i].subject, std::to_string(next.attempts),
-                          micros(next.window_start), micros(next.locked_until)});
+                          epoch_micros_text(next.window_start),
+                          epoch_micros_text(next.locked_until)});
         admission.attempt = std::max(admission.attempt, reservations[i].attempt);
     }
     transaction.commit();
@@ -88,7 +79,7 @@ Settlement settle(pg::Connection& db, const Keys& keys, int attempt, bool ok, co
         return settlement;
     }
     settlement.remaining_attempts = remaining_attempts(attempt, rule);
-    WallTime now = from_micros(
+    WallTime now = from_epoch_micros(
         db.exec("SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint").integer(0, 0));
     std::optional<WallTime> until = lock_after_failure(attempt, rule, now);
     if (!until)
@@ -103,7 +94,7 @@ Settlement settle(pg::Connection& db, const Keys& keys, int attempt, bool ok, co
             " to_timestamp($3::bigint / 1000000.0 + $5))"
             " ON CONFLICT (scope, subject) DO UPDATE SET locked_until ="
             " greatest(door_pin_lockouts.locked_until, excluded.locked_until)",
-            {key.scope, key.subject, micros(now), std::to_string(rule.lock_after),
+            {key.scope, key.subject, epoch_micros_text(now), std::to_string(rule.lock_after),
              std::to_string(rule.lock_for.count())});
     transaction.commit();
     settlement.locked_until = *until;
@@ -139,7 +130,7 @@ void raise_lockout_alert(pg::Connection& db, const Keys& keys, WallTime until,
                      " VALUES ($1::bigint, 'lock_alert', $2, $3::jsonb, $4)"
                      " ON CONFLICT (dedupe_key) DO NOTHING",
                      {std::to_string(keys.owner_id), keys.device_id, text,
-                      "lock_alert:" + keys.device_id + ":" + micros(until)});
+                      "lock_alert:" + keys.device_id + ":" + epoch_micros_text(until)});
     transaction.exec("INSERT INTO device_events (device_id, subtopic, at, payload)"
                      " VALUES ($1, 'alert', clock_timestamp(), $2::jsonb) ON CONFLICT DO NOTHING",
                      {keys.device_id, text});

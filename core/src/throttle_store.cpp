@@ -5,16 +5,6 @@
 namespace sarang {
 namespace {
 
-using std::chrono::microseconds;
-
-WallTime from_micros(long long value) {
-    return WallTime(std::chrono::duration_cast<WallTime::duration>(microseconds(value)));
-}
-
-std::string micros(WallTime at) {
-    return std::to_string(std::chrono::duration_cast<microseconds>(at.time_since_epoch()).count());
-}
-
 constexpr const char* select_state =
     "SELECT failures, (extract(epoch FROM last_failure_at) * 1000000)::bigint,"
     " (extract(epoch FROM locked_until) * 1000000)::bigint"
@@ -24,8 +14,8 @@ LockoutState state_from(const pg::Result& rows) {
     LockoutState state;
     if (rows.rows() == 1) {
         state.failures = static_cast<int>(rows.integer(0, 0));
-        state.last_failure = from_micros(rows.integer(0, 1));
-        state.locked_until = from_micros(rows.integer(0, 2));
+        state.last_failure = from_epoch_micros(rows.integer(0, 1));
+        state.locked_until = from_epoch_micros(rows.integer(0, 2));
     }
     return state;
 }
@@ -62,7 +52,8 @@ FailureOutcome record_failure(pg::Connection& db, const std::vector<ThrottleKey>
                          " locked_until = to_timestamp($5::bigint / 1000000.0)"
                          " WHERE scope = $1 AND subject = $2",
                          {key.scope, key.subject, std::to_string(after.failures),
-                          micros(after.last_failure), micros(after.locked_until)});
+                          epoch_micros_text(after.last_failure),
+                          epoch_micros_text(after.locked_until)});
         if (auto remaining = lockout_remaining(after, now);
             remaining && (!outcome.lockout || after.locked_until > outcome.lockout->until))
             outcome.lockout = Lockout{after.locked_until, *remaining};

@@ -1,6 +1,7 @@
 #include "command.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 
 namespace sarang::ctl {
 
@@ -18,6 +19,15 @@ std::string Args::require(const std::string& name) const {
     if (!value)
         throw UsageError("--" + name + " is required");
     return *value;
+}
+
+long Args::whole_number(const std::string& name) const {
+    std::string text = require(name);
+    char* end = nullptr;
+    long value = std::strtol(text.c_str(), &end, 10);
+    if (text.empty() || *end != '\0' || value < 0 || value > 10000000)
+        throw UsageError("--" + name + " must be a whole number");
+    return value;
 }
 
 std::string Args::device_id() const {

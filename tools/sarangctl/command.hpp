@@ -17,6 +17,8 @@ struct Args {
     bool flag(const std::string& name) const;
     std::optional<std::string> get(const std::string& name) const;
     std::string require(const std::string& name) const; // throws UsageError
+    // --name as a whole number 0-10,000,000; throws UsageError.
+    long whole_number(const std::string& name) const;
     // The device id: the one positional word, or --id.
     std::string device_id() const;
 };

@@ -187,16 +187,8 @@ int devices_bulk_create(const Config& config, const Args& args) {
     std::string kind_name = args.require("kind");
     std::string stem = args.require("name-prefix");
     std::string csv_path = args.require("csv");
-    auto number = [&](const char* name) {
-        std::string text = args.require(name);
-        char* end = nullptr;
-        long value = std::strtol(text.c_str(), &end, 10);
-        if (text.empty() || *end != '\0' || value < 0 || value > 10000000)
-            throw UsageError(std::string("--") + name + " must be a whole number");
-        return value;
-    };
-    long from = number("from");
-    long to = number("to");
+    long from = args.whole_number("from");
+    long to = args.whole_number("to");
     if (to < from || to - from >= 1000000)
         throw UsageError("--from .. --to must name 1 to 1,000,000 devices");
     const KindSpec* kind = find_kind(kind_name);

@@ -87,15 +87,6 @@ class CredentialFile {
     int fd_ = -1;
 };
 
-long whole_number(const Args& args, const char* name) {
-    std::string text = args.require(name);
-    char* end = nullptr;
-    long value = std::strtol(text.c_str(), &end, 10);
-    if (text.empty() || *end != '\0' || value < 0 || value > 10000000)
-        throw UsageError(std::string("--") + name + " must be a whole number");
-    return value;
-}
-
 std::string expand(const std::string& pattern, long n) {
     std::string out = pattern;
     for (std::size_t at; (at = out.find("{n}")) != std::string::npos;)
@@ -111,8 +102,8 @@ int devices_create_range(const Config& config, const Args& args) {
     std::string csv_path = args.require("csv");
     if (pattern.find("{n}") == std::string::npos)
         throw UsageError("--name must contain {n} when --from/--to are given (e.g. 'pi-{n}')");
-    long from = whole_number(args, "from");
-    long to = whole_number(args, "to");
+    long from = args.whole_number("from");
+    long to = args.whole_number("to");
     if (to < from || to - from >= 1000000)
         throw UsageError("--from .. --to must name 1 to 1,000,000 devices");
     const KindSpec* kind = find_kind(kind_name);

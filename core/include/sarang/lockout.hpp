@@ -8,10 +8,22 @@
 // starts the count again; a success resets it (for accounts, not for addresses).
 #include <chrono>
 #include <optional>
+#include <string>
 
 namespace sarang {
 
 using WallTime = std::chrono::system_clock::time_point;
+
+// Times as epoch microseconds: how the lockout stores keep them in PostgreSQL (exact, and free
+// of time zones).
+inline WallTime from_epoch_micros(long long value) {
+    return WallTime(
+        std::chrono::duration_cast<WallTime::duration>(std::chrono::microseconds(value)));
+}
+inline std::string epoch_micros_text(WallTime at) {
+    return std::to_string(
+        std::chrono::duration_cast<std::chrono::microseconds>(at.time_since_epoch()).count());
+}
 
 struct LockoutRule {
     int lock_after = 3;
