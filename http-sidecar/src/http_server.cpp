@@ -309,6 +309,7 @@ MHD_Result handle_request(HttpServer& server, MHD_Connection* connection, const 
             return send(connection, *context,
                         error_response(status,
                                        status == 500   ? "internal"
+                                       : status == 507 ? "insufficient_storage"
                                        : status == 413 ? "payload_too_large"
                                                        : "bad_upload",
                                        context->spool->error()));

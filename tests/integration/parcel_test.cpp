@@ -6,6 +6,7 @@
 #include "mqtt_client.hpp"
 #include "sarang/json.hpp"
 #include "stack_env.hpp"
+#include "test_photos.hpp"
 
 #include <arpa/inet.h>
 #include <chrono>
@@ -39,41 +40,8 @@ Box make_box(const std::string& stem) {
     return box;
 }
 
-std::string jpeg(int width, int height, int orientation = 1) {
-    VImage image = VImage::black(width, height, VImage::option()->set("bands", 3)) + 128;
-    image = image.cast(VIPS_FORMAT_UCHAR).copy();
-    if (orientation != 1)
-        image.set("orientation", orientation);
-    void* data = nullptr;
-    size_t size = 0;
-    image.write_to_buffer(".jpg", &data, &size, VImage::option()->set("Q", 90));
-    std::string bytes(static_cast<const char*>(data), size);
-    g_free(data);
-    return bytes;
-}
-
-std::string png(int width, int height) {
-    VImage image = (VImage::black(width, height, VImage::option()->set("bands", 3)) + 60)
-                       .cast(VIPS_FORMAT_UCHAR);
-    void* data = nullptr;
-    size_t size = 0;
-    image.write_to_buffer(".png", &data, &size);
-    std::string bytes(static_cast<const char*>(data), size);
-    g_free(data);
-    return bytes;
-}
-
 HttpResult upload(const Box& box, const std::string& photo, const std::string& meta) {
-    const std::string boundary = "sarangBoundary7MA4YWxk";
-    std::string body = "--" + boundary +
-                       "\r\nContent-Disposition: form-data; name=\"meta\"\r\n\r\n" + meta +
-                       "\r\n--" + boundary +
-                       "\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"p.jpg\"\r\n"
-                       "Content-Type: image/jpeg\r\n\r\n" +
-                       photo + "\r\n--" + boundary + "--\r\n";
-    return http_request(stack_env().http_port, "POST", "/api/v1/packages", body,
-                        {{"Content-Type", "multipart/form-data; boundary=" + boundary},
-                         {"X-API-Key", box.credential}});
+    return upload_package(box.credential, photo, meta);
 }
 
 std::string meta_of(const Box& box) {
@@ -105,7 +73,7 @@ VImage stored_image(const std::string& token, const std::string& url) {
 void uploads_make_an_upright_photo_and_a_square_thumbnail(void**) {
     Box box = make_box("box-up");
     // Orientation 6: the camera was turned; the stored photo must be upright (portrait).
-    HttpResult stored = upload(box, jpeg(400, 200, 6), meta_of(box));
+    HttpResult stored = upload(box, test_jpeg(400, 200, 6), meta_of(box));
     assert_int_equal(stored.status, 200);
     std::string error;
     json::Ptr body = json::parse(stored.body, error);
@@ -119,7 +87,7 @@ void uploads_make_an_upright_photo_and_a_square_thumbnail(void**) {
     assert_int_equal(thumb.width(), 300);
     assert_int_equal(thumb.height(), 300);
 
-    HttpResult from_png = upload(box, png(640, 480), "{}");
+    HttpResult from_png = upload(box, test_png(640, 480), "{}");
     assert_int_equal(from_png.status, 200);
     VImage png_thumb = stored_image(box.owner.token, json_field(from_png.body, "thumbUrl"));
     assert_int_equal(png_thumb.width(), 300);
@@ -151,10 +119,10 @@ void uploads_refuse_other_types_and_bad_credentials(void**) {
     // JPEG magic bytes but no image behind them: refused, nothing stored.
     assert_int_equal(upload(box, std::string("\xFF\xD8\xFF\xE0garbage", 11), "{}").status, 422);
     Box other = make_box("box-other");
-    assert_int_equal(upload(box, jpeg(32, 32), meta_of(other)).status, 403);
+    assert_int_equal(upload(box, test_jpeg(32, 32), meta_of(other)).status, 403);
     Box forged = box;
     forged.credential = "not-a-credential";
-    assert_int_equal(upload(forged, jpeg(32, 32), "{}").status, 401);
+    assert_int_equal(upload(forged, test_jpeg(32, 32), "{}").status, 401);
     assert_int_equal(files_in_storage(), before);
 }
 
@@ -194,7 +162,7 @@ void an_unknown_sender_is_refused_before_its_body(void**) {
 void deleting_a_package_leaves_no_file(void**) {
     Box box = make_box("box-del");
     size_t before = files_in_storage();
-    HttpResult stored = upload(box, jpeg(120, 80), meta_of(box));
+    HttpResult stored = upload(box, test_jpeg(120, 80), meta_of(box));
     assert_int_equal(stored.status, 200);
     assert_int_equal(files_in_storage(), before + 2);
     std::string id = std::to_string(json_integer_field(stored.body, "id"));
@@ -214,7 +182,7 @@ void deleting_a_package_leaves_no_file(void**) {
 void stats_and_pickup(void**) {
     Box box = make_box("box-stats");
     for (int i = 0; i < 3; ++i)
-        assert_int_equal(upload(box, jpeg(64, 48), meta_of(box)).status, 200);
+        assert_int_equal(upload(box, test_jpeg(64, 48), meta_of(box)).status, 200);
     HttpResult stats = api_get("/api/packages/stats/summary", box.owner.token);
     assert_int_equal(stats.status, 200);
     std::string error;
@@ -331,8 +299,8 @@ void a_new_token_works_and_the_old_one_keeps_its_grace(void**) {
     assert_true(token.size() >= 32);
     Box renewed = box;
     renewed.credential = token;
-    assert_int_equal(upload(renewed, jpeg(40, 40), "{}").status, 200);
-    assert_int_equal(upload(box, jpeg(40, 40), "{}").status, 200); // within the grace
+    assert_int_equal(upload(renewed, test_jpeg(40, 40), "{}").status, 200);
+    assert_int_equal(upload(box, test_jpeg(40, 40), "{}").status, 200); // within the grace
 }
 
 } // namespace

@@ -10,6 +10,8 @@ STATE=$(mktemp -d /tmp/sarang-test.XXXXXX)
 cleanup() {
     local status=$?
     stack_stop "$STATE"
+    # A fault test may have mounted a small file system in the state folder.
+    findmnt -rn -o TARGET | grep "^$STATE/" | xargs -r -n 1 umount -l || true
     if [ "$status" -ne 0 ]; then
         for log in "$STATE"/log/*.log; do
             echo "---- last lines of $(basename "$log") ----"
@@ -38,13 +40,14 @@ gowa.username = sarang-test
 gowa.password = $(openssl rand -hex 12)
 http.public_url = http://127.0.0.1:$HTTP_PORT
 CONF
-# SARANG_TEST_CONF="key = value; key = value" sets or replaces settings (a key may appear once).
+# SARANG_TEST_CONF="key = value | key = value" sets or replaces settings (a key may appear once;
+# not ';', which CMake's ENVIRONMENT property splits on).
 if [ -n "${SARANG_TEST_CONF:-}" ]; then
-    IFS=';' read -ra overrides <<<"$SARANG_TEST_CONF"
+    IFS='|' read -ra overrides <<<"$SARANG_TEST_CONF"
     for setting in "${overrides[@]}"; do
         key=$(sed 's/^ *//; s/ *=.*//' <<<"$setting")
         sed -i "/^$key *=/d" "$STATE/sarang.conf"
-        sed 's/^ *//' <<<"$setting" >>"$STATE/sarang.conf"
+        sed 's/^ *//; s/ *$//' <<<"$setting" >>"$STATE/sarang.conf"
     done
 fi
 pg_start "$STATE" "$PG_PORT"

@@ -80,6 +80,10 @@ Response upload_package(Services& services, const Request& request) {
         stored = services.photos->store(photo.path);
     } catch (const PhotoRejected& rejected) {
         fail_validation("photo", rejected.what());
+    } catch (const StorageFull& full) {
+        LOG_ERROR("httpd", "package photo from %s not stored: %s", device.id.c_str(), full.what());
+        throw HttpError(507, "insufficient_storage",
+                        "the server has no room to store the photo; nothing was kept, retry later");
     }
     FilesGuard guard(*services.photos, stored);
 

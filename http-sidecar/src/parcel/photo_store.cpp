@@ -9,10 +9,12 @@
 #include <cmath>
 #include <cstring>
 #include <dirent.h>
+#include <filesystem>
 #include <fcntl.h>
 #include <memory>
 #include <string_view>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 #include <vector>
 #include <vips/vips8>
@@ -23,6 +25,26 @@ namespace {
 using vips::VImage;
 
 constexpr const char* temp_prefix = ".tmp-";
+
+// A disk error as the exception its cause calls for.
+[[noreturn]] void throw_disk_error(const std::string& what, int error_number) {
+    std::string message = what + ": " + std::strerror(error_number);
+    if (is_out_of_space(error_number))
+        throw StorageFull(message);
+    throw std::runtime_error(message);
+}
+
+// libvips reports a failed write as text, the errno folded in. A save that failed on a file
+// system that is (nearly) out of room failed for that reason, whatever the text says.
+bool out_of_room(const std::string& dir, const char* message) {
+    if (std::strstr(message, std::strerror(ENOSPC)) || std::strstr(message, std::strerror(EDQUOT)))
+        return true;
+    struct statvfs room {};
+    constexpr unsigned long long margin = 1024 * 1024;
+    return ::statvfs(dir.c_str(), &room) == 0 &&
+           (static_cast<unsigned long long>(room.f_bavail) * room.f_frsize < margin ||
+            room.f_favail == 0);
+}
 
 void make_dir(const std::string& path) {
     if (::mkdir(path.c_str(), 0750) != 0 && errno != EEXIST)
@@ -40,7 +62,7 @@ struct Fd {
 void fsync_path(const std::string& path, int flags) {
     Fd file{::open(path.c_str(), flags | O_CLOEXEC)};
     if (file.fd < 0 || ::fsync(file.fd) != 0)
-        throw std::runtime_error("cannot sync " + path + ": " + std::strerror(errno));
+        throw_disk_error("cannot sync " + path, errno);
 }
 
 // The temporary file a final name is written under; removed unless committed.
@@ -58,7 +80,7 @@ class TempFile {
     void commit() {
         fsync_path(temp_, O_RDONLY);
         if (::rename(temp_.c_str(), final_.c_str()) != 0)
-            throw std::runtime_error("cannot rename " + temp_ + ": " + std::strerror(errno));
+            throw_disk_error("cannot rename " + temp_, errno);
         committed_ = true;
     }
 
@@ -103,6 +125,10 @@ VImage cover_thumbnail(VImage image) {
 
 } // namespace
 
+bool is_out_of_space(int error_number) {
+    return error_number == ENOSPC || error_number == EDQUOT;
+}
+
 void init_image_library(const char* program) {
     if (VIPS_INIT(program) != 0)
         throw std::runtime_error("libvips failed to start");
@@ -140,6 +166,9 @@ void render_photo(const std::string& source_path, const std::string& photo_path,
             thumb_path.c_str(),
             VImage::option()->set("Q", PhotoStore::thumb_quality)->set("strip", true));
     } catch (const vips::VError& error) {
+        std::string dir = std::filesystem::path(photo_path).parent_path();
+        if (out_of_room(dir, error.what()))
+            throw StorageFull("no room to write the photo: " + std::string(error.what()));
         throw PhotoRejected(std::string("photo cannot be decoded: ") + error.what());
     }
 }

@@ -20,6 +20,15 @@ class PhotoRejected : public std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+// The storage folder's file system has no room (ENOSPC, EDQUOT): 507, nothing kept.
+class StorageFull : public std::runtime_error {
+  public:
+    using std::runtime_error::runtime_error;
+};
+
+// True for the errno values that mean "no room", which a client may retry later.
+bool is_out_of_space(int error_number);
+
 struct StoredPhoto {
     std::string photo; // file names inside the packages folder
     std::string thumb;
@@ -35,7 +44,8 @@ class PhotoStore {
     // Creates {dir}/packages and {dir}/spool when missing; throws when it cannot.
     explicit PhotoStore(std::string dir);
 
-    // CPU heavy: call on the slow lane. Throws PhotoRejected or std::runtime_error (disk).
+    // CPU heavy: call on the slow lane. Throws PhotoRejected, StorageFull or std::runtime_error
+    // (other disk errors).
     StoredPhoto store(const std::string& source_path) const;
     // Best effort; a file left behind is the sweep's.
     void remove(const StoredPhoto& photo) const noexcept;

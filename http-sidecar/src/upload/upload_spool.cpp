@@ -64,6 +64,19 @@ bool UploadSpool::fail(int status, std::string message) noexcept {
     return false;
 }
 
+// 507 when the disk is full (the client may retry later), 500 for any other refusal.
+bool UploadSpool::fail_on_disk(int error_number) noexcept {
+    try {
+        std::string reason = std::strerror(error_number);
+        if (error_number == ENOSPC || error_number == EDQUOT)
+            return fail(507, "the server has no room for the upload (" + reason +
+                                 "); nothing was kept, retry later");
+        return fail(500, "cannot spool the upload: " + reason);
+    } catch (...) {
+        return fail(500, "cannot spool the upload");
+    }
+}
+
 void UploadSpool::close_current() {
     if (current_fd_ >= 0)
         ::close(current_fd_);
@@ -77,7 +90,7 @@ bool UploadSpool::open_file(const char* key, const char* filename, const char* c
     std::string path = spool_dir_ + "/upload-XXXXXX";
     int fd = ::mkostemp(path.data(), O_CLOEXEC);
     if (fd < 0)
-        return fail(500, "cannot spool the upload: " + std::string(std::strerror(errno)));
+        return fail_on_disk(errno);
     current_fd_ = fd;
     files_.push_back({key, filename ? filename : "", content_type ? content_type : "", path, 0});
     current_key_ = key;
@@ -105,7 +118,7 @@ bool UploadSpool::on_data(const char* key, const char* filename, const char* con
         if (!same_part && !open_file(key, filename, content_type))
             return false;
         if (size > 0 && !write_all(current_fd_, data, size))
-            return fail(500, "cannot spool the upload: " + std::string(std::strerror(errno)));
+            return fail_on_disk(errno);
         files_.back().size += size;
         return true;
     } catch (...) {

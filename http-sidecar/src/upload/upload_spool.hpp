@@ -30,7 +30,8 @@ class UploadSpool {
     bool feed(const char* data, std::size_t size);
     // The end of the body: flushes the parser. False when the body was malformed.
     bool finish();
-    // Why feed/finish failed: 400 for a malformed body, 500 when the disk refused.
+    // Why feed/finish failed: 400 for a malformed body, 507 when the disk is full, 500 when it
+    // refused otherwise.
     int error_status() const { return error_status_; }
     const std::string& error() const { return error_; }
 
@@ -44,6 +45,7 @@ class UploadSpool {
   private:
     explicit UploadSpool(std::string spool_dir) : spool_dir_(std::move(spool_dir)) {}
     bool fail(int status, std::string message) noexcept;
+    bool fail_on_disk(int error_number) noexcept;
     bool open_file(const char* key, const char* filename, const char* content_type);
     void close_current();
 
