@@ -104,9 +104,9 @@ int authenticate(AccessPlugin& plugin, const mosquitto_evt_basic_auth& event) {
                     device->kind_name, device->topic_prefix,       device->kind};
     SessionRegistry::Opened opened = plugin.sessions.opened(event.client, std::move(session));
     if (opened.went_offline)
-        plugin.presence.record({std::move(*opened.went_offline), false, WallClock::now()});
+        plugin.presence.record({std::move(*opened.went_offline), false, WallClock::now(), {}});
     if (opened.now_online)
-        plugin.presence.record({device->id, true, WallClock::now()});
+        plugin.presence.record({device->id, true, WallClock::now(), {}});
     plugin.sessions.mark_previous_credential(event.client, match == CredentialMatch::previous);
     if (match == CredentialMatch::previous)
         plugin.note_grace_end(*device);

@@ -10,7 +10,7 @@ int on_disconnect(int, void* event_data, void* userdata) {
         auto& plugin = *static_cast<AccessPlugin*>(userdata);
         auto& event = *static_cast<mosquitto_evt_disconnect*>(event_data);
         if (std::optional<std::string> offline = plugin.sessions.closed(event.client))
-            plugin.presence.record({std::move(*offline), false, WallClock::now()});
+            plugin.presence.record({std::move(*offline), false, WallClock::now(), {}});
         plugin.app_connections.erase(event.client);
         return MOSQ_ERR_SUCCESS;
     });

@@ -4,13 +4,27 @@
 
 namespace sarang::access {
 
+namespace {
+
+// `newer` replaces `older` as a device's latest change, keeping the newest connect time.
+void supersede(PresenceChange& older, PresenceChange&& newer) {
+    if (newer.online)
+        newer.connected_at = newer.at;
+    else if (!newer.connected_at ||
+             (older.connected_at && *older.connected_at > *newer.connected_at))
+        newer.connected_at = older.connected_at;
+    older = std::move(newer);
+}
+
+} // namespace
+
 void PresenceOutbox::record(PresenceChange change) {
     bool was_empty = false;
     {
         std::lock_guard lock(mutex_);
         was_empty = pending_.empty();
         pending_.history.push_back(change);
-        pending_.latest.insert_or_assign(change.device_id, std::move(change));
+        supersede(pending_.latest[change.device_id], std::move(change));
         trim();
     }
     // Only the first change of a batch wakes the writer. Waking it for every change of a
@@ -40,8 +54,14 @@ PresenceOutbox::Batch PresenceOutbox::take(std::stop_token stop, std::chrono::mi
 
 void PresenceOutbox::give_back(Batch batch) {
     std::lock_guard lock(mutex_);
-    for (auto& [device, change] : batch.latest)
-        pending_.latest.try_emplace(device, std::move(change)); // newer entries stay
+    for (auto& [device, change] : batch.latest) {
+        auto [entry, inserted] = pending_.latest.try_emplace(device, change);
+        if (!inserted) { // the newer entry stays, with the given-back connect if it has none
+            PresenceChange newer = std::move(entry->second);
+            entry->second = std::move(change);
+            supersede(entry->second, std::move(newer));
+        }
+    }
     batch.history.insert(batch.history.end(), std::make_move_iterator(pending_.history.begin()),
                          std::make_move_iterator(pending_.history.end()));
     pending_.history = std::move(batch.history);

@@ -12,6 +12,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <stop_token>
 #include <string>
 #include <vector>
@@ -22,6 +23,10 @@ struct PresenceChange {
     std::string device_id;
     bool online = false;
     std::chrono::system_clock::time_point at;
+    // In Batch::latest: the newest connect the batch saw for the device, kept when a disconnect
+    // replaces it, so a device that connected and left within one batch (a sensor that wakes,
+    // publishes and sleeps) still gets its last_connected_at.
+    std::optional<std::chrono::system_clock::time_point> connected_at;
 };
 
 class PresenceOutbox {

@@ -45,11 +45,15 @@ void prepare_statements(pg::Connection& db) {
                "UPDATE devices d SET online = x.online,"
                " online_node = CASE WHEN x.online THEN $1 ELSE d.online_node END,"
                " last_connected_at = CASE WHEN x.online THEN to_timestamp(x.micros / 1000000.0)"
-               "                     ELSE d.last_connected_at END,"
+               "   WHEN x.connected > 0 AND (d.last_connected_at IS NULL"
+               "        OR to_timestamp(x.connected / 1000000.0) > d.last_connected_at)"
+               "     THEN to_timestamp(x.connected / 1000000.0)"
+               "   ELSE d.last_connected_at END,"
                " last_disconnected_at = CASE WHEN x.online THEN d.last_disconnected_at"
                "                        ELSE to_timestamp(x.micros / 1000000.0) END,"
                " last_seen_at = GREATEST(d.last_seen_at, to_timestamp(x.micros / 1000000.0))"
-               " FROM unnest($2::text[], $3::bool[], $4::bigint[]) AS x(device_id, online, micros)"
+               " FROM unnest($2::text[], $3::bool[], $4::bigint[], $5::bigint[])"
+               "   AS x(device_id, online, micros, connected)"
                " WHERE d.id = x.device_id AND ("
                "   (x.online AND (d.last_connected_at IS NULL"
                "                  OR to_timestamp(x.micros / 1000000.0) >= d.last_connected_at))"
@@ -58,14 +62,21 @@ void prepare_statements(pg::Connection& db) {
                "   OR (NOT x.online AND (d.online_node = $1 OR d.online_node IS NULL)))");
 }
 
-pg::Params params_for(const std::string& node, const std::vector<const PresenceChange*>& changes) {
-    std::vector<std::string> ids, online, micros;
+// With connects: a fifth array, each change's newest connect (0: none), for "latest".
+pg::Params params_for(const std::string& node, const std::vector<const PresenceChange*>& changes,
+                      bool with_connects = false) {
+    std::vector<std::string> ids, online, micros, connected;
     for (const PresenceChange* change : changes) {
         ids.push_back(change->device_id);
         online.push_back(change->online ? "t" : "f");
         micros.push_back(timestamp_text(change->at));
+        connected.push_back(change->connected_at ? timestamp_text(*change->connected_at) : "0");
     }
-    return {node, pg::array_literal(ids), pg::array_literal(online), pg::array_literal(micros)};
+    pg::Params params{node, pg::array_literal(ids), pg::array_literal(online),
+                      pg::array_literal(micros)};
+    if (with_connects)
+        params.push_back(pg::array_literal(connected));
+    return params;
 }
 
 void write(pg::Connection& db, const std::string& node, const PresenceOutbox::Batch& batch,
@@ -87,7 +98,7 @@ void write(pg::Connection& db, const std::string& node, const PresenceOutbox::Ba
     if (!history.empty())
         transaction.exec_prepared("history", params_for(node, history));
     if (!latest.empty())
-        transaction.exec_prepared("latest", params_for(node, latest));
+        transaction.exec_prepared("latest", params_for(node, latest, true));
     if (reconcile_after) {
         transaction.exec_prepared("reconcile_history", {node, timestamp_text(WallClock::now())});
         transaction.exec_prepared("reconcile", {node});

@@ -109,8 +109,8 @@ void expect_storage_consistent(std::chrono::milliseconds timeout = 20s,
         std::this_thread::sleep_for(200ms);
     }
     for (const std::string& name : on_disk) {
-        vips::VImage image = vips::VImage::new_from_file((storage_dir() / "packages" / name).c_str(),
-                                                         vips::VImage::option()->set("fail", true));
+        vips::VImage image = vips::VImage::new_from_file(
+            (storage_dir() / "packages" / name).c_str(), vips::VImage::option()->set("fail", true));
         assert_true(image.width() > 0);
         (void)image.avg(); // decodes every pixel: a truncated file fails here
     }
@@ -140,10 +140,9 @@ void a_sidecar_killed_while_a_photo_arrives_leaves_nothing(void**) {
     long long rows_before = package_rows();
     std::string body = package_upload_body(noisy_jpeg(1200, 900), "{}");
     int fd = connect_to_sidecar();
-    send_all(fd,
-             "POST /api/v1/packages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: " +
-                 package_upload_content_type() + "\r\nX-API-Key: " + box.credential +
-                 "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n");
+    send_all(fd, "POST /api/v1/packages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: " +
+                     package_upload_content_type() + "\r\nX-API-Key: " + box.credential +
+                     "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n");
     send_all(fd, body.substr(0, body.size() / 2));
     auto deadline = std::chrono::steady_clock::now() + 5s;
     while (files_in(storage_dir() / "spool").empty()) {
@@ -193,10 +192,10 @@ void a_sidecar_killed_while_photos_are_stored_keeps_every_answered_upload(void**
     assert_true(cut_off > 0);
     expect_storage_consistent();
     for (long long id : answered) // an answered upload is kept, photo and thumbnail
-        assert_int_equal(db().exec("SELECT count(*) FROM packages WHERE id = $1",
-                                   {std::to_string(id)})
-                             .integer(0, 0),
-                         1);
+        assert_int_equal(
+            db().exec("SELECT count(*) FROM packages WHERE id = $1", {std::to_string(id)})
+                .integer(0, 0),
+            1);
 }
 
 // Mounts a small tmpfs over the storage folder for the life of the object (root only).
@@ -232,9 +231,9 @@ void a_full_disk_is_a_clear_507_and_corrupts_nothing(void**) {
         HttpResult result = upload_package(box.credential, photo, "{}");
         if (result.status == 200) {
             long long id = json_integer_field(result.body, "id");
-            std::string file(db().exec("SELECT photo_file FROM packages WHERE id = $1",
-                                       {std::to_string(id)})
-                                 .text(0, 0));
+            std::string file(
+                db().exec("SELECT photo_file FROM packages WHERE id = $1", {std::to_string(id)})
+                    .text(0, 0));
             kept[id] = file_bytes(storage_dir() / "packages" / file);
         } else {
             refused = result;
@@ -250,8 +249,8 @@ void a_full_disk_is_a_clear_507_and_corrupts_nothing(void**) {
     expect_storage_consistent(5s, box.id);
     // What was stored before the disk filled is intact, byte for byte, and still served.
     for (const auto& [id, bytes] : kept) {
-        HttpResult served = api_get("/api/v1/packages/" + std::to_string(id) + "/photo",
-                                    box.owner.token);
+        HttpResult served =
+            api_get("/api/v1/packages/" + std::to_string(id) + "/photo", box.owner.token);
         assert_int_equal(served.status, 200);
         assert_true(served.body == bytes);
     }

@@ -382,16 +382,17 @@ void random_results_never_break_the_stock_invariant(void**) {
         slot_numbers.push_back(std::to_string(1 + i % slots));
         deadlines.push_back(late[i] ? "-1" : "120");
     }
-    db().exec("INSERT INTO orders (id, machine_id, slot_number, amount, status, paid_at,"
-              " dispensing_at, dispense_deadline)"
+    // One statement: the timeout sweep must never see an order without its dispense log.
+    db().exec("WITH placed AS (INSERT INTO orders (id, machine_id, slot_number, amount, status,"
+              "   paid_at, dispensing_at, dispense_deadline)"
               " SELECT o, $1, s::integer, 10000, 'DISPENSING', now(), now(),"
               "   now() + make_interval(secs => d::double precision)"
-              " FROM unnest($2::text[], $3::text[], $4::text[]) AS t(o, s, d)",
+              " FROM unnest($2::text[], $3::text[], $4::text[]) AS t(o, s, d)"
+              " RETURNING id, machine_id, slot_number)"
+              " INSERT INTO dispense_logs (order_id, machine_id, slot_number, timeout_ms)"
+              " SELECT id, machine_id, slot_number, 2150 FROM placed",
               {machine.id, pg::array_literal(ids), pg::array_literal(slot_numbers),
                pg::array_literal(deadlines)});
-    db().exec("INSERT INTO dispense_logs (order_id, machine_id, slot_number, timeout_ms)"
-              " SELECT id, machine_id, slot_number, 2150 FROM orders WHERE id = ANY($1::text[])",
-              {pg::array_literal(ids)});
     long long late_count = std::count(late.begin(), late.end(), true);
     auto deadline = std::chrono::steady_clock::now() + 10s;
     while (std::stoll(scalar("SELECT count(*) FROM dispense_logs WHERE order_id = ANY($1::text[])"

@@ -61,10 +61,9 @@ std::string package_upload_body(const std::string& photo, const std::string& met
 
 HttpResult upload_package(const std::string& credential, const std::string& photo,
                           const std::string& meta) {
-    return http_request(stack_env().http_port, "POST", "/api/v1/packages",
-                        package_upload_body(photo, meta),
-                        {{"Content-Type", package_upload_content_type()},
-                         {"X-API-Key", credential}});
+    return http_request(
+        stack_env().http_port, "POST", "/api/v1/packages", package_upload_body(photo, meta),
+        {{"Content-Type", package_upload_content_type()}, {"X-API-Key", credential}});
 }
 
 } // namespace sarang::test
