@@ -6,10 +6,14 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <stdexcept>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
+
+// Last: cmocka defines macros (fail, ...) that clash with standard headers.
+#include "cmocka.hpp"
 
 namespace sarang::test {
 
@@ -106,6 +110,34 @@ pg::Connection& db() {
 std::string unique_id(const std::string& stem) {
     static std::atomic<int> counter{0};
     return stem + "-" + std::to_string(getpid()) + "-" + std::to_string(++counter);
+}
+
+long long telemetry_counter(const std::string& name) {
+    std::ifstream file(std::string(std::getenv("SARANG_TEST_STATE")) + "/journal/stats.prom");
+    std::string line;
+    while (std::getline(file, line)) {
+        if (line.rfind("sarang_telemetry_" + name + " ", 0) == 0)
+            return std::stoll(line.substr(line.find(' ') + 1));
+    }
+    return -1;
+}
+
+void expect_count_of(const std::string& sql, const std::string& param, long long expected,
+                     std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    long long seen = -1;
+    while (std::chrono::steady_clock::now() < deadline) {
+        try {
+            seen = db().exec(sql, {param}).integer(0, 0);
+        } catch (const pg::Error&) {
+            db().disconnect(); // PostgreSQL restarting
+        }
+        if (seen >= expected)
+            break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    if (seen != expected)
+        fail_msg("%s for %s: %lld, expected %lld", sql.c_str(), param.c_str(), seen, expected);
 }
 
 } // namespace sarang::test

@@ -44,6 +44,15 @@ std::string password_from_json(const std::string& output);
 // the test on failure.
 void stack_control(const std::string& part, const std::string& action);
 
+// A counter the telemetry plugin writes next to its journal (stats.prom, rewritten every
+// second): sarang_telemetry_<name>; -1 when absent.
+long long telemetry_counter(const std::string& name);
+
+// Waits until `sql` (one count; $1 = `param`) reaches `expected`, riding out a PostgreSQL
+// restart, then fails the test unless it is exactly `expected`.
+void expect_count_of(const std::string& sql, const std::string& param, long long expected,
+                     std::chrono::milliseconds timeout = std::chrono::seconds(20));
+
 // A device id no other test uses.
 std::string unique_id(const std::string& stem);
 
