@@ -48,7 +48,8 @@ async function apiCall(path, { method = 'GET', token, body, headers = {} } = {})
     signal: AbortSignal.timeout(15000),
   });
   const text = await response.text();
-  return { status: response.status, headers: response.headers, text, json: text ? JSON.parse(text) : null };
+  const isJson = (response.headers.get('content-type') || '').startsWith('application/json');
+  return { status: response.status, headers: response.headers, text, json: isJson && text ? JSON.parse(text) : null };
 }
 
 // Resolves when `predicate` (run in the page) is true; fails with `what` after the timeout.
@@ -87,6 +88,7 @@ assert.ok(oneTimePassword, 'sarangctl users create printed a one-time password')
 // The lock and the box exist before the page opens its stream, so its snapshot lists them.
 const lockCredential = JSON.parse(await ctl('devices', 'create', '--kind', 'door-lock', '--name', 'Front door', '--id', 'door-1', '--owner', USER, '--json'));
 const boxCredential = JSON.parse(await ctl('devices', 'create', '--kind', 'parcel-box', '--name', 'Porch box', '--id', 'box-1', '--owner', USER, '--json'));
+await ctl('devices', 'create', '--kind', 'vending', '--name', 'Lobby machine', '--id', 'VM01', '--owner', USER, '--json');
 
 await mkdir(SHOTS, { recursive: true });
 const browser = await chromium.launch({
@@ -209,7 +211,8 @@ test('a photo uploaded through the device API shows in the gallery', async () =>
   form.append('meta', JSON.stringify({ deviceId: boxCredential.id, distanceCm: 17, reason: 'detect', firmware: 'e2e' }));
   const upload = await fetch(`${API}/api/v1/packages`, { method: 'POST', headers: { 'X-API-Key': boxCredential.password }, body: form, signal: AbortSignal.timeout(30000) });
   const stored = await upload.json();
-  assert.equal(upload.status, 201, JSON.stringify(stored));
+  assert.equal(upload.status, 200, JSON.stringify(stored));
+  assert.equal(stored.success, true);
   await page.goto(API + '/#/parcel');
   await until(page, 'the thumbnail', (id) => {
     const image = document.querySelector(`.package[data-package="${id}"] img.thumb`);
@@ -224,6 +227,41 @@ test('a photo uploaded through the device API shows in the gallery', async () =>
   await page.click('#photo-viewer button');
   await page.click(`.package[data-package="${stored.id}"] button:has-text("Picked up")`);
   await until(page, 'the picked-up state', (id) => document.querySelector(`.package[data-package="${id}"] .state`)?.textContent === 'picked_up', stored.id);
+  // The box's buttons and settings go through the commands outbox.
+  await page.click('button[data-control=capture]');
+  await until(page, 'the capture confirmation', () => /Capture: sent to box-1/.test(document.querySelector('main').textContent));
+  await page.fill('#parcel-settings input[name="ultra.min"]', '15');
+  await page.click('#parcel-settings button[type=submit]');
+  await until(page, 'the settings confirmation', () => /Settings saved/.test(document.querySelector('main').textContent));
+  const settings = await apiCall(`/api/device/settings?deviceId=${boxCredential.id}`, { token });
+  assert.equal(settings.json.settings.ultra.min, 15);
+});
+
+test('vending: slots with stock, a restock and the orders', async () => {
+  const slot = await apiCall('/api/v1/vending/machines/VM01/slots/1', { method: 'PUT', token, body: { price: 10000, capacity: 10, stock: 3 } });
+  assert.ok([200, 201].includes(slot.status), slot.text);
+  const order = await apiCall('/api/v1/vending/orders', { method: 'POST', token, body: { machine_id: 'VM01', slot: 1 } });
+  assert.equal(order.status, 201, order.text);
+  await page.goto(API + '/#/vending');
+  await until(page, 'slot 1 with 3 of 10', () => /3\/10/.test(document.querySelector('#slots tr[data-slot="1"]')?.textContent || ''));
+  await page.click('#slots tr[data-slot="1"] button');
+  await until(page, 'slot 1 restocked to 10 of 10', () => /10\/10/.test(document.querySelector('#slots tr[data-slot="1"]')?.textContent || ''));
+  await until(page, 'the pending order', (id) => /PENDING/.test(document.querySelector('#orders')?.textContent || '') && document.querySelector('#orders').textContent.includes(id), order.json.id);
+  await shot(page, 'vending');
+});
+
+test('provisioning: a pre-registration shows its mqtt_config and QR code', async () => {
+  await page.goto(API + '/#/provisioning');
+  await page.fill('input[name=new_home]', 'Greenhouse');
+  await page.click('button:has-text("Add home")');
+  await until(page, 'the new home', () => [...document.querySelectorAll('select[name=home_id] option')].some((option) => option.textContent === 'Greenhouse'));
+  await page.fill('input[name=device_name]', 'Living Room Sensor');
+  await page.click('#provision-form button[type=submit]');
+  await until(page, 'the mqtt_config and its QR code', () => {
+    const canvas = document.getElementById('provision-qr');
+    return canvas && canvas.width >= 200 && /"password"/.test(document.querySelector('#provision-result pre').textContent);
+  });
+  await shot(page, 'provisioning');
 });
 
 test('500 devices: time to render them and to apply a burst of readings', async () => {
@@ -267,7 +305,8 @@ test('logout ends the session', async () => {
   await page.click('#logout');
   await page.waitForSelector('#login-form');
   assert.equal((await apiCall('/api/auth/session', { token })).status, 401);
-  // Refused PINs (401, 429) are logged by Chromium as failed loads; anything else is a defect.
-  const unexpected = pageErrors.filter((text) => !/^Failed to load resource: the server responded with a status of (401|429)/.test(text));
+  // The setup login (403), refused PINs (401, 429) are logged by Chromium as failed loads;
+  // anything else is a defect.
+  const unexpected = pageErrors.filter((text) => !/^Failed to load resource: the server responded with a status of (401|403|429)/.test(text));
   assert.deepEqual(unexpected, [], 'no script errors on the page');
 });

@@ -29,13 +29,33 @@ readings() { # n
     done
 }
 
+# The broker learns of new devices from its snapshot a moment after sarangctl commits: until
+# then a CONNECT is refused. Each device says it is online, retrying for up to 20 s.
+say_online() { # client_id username password prefix
+    local deadline=$((SECONDS + 20))
+    until mosquitto_pub -h 127.0.0.1 -p "$SARANG_TEST_MQTT_PORT" -i "$1" -u "$2" -P "$3" -q 1 \
+        -t "$4/status" -m online 2>/dev/null; do
+        [ $SECONDS -lt $deadline ] || { echo "simulate_devices: $2 never admitted" >&2; return 1; }
+        sleep 0.2
+    done
+}
+
 # device_id,mqtt_username,mqtt_client_id,mqtt_password,topic_prefix
+devices=()
 while IFS=, read -r id username client_id password prefix; do
     [ "$id" != device_id ] || continue # the header line
-    n=${id#pi-}
-    readings "$n" | mosquitto_pub -h 127.0.0.1 -p "$SARANG_TEST_MQTT_PORT" -i "$client_id" \
-        -u "$username" -P "$password" -q 1 -t "$prefix/reading" -l &
+    devices+=("$id,$username,$client_id,$password,$prefix")
 done <"$csv"
+for device in "${devices[@]}"; do
+    IFS=, read -r id username client_id password prefix <<<"$device"
+    say_online "$client_id" "$username" "$password" "$prefix" &
+done
+for job in $(jobs -p); do wait "$job"; done
+for device in "${devices[@]}"; do
+    IFS=, read -r id username client_id password prefix <<<"$device"
+    readings "${id#pi-}" | mosquitto_pub -h 127.0.0.1 -p "$SARANG_TEST_MQTT_PORT" \
+        -i "$client_id" -u "$username" -P "$password" -q 1 -t "$prefix/reading" -l &
+done
 wait
 trap - EXIT
 rm -f "$csv"

@@ -34,10 +34,15 @@ async function send(path, { method = 'GET', body, token = session.token } = {}) 
     body: body === undefined ? undefined : JSON.stringify(body),
     cache: 'no-store',
   });
-  if (response.status === 401 && token && !path.startsWith('/api/auth/')) {
+  return response;
+}
+
+// The session is gone (logged out elsewhere, revoked, expired): back to the login. A wrong PIN
+// is a 401 too, but with its own code, and keeps the session.
+function sessionLost(status, body, token) {
+  if (status === 401 && token && (!body || body.code === 'unauthorized')) {
     window.dispatchEvent(new CustomEvent('sarang:unauthorized'));
   }
-  return response;
 }
 
 export async function api(path, options = {}) {
@@ -49,7 +54,10 @@ export async function api(path, options = {}) {
   } catch {
     parsed = { error: text };
   }
-  if (!response.ok) throw new ApiError(response.status, parsed);
+  if (!response.ok) {
+    if (!path.startsWith('/api/auth/')) sessionLost(response.status, parsed, options.token ?? session.token);
+    throw new ApiError(response.status, parsed);
+  }
   return parsed;
 }
 
@@ -68,7 +76,10 @@ export async function allPages(path, limit = 5000) {
 // An image the API serves only with the session header, as a blob: URL for an <img>.
 export async function imageUrl(path) {
   const response = await send(path);
-  if (!response.ok) throw new ApiError(response.status, null);
+  if (!response.ok) {
+    sessionLost(response.status, null, session.token);
+    throw new ApiError(response.status, null);
+  }
   return URL.createObjectURL(await response.blob());
 }
 

@@ -10,10 +10,13 @@ function constant(length, value) {
   return Array.from({ length }, () => (typeof value === 'number' ? value : null));
 }
 
-// points: [{at, avg, min, max}] oldest first; bands: {normal: {low, high}, warning: {...}}.
-export function metricChart(container, metric, points, bands, width) {
-  const xs = points.map((point) => Date.parse(point.at) / 1000);
-  const data = [xs, points.map((p) => p.avg), points.map((p) => p.min), points.map((p) => p.max)];
+// points: [{at, avg, min, max}] oldest first; bands: {normal: {low, high}, warning: {...}};
+// from, to: the range asked for (Date). The x axis always shows the whole range, and empty
+// samples at both ends let the bands span it however few points there are.
+export function metricChart(container, metric, points, bands, width, from, to) {
+  const xs = [from.getTime() / 1000, ...points.map((point) => Date.parse(point.at) / 1000), to.getTime() / 1000];
+  const column = (key) => [null, ...points.map((point) => point[key]), null];
+  const data = [xs, column('avg'), column('min'), column('max')];
   const series = [
     {},
     { label: `${metric} avg`, stroke: '#1f6feb', width: 2 },
@@ -41,7 +44,7 @@ export function metricChart(container, metric, points, bands, width) {
       height: 220,
       series,
       bands: fills,
-      scales: { x: { time: true } },
+      scales: { x: { time: true, range: [xs[0], xs[xs.length - 1]] } },
       axes: [{}, { label: metric }],
       legend: { live: false },
     },

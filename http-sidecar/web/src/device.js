@@ -67,7 +67,7 @@ export function deviceView(root, fleet, id) {
         const box = h('figure', { class: 'chart', 'data-metric': metric },
           h('figcaption', {}, `${metric} (${points.length} ${spec.bucket} buckets)`));
         chartsBox.append(box);
-        charts.push(metricChart(box, metric, points, answer.thresholds?.[metric], width));
+        charts.push(metricChart(box, metric, points, answer.thresholds?.[metric], width, from, to));
       }
       if (!charts.length) chartsBox.append(notice('This kind of device reports no metrics.', 'info'));
     } catch (error) {

@@ -14,7 +14,9 @@ export function when(iso) {
 
 export function number(value) {
   if (typeof value !== 'number') return String(value ?? '—');
-  return Math.abs(value) >= 100 ? value.toFixed(0) : value.toFixed(value % 1 === 0 ? 0 : 2);
+  if (Math.abs(value) < 10) return value.toFixed(2); // pH 6.00 beside 6.40
+  if (Number.isInteger(value) || Math.abs(value) >= 100) return value.toFixed(0);
+  return value.toFixed(1);
 }
 
 const UNITS = { tds: 'ppm', temperature: '°C', humidity: '%', distance_cm: 'cm', rssi: 'dBm' };
