@@ -30,7 +30,11 @@ export function notificationsView(root) {
   }
 
   function setBlock(body) {
-    return run(() => api('/api/whatsapp/block', { method: 'POST', body }));
+    return run(async () => {
+      const saved = await api('/api/whatsapp/block', { method: 'POST', body });
+      const until = body.minutes ? ` for ${body.minutes} minutes` : ' until unblocked';
+      show(message, notice(saved.blocked ? `WhatsApp notifications blocked${until}.` : 'WhatsApp notifications unblocked.', 'ok'));
+    });
   }
 
   addForm.addEventListener('submit', (event) => {
