@@ -63,6 +63,7 @@ constexpr KeySpec schema[] = {
     {"http.max_streams", Type::integer, "256"},
     {"http.max_streams_per_user", Type::integer, "8"},
     {"http.stream_heartbeat_s", Type::integer, "15"},
+    {"http.web_dir", Type::string, ""},
     {"gowa.base_url", Type::string, ""},
     {"gowa.username", Type::string, ""},
     {"gowa.password", Type::string, ""},

@@ -138,7 +138,12 @@ MHD_Result send(MHD_Connection* connection, RequestContext& context, const Respo
         return MHD_NO;
     MHD_add_response_header(reply.get(), MHD_HTTP_HEADER_CONTENT_TYPE,
                             response.content_type.c_str());
-    MHD_add_response_header(reply.get(), "Cache-Control", "no-store");
+    // API answers are never cached; static files say how long they may be kept.
+    bool sets_cache_control = false;
+    for (const auto& header : response.headers)
+        sets_cache_control = sets_cache_control || header.first == "Cache-Control";
+    if (!sets_cache_control)
+        MHD_add_response_header(reply.get(), "Cache-Control", "no-store");
     MHD_add_response_header(reply.get(), "X-Content-Type-Options", "nosniff");
     for (const auto& [name, value] : response.headers)
         MHD_add_response_header(reply.get(), name.c_str(), value.c_str());

@@ -15,11 +15,13 @@
 #include "session_purger.hpp"
 #include "storage_sweeper.hpp"
 #include "stream/stream_hub.hpp"
+#include "web/static_site.hpp"
 
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <pthread.h>
 
 using namespace sarang;
@@ -188,6 +190,14 @@ int main(int argc, char** argv) {
         http::StreamHub hub(config.string("db.dsn"), stream_limits(config));
         http::Router router;
         http::add_all_routes(router, services, metrics, hub);
+        // The dashboard (docs/dashboard.md); unset: the sidecar serves the API alone.
+        std::unique_ptr<http::StaticSite> site;
+        if (std::string web_dir = config.string("http.web_dir"); !web_dir.empty()) {
+            site = std::make_unique<http::StaticSite>(web_dir);
+            router.set_fallback(
+                [&site](const http::Request& request) { return site->serve(request); });
+            LOG_INFO("httpd", "serving the dashboard from %s", web_dir.c_str());
+        }
 
         http::HttpServer server(options, router, metrics);
         server.on_stop([&hub] { hub.close_all(); });

@@ -67,6 +67,17 @@ void Router::add_upload(std::string method, std::string pattern, Handler handler
     routes_.back().admit = std::move(admit);
 }
 
+void Router::set_fallback(Handler handler) {
+    fallback_ = Route{
+        "GET", std::string(FALLBACK_PATTERN), std::move(handler), Lane::quick, 0, false, nullptr};
+}
+
+bool Router::may_fall_back(std::string_view method, std::string_view path) const {
+    if (!fallback_ || (method != "GET" && method != "HEAD"))
+        return false;
+    return path != "/api" && !path.starts_with("/api/");
+}
+
 Router::Match Router::match(std::string_view method, std::string_view raw_path) const {
     std::string_view path = without_trailing_slash(raw_path);
     Match result;
@@ -81,6 +92,10 @@ Router::Match Router::match(std::string_view method, std::string_view raw_path) 
             return result;
         }
         allowed += allowed.empty() ? route.method : ", " + route.method;
+    }
+    if (allowed.empty() && may_fall_back(method, raw_path)) {
+        result.route = &*fallback_;
+        return result;
     }
     if (allowed.empty()) {
         result.error =

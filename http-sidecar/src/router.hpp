@@ -86,10 +86,19 @@ class Router {
     // The pattern a request matched, for metrics and logs; "unmatched" otherwise.
     std::string_view route_of(std::string_view method, std::string_view path) const;
 
+    // GET and HEAD requests that no route matches and whose path is outside /api go here (the
+    // dashboard's static files), so every route keeps priority and API clients keep JSON 404s.
+    // route_of() names it FALLBACK_PATTERN.
+    void set_fallback(Handler handler);
+    static constexpr std::string_view FALLBACK_PATTERN = "/{static}";
+
     const std::vector<Route>& routes() const { return routes_; }
 
   private:
+    bool may_fall_back(std::string_view method, std::string_view path) const;
+
     std::vector<Route> routes_;
+    std::optional<Route> fallback_;
 };
 
 } // namespace sarang::http

@@ -109,6 +109,25 @@ void headers_and_params_are_looked_up_by_name(void**) {
     assert_null(made.param("id"));
 }
 
+void the_fallback_gets_unrouted_gets_outside_api_only(void**) {
+    Router router = make_router();
+    router.set_fallback([](const Request& request) {
+        Response response;
+        response.body = "static " + request.path;
+        return response;
+    });
+    assert_text_equal(router.dispatch(request("GET", "/")).body, "static /");
+    assert_text_equal(router.dispatch(request("HEAD", "/app-ABCD1234.js")).body,
+                      "static /app-ABCD1234.js");
+    assert_text_equal(router.route_of("GET", "/index.html"), Router::FALLBACK_PATTERN);
+    // Routes keep priority; the API's unknown paths and other methods stay JSON errors.
+    assert_text_equal(router.dispatch(request("GET", "/api/v1/readings/latest")).body, "latest");
+    assert_int_equal(router.dispatch(request("GET", "/api/v1/nothing")).status, 404);
+    assert_int_equal(router.dispatch(request("GET", "/api")).status, 404);
+    assert_int_equal(router.dispatch(request("POST", "/index.html")).status, 404);
+    assert_int_equal(router.dispatch(request("DELETE", "/api/v1/readings/latest")).status, 405);
+}
+
 } // namespace
 
 int main() {
@@ -119,6 +138,7 @@ int main() {
         cmocka_unit_test(placeholders_capture_one_segment_each),
         cmocka_unit_test(match_reports_the_lane),
         cmocka_unit_test(headers_and_params_are_looked_up_by_name),
+        cmocka_unit_test(the_fallback_gets_unrouted_gets_outside_api_only),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -5,7 +5,11 @@ SARANG_PACKAGES=(
     mosquitto mosquitto-dev libmosquitto-dev mosquitto-clients
     libpq-dev libmicrohttpd-dev libjansson-dev libargon2-dev libssl-dev libcmocka-dev
     libcurl4-openssl-dev libvips-dev curl jq openssl
+    chromium chromium-driver
 )
+# The dashboard builds with Node and npm (Node 20 is the tested version). A machine that has a
+# node of its own (NodeSource's bundles npm) keeps it: Debian's npm package would conflict.
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || SARANG_PACKAGES+=(nodejs npm)
 
 # Installs whatever is missing. Root runs apt-get directly; others need sudo.
 ensure_packages() {

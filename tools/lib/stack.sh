@@ -81,6 +81,8 @@ CONF
     fi
     # Settings added since older state folders were made.
     grep -q '^storage.dir *=' "$conf" || echo "storage.dir = $state/storage" >>"$conf"
+    # The dashboard as this build made it (the sarang_web target; docs/dashboard.md).
+    grep -q '^http.web_dir *=' "$conf" || echo "http.web_dir = $SARANG_BUILD/http-sidecar/web" >>"$conf"
 }
 
 # The value of a key in a state folder's sarang.conf.

@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <optional>
 #include <set>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -126,6 +127,15 @@ int devices_create_range(const Config& config, const Args& args) {
     for (int row = 0; row < found.rows(); ++row)
         existing.emplace(found.text(row, 0));
 
+    // The fleet's owner (seed 003's grower), like the single create's --owner.
+    std::optional<std::string> owner_id;
+    if (std::optional<std::string> owner = args.get("owner")) {
+        pg::Result user = db.exec("SELECT id FROM users WHERE username = $1", {*owner});
+        if (user.rows() != 1)
+            throw UsageError("no user named '" + *owner + "'");
+        owner_id = std::string(user.text(0, 0));
+    }
+
     CredentialFile csv(csv_path);
     Progress progress(ids.size());
     std::size_t created = 0, rotated = 0, skipped = 0, done = 0;
@@ -162,9 +172,9 @@ int devices_create_range(const Config& config, const Args& args) {
             } else {
                 prefix = default_topic_prefix(*kind, id);
                 db.exec("INSERT INTO devices (id, name, kind, topic_prefix, credential_hash,"
-                        " registered_at, registered_via)"
-                        " VALUES ($1, $1, $2, $3, decode($4, 'hex'), now(), 'sarangctl')",
-                        {id, kind_name, prefix, hash});
+                        " registered_at, registered_via, owner_id)"
+                        " VALUES ($1, $1, $2, $3, decode($4, 'hex'), now(), 'sarangctl', $5)",
+                        {id, kind_name, prefix, hash, owner_id});
                 ++batch_created;
             }
             rows += id + "," + id + "," + id + "," + credential.token + "," + prefix + "\n";

@@ -29,6 +29,8 @@ void add_parcel_device_routes(Router& router, Services& services);  // /api/devi
 void add_device_event_routes(Router& router, Services& services);   // one device's event history
 void add_door_lock_routes(Router& router, Services& services);      // remote unlock (PIN checked)
 void add_stream_routes(Router& router, Services& services, StreamHub& hub); // live events (SSE)
+// One device's MQTT connection history (the dashboard's presence table).
+void add_device_presence_routes(Router& router, Services& services);
 // Vending (docs/vending.md).
 void add_vending_payment_routes(Router& router, Services& services);  // /api/payments/webhook
 void add_vending_dispense_routes(Router& router, Services& services); // /api/dispense/trigger

@@ -49,6 +49,7 @@ void add_all_routes(Router& router, Services& services, const Metrics& metrics, 
     add_parcel_device_routes(router, services);
     add_door_lock_routes(router, services);
     add_device_event_routes(router, services);
+    add_device_presence_routes(router, services);
 }
 
 } // namespace sarang::http
