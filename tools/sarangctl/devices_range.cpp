@@ -120,6 +120,15 @@ int devices_create_range(const Config& config, const Args& args) {
     std::string pepper = pepper_from_config(config);
     long grace = config.integer("access.rotation_grace_s");
     pg::Connection db(config.string("db.dsn"), "sarangctl");
+    // New devices of the range belong to --owner (seed 003's fleet for one user's dashboard);
+    // existing ones keep theirs.
+    std::optional<std::string> owner_id;
+    if (std::optional<std::string> owner = args.get("owner")) {
+        pg::Result user = db.exec("SELECT id FROM users WHERE username = $1", {*owner});
+        if (user.rows() != 1)
+            throw UsageError("no user named '" + *owner + "'");
+        owner_id = std::string(user.text(0, 0));
+    }
     std::set<std::string> existing;
     pg::Result found =
         db.exec("SELECT id FROM devices WHERE id = ANY($1::text[])", {pg::array_literal(ids)});
@@ -162,9 +171,9 @@ int devices_create_range(const Config& config, const Args& args) {
             } else {
                 prefix = default_topic_prefix(*kind, id);
                 db.exec("INSERT INTO devices (id, name, kind, topic_prefix, credential_hash,"
-                        " registered_at, registered_via)"
-                        " VALUES ($1, $1, $2, $3, decode($4, 'hex'), now(), 'sarangctl')",
-                        {id, kind_name, prefix, hash});
+                        " registered_at, registered_via, owner_id)"
+                        " VALUES ($1, $1, $2, $3, decode($4, 'hex'), now(), 'sarangctl', $5)",
+                        {id, kind_name, prefix, hash, owner_id});
                 ++batch_created;
             }
             rows += id + "," + id + "," + id + "," + credential.token + "," + prefix + "\n";

@@ -35,6 +35,7 @@ const std::vector<Command>& commands() {
          "               [--owner USERNAME] [--json]\n"
          "                        register a device and print its MQTT credential once\n"
          "devices create --kind KIND --name 'pi-{n}' --from 1 --to 99 --csv FILE [--rotate]\n"
+         "               [--owner USERNAME]\n"
          "                        register a numbered fleet with a progress bar; devices that\n"
          "                        exist are skipped (re-keyed with --rotate); new credentials\n"
          "                        are appended to FILE (mode 0600) and shown nowhere else",
