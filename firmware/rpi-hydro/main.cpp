@@ -31,12 +31,12 @@ class SimulatedAdc : public sarang_fw::Adc {
     std::optional<double> volts(int channel) override {
         double& value = channel == 0 ? tds_ : ph_;
         value += (std::rand() % 201 - 100) / 10000.0;
-        value = channel == 0 ? std::clamp(value, 1.15, 1.7) : std::clamp(value, 2.6, 3.0);
+        value = channel == 0 ? std::clamp(value, 1.15, 1.7) : std::clamp(value, 2.56, 2.74);
         return value;
     }
 
   private:
-    double tds_ = 1.4, ph_ = 2.8;
+    double tds_ = 1.4, ph_ = 2.65;
 };
 
 bool credential_from_csv(const std::string& path, const std::string& name,

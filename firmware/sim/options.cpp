@@ -49,14 +49,14 @@ bool is_directory(const std::string& path) {
     return stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode);
 }
 
-// build/firmware/sim/sarang-sim -> build/tools/sarangctl
+// build/firmware/sarang-sim -> build/tools/sarangctl
 std::string sarangctl_beside_me() {
     char self[4096];
     ssize_t length = readlink("/proc/self/exe", self, sizeof self - 1);
     if (length <= 0)
         return "sarangctl";
     std::string path(self, static_cast<std::size_t>(length));
-    for (int up = 0; up < 3; ++up)
+    for (int up = 0; up < 2; ++up)
         path = path.substr(0, path.rfind('/'));
     std::string candidate = path + "/tools/sarangctl";
     return access(candidate.c_str(), X_OK) == 0 ? candidate : "sarangctl";

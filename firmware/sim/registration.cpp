@@ -6,6 +6,9 @@
 #include "sarang_fw/kinds.hpp"
 
 #include <array>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <random>
 #include <sys/wait.h>
@@ -57,6 +60,7 @@ int run(const std::vector<std::string>& arguments) {
         // sarangctl's own summary goes to stderr with ours; stdout stays for sarang-sim's lines.
         dup2(STDERR_FILENO, STDOUT_FILENO);
         execvp(argv[0], argv.data());
+        std::fprintf(stderr, "sarang-sim: cannot run %s: %s\n", argv[0], std::strerror(errno));
         _exit(127);
     }
     int status = 0;

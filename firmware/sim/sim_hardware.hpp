@@ -31,7 +31,7 @@ class Drift {
 class SimAdc : public sarang_fw::Adc {
   public:
     explicit SimAdc(SystemRandom& random)
-        : tds_(random, 1.15, 1.7, 0.02), ph_(random, 2.6, 3.0, 0.01) {}
+        : tds_(random, 1.15, 1.7, 0.02), ph_(random, 2.56, 2.74, 0.005) {}
     std::optional<double> volts(int channel) override {
         return channel == 0 ? tds_.next() : ph_.next();
     }

@@ -371,6 +371,44 @@ void a_bulk_fleet_comes_from_sarangctl_for_an_owner(void**) {
     assert_int_equal(sim.stop(), 0);
 }
 
+// Seed 003's Pi as a Linux program: the fleet CSV from sarangctl is all it needs.
+void the_pi_client_publishes_from_the_fleet_csv(void**) {
+    std::string stem = unique_id("rpi");
+    std::string csv = std::string(std::getenv("SARANG_TEST_STATE")) + "/" + stem + ".csv";
+    std::string output;
+    assert_int_equal(run_sarangctl("devices create --kind hydro-sensor --name '" + stem +
+                                       "-{n}' --from 1 --to 2 --csv " + csv,
+                                   output),
+                     0);
+    std::string id = stem + "-2";
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        std::string port = std::to_string(stack_env().mqtt_port);
+        execl(std::getenv("SARANG_TEST_HYDRO"), "sarang-hydro", "--csv", csv.c_str(), "--name",
+              id.c_str(), "--mqtt-port", port.c_str(), "--interval", "1", nullptr);
+        _exit(127);
+    }
+    wait_until(
+        [&] {
+            return scalar("SELECT count(*) FROM latest_readings WHERE device_id = $1"
+                          " AND metric IN ('tds', 'ph')",
+                          {id}) == "2";
+        },
+        15s, "the Pi's tds and ph");
+    double ph = std::stod(scalar("SELECT value FROM latest_readings WHERE device_id = $1"
+                                 " AND metric = 'ph'",
+                                 {id}));
+    assert_true(ph > 5 && ph < 7.5);
+    ::kill(pid, SIGTERM);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    assert_int_equal(WEXITSTATUS(status), 0);
+    wait_until(
+        [&] { return scalar("SELECT online::text FROM devices WHERE id = $1", {id}) == "false"; },
+        5s, "the Pi offline after SIGTERM");
+}
+
 void bad_arguments_are_refused_before_anything_happens(void**) {
     Sim sim = start_sim("bad", {"--kind", "toaster"});
     int status = 0;
@@ -391,6 +429,7 @@ int main() {
         cmocka_unit_test(the_lock_opens_by_keypad_and_remotely_without_ever_holding_the_pin),
         cmocka_unit_test(a_parcel_is_photographed_and_uploaded_with_the_device_credential),
         cmocka_unit_test(a_bulk_fleet_comes_from_sarangctl_for_an_owner),
+        cmocka_unit_test(the_pi_client_publishes_from_the_fleet_csv),
         cmocka_unit_test(bad_arguments_are_refused_before_anything_happens),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
