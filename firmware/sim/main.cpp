@@ -82,19 +82,21 @@ int main(int argc, char** argv) {
         return 1;
     }
     plan_devices(options, state);
-    if (options.registration == "bulk" && !register_in_bulk(options, state, error)) {
+    // The app's side: a user's session claims factory devices or pre-registers SoftAP ones.
+    bool softap = options.registration == "softap";
+    bool watch_ownership = softap || !options.claim_for.empty();
+    sarang_fw::host::CurlHttp app_http;
+    std::string app_token;
+    bool registered = (!watch_ownership || claim_session(options, app_http, app_token, error)) &&
+                      (options.registration != "bulk" || register_in_bulk(options, state, error)) &&
+                      (!softap || register_by_softap(options, app_http, app_token, state, error));
+    if (!registered) {
         std::fprintf(stderr, "sarang-sim: %s\n", error.c_str());
+        persist(options, state); // whatever was registered stays known
         return 1;
     }
     if (!persist(options, state))
         return 1;
-
-    sarang_fw::host::CurlHttp app_http;
-    std::string claim_token;
-    if (!options.claim_for.empty() && !claim_session(options, app_http, claim_token, error)) {
-        std::fprintf(stderr, "sarang-sim: %s\n", error.c_str());
-        return 1;
-    }
 
     SystemClock clock;
     SystemRandom random;
@@ -116,8 +118,10 @@ int main(int argc, char** argv) {
     std::uint64_t started = clock.monotonic_ms();
     bool all_online_said = false;
     std::uint64_t next_report = started + 10000;
+    std::uint64_t next_check = 0; // of pre-registrations (softap), at most every 200 ms
     while (!stop_requested) {
         bool changed = false;
+        bool pending_check = false;
         std::size_t online = 0;
         for (auto& device : devices) {
             device->poll();
@@ -125,23 +129,31 @@ int main(int argc, char** argv) {
             if (device->online()) {
                 ++online;
                 DeviceRecord& record = device->record();
-                if (!options.claim_for.empty() && !record.claimed) {
-                    if (claim_device(options, app_http, claim_token, record, error))
+                if (watch_ownership && !record.claimed && clock.monotonic_ms() >= next_check) {
+                    if (softap ? provisioned(options, app_http, app_token, record)
+                               : claim_device(options, app_http, app_token, record, error))
                         record.claimed = changed = true;
-                    else
+                    else if (!softap)
                         std::fprintf(stderr, "sarang-sim: %s\n", error.c_str());
+                    else
+                        pending_check = true;
                 }
             }
         }
+        if (pending_check)
+            next_check = clock.monotonic_ms() + 200;
         if (changed)
             persist(options, state);
-        bool claims_done = options.claim_for.empty() ||
-                           std::all_of(devices.begin(), devices.end(),
-                                       [](auto& device) { return device->record().claimed; });
+        bool claims_done =
+            !watch_ownership || std::all_of(devices.begin(), devices.end(),
+                                            [](auto& device) { return device->record().claimed; });
         if (online == devices.size() && claims_done && !all_online_said) {
-            std::printf(
-                "sarang-sim: all %zu %s device(s) online%s\n", devices.size(), options.kind.c_str(),
-                options.claim_for.empty() ? "" : (" and claimed by " + options.claim_for).c_str());
+            std::string owned = softap ? " and provisioned"
+                                : options.claim_for.empty()
+                                    ? ""
+                                    : " and claimed by " + options.claim_for;
+            std::printf("sarang-sim: all %zu %s device(s) online%s\n", devices.size(),
+                        options.kind.c_str(), owned.c_str());
             std::fflush(stdout);
             all_online_said = true;
         }

@@ -15,10 +15,12 @@ namespace {
 constexpr const char* usage =
     "usage: sarang-sim --kind KIND [--count N] [--first N] [--name 'pi-{n}'] [--rate PER_SECOND]\n"
     "                  [--mqtt-host HOST] [--mqtt-port PORT] [--http URL]\n"
-    "                  [--register bulk|factory|none] [--state FILE] [--duration SECONDS]\n"
+    "                  [--register bulk|factory|softap|none] [--state FILE] [--duration SECONDS]\n"
     "  bulk:    [--config sarang.conf] [--sarangctl PATH] [--owner USERNAME]\n"
     "  factory: --factory-secret-file FILE (or SARANG_FACTORY_SECRET) [--claim-for USERNAME]\n"
     "           (the user's password in SARANG_SIM_PASSWORD, or a session in SARANG_SIM_TOKEN)\n"
+    "  softap:  env-sensor only: pre-registered by the user of SARANG_SIM_TOKEN (or --claim-for\n"
+    "           with SARANG_SIM_PASSWORD), configured through the device's SoftAP API\n"
     "  vending: [--dispense-success 0.9]   parcel-box: [--parcel-every SECONDS]\n"
     "  door-lock: SARANG_SIM_KEYPAD_PIN=PIN types that PIN on each lock's keypad once online\n"
     "kinds: vending, parcel-box, door-lock, env-sensor, hydro-sensor, relay\n"
@@ -154,8 +156,14 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
     if (options.registration.empty())
         options.registration = options.factory_secret.empty() ? "bulk" : "factory";
     if (options.registration != "bulk" && options.registration != "factory" &&
-        options.registration != "none")
-        return fail("--register must be bulk, factory or none");
+        options.registration != "softap" && options.registration != "none")
+        return fail("--register must be bulk, factory, softap or none");
+    if (options.registration == "softap" && options.kind != "env-sensor")
+        return fail("--register softap is seed 002's flow: --kind env-sensor");
+    if (options.registration == "softap" && options.claim_token.empty() &&
+        (options.claim_for.empty() || options.claim_password.empty()))
+        return fail("--register softap needs SARANG_SIM_TOKEN, or --claim-for with "
+                    "SARANG_SIM_PASSWORD");
     if (options.registration == "factory" && options.factory_secret.empty())
         return fail("--register factory needs --factory-secret-file or SARANG_FACTORY_SECRET");
     if (!options.claim_for.empty() && options.claim_password.empty() && options.claim_token.empty())

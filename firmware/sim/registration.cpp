@@ -1,9 +1,11 @@
 #include "registration.hpp"
 
 #include "../host/curl_http.hpp"
+#include "../host/system_platform.hpp"
 #include "sarang_fw/device_id.hpp"
 #include "sarang_fw/json.hpp"
 #include "sarang_fw/kinds.hpp"
+#include "sarang_fw/setup_portal.hpp"
 
 #include <array>
 #include <cerrno>
@@ -112,8 +114,12 @@ void plan_devices(const Options& options, SimState& state) {
             continue;
         DeviceRecord record;
         record.name = name;
-        record.device_id =
-            options.registration == "factory" ? simulated_mac_id(options.kind, name) : name;
+        record.chip_id = simulated_mac_id(options.kind, name);
+        // bulk: the name is the id; factory: the MAC is; softap: the backend names the device
+        // when it is pre-registered.
+        record.device_id = options.registration == "bulk" || options.registration == "none"
+                               ? name
+                               : record.chip_id;
         record.label_pin = random_label_pin();
         state.devices.push_back(std::move(record));
     }
@@ -161,6 +167,71 @@ bool register_in_bulk(const Options& options, SimState& state, std::string& erro
     }
     ::unlink(csv.c_str());
     return true;
+}
+
+bool register_by_softap(const Options& options, sarang_fw::host::CurlHttp& http,
+                        const std::string& token, SimState& state, std::string& error) {
+    std::optional<long long> home;
+    for (DeviceRecord& record : state.devices) {
+        if (has_credential(record))
+            continue;
+        if (!home) {
+            sarang_fw::HttpReply made =
+                http.json_request("POST", options.http_url + "/api/v1/homes", token,
+                                  Json::object().set_string("name", "sarang-sim").print());
+            std::optional<Json> body = Json::parse(made.body);
+            if (made.status != 201 || !body || !body->view().whole_number("id")) {
+                error = "making a home: HTTP " + std::to_string(made.status) + " " + made.body;
+                return false;
+            }
+            home = body->view().whole_number("id");
+        }
+        // Step 1, the phone still online: the app's temporary chip id, the user's home.
+        sarang_fw::HttpReply pre =
+            http.json_request("POST", options.http_url + "/api/provision/register/", token,
+                              Json::object()
+                                  .set_string("chip_id", "temp_" + record.chip_id)
+                                  .set_number("home_id", static_cast<double>(*home))
+                                  .set_string("device_name", record.name)
+                                  .print());
+        std::optional<Json> answer = Json::parse(pre.body);
+        if (pre.status != 201 || !answer) {
+            error = "pre-registering " + record.name + ": HTTP " + std::to_string(pre.status) +
+                    " " + pre.body;
+            return false;
+        }
+        // Steps 2-3, on the device's access point: its own setup API stores the config.
+        sarang_fw::host::MemoryStore nvs;
+        sarang_fw::SettingsStore settings(nvs);
+        sarang_fw::SetupPortal portal(settings, {record.chip_id, options.kind, "sarang-sim/0.1"});
+        sarang_fw::HttpReply wifi =
+            portal.handle("POST", "/api/wifi", R"({"ssid":"sarang-sim","password":"simulated"})");
+        sarang_fw::HttpReply mqtt =
+            portal.handle("POST", "/api/mqtt", answer->view().field("mqtt_config").print());
+        if (wifi.status != 200 || mqtt.status != 200) {
+            error = "the SoftAP API refused the mqtt_config: " + mqtt.body;
+            return false;
+        }
+        std::optional<sarang_fw::MqttConfig> stored = settings.mqtt();
+        record.device_id = stored->client_id;
+        record.provisioning_id = answer->view().string("provisioning_id").value_or("");
+        record.storage.clear();
+        for (const char* key :
+             {"mqtt_host", "mqtt_port", "mqtt_client", "mqtt_user", "mqtt_pass", "mqtt_prefix"})
+            record.storage[key] = nvs.get(key).value_or("");
+        // The broker address as this run reaches it (mqtt_config names the server's).
+        record.storage["mqtt_host"] = options.mqtt_host;
+        record.storage["mqtt_port"] = std::to_string(options.mqtt_port);
+    }
+    return true;
+}
+
+bool provisioned(const Options& options, sarang_fw::host::CurlHttp& http, const std::string& token,
+                 const DeviceRecord& record) {
+    sarang_fw::HttpReply status = http.json_request(
+        "GET", options.http_url + "/api/provision/status/" + record.provisioning_id, token, "");
+    std::optional<Json> body = Json::parse(status.body);
+    return status.status == 200 && body && body->view().boolean("is_provisioned").value_or(false);
 }
 
 bool claim_session(const Options& options, sarang_fw::host::CurlHttp& http, std::string& token,

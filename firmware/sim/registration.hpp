@@ -22,6 +22,15 @@ void plan_devices(const Options& options, SimState& state);
 // file) and stores the credentials. False with error on failure.
 bool register_in_bulk(const Options& options, SimState& state, std::string& error);
 
+// Seed 002: for each device without a credential, the user's app pre-registers it
+// (POST /api/provision/register/ into a home of theirs, made if they have none) and posts the
+// answer's mqtt_config to the device's SoftAP API (the firmware's SetupPortal).
+bool register_by_softap(const Options& options, sarang_fw::host::CurlHttp& http,
+                        const std::string& token, SimState& state, std::string& error);
+// GET /api/provision/status/{id}: true once the device's first connection provisioned it.
+bool provisioned(const Options& options, sarang_fw::host::CurlHttp& http, const std::string& token,
+                 const DeviceRecord& record);
+
 // The user's session token for claims: SARANG_SIM_TOKEN, or a login with SARANG_SIM_PASSWORD.
 bool claim_session(const Options& options, sarang_fw::host::CurlHttp& http, std::string& token,
                    std::string& error);

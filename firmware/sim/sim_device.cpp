@@ -45,7 +45,7 @@ SimDevice::make_app(const Options& options, SystemClock& clock, SystemRandom& ra
     }
     if (kind == "env-sensor") {
         env_ = std::make_unique<SimEnv>(random);
-        return std::make_unique<sarang_fw::EnvSensor>(*env_, record_.device_id, firmware, interval);
+        return std::make_unique<sarang_fw::EnvSensor>(*env_, record_.chip_id, firmware, interval);
     }
     if (kind == "vending") {
         vending_ = std::make_unique<SimVending>(clock, random, options.dispense_success);

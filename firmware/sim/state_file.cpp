@@ -46,6 +46,8 @@ bool load_state(const std::string& path, SimState& state, std::string& error) {
         record.name = item.string("name").value_or("");
         record.device_id = item.string("device_id").value_or("");
         record.label_pin = item.string("label_pin").value_or("");
+        record.chip_id = item.string("chip_id").value_or(record.device_id);
+        record.provisioning_id = item.string("provisioning_id").value_or("");
         record.claimed = item.boolean("claimed").value_or(false);
         JsonView storage = item.field("storage");
         for (const char* key :
@@ -69,6 +71,8 @@ bool save_state(const std::string& path, const SimState& state, std::string& err
         item.set_string("name", record.name)
             .set_string("device_id", record.device_id)
             .set_string("label_pin", record.label_pin)
+            .set_string("chip_id", record.chip_id)
+            .set_string("provisioning_id", record.provisioning_id)
             .set_bool("claimed", record.claimed)
             .set_json("storage", std::move(storage));
         devices.append(std::move(item));

@@ -8,10 +8,12 @@
 namespace sarang_sim {
 
 struct DeviceRecord {
-    std::string name;      // pi-7
-    std::string device_id; // pi-7 (bulk) or the simulated MAC id (factory)
-    std::string label_pin; // factory: printed on the "label"
-    bool claimed = false;
+    std::string name;            // pi-7
+    std::string device_id;       // pi-7 (bulk) or the simulated MAC id (factory)
+    std::string label_pin;       // factory: printed on the "label"
+    std::string chip_id;         // the simulated MAC id (softap: differs from the device id)
+    std::string provisioning_id; // softap: the pre-registration to watch
+    bool claimed = false;        // claimed by the user (factory) or provisioned (softap)
     std::map<std::string, std::string> storage; // the device's NVS
 };
 
