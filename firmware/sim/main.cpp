@@ -118,10 +118,12 @@ int main(int argc, char** argv) {
     std::uint64_t started = clock.monotonic_ms();
     bool all_online_said = false;
     std::uint64_t next_report = started + 10000;
-    std::uint64_t next_check = 0; // of pre-registrations (softap), at most every 200 ms
+    // Ownership checks that did not succeed wait: a provisioning status is asked again after
+    // 200 ms, a refused claim (a wrong PIN, a lockout) is retried and logged every 5 s.
+    std::uint64_t next_check = 0;
     while (!stop_requested) {
         bool changed = false;
-        bool pending_check = false;
+        std::uint64_t retry_in = 0;
         std::size_t online = 0;
         for (auto& device : devices) {
             device->poll();
@@ -133,15 +135,17 @@ int main(int argc, char** argv) {
                     if (softap ? provisioned(options, app_http, app_token, record)
                                : claim_device(options, app_http, app_token, record, error))
                         record.claimed = changed = true;
-                    else if (!softap)
+                    else if (softap)
+                        retry_in = std::max<std::uint64_t>(retry_in, 200);
+                    else {
                         std::fprintf(stderr, "sarang-sim: %s\n", error.c_str());
-                    else
-                        pending_check = true;
+                        retry_in = 5000;
+                    }
                 }
             }
         }
-        if (pending_check)
-            next_check = clock.monotonic_ms() + 200;
+        if (retry_in > 0)
+            next_check = clock.monotonic_ms() + retry_in;
         if (changed)
             persist(options, state);
         bool claims_done =
