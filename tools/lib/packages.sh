@@ -4,7 +4,7 @@ SARANG_PACKAGES=(
     postgresql-15 postgresql-client-15
     mosquitto mosquitto-dev libmosquitto-dev mosquitto-clients
     libpq-dev libmicrohttpd-dev libjansson-dev libargon2-dev libssl-dev libcmocka-dev
-    libcurl4-openssl-dev libvips-dev curl jq openssl
+    libcurl4-openssl-dev libvips-dev libcjson-dev curl jq openssl
     chromium chromium-driver
 )
 # The dashboard builds with Node and npm (Node 20 is the tested version). A machine that has a

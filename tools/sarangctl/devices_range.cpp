@@ -121,13 +121,8 @@ int devices_create_range(const Config& config, const Args& args) {
     std::string pepper = pepper_from_config(config);
     long grace = config.integer("access.rotation_grace_s");
     pg::Connection db(config.string("db.dsn"), "sarangctl");
-    std::set<std::string> existing;
-    pg::Result found =
-        db.exec("SELECT id FROM devices WHERE id = ANY($1::text[])", {pg::array_literal(ids)});
-    for (int row = 0; row < found.rows(); ++row)
-        existing.emplace(found.text(row, 0));
-
-    // The fleet's owner (seed 003's grower), like the single create's --owner.
+    // New devices of the range belong to --owner (seed 003's fleet for one user's dashboard);
+    // existing ones keep theirs.
     std::optional<std::string> owner_id;
     if (std::optional<std::string> owner = args.get("owner")) {
         pg::Result user = db.exec("SELECT id FROM users WHERE username = $1", {*owner});
@@ -135,6 +130,11 @@ int devices_create_range(const Config& config, const Args& args) {
             throw UsageError("no user named '" + *owner + "'");
         owner_id = std::string(user.text(0, 0));
     }
+    std::set<std::string> existing;
+    pg::Result found =
+        db.exec("SELECT id FROM devices WHERE id = ANY($1::text[])", {pg::array_literal(ids)});
+    for (int row = 0; row < found.rows(); ++row)
+        existing.emplace(found.text(row, 0));
 
     CredentialFile csv(csv_path);
     Progress progress(ids.size());
