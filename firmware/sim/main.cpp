@@ -107,7 +107,11 @@ int main(int argc, char** argv) {
         for (std::size_t at; (at = name.find("{n}")) != std::string::npos;)
             name.replace(at, 3, std::to_string(n));
         DeviceRecord* record = state.find(name);
-        devices.push_back(std::make_unique<SimDevice>(options, *record, clock, random));
+        // Every 1/troubled-th probe, spread evenly: 20 probes at 0.2 always have 4 troubled.
+        int i = n - options.first;
+        bool troubled =
+            static_cast<int>((i + 1) * options.troubled) > static_cast<int>(i * options.troubled);
+        devices.push_back(std::make_unique<SimDevice>(options, *record, clock, random, troubled));
         (first_name.empty() ? first_name : last_name) = name;
     }
     std::printf("sarang-sim: starting %zu %s device(s) %s%s%s against %s:%d\n", devices.size(),

@@ -22,6 +22,7 @@ constexpr const char* usage =
     "  softap:  env-sensor only: pre-registered by the user of SARANG_SIM_TOKEN (or --claim-for\n"
     "           with SARANG_SIM_PASSWORD), configured through the device's SoftAP API\n"
     "  vending: [--dispense-success 0.9]   parcel-box: [--parcel-every SECONDS]\n"
+    "  hydro-sensor: [--troubled 0.2] the share of probes whose tank wanders out of range\n"
     "  door-lock: SARANG_SIM_KEYPAD_PIN=PIN types that PIN on each lock's keypad once online\n"
     "kinds: vending, parcel-box, door-lock, env-sensor, hydro-sensor, relay\n"
     "Runs until SIGINT/SIGTERM (each device says offline and disconnects) or --duration.\n"
@@ -140,6 +141,8 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
             options.state_path = value;
         else if (flag == "--dispense-success" && numeric && number >= 0 && number <= 1)
             options.dispense_success = number;
+        else if (flag == "--troubled" && numeric && number >= 0 && number <= 1)
+            options.troubled = number;
         else if (flag == "--parcel-every" && numeric && number >= 1)
             options.parcel_every_s = number;
         else if (flag == "--duration" && numeric && number > 0)

@@ -26,6 +26,7 @@ struct Options {
     std::string state_path;
     double dispense_success = 0.9;
     double parcel_every_s = 60;
+    double troubled = 0.2; // hydro-sensor: the share of probes in tanks out of range
     double duration_s = 0; // 0: until SIGINT/SIGTERM
 };
 

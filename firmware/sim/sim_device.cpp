@@ -8,7 +8,7 @@ constexpr const char* firmware = "sarang-sim/0.1";
 } // namespace
 
 SimDevice::SimDevice(const Options& options, DeviceRecord& record, SystemClock& clock,
-                     SystemRandom& random)
+                     SystemRandom& random, bool troubled)
     : record_(record), keypad_pin_(options.keypad_pin) {
     for (const auto& [key, value] : record.storage)
         store_.put(key, value);
@@ -18,7 +18,7 @@ SimDevice::SimDevice(const Options& options, DeviceRecord& record, SystemClock& 
         store_.put("mqtt_port", std::to_string(options.mqtt_port));
     }
     synced_version_ = store_.version();
-    app_ = make_app(options, clock, random);
+    app_ = make_app(options, clock, random, troubled);
     sarang_fw::CoreConfig config;
     config.kind = options.kind;
     config.device_id = record.device_id;
@@ -34,12 +34,13 @@ SimDevice::SimDevice(const Options& options, DeviceRecord& record, SystemClock& 
     transport_.attach(*core_);
 }
 
-std::unique_ptr<sarang_fw::DeviceApp>
-SimDevice::make_app(const Options& options, SystemClock& clock, SystemRandom& random) {
+std::unique_ptr<sarang_fw::DeviceApp> SimDevice::make_app(const Options& options,
+                                                          SystemClock& clock, SystemRandom& random,
+                                                          bool troubled) {
     auto interval = static_cast<std::uint32_t>(1000.0 / options.rate);
     const std::string& kind = options.kind;
     if (kind == "hydro-sensor") {
-        adc_ = std::make_unique<SimAdc>(random);
+        adc_ = std::make_unique<SimAdc>(random, troubled);
         return std::make_unique<sarang_fw::HydroProbe>(*adc_, sarang_fw::HydroChannels{}, firmware,
                                                        interval);
     }

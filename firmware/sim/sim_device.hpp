@@ -18,8 +18,9 @@ namespace sarang_sim {
 
 class SimDevice {
   public:
+    // troubled: a hydro probe in a tank that wanders out of its healthy range (--troubled).
     SimDevice(const Options& options, DeviceRecord& record, SystemClock& clock,
-              SystemRandom& random);
+              SystemRandom& random, bool troubled = false);
 
     void poll();
     bool online() const { return core_->online(); }
@@ -35,7 +36,7 @@ class SimDevice {
 
   private:
     std::unique_ptr<sarang_fw::DeviceApp> make_app(const Options& options, SystemClock& clock,
-                                                   SystemRandom& random);
+                                                   SystemRandom& random, bool troubled);
 
     DeviceRecord& record_;
     sarang_fw::host::MemoryStore store_;

@@ -27,11 +27,14 @@ class Drift {
     double low_, high_, step_, value_;
 };
 
-// Probe voltages around a healthy nutrient solution (about 450-900 ppm, pH 5.6-6.8).
+// Probe voltages around a healthy nutrient solution (about 425-690 ppm, pH 5.7-6.7), or, for a
+// troubled tank (a real fleet has some: a dosing pump stuck, a reservoir left to evaporate), a
+// wide wander (about 190-1940 ppm, pH 4.3-7.6) through the warning and critical bands.
 class SimAdc : public sarang_fw::Adc {
   public:
-    explicit SimAdc(SystemRandom& random)
-        : tds_(random, 1.15, 1.7, 0.02), ph_(random, 2.56, 2.74, 0.005) {}
+    SimAdc(SystemRandom& random, bool troubled)
+        : tds_(troubled ? Drift(random, 0.5, 3.0, 0.08) : Drift(random, 1.15, 1.7, 0.02)),
+          ph_(troubled ? Drift(random, 2.39, 3.0, 0.03) : Drift(random, 2.56, 2.74, 0.005)) {}
     std::optional<double> volts(int channel) override {
         return channel == 0 ? tds_.next() : ph_.next();
     }

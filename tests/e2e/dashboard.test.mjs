@@ -10,9 +10,8 @@ import { execFile, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const env = (name) => {
@@ -24,8 +23,9 @@ const API = `http://127.0.0.1:${env('SARANG_TEST_HTTP_PORT')}`;
 const CTL = env('SARANG_TEST_SARANGCTL');
 const CONFIG = env('SARANG_CONFIG');
 const SHOTS = env('SARANG_E2E_SCREENSHOTS');
+const SIM = join(env('SARANG_BUILD'), 'firmware', 'sarang-sim');
+const MQTT_PORT = env('SARANG_TEST_MQTT_PORT');
 const { chromium } = createRequire(join(env('SARANG_E2E_NODE_MODULES'), 'noop.js'))('playwright-core');
-const here = dirname(fileURLToPath(import.meta.url));
 const run = promisify(execFile);
 
 const USER = 'grower';
@@ -147,7 +147,12 @@ test('first sign-in asks for the password change, then shows the fleet', async (
 
 test('20 simulated probes appear live, coloured by level', async () => {
   const before = await page.evaluate(() => performance.now());
-  simulator = spawn('bash', [join(here, 'simulate_devices.sh'), USER, '1', '20', '30', '2'], { stdio: 'inherit', detached: true });
+  // sarang-sim runs the firmware core as 20 probes pi-1 ... pi-20 of the grower, one reading
+  // every 2 s each; every fifth tank is troubled, so all three levels show.
+  simulator = spawn(SIM, ['--kind', 'hydro-sensor', '--count', '20', '--rate', '0.5',
+    '--register', 'bulk', '--config', CONFIG, '--sarangctl', CTL, '--owner', USER,
+    '--mqtt-port', MQTT_PORT, '--http', API, '--state', join(env('SARANG_TEST_STATE'), 'sim-state.json'),
+    '--duration', '300'], { stdio: 'inherit', detached: true });
   await until(page, '20 probe cards with values', () =>
     [...document.querySelectorAll('.device-card[data-device^="pi-"]')].filter((card) => card.querySelector('.metric[data-metric=ph]')).length === 20, null, 60000);
   const seconds = ((await page.evaluate(() => performance.now())) - before) / 1000;
