@@ -15,6 +15,7 @@
 #include "sarang/vending.hpp"
 #include "stack_env.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <functional>
