@@ -5,6 +5,7 @@
 #include "sarang/log.hpp"
 #include "sarang/pg.hpp"
 #include "stream/stream_body.hpp"
+#include "text_encoding.hpp"
 #include "upload/upload_spool.hpp"
 
 #include <arpa/inet.h>
@@ -154,17 +155,29 @@ MHD_Result send(MHD_Connection* connection, RequestContext& context, const Respo
     return queued;
 }
 
-MHD_Result collect(void* cls, MHD_ValueKind, const char* key, const char* value) {
+// Header names are case-insensitive, so they are kept lower-cased; query names are not
+// (?deviceId= is the seeds' spelling), so they are kept as sent.
+MHD_Result collect_value(void* cls, const char* key, const char* value, bool lower_case) {
     try {
         auto& into = *static_cast<std::map<std::string, std::string>*>(cls);
         std::string name(key);
-        for (char& c : name)
-            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (lower_case) {
+            for (char& c : name)
+                c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        }
         into.emplace(std::move(name), value ? value : "");
         return MHD_YES;
     } catch (...) {
         return MHD_NO;
     }
+}
+
+MHD_Result collect_header(void* cls, MHD_ValueKind, const char* key, const char* value) {
+    return collect_value(cls, key, value, true);
+}
+
+MHD_Result collect_argument(void* cls, MHD_ValueKind, const char* key, const char* value) {
+    return collect_value(cls, key, value, false);
 }
 
 std::string client_address(MHD_Connection* connection) {
@@ -182,30 +195,62 @@ std::string client_address(MHD_Connection* connection) {
     return address;
 }
 
+// The path and every query name and value as UTF-8 text (see text_encoding.hpp).
+bool text_is_utf8(const Request& request) {
+    if (!valid_utf8(request.path))
+        return false;
+    for (const auto& [name, value] : request.query) {
+        if (!valid_utf8(name) || !valid_utf8(value))
+            return false;
+    }
+    return true;
+}
+
+void fill_request(HttpServer& server, MHD_Connection* connection, const char* url,
+                  const char* method, RequestContext& context) {
+    Request& request = context.request;
+    request.method = method;
+    request.path = url;
+    request.client_address = client_address(connection);
+    MHD_get_connection_values(connection, MHD_HEADER_KIND, &collect_header, &request.headers);
+    MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, &collect_argument, &request.query);
+    context.body_limit = server.options().max_body_bytes;
+    // Checked before routing: the router's 404 names the path, and a reply cannot hold bytes
+    // that are not UTF-8.
+    if (!text_is_utf8(request)) {
+        context.refused = error_response(400, "invalid_encoding",
+                                         "the path and query must be UTF-8 text without NUL");
+        return;
+    }
+    context.match = server.router().match(request.method, request.path);
+    const Route* route = context.match.route;
+    if (route && route->max_body_bytes > 0)
+        context.body_limit = route->max_body_bytes;
+    const std::string* length = request.header("content-length");
+    if (length != nullptr && std::strtoull(length->c_str(), nullptr, 10) > context.body_limit)
+        context.too_large = true;
+    else if (route && route->admit && (context.refused = refusal_before_body(*route, request)))
+        return;
+    else if (route && route->multipart) {
+        context.spool = UploadSpool::start(connection, server.options().upload_spool_dir);
+        context.not_multipart = !context.spool;
+    }
+}
+
 RequestContext* start_request(HttpServer& server, MHD_Connection* connection, const char* url,
                               const char* method) {
     auto* context = new (std::nothrow) RequestContext();
     if (context == nullptr)
         return nullptr;
     server.in_flight().fetch_add(1);
-    Request& request = context->request;
-    request.method = method;
-    request.path = url;
-    request.client_address = client_address(connection);
-    MHD_get_connection_values(connection, MHD_HEADER_KIND, &collect, &request.headers);
-    MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, &collect, &request.query);
-    context->match = server.router().match(request.method, request.path);
-    const Route* route = context->match.route;
-    context->body_limit = route && route->max_body_bytes > 0 ? route->max_body_bytes
-                                                             : server.options().max_body_bytes;
-    const std::string* length = request.header("content-length");
-    if (length != nullptr && std::strtoull(length->c_str(), nullptr, 10) > context->body_limit)
-        context->too_large = true;
-    else if (route && route->admit && (context->refused = refusal_before_body(*route, request)))
-        return context;
-    else if (route && route->multipart) {
-        context->spool = UploadSpool::start(connection, server.options().upload_spool_dir);
-        context->not_multipart = !context->spool;
+    try {
+        fill_request(server, connection, url, method, *context);
+    } catch (...) {
+        // Not handed to libmicrohttpd yet, so on_completed would never count it out: a leaked
+        // in-flight count holds a stop for its whole drain timeout.
+        server.in_flight().fetch_sub(1);
+        delete context;
+        throw;
     }
     return context;
 }
@@ -347,6 +392,10 @@ void log_completed(HttpServer& server, const RequestContext& context,
              seconds * 1000, code == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
 }
 
+size_t unescape(void*, MHD_Connection*, char* text) {
+    return percent_decode_in_place(text);
+}
+
 void on_completed(void* cls, MHD_Connection*, void** slot,
                   MHD_RequestTerminationCode code) noexcept {
     auto& server = *static_cast<HttpServer*>(cls);
@@ -388,10 +437,11 @@ HttpServer::HttpServer(ServerOptions options, const Router& router, Metrics& met
         if (inet_pton(AF_INET, options_.bind.c_str(), &v4->sin_addr) != 1)
             throw std::runtime_error("http.bind is not an IP address: " + options_.bind);
     }
-    daemon_.reset(MHD_start_daemon(flags, options_.port, nullptr, nullptr, &on_request, this,
-                                   MHD_OPTION_SOCK_ADDR, &address, MHD_OPTION_THREAD_POOL_SIZE,
-                                   options_.threads, MHD_OPTION_NOTIFY_COMPLETED, &on_completed,
-                                   this, MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END));
+    daemon_.reset(MHD_start_daemon(
+        flags, options_.port, nullptr, nullptr, &on_request, this, MHD_OPTION_SOCK_ADDR, &address,
+        MHD_OPTION_THREAD_POOL_SIZE, options_.threads, MHD_OPTION_NOTIFY_COMPLETED, &on_completed,
+        this, MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_UNESCAPE_CALLBACK, &unescape, nullptr,
+        MHD_OPTION_END));
     if (!daemon_)
         throw std::runtime_error("cannot listen on " + options_.bind + ":" +
                                  std::to_string(options_.port));

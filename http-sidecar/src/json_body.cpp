@@ -51,6 +51,31 @@ std::string required_string(const json_t* object, const char* field) {
     return *value;
 }
 
+std::optional<std::string> optional_text(const json_t* object, const char* field,
+                                         std::size_t max_bytes, Lines lines) {
+    std::optional<std::string> text = optional_string(object, field);
+    if (!text)
+        return text;
+    if (text->size() > max_bytes)
+        fail_validation(field, "must be at most " + std::to_string(max_bytes) + " characters");
+    for (char c : *text) {
+        bool line_break = c == '\n' || c == '\t';
+        if (std::iscntrl(static_cast<unsigned char>(c)) && !(lines == Lines::several && line_break))
+            fail_validation(field, lines == Lines::one ? "must not contain control characters"
+                                                       : "must not contain control characters"
+                                                         " other than line feeds and tabs");
+    }
+    return text;
+}
+
+std::string required_text(const json_t* object, const char* field, std::size_t max_bytes,
+                          Lines lines) {
+    std::optional<std::string> text = optional_text(object, field, max_bytes, lines);
+    if (!text || text->empty())
+        fail_validation(field, "is required");
+    return *text;
+}
+
 std::optional<long long> optional_integer(const json_t* object, const char* field, long long min,
                                           long long max) {
     const json_t* value = json_object_get(object, field);

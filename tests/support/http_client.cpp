@@ -48,10 +48,13 @@ HttpResult http_request(int port, const std::string& method, const std::string& 
     if (!body.empty() && !typed)
         request += "Content-Type: application/json\r\n";
     request += "\r\n" + body;
-    if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) !=
-        static_cast<ssize_t>(request.size())) {
-        close(fd);
-        return result;
+    // A server may answer before the whole body is sent (413 on Content-Length) and close:
+    // the answer is still read.
+    for (size_t sent = 0; sent < request.size();) {
+        ssize_t wrote = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+        if (wrote <= 0)
+            break;
+        sent += static_cast<size_t>(wrote);
     }
     std::string response;
     char buffer[4096];

@@ -113,6 +113,11 @@ size_t MqttClient::received_count() {
     return received_topics_.size();
 }
 
+std::vector<std::string> MqttClient::received_topics() {
+    std::lock_guard lock(mutex_);
+    return received_topics_;
+}
+
 std::optional<std::string> MqttClient::next_payload(const std::string& topic,
                                                     std::chrono::milliseconds timeout) {
     std::unique_lock lock(mutex_);

@@ -52,6 +52,8 @@ class MqttClient {
     std::vector<std::string> payloads(const std::string& topic);
     // Every message received so far, on any topic.
     size_t received_count();
+    // The topics of every message received so far, in arrival order.
+    std::vector<std::string> received_topics();
     // The payload of the first message on `topic` not taken before, once it arrives; nullopt
     // when none arrives within the timeout.
     std::optional<std::string> next_payload(const std::string& topic,
@@ -75,7 +77,7 @@ class MqttClient {
     std::optional<int> puback_;
     std::optional<int> suback_;
     std::vector<std::string> received_topics_;
-    std::vector<std::string> received_payloads_; // parallel to received_topics_
+    std::vector<std::string> received_payloads_;              // parallel to received_topics_
     std::vector<std::pair<std::string, std::string>> unread_; // topic, payload
     int awaited_mid_ = -1;
     bool disconnected_ = false;

@@ -40,6 +40,9 @@ const StackEnv& stack_env() {
 int run_sarangctl(const std::string& arguments, std::string& output) {
     std::string command =
         stack_env().sarangctl + " --config " + stack_env().config_path + " " + arguments;
+    // A test that inspects the tools' own log lines names a file for their stderr.
+    if (const char* log = std::getenv("SARANG_TEST_SARANGCTL_LOG"))
+        command += std::string(" 2>>") + log;
     FILE* pipe = popen(command.c_str(), "r");
     if (pipe == nullptr)
         return -1;

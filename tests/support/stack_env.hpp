@@ -24,7 +24,8 @@ const StackEnv& stack_env();
 // with it; it reconnects after a PostgreSQL restart on its next use).
 pg::Connection& db();
 
-// Runs sarangctl against the stack; returns its exit status and fills stdout.
+// Runs sarangctl against the stack; returns its exit status and fills stdout. Its stderr (its
+// log lines) goes to the file named by $SARANG_TEST_SARANGCTL_LOG when that is set.
 int run_sarangctl(const std::string& arguments, std::string& output);
 
 // Creates a device with sarangctl, waits until the broker admits it, and returns its one-time

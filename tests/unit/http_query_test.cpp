@@ -2,6 +2,7 @@
 #include "http_error.hpp"
 #include "pagination.hpp"
 #include "query_params.hpp"
+#include "text_encoding.hpp"
 #include "thresholds.hpp"
 
 #include <cstring>
@@ -132,6 +133,23 @@ void kinds_list_each_metric_once(void**) {
 
 } // namespace
 
+void request_text_must_be_utf8(void**) {
+    assert_true(valid_utf8("pi-1"));
+    assert_true(valid_utf8("\xe2\x80\xae box \xf0\x9f\x92\xa9")); // RTL override, emoji
+    assert_false(valid_utf8("\xff\xfe"));
+    assert_false(valid_utf8("\xc0\xae"));         // overlong '.'
+    assert_false(valid_utf8("\xe0\x80\xaf"));     // overlong '/'
+    assert_false(valid_utf8("\xed\xa0\x80"));     // a surrogate
+    assert_false(valid_utf8("\xf4\x90\x80\x80")); // above U+10FFFF
+    assert_false(valid_utf8("\xe2\x80"));         // cut short
+    assert_false(valid_utf8(std::string_view("a\0b", 3)));
+    char path[] = "/media/a%00.jpg%2e%2E%2Fx%zz%4";
+    size_t length = percent_decode_in_place(path);
+    assert_int_equal(length, std::strlen(path));
+    assert_string_equal(path, "/media/a\xff.jpg../x%zz%4");
+    assert_false(valid_utf8(path)); // so a %00 refuses the whole request
+}
+
 int main() {
     const CMUnitTest tests[] = {
         cmocka_unit_test(pages_default_and_refuse_nonsense),
@@ -139,6 +157,7 @@ int main() {
         cmocka_unit_test(page_links_keep_the_other_parameters),
         cmocka_unit_test(threshold_bodies_are_validated),
         cmocka_unit_test(kinds_list_each_metric_once),
+        cmocka_unit_test(request_text_must_be_utf8),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

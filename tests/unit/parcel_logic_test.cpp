@@ -46,6 +46,8 @@ void settings_ranges_name_the_field(void**) {
                 std::make_pair(400, std::string("doorLock.ms")));
     assert_true(change(R"({"lock":{"ms":"5000"}})") == std::make_pair(400, std::string("lock.ms")));
     assert_true(change(R"({"fan":{"on":1}})").first == 400);
+    assert_true(change("{}") == std::make_pair(400, std::string("settings")));
+    assert_true(change(R"({"deviceId":"box-01"})") == std::make_pair(400, std::string("settings")));
     ParcelSettings next = apply_settings_change(
         defaults, parse(R"({"ultra":{"min":10,"max":30},"lock":{"ms":7000.0}})").get());
     assert_int_equal(next.ultra_min, 10);

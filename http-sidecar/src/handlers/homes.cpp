@@ -38,9 +38,7 @@ Response list_homes(Services& services, const Request& request) {
 Response create_home(Services& services, const Request& request) {
     UserCaller caller = require_user(services, request, SessionScope::full_only);
     json::Ptr body = json_object_body(request);
-    std::string name = required_string(body.get(), "name");
-    if (name.size() > 100)
-        fail_validation("name", "must be at most 100 characters");
+    std::string name = required_text(body.get(), "name", 100);
     DbPool::Lease db = services.db.acquire();
     pg::Result rows = db->exec("INSERT INTO homes (owner_id, name) VALUES ($1, $2)"
                                " ON CONFLICT (owner_id, name) DO NOTHING"

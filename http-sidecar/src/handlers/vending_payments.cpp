@@ -28,6 +28,33 @@ struct Notification {
     std::optional<std::string> fraud_status, transaction_id, payment_type;
 };
 
+// 1-max_length characters, each allowed by `allowed`.
+bool shaped(std::string_view text, std::size_t max_length, bool (*allowed)(char)) {
+    if (text.empty() || text.size() > max_length)
+        return false;
+    for (char c : text) {
+        if (!allowed(c))
+            return false;
+    }
+    return true;
+}
+
+bool status_word_char(char c) {
+    return (c >= 'a' && c <= 'z') || c == '_';
+}
+
+bool transaction_id_char(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.';
+}
+
+bool digit(char c) {
+    return c >= '0' && c <= '9';
+}
+
+// The fields keep Midtrans's shapes even under a valid signature: they are stored, logged and
+// compared, and a gateway never sends anything else (a 3-digit status code, lower-case status
+// words, a UUID-like transaction id).
 Notification read_notification(const json_t* body) {
     Notification n;
     n.order_id = required_string(body, "order_id");
@@ -38,6 +65,18 @@ Notification read_notification(const json_t* body) {
     n.fraud_status = optional_string(body, "fraud_status");
     n.transaction_id = optional_string(body, "transaction_id");
     n.payment_type = optional_string(body, "payment_type");
+    if (!vending::valid_order_id(n.order_id))
+        fail_validation("order_id", "must be 1-64 of A-Z a-z 0-9 _ . : -");
+    if (n.status_code.size() != 3 || !shaped(n.status_code, 3, digit))
+        fail_validation("status_code", "must be 3 digits");
+    if (!shaped(n.transaction_status, 32, status_word_char))
+        fail_validation("transaction_status", "must be 1-32 of a-z _");
+    if (n.fraud_status && !shaped(*n.fraud_status, 32, status_word_char))
+        fail_validation("fraud_status", "must be 1-32 of a-z _");
+    if (n.payment_type && !shaped(*n.payment_type, 32, status_word_char))
+        fail_validation("payment_type", "must be 1-32 of a-z _");
+    if (n.transaction_id && !shaped(*n.transaction_id, 100, transaction_id_char))
+        fail_validation("transaction_id", "must be 1-100 of A-Z a-z 0-9 - _ .");
     return n;
 }
 

@@ -43,12 +43,8 @@ struct ProductFields {
 };
 
 ProductFields read_fields(const json_t* body) {
-    ProductFields fields{required_string(body, "name"),
-                         optional_string(body, "description").value_or("")};
-    if (fields.name.size() > 100)
-        fail_validation("name", "must be at most 100 characters");
-    if (fields.description.size() > 1000)
-        fail_validation("description", "must be at most 1000 characters");
+    ProductFields fields{required_text(body, "name", 100),
+                         optional_text(body, "description", 1000, Lines::several).value_or("")};
     const json_t* active = json_object_get(body, "active");
     if (active != nullptr && !json_is_null(active)) {
         if (!json_is_boolean(active))

@@ -101,6 +101,10 @@ ParcelSettings apply_settings_change(const ParcelSettings& current, const json_t
             next.*field->member = *number;
         }
     }
+    // A change that names no setting is a client's mistake, not a no-op to store.
+    std::size_t named = json_object_size(change) - (json_object_get(change, "deviceId") ? 1 : 0);
+    if (named == 0)
+        bad_setting("settings", "must name at least one of ultra, lock, buzzer, doorLock");
     if (next.ultra_min >= next.ultra_max)
         bad_setting(json_object_get(json_object_get(change, "ultra"), "min") ? "ultra.min"
                                                                              : "ultra.max",
