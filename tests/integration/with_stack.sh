@@ -19,6 +19,7 @@ cleanup() {
         done
     fi
     rm -rf "$STATE"
+    release_ports "${PG_PORT:-}" "${MQTT_PORT:-}" "${HTTP_PORT:-}" "${AUX_PORT:-}"
     exit "$status"
 }
 trap cleanup EXIT

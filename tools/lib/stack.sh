@@ -21,8 +21,38 @@ as_postgres() {
     if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
-# COUNT distinct TCP ports on 127.0.0.1 that nothing listens on, on one line. They lie below
-# Linux's ephemeral range (32768-60999), so no outgoing connection holds them either.
+# Ports a stack holds for its whole life, also while one of its servers is down (a fault test
+# restarting its broker): another stack choosing ports at that moment must not take them.
+# A reservation is a folder named after the port, holding the owning shell's pid; one whose
+# owner has exited is stale and taken over.
+SARANG_PORT_RESERVATIONS=${TMPDIR:-/tmp}/sarang-ports
+
+reserve_port() { # port owner_pid; true when this call reserved it
+    local dir=$SARANG_PORT_RESERVATIONS/$1 owner
+    mkdir -p "$SARANG_PORT_RESERVATIONS"
+    if mkdir "$dir" 2>/dev/null; then
+        echo "$2" >"$dir/pid"
+        return 0
+    fi
+    owner=$(cat "$dir/pid" 2>/dev/null || true)
+    if [ -n "$owner" ] && ! kill -0 "$owner" 2>/dev/null; then
+        rm -rf "$dir"
+        mkdir "$dir" 2>/dev/null && echo "$2" >"$dir/pid" && return 0
+    fi
+    return 1
+}
+
+release_ports() { # port...
+    local port
+    for port in "$@"; do
+        [ -n "$port" ] && rm -rf "${SARANG_PORT_RESERVATIONS:?}/$port"
+    done
+    return 0
+}
+
+# COUNT distinct TCP ports on 127.0.0.1 that nothing listens on and no other stack holds, on one
+# line, reserved for this shell ($$) until release_ports. They lie below Linux's ephemeral range
+# (32768-60999), so no outgoing connection holds them either.
 # Usage: read -r A B C < <(free_ports 3)
 free_ports() {
     local count=$1 chosen=" " port
@@ -30,6 +60,7 @@ free_ports() {
         port=$((20000 + RANDOM % 12000))
         [[ $chosen == *" $port "* ]] && continue
         (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && continue
+        reserve_port "$port" $$ || continue
         chosen+="$port "
         if [ "$(wc -w <<<"$chosen")" -eq "$count" ]; then
             echo $chosen
@@ -37,6 +68,8 @@ free_ports() {
         fi
     done
     echo "no free ports found" >&2
+    # shellcheck disable=SC2086
+    release_ports $chosen
     return 1
 }
 
