@@ -1,5 +1,7 @@
 #include "text_encoding.hpp"
 
+#include "sarang/crypto.hpp"
+
 namespace sarang::http {
 
 bool valid_utf8(std::string_view text) {
@@ -42,25 +44,11 @@ bool valid_utf8(std::string_view text) {
     return true;
 }
 
-namespace {
-
-int hex_value(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-} // namespace
-
 std::size_t percent_decode_in_place(char* text) {
     char* out = text;
     for (const char* in = text; *in != '\0';) {
-        int high = in[0] == '%' ? hex_value(in[1]) : -1;
-        int low = high >= 0 ? hex_value(in[2]) : -1;
+        int high = in[0] == '%' ? crypto::hex_digit_value(in[1]) : -1;
+        int low = high >= 0 ? crypto::hex_digit_value(in[2]) : -1;
         if (low >= 0) {
             int value = high * 16 + low;
             *out++ = value == 0 ? static_cast<char>(0xFF) : static_cast<char>(value);

@@ -37,19 +37,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Box {
-    AppAccount owner;
-    std::string id;
-    std::string credential;
-};
-
-Box make_box(const std::string& stem) {
-    Box box{create_account(unique_id(stem + "-user")), unique_id(stem), ""};
-    box.credential =
-        create_device(box.id, "parcel-box", "--id " + box.id + " --owner " + box.owner.username);
-    return box;
-}
-
 fs::path storage_dir() {
     return fs::path(std::getenv("SARANG_TEST_STATE")) / "storage";
 }
@@ -136,7 +123,7 @@ void send_all(int fd, const std::string& bytes) {
 }
 
 void a_sidecar_killed_while_a_photo_arrives_leaves_nothing(void**) {
-    Box box = make_box("kill-spool");
+    ParcelBox box = make_parcel_box("kill-spool");
     long long rows_before = package_rows();
     std::string body = package_upload_body(noisy_jpeg(1200, 900), "{}");
     int fd = connect_to_sidecar();
@@ -158,7 +145,7 @@ void a_sidecar_killed_while_a_photo_arrives_leaves_nothing(void**) {
 }
 
 void a_sidecar_killed_while_photos_are_stored_keeps_every_answered_upload(void**) {
-    Box box = make_box("kill-store");
+    ParcelBox box = make_parcel_box("kill-store");
     std::string photo = noisy_jpeg(1600, 1200);
     std::mt19937 random(20261123);
     std::vector<HttpResult> results;
@@ -221,7 +208,7 @@ void a_full_disk_is_a_clear_507_and_corrupts_nothing(void**) {
         print_message("mounting a small file system needs root: skipped\n");
         skip();
     }
-    Box box = make_box("full");
+    ParcelBox box = make_parcel_box("full");
     SmallDisk disk("3m");
     long long rows_before = package_rows();
     std::string photo = noisy_jpeg(900, 700); // about 0.6 MB spooled, 0.5 MB stored

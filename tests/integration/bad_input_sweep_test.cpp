@@ -608,22 +608,6 @@ void run_cases(const ApiOperation& op, const std::vector<Case>& cases) {
         tally.failures.push_back(op.key() + ": files appeared in the storage folder");
 }
 
-std::set<std::string> routed() {
-    std::string command =
-        std::string(std::getenv("SARANG_BUILD")) + "/http-sidecar/sarang-httpd --list-routes";
-    FILE* pipe = popen(command.c_str(), "r");
-    assert_non_null(pipe);
-    std::set<std::string> routes;
-    char line[512];
-    while (std::fgets(line, sizeof line, pipe)) {
-        std::string route(line);
-        route.erase(route.find_last_not_of('\n') + 1);
-        routes.insert(route);
-    }
-    assert_int_equal(pclose(pipe), 0);
-    return routes;
-}
-
 void every_endpoint_refuses_bad_input_and_writes_nothing(void**) {
     make_fixtures();
     print_exceptions(expected_changes);
@@ -639,7 +623,7 @@ void every_endpoint_refuses_bad_input_and_writes_nothing(void**) {
     for (const ApiOperation& op : operations)
         documented.insert(op.key());
     // The sweep walks the document: every route must be in it, or it would go unswept.
-    assert_true(routed() == documented);
+    assert_true(sidecar_routes() == documented);
 
     for (const ApiOperation& op : operations) {
         std::vector<Case> cases;

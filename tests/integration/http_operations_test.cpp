@@ -8,6 +8,7 @@
 #include "api_session.hpp"
 #include "fake_http_server.hpp"
 #include "http_client.hpp"
+#include "openapi_operations.hpp"
 #include "sarang/json.hpp"
 #include "sarang/pg.hpp"
 #include "stack_env.hpp"
@@ -34,23 +35,6 @@ int http_port() {
     return stack_env().http_port;
 }
 
-// "GET /api/v1/devices/{id}" lines from the binary's own route table.
-std::set<std::string> routed() {
-    std::string command =
-        std::string(std::getenv("SARANG_BUILD")) + "/http-sidecar/sarang-httpd --list-routes";
-    FILE* pipe = popen(command.c_str(), "r");
-    assert_non_null(pipe);
-    std::set<std::string> routes;
-    char line[512];
-    while (std::fgets(line, sizeof line, pipe)) {
-        std::string route(line);
-        route.erase(route.find_last_not_of("\n") + 1);
-        routes.insert(route);
-    }
-    assert_int_equal(pclose(pipe), 0);
-    return routes;
-}
-
 void every_route_is_documented_and_nothing_else(void**) {
     HttpResult served = http_request(http_port(), "GET", "/api/docs/openapi.json");
     assert_int_equal(served.status, 200);
@@ -73,7 +57,7 @@ void every_route_is_documented_and_nothing_else(void**) {
             documented.insert(upper + " " + path);
         }
     }
-    std::set<std::string> routes = routed();
+    std::set<std::string> routes = sidecar_routes();
     assert_true(routes.size() > 10);
     for (const std::string& route : routes) {
         if (!documented.contains(route))

@@ -27,24 +27,11 @@ using vips::VImage;
 
 namespace {
 
-struct Box {
-    AppAccount owner;
-    std::string id;
-    std::string credential;
-};
-
-Box make_box(const std::string& stem) {
-    Box box{create_account(unique_id(stem + "-user")), unique_id(stem), ""};
-    box.credential =
-        create_device(box.id, "parcel-box", "--id " + box.id + " --owner " + box.owner.username);
-    return box;
-}
-
-HttpResult upload(const Box& box, const std::string& photo, const std::string& meta) {
+HttpResult upload(const ParcelBox& box, const std::string& photo, const std::string& meta) {
     return upload_package(box.credential, photo, meta);
 }
 
-std::string meta_of(const Box& box) {
+std::string meta_of(const ParcelBox& box) {
     return R"({"deviceId":")" + box.id +
            R"(","distanceCm":17,"reason":"detect","firmware":"esp32cam-allinone"})";
 }
@@ -71,7 +58,7 @@ VImage stored_image(const std::string& token, const std::string& url) {
 }
 
 void uploads_make_an_upright_photo_and_a_square_thumbnail(void**) {
-    Box box = make_box("box-up");
+    ParcelBox box = make_parcel_box("box-up");
     // Orientation 6: the camera was turned; the stored photo must be upright (portrait).
     HttpResult stored = upload(box, test_jpeg(400, 200, 6), meta_of(box));
     assert_int_equal(stored.status, 200);
@@ -111,16 +98,16 @@ void uploads_make_an_upright_photo_and_a_square_thumbnail(void**) {
 }
 
 void uploads_refuse_other_types_and_bad_credentials(void**) {
-    Box box = make_box("box-type");
+    ParcelBox box = make_parcel_box("box-type");
     size_t before = files_in_storage();
     HttpResult gif = upload(box, std::string("GIF89a\x01\x00\x01\x00\x00\x00\x00;", 13), "{}");
     assert_int_equal(gif.status, 415);
     assert_int_equal(upload(box, "just some text, not an image", "{}").status, 415);
     // JPEG magic bytes but no image behind them: refused, nothing stored.
     assert_int_equal(upload(box, std::string("\xFF\xD8\xFF\xE0garbage", 11), "{}").status, 422);
-    Box other = make_box("box-other");
+    ParcelBox other = make_parcel_box("box-other");
     assert_int_equal(upload(box, test_jpeg(32, 32), meta_of(other)).status, 403);
-    Box forged = box;
+    ParcelBox forged = box;
     forged.credential = "not-a-credential";
     assert_int_equal(upload(forged, test_jpeg(32, 32), "{}").status, 401);
     assert_int_equal(files_in_storage(), before);
@@ -150,7 +137,7 @@ std::string answer_to_head(const std::string& credential, const char* content_le
 
 // 6 MB announced: the answer comes before a byte of the body is sent.
 void an_oversized_upload_is_refused_before_its_body(void**) {
-    Box box = make_box("box-big");
+    ParcelBox box = make_parcel_box("box-big");
     assert_true(answer_to_head(box.credential, "6291456").starts_with("HTTP/1.1 413"));
 }
 
@@ -160,7 +147,7 @@ void an_unknown_sender_is_refused_before_its_body(void**) {
 }
 
 void deleting_a_package_leaves_no_file(void**) {
-    Box box = make_box("box-del");
+    ParcelBox box = make_parcel_box("box-del");
     size_t before = files_in_storage();
     HttpResult stored = upload(box, test_jpeg(120, 80), meta_of(box));
     assert_int_equal(stored.status, 200);
@@ -180,7 +167,7 @@ void deleting_a_package_leaves_no_file(void**) {
 }
 
 void stats_and_pickup(void**) {
-    Box box = make_box("box-stats");
+    ParcelBox box = make_parcel_box("box-stats");
     for (int i = 0; i < 3; ++i)
         assert_int_equal(upload(box, test_jpeg(64, 48), meta_of(box)).status, 200);
     HttpResult stats = api_get("/api/packages/stats/summary", box.owner.token);
@@ -222,7 +209,7 @@ bool same_payload(const std::string& payload, const std::string& expected) {
 }
 
 void settings_are_checked_stored_and_sent(void**) {
-    Box box = make_box("box-set");
+    ParcelBox box = make_parcel_box("box-set");
     MqttClient device(box.id, 4);
     assert_int_equal(device.connect(stack_env().mqtt_port, box.id, box.credential), 0);
     assert_int_equal(device.subscribe("smartparcel/" + box.id + "/settings/set"), 1);
@@ -250,7 +237,7 @@ void settings_are_checked_stored_and_sent(void**) {
 }
 
 void control_payloads_are_the_seeds(void**) {
-    Box box = make_box("box-ctl");
+    ParcelBox box = make_parcel_box("box-ctl");
     MqttClient device(box.id, 4);
     assert_int_equal(device.connect(stack_env().mqtt_port, box.id, box.credential), 0);
     const std::string topic = "smartparcel/" + box.id + "/control";
@@ -292,12 +279,12 @@ void control_payloads_are_the_seeds(void**) {
 }
 
 void a_new_token_works_and_the_old_one_keeps_its_grace(void**) {
-    Box box = make_box("box-token");
+    ParcelBox box = make_parcel_box("box-token");
     HttpResult issued = api_post("/api/device/generate-token", "", box.owner.token);
     assert_int_equal(issued.status, 200);
     std::string token = json_field(issued.body, "token");
     assert_true(token.size() >= 32);
-    Box renewed = box;
+    ParcelBox renewed = box;
     renewed.credential = token;
     assert_int_equal(upload(renewed, test_jpeg(40, 40), "{}").status, 200);
     assert_int_equal(upload(box, test_jpeg(40, 40), "{}").status, 200); // within the grace

@@ -1,7 +1,10 @@
 #include "openapi_operations.hpp"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <stdexcept>
 
 namespace sarang::test {
 namespace {
@@ -103,6 +106,24 @@ std::vector<ApiOperation> api_operations(const json_t* document) {
         }
     }
     return operations;
+}
+
+std::set<std::string> sidecar_routes() {
+    std::string command =
+        std::string(std::getenv("SARANG_BUILD")) + "/http-sidecar/sarang-httpd --list-routes";
+    FILE* pipe = popen(command.c_str(), "r");
+    if (pipe == nullptr)
+        throw std::runtime_error("cannot run " + command);
+    std::set<std::string> routes;
+    char line[512];
+    while (std::fgets(line, sizeof line, pipe)) {
+        std::string route(line);
+        route.erase(route.find_last_not_of('\n') + 1);
+        routes.insert(route);
+    }
+    if (pclose(pipe) != 0)
+        throw std::runtime_error(command + " failed");
+    return routes;
 }
 
 } // namespace sarang::test

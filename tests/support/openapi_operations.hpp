@@ -3,6 +3,7 @@
 // authentication, parameters and the request body's fields with their declared constraints.
 #include "sarang/json.hpp"
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -41,5 +42,9 @@ struct ApiOperation {
 
 // Parses the document (the sidecar serves it at /api/docs/openapi.json).
 std::vector<ApiOperation> api_operations(const json_t* document);
+
+// "GET /api/v1/devices/{id}" lines from the sidecar binary's own route table
+// (sarang-httpd --list-routes, from $SARANG_BUILD); throws when the binary fails.
+std::set<std::string> sidecar_routes();
 
 } // namespace sarang::test

@@ -25,6 +25,13 @@ std::string encode(const VImage& image, const char* suffix, int quality) {
 
 } // namespace
 
+ParcelBox make_parcel_box(const std::string& stem) {
+    ParcelBox box{create_account(unique_id(stem + "-user")), unique_id(stem), ""};
+    box.credential =
+        create_device(box.id, "parcel-box", "--id " + box.id + " --owner " + box.owner.username);
+    return box;
+}
+
 std::string test_jpeg(int width, int height, int orientation) {
     VImage image = VImage::black(width, height, VImage::option()->set("bands", 3)) + 128;
     image = image.cast(VIPS_FORMAT_UCHAR).copy();

@@ -1,11 +1,20 @@
 #pragma once
 // Images and package uploads for the tests of the parcel box's photo path (libvips makes real
 // JPEG and PNG files, so the sidecar decodes what a camera would send).
+#include "api_session.hpp"
 #include "http_client.hpp"
 
 #include <string>
 
 namespace sarang::test {
+
+// A parcel box owned by a new account of its own.
+struct ParcelBox {
+    AppAccount owner;
+    std::string id;
+    std::string credential;
+};
+ParcelBox make_parcel_box(const std::string& stem);
 
 // A flat grey JPEG; orientation != 1 sets the EXIF orientation tag.
 std::string test_jpeg(int width, int height, int orientation = 1);

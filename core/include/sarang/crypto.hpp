@@ -36,6 +36,8 @@ inline std::string hex_encode(const Digest& digest) {
 }
 // nullopt for odd length or a non-hex character.
 std::optional<std::string> hex_decode(std::string_view hex);
+// The value of one hex digit (either case), or -1.
+int hex_digit_value(char c);
 std::string base64url_encode(const std::uint8_t* data, std::size_t size);
 
 struct Argon2Params {
