@@ -10,6 +10,12 @@ STATE=$(mktemp -d /tmp/sarang-test.XXXXXX)
 cleanup() {
     local status=$?
     stack_stop "$STATE"
+    # A sanitizer build's sidecar and sarangctl report to their logs and may exit 0 (leaks at
+    # exit): any report there fails the test.
+    if grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$STATE"/log/*.log 2>/dev/null; then
+        echo "sanitizer reports in the stack's logs (above)"
+        status=1
+    fi
     if [ "$status" -ne 0 ]; then
         for log in "$STATE"/log/*.log; do
             echo "---- last lines of $(basename "$log") ----"

@@ -5,6 +5,7 @@ SARANG_PACKAGES=(
     mosquitto mosquitto-dev libmosquitto-dev mosquitto-clients
     libpq-dev libmicrohttpd-dev libjansson-dev libargon2-dev libssl-dev libcmocka-dev
     libcurl4-openssl-dev libvips-dev curl jq openssl
+    clang-14 libclang-rt-14-dev valgrind
 )
 
 # Installs whatever is missing. Root runs apt-get directly; others need sudo.
