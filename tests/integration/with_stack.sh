@@ -12,7 +12,8 @@ cleanup() {
     stack_stop "$STATE"
     # A sanitizer build's sidecar and sarangctl report to their logs and may exit 0 (leaks at
     # exit): any report there fails the test.
-    if grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$STATE"/log/*.log 2>/dev/null; then
+    if grep -lE '^==[0-9]+==ERROR: [A-Za-z]+Sanitizer|^[^ ]+:[0-9]+:[0-9]+: runtime error: ' \
+        "$STATE"/log/*.log 2>/dev/null; then
         echo "sanitizer reports in the stack's logs (above)"
         status=1
     fi
