@@ -17,6 +17,9 @@ namespace sarang::telemetry {
 namespace {
 
 constexpr std::uint32_t record_magic = 0x314a5253; // "SRJ1"
+// Sequence numbers stay below 2^63: no journal gets there (300,000 years at a million messages a
+// second), so a record or file numbered beyond it is damage, and sequence + 1 never wraps.
+constexpr std::uint64_t sequence_limit = 1ull << 63;
 constexpr std::size_t header_size = 36;
 constexpr std::size_t read_chunk = 1 << 20;
 
@@ -55,7 +58,7 @@ std::size_t valid_record(const char* at, std::size_t available) {
     std::size_t fields =
         std::size_t{header.device_length} + header.topic_length + header.payload_length;
     if (header.magic != record_magic || header.body_length != fields ||
-        available < header_size + fields)
+        header.sequence >= sequence_limit || available < header_size + fields)
         return 0;
     if (crc32({at + 12, header_size - 12 + fields}) != header.crc)
         return 0;
@@ -128,7 +131,7 @@ void Journal::recover() {
         unsigned long long first = 0;
         char tail[8] = {};
         if (name.size() == 24 && std::sscanf(name.c_str(), "%20llu%4s", &first, tail) == 2 &&
-            std::strcmp(tail, ".seg") == 0)
+            std::strcmp(tail, ".seg") == 0 && first < sequence_limit)
             segments.push_back({first, entry.file_size()});
     }
     std::sort(segments.begin(), segments.end(),
@@ -270,7 +273,7 @@ std::vector<std::uint64_t> Journal::segment_firsts() const {
         unsigned long long first = 0;
         std::string name = entry.path().filename().string();
         if (name.size() != 24 || name.substr(20) != ".seg" ||
-            std::sscanf(name.c_str(), "%20llu", &first) != 1)
+            std::sscanf(name.c_str(), "%20llu", &first) != 1 || first >= sequence_limit)
             continue;
         firsts.push_back(first);
     }
