@@ -2,6 +2,7 @@
 // of its values that run before any database work.
 #include "claim_request.hpp"
 #include "fuzz_support.hpp"
+#include "sarang/json.hpp"
 #include "sarang/provisioning.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -12,6 +13,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(request.has_value() == problem.code.empty());
     if (!request) {
         FUZZ_CHECK(problem.code == "invalid_request" || problem.code == "validation_failed");
+        // The message goes back to the device inside a JSON answer: it must be a valid string.
+        sarang::json::Ptr message = sarang::json::own(json_string(problem.message.c_str()));
+        FUZZ_CHECK(json_string_length(message.get()) == problem.message.size());
         return 0;
     }
     if (std::optional<std::string> id =
