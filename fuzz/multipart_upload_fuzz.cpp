@@ -51,6 +51,11 @@ struct Fixture {
         options.drain_timeout = std::chrono::milliseconds(100);
         server = std::make_unique<HttpServer>(options, router, metrics);
     }
+    ~Fixture() {
+        server.reset(); // finishes its requests first
+        std::error_code ignored;
+        fs::remove_all(spool, ignored);
+    }
 };
 
 bool spool_empty(const fs::path& spool) {
