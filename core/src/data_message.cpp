@@ -63,14 +63,22 @@ std::optional<bool> online_word(std::string_view word) {
     return std::nullopt;
 }
 
+// A TimePoint counts nanoseconds in 64 bits: it ends in April 2262. A later time is no clock's,
+// and converting it would overflow.
+constexpr int last_year = 2261;
+constexpr double last_epoch_second = 9.2e9;
+
 std::optional<TimePoint> epoch_time(double number) {
     if (!std::isfinite(number) || number <= 0)
         return std::nullopt;
     // Above 1e11 seconds is the year 5138: such a number is milliseconds.
-    if (number > 1e14)
-        return std::nullopt;
-    if (number > 1e11)
+    if (number > 1e11) {
+        if (number / 1000 > last_epoch_second)
+            return std::nullopt;
         return TimePoint(milliseconds(std::llround(number)));
+    }
+    if (number > last_epoch_second)
+        return std::nullopt;
     return TimePoint(microseconds(std::llround(number * 1e6)));
 }
 
@@ -166,10 +174,11 @@ int digits(std::string_view text, std::size_t at, std::size_t count) {
 std::optional<TimePoint> parse_iso8601(std::string_view text) {
     int year = digits(text, 0, 4), month = digits(text, 5, 2), day = digits(text, 8, 2);
     int hour = digits(text, 11, 2), minute = digits(text, 14, 2), second = digits(text, 17, 2);
-    if (year < 1970 || month < 1 || month > 12 || day < 1 || day > 31 || hour < 0 || hour > 23 ||
-        minute < 0 || minute > 59 || second < 0 || second > 60 || text[4] != '-' ||
-        text[7] != '-' || (text[10] != 'T' && text[10] != 't' && text[10] != ' ') ||
-        text[13] != ':' || text[16] != ':')
+    if (year < 1970 || year > last_year || month < 1 || month > 12 || day < 1 || day > 31 ||
+        hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 60 ||
+        text[4] != '-' || text[7] != '-' ||
+        (text[10] != 'T' && text[10] != 't' && text[10] != ' ') || text[13] != ':' ||
+        text[16] != ':')
         return std::nullopt;
     std::size_t at = 19;
     long nanos = 0;

@@ -1,5 +1,6 @@
 #include "sarang/json.hpp"
 
+#include <cstdio>
 #include <cstdlib>
 #include <new>
 
@@ -11,12 +12,34 @@ Ptr own(json_t* new_reference) {
     return Ptr(new_reference);
 }
 
+namespace {
+
+// jansson quotes the offending bytes in its messages ("invalid escape '\\u<bytes>'"), and they
+// may be anything: invalid UTF-8 makes the message unusable in a JSON answer (jansson refuses
+// the string) and control bytes garble logs. Keep printable ASCII, the rest as \xNN.
+std::string printable(const char* text) {
+    std::string out;
+    for (const char* at = text; *at != '\0'; ++at) {
+        auto byte = static_cast<unsigned char>(*at);
+        if (byte >= 0x20 && byte < 0x7f) {
+            out += static_cast<char>(byte);
+        } else {
+            char escaped[5];
+            std::snprintf(escaped, sizeof escaped, "\\x%02x", byte);
+            out += escaped;
+        }
+    }
+    return out;
+}
+
+} // namespace
+
 Ptr parse(std::string_view text, std::string& error) {
     json_error_t details{};
     json_t* value =
         json_loadb(text.data(), text.size(), JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &details);
     if (value == nullptr) {
-        error = std::string(details.text) + " (line " + std::to_string(details.line) + ", column " +
+        error = printable(details.text) + " (line " + std::to_string(details.line) + ", column " +
                 std::to_string(details.column) + ")";
         return nullptr;
     }

@@ -6,17 +6,13 @@
 //   {"status":"registered"|"reissued","device_id","username","client_id","password",
 //    "kind","topic_prefix"}
 //   {"status":"error","code","error"[,"field"][,"remaining_attempts"][,"retry_after_s"]}
+#include "claim_request.hpp"
 #include "provision_plugin.hpp"
 #include "sarang/json.hpp"
 #include "sarang/pg.hpp"
 
 namespace sarang::provision {
 namespace {
-
-std::string text_field(const json_t* object, const char* name) {
-    const json_t* value = json_object_get(object, name);
-    return json_is_string(value) ? json_string_value(value) : "";
-}
 
 std::string answer_for(const provisioning::Outcome& outcome) {
     json::Ptr body = json::own(json_object());
@@ -49,19 +45,14 @@ std::string answer_for(const provisioning::Outcome& outcome) {
 }
 
 std::string handle(ProvisionPlugin& plugin, pg::Connection& db, const Job& job) {
-    std::string error;
-    json::Ptr body = json::parse(job.payload, error);
-    if (!body || !json_is_object(body.get()))
-        return error_answer("invalid_request", "the request must be a JSON object: " + error);
+    ClaimProblem problem;
+    std::optional<ClaimRequest> claim = parse_claim_request(job.payload, problem);
+    if (!claim)
+        return error_answer(problem.code, problem.message);
     provisioning::Request request;
-    for (const char* field : {"device_id", "pin_code"}) {
-        if (!json_is_string(json_object_get(body.get(), field)))
-            return error_answer("validation_failed",
-                                std::string(field) + " is required and must be a string");
-    }
-    request.device_id = text_field(body.get(), "device_id");
-    request.pin = text_field(body.get(), "pin_code");
-    request.kind = text_field(body.get(), "kind");
+    request.device_id = std::move(claim->device_id);
+    request.pin = std::move(claim->pin);
+    request.kind = std::move(claim->kind);
     request.via = "mqtt";
     request.client_address = job.address;
     request.client_id = job.client_id;

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
+#include <limits>
 #include <stdexcept>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -16,6 +17,9 @@ namespace sarang::telemetry {
 namespace {
 
 constexpr std::uint32_t record_magic = 0x314a5253; // "SRJ1"
+// Sequence numbers stay below 2^63: no journal gets there (300,000 years at a million messages a
+// second), so a record or file numbered beyond it is damage, and sequence + 1 never wraps.
+constexpr std::uint64_t sequence_limit = 1ull << 63;
 constexpr std::size_t header_size = 36;
 constexpr std::size_t read_chunk = 1 << 20;
 
@@ -54,7 +58,7 @@ std::size_t valid_record(const char* at, std::size_t available) {
     std::size_t fields =
         std::size_t{header.device_length} + header.topic_length + header.payload_length;
     if (header.magic != record_magic || header.body_length != fields ||
-        available < header_size + fields)
+        header.sequence >= sequence_limit || available < header_size + fields)
         return 0;
     if (crc32({at + 12, header_size - 12 + fields}) != header.crc)
         return 0;
@@ -127,7 +131,7 @@ void Journal::recover() {
         unsigned long long first = 0;
         char tail[8] = {};
         if (name.size() == 24 && std::sscanf(name.c_str(), "%20llu%4s", &first, tail) == 2 &&
-            std::strcmp(tail, ".seg") == 0)
+            std::strcmp(tail, ".seg") == 0 && first < sequence_limit)
             segments.push_back({first, entry.file_size()});
     }
     std::sort(segments.begin(), segments.end(),
@@ -263,16 +267,33 @@ void Journal::wait_for_data(std::chrono::milliseconds timeout, std::stop_token s
     reader_waiting_.store(false, std::memory_order_relaxed);
 }
 
-bool Journal::open_reader_at(std::uint64_t sequence) {
-    // The segment holding `sequence` is the newest one whose first record is not after it.
-    std::uint64_t best = 0;
-    bool found = false;
+std::vector<std::uint64_t> Journal::segment_firsts() const {
+    std::vector<std::uint64_t> firsts;
     for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
         unsigned long long first = 0;
         std::string name = entry.path().filename().string();
         if (name.size() != 24 || name.substr(20) != ".seg" ||
-            std::sscanf(name.c_str(), "%20llu", &first) != 1)
+            std::sscanf(name.c_str(), "%20llu", &first) != 1 || first >= sequence_limit)
             continue;
+        firsts.push_back(first);
+    }
+    return firsts;
+}
+
+std::optional<std::uint64_t> Journal::segment_after(std::uint64_t first) const {
+    std::optional<std::uint64_t> next;
+    for (std::uint64_t candidate : segment_firsts()) {
+        if (candidate > first && (!next || candidate < *next))
+            next = candidate;
+    }
+    return next;
+}
+
+bool Journal::open_reader_at(std::uint64_t sequence) {
+    // The segment holding `sequence` is the newest one whose first record is not after it.
+    std::uint64_t best = 0;
+    bool found = false;
+    for (std::uint64_t first : segment_firsts()) {
         if (first <= sequence && (!found || first > best)) {
             best = first;
             found = true;
@@ -326,6 +347,24 @@ std::vector<RawMessage> Journal::read(std::size_t max) {
             ::fdatasync(read_fd_.get()); // finished by the broker: make it durable once
             finished_.push_back({read_segment_first_, segment_size});
             read_fd_ = FileHandle();
+            // A torn write leaves a gap: the broker never reuses the torn record's number and
+            // starts a new segment. Reopening by next_read_ would find this segment again and
+            // loop forever; the reader goes on in the segment after it.
+            std::optional<std::uint64_t> next = segment_after(read_segment_first_);
+            if (!next) {
+                LOG_ERROR("telemetry", "journal: records %llu-%llu are missing",
+                          static_cast<unsigned long long>(next_read_),
+                          static_cast<unsigned long long>(target));
+                next_read_ = target + 1;
+                break;
+            }
+            if (*next > next_read_) {
+                LOG_WARN("telemetry", "journal: records %llu-%llu were torn; going on at %llu",
+                         static_cast<unsigned long long>(next_read_),
+                         static_cast<unsigned long long>(*next - 1),
+                         static_cast<unsigned long long>(*next));
+                next_read_ = *next;
+            }
             continue;
         }
         const char* at = read_buffer_.data() + read_position_;
@@ -340,8 +379,10 @@ std::vector<RawMessage> Journal::read(std::size_t max) {
         message.topic.assign(fields + header.device_length, header.topic_length);
         message.payload.assign(fields + header.device_length + header.topic_length,
                                header.payload_length);
+        // Only a damaged file holds a time a time_point cannot carry (past the year 2262).
+        constexpr std::int64_t max_us = std::numeric_limits<std::int64_t>::max() / 1000;
         message.received_at = TimePoint(std::chrono::duration_cast<TimePoint::duration>(
-            std::chrono::microseconds(header.received_us)));
+            std::chrono::microseconds(std::clamp(header.received_us, -max_us, max_us))));
         next_read_ = header.sequence + 1;
         out.push_back(std::move(message));
     }

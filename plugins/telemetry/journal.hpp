@@ -21,6 +21,7 @@
 #include <deque>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <stop_token>
 #include <string>
 #include <string_view>
@@ -87,6 +88,8 @@ class Journal {
     std::filesystem::path segment_path(std::uint64_t first) const;
     void recover();
     bool open_segment_for_append(std::uint64_t first);
+    std::vector<std::uint64_t> segment_firsts() const; // the segments on disk, unordered
+    std::optional<std::uint64_t> segment_after(std::uint64_t first) const;
     bool open_reader_at(std::uint64_t sequence);
     bool fill_read_buffer();
     void write_checkpoint(std::uint64_t sequence);

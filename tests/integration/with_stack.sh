@@ -12,6 +12,13 @@ cleanup() {
     stack_stop "$STATE"
     # A fault test may have mounted a small file system in the state folder.
     findmnt -rn -o TARGET | grep "^$STATE/" | xargs -r -n 1 umount -l || true
+    # A sanitizer build's sidecar and sarangctl report to their logs and may exit 0 (leaks at
+    # exit): any report there fails the test.
+    if grep -lE '^==[0-9]+==ERROR: [A-Za-z]+Sanitizer|^[^ ]+:[0-9]+:[0-9]+: runtime error: ' \
+        "$STATE"/log/*.log 2>/dev/null; then
+        echo "sanitizer reports in the stack's logs (above)"
+        status=1
+    fi
     if [ "$status" -ne 0 ]; then
         for log in "$STATE"/log/*.log; do
             echo "---- last lines of $(basename "$log") ----"

@@ -153,6 +153,22 @@ void device_time_forms(void**) {
     assert_false(parse_iso8601("2025-11-04").has_value());
 }
 
+// A time_point counts nanoseconds in 64 bits and ends in 2262: later times are refused instead
+// of overflowing (UBSan in fuzz/iso8601_fuzz.cpp and fuzz/query_params_fuzz.cpp).
+void times_after_2261_are_refused(void**) {
+    assert_true(parse_iso8601("2261-12-31T23:59:59Z").has_value());
+    assert_false(parse_iso8601("2262-01-01T00:00:00Z").has_value());
+    assert_false(parse_iso8601("4104-11-04 10:30:00Z").has_value());
+    for (const char* payload : {R"({"ph":7,"ts":99999999999})", R"({"ph":7,"ts":99999999999999})",
+                                R"({"ph":7,"ts":9300000000})"}) {
+        ParsedMessage message = hydro(payload);
+        assert_false(message.ok());
+        assert_non_null(std::strstr(message.error.c_str(), "ts must be"));
+    }
+    assert_true(hydro(R"({"ph":7,"ts":9100000000})").ok());
+    assert_true(hydro(R"({"ph":7,"ts":9100000000000})").ok());
+}
+
 void implausible_device_times_fall_back_to_the_receive_time(void**) {
     TimePoint received = system_clock::now();
     assert_true(message_time(received, std::nullopt) == received);
@@ -194,6 +210,7 @@ int main() {
         cmocka_unit_test(status_words_and_objects),
         cmocka_unit_test(events_need_an_object_with_typed_fields),
         cmocka_unit_test(device_time_forms),
+        cmocka_unit_test(times_after_2261_are_refused),
         cmocka_unit_test(implausible_device_times_fall_back_to_the_receive_time),
         cmocka_unit_test(thresholds_classify_with_open_ends),
         cmocka_unit_test(data_topic_filter_matches_whole_levels),

@@ -143,6 +143,34 @@ void a_full_journal_refuses_and_accepts_again_after_landing(void**) {
                      static_cast<int>(Journal::Append::stored));
 }
 
+// A short write (a full disk) leaves a torn record inside a segment, and the broker goes on in a
+// new segment named after the next number. The reader skips the gap instead of reopening the
+// torn segment forever (found while writing fuzz/journal_segment_fuzz.cpp).
+void a_torn_record_inside_an_older_segment_is_skipped(void**) {
+    Folder folder, other;
+    {
+        Journal journal(folder.path, {});
+        append_n(journal, 1, 4); // records 1-4 in segment 1
+    }
+    std::ofstream(folder.path / "00000000000000000001.seg", std::ios::app | std::ios::binary)
+        << std::string("SRJ1 torn half of record 5", 20);
+    {
+        // One record per segment: the sixth lands in segment 6, as after the torn write.
+        Journal journal(other.path, {.segment_bytes = 1, .max_bytes = 1 << 20});
+        append_n(journal, 1, 6);
+    }
+    fs::copy_file(other.path / "00000000000000000006.seg",
+                  folder.path / "00000000000000000006.seg");
+    Journal journal(folder.path, {});
+    std::vector<RawMessage> read = journal.read(100);
+    assert_int_equal(read.size(), 5);
+    for (std::size_t i = 0; i < 4; ++i)
+        assert_int_equal(read[i].sequence, i + 1);
+    assert_int_equal(read[4].sequence, 6);
+    assert_string_equal(read[4].payload.c_str(), "{\"n\":6}");
+    assert_true(journal.read(100).empty());
+}
+
 void crc32_matches_the_standard_check_value(void**) {
     assert_int_equal(crc32("123456789"), 0xCBF43926u);
 }
@@ -156,6 +184,7 @@ int main() {
         cmocka_unit_test(a_torn_tail_is_cut_off_and_the_rest_survives),
         cmocka_unit_test(segments_roll_over_and_are_deleted_once_landed),
         cmocka_unit_test(a_full_journal_refuses_and_accepts_again_after_landing),
+        cmocka_unit_test(a_torn_record_inside_an_older_segment_is_skipped),
         cmocka_unit_test(crc32_matches_the_standard_check_value),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);

@@ -6,6 +6,7 @@ SARANG_PACKAGES=(
     libpq-dev libmicrohttpd-dev libjansson-dev libargon2-dev libssl-dev libcmocka-dev
     libcurl4-openssl-dev libvips-dev libcjson-dev curl jq openssl
     chromium chromium-driver
+    clang-14 libclang-rt-14-dev valgrind
 )
 # The dashboard builds with Node and npm (Node 20 is the tested version). A machine that has a
 # node of its own (NodeSource's bundles npm) keeps it: Debian's npm package would conflict.

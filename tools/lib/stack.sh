@@ -1,6 +1,8 @@
 # Starting and stopping a whole Sarang stack (PostgreSQL, mosquitto with the plugins, the
 # sidecar) in one state folder. Used by tools/up (state in .state/) and by the integration tests
 # (a temporary folder and free ports each). Sourced; expects SARANG_ROOT and SARANG_BUILD.
+# SARANG_PLUGIN_BUILD: where the plugins come from when not SARANG_BUILD (the sanitizer build).
+# SARANG_BROKER_WRAPPER: a command the broker runs under (the valgrind test), word-split.
 #
 # State folder layout:
 #   pg/           PostgreSQL cluster (owned by postgres when run as root)
@@ -163,12 +165,15 @@ broker_start() {
     mkdir -p "$state/journal"
     chmod 700 "$state/journal"
     [ "$(id -u)" -ne 0 ] || chown mosquitto "$state/journal"
-    sed -e "s|@MQTT_PORT@|$port|g" -e "s|@PLUGIN_DIR@|$SARANG_BUILD/plugins|g" \
+    sed -e "s|@MQTT_PORT@|$port|g" -e "s|@PLUGIN_DIR@|${SARANG_PLUGIN_BUILD:-$SARANG_BUILD}/plugins|g" \
         -e "s|@SARANG_CONF@|$state/sarang.conf|g" -e "s|@JOURNAL_DIR@|$state/journal|g" \
         "$SARANG_ROOT/broker-config/mosquitto.dev.conf.in" >"$state/mosquitto.conf"
-    mosquitto -c "$state/mosquitto.conf" >>"$state/log/mosquitto.log" 2>&1 &
+    local wrapper=()
+    [ -z "${SARANG_BROKER_WRAPPER:-}" ] || read -ra wrapper <<<"$SARANG_BROKER_WRAPPER"
+    # valgrind runs mosquitto in its own process: the pid is the broker's either way.
+    "${wrapper[@]}" mosquitto -c "$state/mosquitto.conf" >>"$state/log/mosquitto.log" 2>&1 &
     echo $! >"$state/run/mosquitto.pid"
-    wait_for_port "$port" 20 mosquitto || { tail -n 20 "$state/log/mosquitto.log" >&2; return 1; }
+    wait_for_port "$port" "${SARANG_BROKER_START_S:-20}" mosquitto || { tail -n 20 "$state/log/mosquitto.log" >&2; return 1; }
 }
 
 # Usage: sidecar_start STATE PORT
