@@ -1,5 +1,7 @@
 #include "response.hpp"
 
+#include "text_encoding.hpp"
+
 #include <unistd.h>
 
 namespace sarang::http {
@@ -18,7 +20,10 @@ Response json_response(int status, const json_t* body) {
 
 json::Ptr error_object(std::string_view code, std::string_view message) {
     json::Ptr body = json::own(json_object());
-    json::set(body.get(), "error", json::own(json_stringn(message.data(), message.size())));
+    // jansson refuses a string that is not UTF-8: a message quoting a client's bytes would
+    // otherwise turn a 4xx into a 500.
+    std::string text = utf8_or_replaced(message);
+    json::set(body.get(), "error", json::own(json_stringn(text.data(), text.size())));
     json::set(body.get(), "code", json::own(json_stringn(code.data(), code.size())));
     return body;
 }

@@ -44,6 +44,18 @@ bool valid_utf8(std::string_view text) {
     return true;
 }
 
+std::string utf8_or_replaced(std::string_view text) {
+    std::string out(text);
+    if (valid_utf8(text))
+        return out;
+    for (char& c : out) {
+        auto byte = static_cast<unsigned char>(c);
+        if (byte < 0x20 || byte > 0x7e)
+            c = '?';
+    }
+    return out;
+}
+
 std::size_t percent_decode_in_place(char* text) {
     char* out = text;
     for (const char* in = text; *in != '\0';) {

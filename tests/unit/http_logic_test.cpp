@@ -3,6 +3,7 @@
 #include "json_body.hpp"
 #include "metrics.hpp"
 #include "notify/messages.hpp"
+#include "response.hpp"
 #include "time_text.hpp"
 
 #include <cstring>
@@ -152,11 +153,22 @@ void webhook_secrets_are_per_hook_and_signatures_cover_the_body(void**) {
     assert_true(signature != webhook_signature("secret", "{ }"));
 }
 
+// A message quoting a client's invalid UTF-8 still makes a JSON error, not a failure to build one.
+void error_messages_with_invalid_utf8_still_answer(void**) {
+    Response response = error_response(400, "bad_request", "field x\xff\xfe is odd");
+    assert_int_equal(response.status, 400);
+    assert_string_equal(response.body.c_str(),
+                        "{\"error\":\"field x?? is odd\",\"code\":\"bad_request\"}");
+    Response fine = error_response(422, "validation_failed", "name 'Kebun Ibu' is taken");
+    assert_true(fine.body.find("Kebun Ibu") != std::string::npos);
+}
+
 } // namespace
 
 int main() {
     const CMUnitTest tests[] = {
         cmocka_unit_test(body_errors_have_their_statuses),
+        cmocka_unit_test(error_messages_with_invalid_utf8_still_answer),
         cmocka_unit_test(fields_are_checked_and_named),
         cmocka_unit_test(metrics_render_counters_and_cumulative_buckets),
         cmocka_unit_test(timestamps_are_utc_with_milliseconds),
