@@ -74,7 +74,9 @@ const std::array<KindSpec, 6> kinds = {{
        {},
        {{"attempts", FieldType::number}, {"lockout", FieldType::boolean}}}},
      // pin/verdict belongs to the doorlock plugin, not to the outbox.
-     {{"control", "status", "", false}, {"settings", "", "", false}}},
+     // A lock's status answers a remote unlock only when it says so: its will ("offline"), the
+     // re-lock and a keypad unlock are statuses too, and must not settle a waiting command.
+     {{"control", "status", "method", true}, {"settings", "", "", false}}},
     // Seed 002: home/{node_name}/... (ESP32 DHT11 provisioned over SoftAP).
     {"env-sensor",
      "home",

@@ -87,6 +87,20 @@ void a_control_ack_pairs_by_action_then_oldest_without_one(void**) {
         match("parcel-box", "control/ack", R"({"action":"holder","ok":true})", named).has_value());
 }
 
+// The seed lock answers a remote unlock with {"state":"unlocked","method":"remote"} on its status
+// topic, where its will, the re-lock and keypad unlocks land too.
+void only_a_remote_unlock_status_settles_a_remote_unlock(void**) {
+    std::vector<SentCommand> sent = {{"unlock", "control", "remote"}};
+    json::Ptr command = parsed(R"({"action":"unlock","method":"remote"})");
+    assert_true(correlation_value(command.get(), "method") == sent[0].correlation);
+    assert_true(match("door-lock", "status", R"({"state":"unlocked","method":"remote"})", sent) ==
+                0u);
+    for (const char* stray : {R"({"status":"offline"})", R"({"state":"locked"})",
+                              R"({"state":"unlocked","method":"keypad"})"})
+        assert_false(match("door-lock", "status", stray, sent).has_value());
+    assert_false(match_answer(kind("door-lock"), "status", nullptr, sent).has_value()); // "offline"
+}
+
 void answers_without_keys_settle_the_oldest(void**) {
     std::vector<SentCommand> sent = {{"first", "settings/set", std::nullopt},
                                      {"second", "settings/set", std::nullopt}};
@@ -161,6 +175,7 @@ int main() {
         cmocka_unit_test(an_echoed_id_settles_exactly_that_command),
         cmocka_unit_test(a_dispense_result_settles_only_its_order),
         cmocka_unit_test(a_control_ack_pairs_by_action_then_oldest_without_one),
+        cmocka_unit_test(only_a_remote_unlock_status_settles_a_remote_unlock),
         cmocka_unit_test(answers_without_keys_settle_the_oldest),
         cmocka_unit_test(answers_say_acked_or_failed),
         cmocka_unit_test(what_may_be_queued),
