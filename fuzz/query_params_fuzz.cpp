@@ -1,26 +1,10 @@
 // Query parameters of the list and range endpoints: pages, choices, numbers and ISO 8601 times.
 // The input is a query string ("a=1&b=2"), split the way the server hands it over; every
 // refusal must be a 4xx HttpError, every accepted value inside its range.
-#include "fuzz_support.hpp"
-#include "http_error.hpp"
+#include "http_fuzz_support.hpp"
 #include "query_params.hpp"
 
-#include <functional>
-
-namespace {
-
 using namespace sarang::http;
-
-void refuses_cleanly(const std::function<void()>& parse) {
-    try {
-        parse();
-    } catch (const HttpError& error) {
-        int status = error.response().status;
-        FUZZ_CHECK(status >= 400 && status < 500);
-    }
-}
-
-} // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string_view text(reinterpret_cast<const char*>(data), size);

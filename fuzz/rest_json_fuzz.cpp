@@ -2,31 +2,14 @@
 // itself (json_object_body: content type, JSON object), typed fields, threshold PUTs, parcel
 // settings changes, control actions and the upload's meta field. Every refusal must be an
 // HttpError with a 4xx status: bad input is never a 500.
-#include "fuzz_support.hpp"
-#include "http_error.hpp"
+#include "http_fuzz_support.hpp"
 #include "json_body.hpp"
 #include "parcel/control_payload.hpp"
 #include "parcel/package_meta.hpp"
 #include "parcel/parcel_settings.hpp"
 #include "thresholds.hpp"
 
-#include <functional>
-
-namespace {
-
 using namespace sarang::http;
-
-// Runs one parser; a refusal must be a client error.
-void refuses_cleanly(const std::function<void()>& parse) {
-    try {
-        parse();
-    } catch (const HttpError& error) {
-        int status = error.response().status;
-        FUZZ_CHECK(status >= 400 && status < 500);
-    }
-}
-
-} // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     static const char* const content_types[] = {
