@@ -26,18 +26,7 @@ long long count(const std::string& sql, const std::string& device_id) {
     return db().exec(sql, {device_id}).integer(0, 0);
 }
 
-struct Device {
-    std::string id;
-    std::unique_ptr<MqttClient> client;
-};
-
-Device connected(const std::string& stem, const std::string& kind) {
-    Device device{unique_id(stem), nullptr};
-    std::string password = create_device(device.id, kind);
-    device.client = std::make_unique<MqttClient>(device.id);
-    assert_int_equal(device.client->connect(stack_env().mqtt_port, device.id, password), 0);
-    return device;
-}
+using Device = ConnectedDevice;
 
 void publish(Device& device, const std::string& subtopic, const std::string& payload) {
     assert_true(accepted(device.client->publish("hydro/" + device.id + "/" + subtopic, payload)));
@@ -56,7 +45,7 @@ long long now_ms() {
 }
 
 void everything_acknowledged_survives_a_sigkill_of_the_broker(void**) {
-    Device pi = connected("pi", "hydro-sensor");
+    Device pi = connect_new_device("pi", "hydro-sensor");
     std::string password_again = create_device(unique_id("spare")); // keeps the snapshot warm
     (void)password_again;
     long long base = now_ms() - 60000;
@@ -86,7 +75,7 @@ void a_30_second_postgresql_outage_under_load_loses_and_doubles_nothing(void**) 
     constexpr int devices = 5;
     std::vector<Device> fleet;
     for (int i = 0; i < devices; ++i)
-        fleet.push_back(connected("pi", "hydro-sensor"));
+        fleet.push_back(connect_new_device("pi", "hydro-sensor"));
     std::atomic<bool> running{true};
     std::atomic<int> refused{0};
     std::vector<int> sent(devices, 0);

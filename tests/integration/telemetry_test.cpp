@@ -35,18 +35,7 @@ long long stat_at_least(const std::string& name, long long least) {
     return value;
 }
 
-struct Device {
-    std::string id;
-    std::unique_ptr<MqttClient> client;
-};
-
-Device connected(const std::string& stem, const std::string& kind) {
-    Device device{unique_id(stem), nullptr};
-    std::string password = create_device(device.id, kind);
-    device.client = std::make_unique<MqttClient>(device.id);
-    assert_int_equal(device.client->connect(stack_env().mqtt_port, device.id, password), 0);
-    return device;
-}
+using Device = ConnectedDevice;
 
 void publish(Device& device, const std::string& subtopic, const std::string& payload) {
     std::string root = device.id.substr(0, device.id.find('-'));
@@ -61,7 +50,7 @@ const char* readings_of = "SELECT count(*) FROM readings WHERE device_id = $1";
 const char* events_of = "SELECT count(*) FROM device_events WHERE device_id = $1";
 
 void every_data_topic_of_every_kind_lands(void**) {
-    Device vm = connected("vm", "vending");
+    Device vm = connect_new_device("vm", "vending");
     publish(vm, "telemetry",
             R"({"slots":[{"id":1,"level":"FULL"},{"id":2,"level":"LOW"}],"temperature":25.5,)"
             R"("door":"CLOSED"})");
@@ -80,7 +69,7 @@ void every_data_topic_of_every_kind_lands(void**) {
     assert_string_equal(std::string(status.text(0, 0)).c_str(), "true");
     assert_string_equal(std::string(status.text(0, 1)).c_str(), "1.0.0");
 
-    Device box = connected("box", "parcel-box");
+    Device box = connect_new_device("box", "parcel-box");
     publish(box, "status", "online"); // seed 004: a bare string
     publish(box, "sensor/distance", R"({"cm":17})");
     publish(box, "event", R"({"type":"detect","cm":17})");
@@ -93,7 +82,7 @@ void every_data_topic_of_every_kind_lands(void**) {
                     box.id, 1);
     assert_int_equal(count("SELECT count(*) FROM devices WHERE id = $1 AND online", box.id), 1);
 
-    Device lock = connected("lock", "door-lock");
+    Device lock = connect_new_device("lock", "door-lock");
     publish(lock, "status", R"({"state":"unlocked","method":"remote"})");
     publish(lock, "alert", R"({"attempts":5,"lockout":true})");
     expect_count_of(events_of, lock.id, 2);
@@ -101,11 +90,11 @@ void every_data_topic_of_every_kind_lands(void**) {
                     " AND online IS NULL",
                     lock.id, 1);
 
-    Device env = connected("env", "env-sensor");
+    Device env = connect_new_device("env", "env-sensor");
     publish(env, "reading", R"({"temperature":28.1,"humidity":61})");
     expect_count_of(readings_of, env.id, 2);
 
-    Device relay = connected("relay", "relay");
+    Device relay = connect_new_device("relay", "relay");
     publish(relay, "state", R"({"on":true})");
     expect_count_of(events_of, relay.id, 1);
 
@@ -117,7 +106,7 @@ void every_data_topic_of_every_kind_lands(void**) {
 }
 
 void a_message_with_its_own_timestamp_lands_once_however_often_delivered(void**) {
-    Device pi = connected("pi", "hydro-sensor");
+    Device pi = connect_new_device("pi", "hydro-sensor");
     // A QoS 1 redelivery after a lost PUBACK is a new PUBLISH to the broker with the same bytes.
     const std::string payload =
         R"({"ph":6.8,"tds":512,"ts":)" + std::to_string(std::time(nullptr) * 1000 - 5000) + "}";
@@ -135,7 +124,7 @@ void a_message_with_its_own_timestamp_lands_once_however_often_delivered(void**)
 }
 
 void bad_payloads_are_counted_and_never_written(void**) {
-    Device pi = connected("pi", "hydro-sensor");
+    Device pi = connect_new_device("pi", "hydro-sensor");
     long long rejected_before = telemetry_counter("messages_rejected_total");
     for (const char* bad : {R"({"ph":15})", R"({"ph":"7"})", "not json", R"({"tds":-3})",
                             R"([1,2])", R"({"ph":7,"ts":"yesterday"})", ""})

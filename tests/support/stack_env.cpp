@@ -143,4 +143,12 @@ void expect_count_of(const std::string& sql, const std::string& param, long long
         fail_msg("%s for %s: %lld, expected %lld", sql.c_str(), param.c_str(), seen, expected);
 }
 
+ConnectedDevice connect_new_device(const std::string& stem, const std::string& kind) {
+    ConnectedDevice device{unique_id(stem), nullptr};
+    std::string password = create_device(device.id, kind);
+    device.client = std::make_unique<MqttClient>(device.id);
+    assert_int_equal(device.client->connect(stack_env().mqtt_port, device.id, password), 0);
+    return device;
+}
+
 } // namespace sarang::test

@@ -3,7 +3,10 @@
 #include "sarang/config.hpp"
 #include "sarang/pg.hpp"
 
+#include "mqtt_client.hpp"
+
 #include <chrono>
+#include <memory>
 #include <string>
 
 namespace sarang::test {
@@ -53,6 +56,13 @@ long long telemetry_counter(const std::string& name);
 // restart, then fails the test unless it is exactly `expected`.
 void expect_count_of(const std::string& sql, const std::string& param, long long expected,
                      std::chrono::milliseconds timeout = std::chrono::seconds(20));
+
+// A device made with create_device (unique id from `stem`) and connected as itself over MQTT 5.
+struct ConnectedDevice {
+    std::string id;
+    std::unique_ptr<MqttClient> client;
+};
+ConnectedDevice connect_new_device(const std::string& stem, const std::string& kind);
 
 // A device id no other test uses.
 std::string unique_id(const std::string& stem);
