@@ -14,6 +14,8 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <map>
+#include <mutex>
 #include <thread>
 
 #include "cmocka.hpp"
@@ -26,8 +28,35 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 std::atomic<bool> gateway_has_device{false};
-std::atomic<int> fail_next_sends{0};  // answer 500 to this many /send/* calls
-std::atomic<int> stall_next_sends{0}; // answer after 2.5 s (beyond gowa.timeout_ms)
+// Faults for /send/* calls, each aimed at one recipient's phone number: a send that another
+// test left in flight (an offline alert, a lockout alert) never uses up this test's faults.
+struct InjectedFaults {
+    std::mutex mutex;
+    std::map<std::string, int> failures; // phone -> answer 500 to this many sends
+    std::map<std::string, int> stalls;   // phone -> answer after 2.5 s (beyond gowa.timeout_ms)
+};
+InjectedFaults faults;
+
+void fail_sends_to(const std::string& phone, int count) {
+    std::lock_guard lock(faults.mutex);
+    faults.failures[phone + "@s.whatsapp.net"] = count;
+}
+void stall_next_send_to(const std::string& phone) {
+    std::lock_guard lock(faults.mutex);
+    faults.stalls[phone + "@s.whatsapp.net"] = 1;
+}
+
+// Whether a fault of `plan` is aimed at this request's body; uses it up if so.
+bool take_fault(std::map<std::string, int>& plan, const std::string& body) {
+    std::lock_guard lock(faults.mutex);
+    for (auto& [target, left] : plan) {
+        if (left > 0 && body.find(target) != std::string::npos) {
+            --left;
+            return true;
+        }
+    }
+    return false;
+}
 
 FakeAnswer gowa(const RecordedRequest& request) {
     if (request.path == "/app/login-with-code")
@@ -41,14 +70,10 @@ FakeAnswer gowa(const RecordedRequest& request) {
         return {200,
                 R"({"code":"SUCCESS","results":{"data":[{"JID":"1203@g.us","Name":"Parcels"}]}})"};
     if (request.path.starts_with("/send/")) {
-        if (fail_next_sends > 0) {
-            --fail_next_sends;
+        if (take_fault(faults.failures, request.body))
             return {500, R"({"code":"INTERNAL_SERVER_ERROR"})"};
-        }
-        if (stall_next_sends > 0) {
-            --stall_next_sends;
+        if (take_fault(faults.stalls, request.body))
             return {200, R"({"code":"SUCCESS"})", 2500ms};
-        }
         return {200, R"({"code":"SUCCESS","results":{"message_id":"x"}})"};
     }
     if (request.path == "/hook")
@@ -218,7 +243,7 @@ void a_parcel_arrival_sends_one_image_per_recipient_and_a_signed_webhook(void**)
 void failed_sends_are_retried_until_one_lands(void**) {
     AppAccount account = create_account(unique_id("wa-retry"));
     add_recipient(account, "6281400000001");
-    fail_next_sends = 2; // GOWA says it failed (HTTP 500) twice: nothing went out, retry
+    fail_sends_to("6281400000001", 2); // GOWA says it failed (HTTP 500) twice: nothing went out
     HttpResult queued =
         api_post("/api/whatsapp/test", R"({"message":"retry-marker-1"})", account.token);
     assert_int_equal(queued.status, 200);
@@ -237,7 +262,7 @@ void failed_sends_are_retried_until_one_lands(void**) {
 void an_unanswered_send_is_not_repeated(void**) {
     AppAccount account = create_account(unique_id("wa-stall"));
     add_recipient(account, "6281400000002");
-    stall_next_sends = 1;
+    stall_next_send_to("6281400000002");
     HttpResult queued =
         api_post("/api/whatsapp/test", R"({"message":"stall-marker"})", account.token);
     std::string id = std::to_string(json_integer_field(queued.body, "notificationId"));
@@ -300,7 +325,7 @@ void a_pin_lockout_alerts_exactly_once(void**) {
 void a_restart_mid_delivery_sends_nothing_twice(void**) {
     AppAccount account = create_account(unique_id("wa-crash"));
     add_recipient(account, "6281700000001");
-    stall_next_sends = 1;
+    stall_next_send_to("6281700000001");
     HttpResult queued =
         api_post("/api/whatsapp/test", R"({"message":"crash-marker"})", account.token);
     std::string id = std::to_string(json_integer_field(queued.body, "notificationId"));
@@ -363,7 +388,7 @@ void a_device_offline_too_long_alerts_once_per_outage(void**) {
 void a_lockout_alert_stays_single_across_a_restart(void**) {
     AppAccount account = create_account(unique_id("wa-lock2"));
     add_recipient(account, "6281900000001");
-    stall_next_sends = 1;
+    stall_next_send_to("6281900000001");
     for (const char* pin : {"000111", "000112", "000113"})
         api_post("/api/auth/verify-pin", std::string("{\"pin\":\"") + pin + "\"}", account.token);
     std::string phone = "6281900000001@s.whatsapp.net";
