@@ -23,7 +23,7 @@ std::array<Key, 2> keys_of(const Keys& keys) {
 Admission admit(pg::Connection& db, const Keys& keys, const Rule& rule) {
     pg::Transaction transaction(db);
     std::array<KeyState, 2> states;
-    // The database's clock, so the broker and every sidecar agree on the window.
+    // The database's clock, so the broker and every sidecar agree on the schedule.
     WallTime now{};
     std::array<Key, 2> list = keys_of(keys);
     for (std::size_t i = 0; i < list.size(); ++i) {
