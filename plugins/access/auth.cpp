@@ -61,11 +61,18 @@ int authenticate_app_user(AccessPlugin& plugin, const mosquitto_evt_basic_auth& 
 }
 
 int authenticate(AccessPlugin& plugin, const mosquitto_evt_basic_auth& event) {
-    if (event.username == nullptr)
-        return MOSQ_ERR_PLUGIN_DEFER;
     const char* address = mosquitto_client_address(event.client);
     if (address == nullptr)
         address = "?";
+    if (event.username == nullptr) {
+        // Anonymous clients are for the broker's allow_anonymous to decide, but never on a
+        // device's client id.
+        const char* client_id = mosquitto_client_id(event.client);
+        if (client_id != nullptr && plugin.devices.loaded() &&
+            plugin.devices.find(std::string_view(client_id)) != nullptr)
+            return refuse(plugin, "(anonymous)", address, "client id is a device's id");
+        return MOSQ_ERR_PLUGIN_DEFER;
+    }
     auto now = FailureLimiter::Clock::now();
     if (plugin.address_failures.exhausted(address, now)) {
         ++plugin.counters.auth_rate_limited;
