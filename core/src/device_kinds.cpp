@@ -211,10 +211,25 @@ const KindSpec* find_kind(std::string_view name) {
 }
 
 bool valid_device_id(std::string_view id) {
-    if (id.empty() || id.size() > 64)
+    if (id.empty() || id.size() > 64 || id.starts_with(assigned_client_id_prefix))
         return false;
     for (char c : id) {
         if (!is_id_char(c))
+            return false;
+    }
+    return true;
+}
+
+bool device_side_client_id(std::string_view client_id) {
+    return client_id.find(':') == std::string_view::npos &&
+           !client_id.starts_with(assigned_client_id_prefix);
+}
+
+bool valid_claimant_client_id(std::string_view client_id) {
+    if (client_id.empty() || client_id.size() > 64 || device_side_client_id(client_id))
+        return false;
+    for (char c : client_id) {
+        if (!is_id_char(c) && c != ':')
             return false;
     }
     return true;

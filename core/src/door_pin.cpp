@@ -14,27 +14,20 @@ Reservation reserve(const KeyState& state, const Rule& rule, WallTime now) {
         result.until = state.locked_until;
         return result;
     }
-    KeyState next = state;
-    // A new window after a quiet one, or once a served lockout has ended.
-    if (now - state.window_start >= rule.window || state.attempts >= rule.lock_after) {
-        next.attempts = 0;
-        next.window_start = now;
-    }
-    ++next.attempts;
-    // The attempt that fills the window holds the lock while it is verified, so attempts racing
-    // it are refused rather than verified.
-    if (next.attempts >= rule.lock_after)
-        next.locked_until = now + std::chrono::duration_cast<WallTime::duration>(rule.lock_for);
+    // Counted as a failure until its PIN proves right (settle then forgets it). The attempt that
+    // reaches the lock holds it while it is verified, so attempts racing it are refused rather
+    // than verified.
+    result.next = after_failure(state, rule, now);
     result.allowed = true;
-    result.attempt = next.attempts;
-    result.next = next;
+    result.attempt = result.next.failures;
     return result;
 }
 
 std::optional<WallTime> lock_after_failure(int attempt, const Rule& rule, WallTime now) {
-    if (attempt < rule.lock_after)
+    std::optional<std::chrono::seconds> lock = lockout_for(attempt, rule);
+    if (!lock)
         return std::nullopt;
-    return now + std::chrono::duration_cast<WallTime::duration>(rule.lock_for);
+    return now + std::chrono::duration_cast<WallTime::duration>(*lock);
 }
 
 int remaining_attempts(int attempt, const Rule& rule) {

@@ -23,15 +23,15 @@ std::array<Key, 2> keys_of(const Keys& keys) {
 Admission admit(pg::Connection& db, const Keys& keys, const Rule& rule) {
     pg::Transaction transaction(db);
     std::array<KeyState, 2> states;
-    // The database's clock, so the broker and every sidecar agree on the window.
+    // The database's clock, so the broker and every sidecar agree on the schedule.
     WallTime now{};
     std::array<Key, 2> list = keys_of(keys);
     for (std::size_t i = 0; i < list.size(); ++i) {
-        transaction.exec("INSERT INTO door_pin_lockouts (scope, subject, window_started_at,"
+        transaction.exec("INSERT INTO door_pin_lockouts (scope, subject, last_attempt_at,"
                          " attempts) VALUES ($1, $2, 'epoch', 0) ON CONFLICT DO NOTHING",
                          {list[i].scope, list[i].subject});
         pg::Result row = transaction.exec(
-            "SELECT attempts, (extract(epoch FROM window_started_at) * 1000000)::bigint,"
+            "SELECT attempts, (extract(epoch FROM last_attempt_at) * 1000000)::bigint,"
             " (extract(epoch FROM locked_until) * 1000000)::bigint,"
             " (extract(epoch FROM clock_timestamp()) * 1000000)::bigint"
             " FROM door_pin_lockouts WHERE scope = $1 AND subject = $2 FOR UPDATE",
@@ -54,11 +54,11 @@ Admission admit(pg::Connection& db, const Keys& keys, const Rule& rule) {
     for (std::size_t i = 0; i < list.size(); ++i) {
         const KeyState& next = reservations[i].next;
         transaction.exec("UPDATE door_pin_lockouts SET attempts = $3,"
-                         " window_started_at = to_timestamp($4::bigint / 1000000.0),"
+                         " last_attempt_at = to_timestamp($4::bigint / 1000000.0),"
                          " locked_until = to_timestamp($5::bigint / 1000000.0)"
                          " WHERE scope = $1 AND subject = $2",
-                         {list[i].scope, list[i].subject, std::to_string(next.attempts),
-                          epoch_micros_text(next.window_start),
+                         {list[i].scope, list[i].subject, std::to_string(next.failures),
+                          epoch_micros_text(next.last_failure),
                           epoch_micros_text(next.locked_until)});
         admission.attempt = std::max(admission.attempt, reservations[i].attempt);
     }
@@ -84,18 +84,17 @@ Settlement settle(pg::Connection& db, const Keys& keys, int attempt, bool ok, co
     std::optional<WallTime> until = lock_after_failure(attempt, rule, now);
     if (!until)
         return settlement;
-    // Both keys, even when only one filled its window: the seed's rule locks the lock and the
+    // Both keys, even when only one reached the lock: the seed's rule locks the lock and the
     // account together. The row may be gone (a right PIN meanwhile): the failure still locks.
     pg::Transaction transaction(db);
     for (const Key& key : list)
-        transaction.exec(
-            "INSERT INTO door_pin_lockouts (scope, subject, window_started_at, attempts,"
-            " locked_until) VALUES ($1, $2, to_timestamp($3::bigint / 1000000.0), $4,"
-            " to_timestamp($3::bigint / 1000000.0 + $5))"
-            " ON CONFLICT (scope, subject) DO UPDATE SET locked_until ="
-            " greatest(door_pin_lockouts.locked_until, excluded.locked_until)",
-            {key.scope, key.subject, epoch_micros_text(now), std::to_string(rule.lock_after),
-             std::to_string(rule.lock_for.count())});
+        transaction.exec("INSERT INTO door_pin_lockouts (scope, subject, last_attempt_at, attempts,"
+                         " locked_until) VALUES ($1, $2, to_timestamp($3::bigint / 1000000.0), $4,"
+                         " to_timestamp($5::bigint / 1000000.0))"
+                         " ON CONFLICT (scope, subject) DO UPDATE SET locked_until ="
+                         " greatest(door_pin_lockouts.locked_until, excluded.locked_until)",
+                         {key.scope, key.subject, epoch_micros_text(now), std::to_string(attempt),
+                          epoch_micros_text(*until)});
     transaction.commit();
     settlement.locked_until = *until;
     settlement.remaining_seconds = seconds_left(*until, now);

@@ -11,21 +11,25 @@ int current_failures(const LockoutState& state, const LockoutRule& rule, WallTim
 
 } // namespace
 
+std::optional<std::chrono::seconds> lockout_for(int failures, const LockoutRule& rule) {
+    int over = failures - rule.lock_after + 1;
+    if (over <= 0)
+        return std::nullopt;
+    // base * 2^(over-1), computed without overflow: stop doubling once past the cap.
+    std::chrono::seconds lock = rule.base;
+    for (int i = 1; i < over && lock < rule.max; ++i)
+        lock *= 2;
+    return std::min(lock, rule.max);
+}
+
 LockoutState after_failure(const LockoutState& state, const LockoutRule& rule, WallTime now) {
     LockoutState next;
     next.failures = current_failures(state, rule, now) + 1;
     next.last_failure = now;
     next.locked_until = state.locked_until;
-    int over = next.failures - rule.lock_after + 1;
-    if (over > 0) {
-        // base * 2^(over-1), computed without overflow: stop doubling once past the cap.
-        std::chrono::seconds lock = rule.base;
-        for (int i = 1; i < over && lock < rule.max; ++i)
-            lock *= 2;
-        lock = std::min(lock, rule.max);
+    if (std::optional<std::chrono::seconds> lock = lockout_for(next.failures, rule))
         next.locked_until = std::max(state.locked_until,
-                                     now + std::chrono::duration_cast<WallTime::duration>(lock));
-    }
+                                     now + std::chrono::duration_cast<WallTime::duration>(*lock));
     return next;
 }
 

@@ -108,6 +108,23 @@ std::optional<long long> live_factory_secret(pg::Connection& db, std::string_vie
     return row.integer(0, 0);
 }
 
+LockoutRule device_ceiling_rule() {
+    // Remembered far longer than it locks: a guesser who waits for the count to be forgotten
+    // gets 99 guesses a month, no more.
+    return {100, std::chrono::hours(1), std::chrono::hours(24), std::chrono::days(30)};
+}
+
+ThrottleKey caller_key(const std::string& device_id, std::string_view caller_kind,
+                       const std::string& caller, const LockoutRule& rule) {
+    // One scope per kind of caller; the subject cannot be confused across devices, since a
+    // device id has no space.
+    return {"device-pin-" + std::string(caller_kind), device_id + " " + caller, rule};
+}
+
+ThrottleKey ceiling_key(const std::string& device_id) {
+    return {"device-pin", device_id, device_ceiling_rule()};
+}
+
 Outcome register_device(const WithDb& with_db, const Settings& settings, const Request& request) {
     std::optional<std::string> id = normalize_device_id(request.device_id);
     if (!id)
@@ -121,8 +138,9 @@ Outcome register_device(const WithDb& with_db, const Settings& settings, const R
         return invalid("kind", "kind '" + kind_name + "' is not a device kind");
 
     std::vector<ThrottleKey> keys = {
-        {"device-pin", *id, settings.device_rule},
-        {"provision-address", request.client_address, settings.address_rule}};
+        caller_key(*id, "address", request.client_address, settings.device_rule),
+        {"provision-address", request.client_address, settings.address_rule},
+        ceiling_key(*id)};
     std::optional<Lockout> locked;
     std::optional<Existing> existing;
     with_db([&](pg::Connection& db) {

@@ -57,15 +57,15 @@ void a_fresh_device_registers_itself_then_connects_as_itself(void**) {
     const MqttSession& claim = rig.transport.connects[0];
     assert_text_equal(claim.username, "$provision");
     assert_text_equal(claim.password, "factory-secret");
-    assert_text_equal(claim.client_id, "boot-441D64BE2208");
+    assert_text_equal(claim.client_id, "boot:441D64BE2208");
     assert_true(claim.will_topic.empty());
     rig.accept();
     assert_text_equal(rig.transport.subscribed.at(0),
-                      "sarang/provision/boot-441D64BE2208/response");
+                      "sarang/provision/boot:441D64BE2208/response");
     assert_text_equal(rig.transport.published.at(0).topic,
-                      "sarang/provision/boot-441D64BE2208/request");
+                      "sarang/provision/boot:441D64BE2208/request");
 
-    rig.core->on_message("sarang/provision/boot-441D64BE2208/response",
+    rig.core->on_message("sarang/provision/boot:441D64BE2208/response",
                          R"({"status":"registered","device_id":"441D64BE2208",)"
                          R"("username":"441D64BE2208","client_id":"441D64BE2208",)"
                          R"("password":"cred","kind":"vending","topic_prefix":"vm/441D64BE2208"})");
@@ -102,7 +102,7 @@ void refusals_back_off_and_a_refused_claim_stops(void**) {
     rig.core->loop();
     assert_int_equal(rig.transport.connects.size(), 2);
     rig.accept();
-    rig.core->on_message("sarang/provision/boot-441D64BE2208/response",
+    rig.core->on_message("sarang/provision/boot:441D64BE2208/response",
                          R"({"status":"error","code":"invalid_pin","remaining_attempts":2})");
     assert_int_equal(static_cast<int>(rig.core->phase()),
                      static_cast<int>(DeviceCore::Phase::refused));
@@ -116,7 +116,7 @@ void a_locked_out_claim_waits_as_told(void**) {
     Rig rig;
     rig.core->loop();
     rig.accept();
-    rig.core->on_message("sarang/provision/boot-441D64BE2208/response",
+    rig.core->on_message("sarang/provision/boot:441D64BE2208/response",
                          R"({"status":"error","code":"locked_out","retry_after_s":30})");
     rig.core->on_disconnected();
     rig.clock.now += 29'999;

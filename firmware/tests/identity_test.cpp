@@ -39,10 +39,10 @@ void topics_are_built_from_prefix_and_kind(void**) {
                       "pin/verdict");
     assert_true(subtopic_of("vm/VM010/command", "vm/VM01").empty());
     assert_true(subtopic_of("vm/VM01", "vm/VM01").empty());
-    assert_text_equal(claim_request_topic("boot-441D64BE2208"),
-                      "sarang/provision/boot-441D64BE2208/request");
-    assert_text_equal(claim_response_topic("boot-441D64BE2208"),
-                      "sarang/provision/boot-441D64BE2208/response");
+    assert_text_equal(claim_request_topic("boot:441D64BE2208"),
+                      "sarang/provision/boot:441D64BE2208/request");
+    assert_text_equal(claim_response_topic("boot:441D64BE2208"),
+                      "sarang/provision/boot:441D64BE2208/response");
     assert_null(find_kind("toaster"));
 }
 

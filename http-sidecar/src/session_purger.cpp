@@ -9,8 +9,10 @@ long long purge_sessions(DbPool& pool) {
     long long sessions =
         db->exec("DELETE FROM sessions WHERE expires_at < now() OR revoked_at IS NOT NULL")
             .affected();
-    db->exec("DELETE FROM auth_throttle"
-             " WHERE last_failure_at < now() - interval '1 day' AND locked_until < now()");
+    // A device's label-PIN ceiling (provisioning::device_ceiling_rule) remembers 30 days;
+    // every other key forgets within a day.
+    db->exec("DELETE FROM auth_throttle WHERE locked_until < now() AND last_failure_at < now() -"
+             " CASE WHEN scope = 'device-pin' THEN interval '30 days' ELSE interval '1 day' END");
     return sessions;
 }
 

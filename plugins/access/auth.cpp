@@ -1,12 +1,19 @@
 // BASIC_AUTH: a device is username = device id, password = its credential token, and (unless
-// sarang.conf says otherwise) client id = device id so nobody can take over its session.
-// Answers from the snapshot only; an unknown username is deferred to the other plugins.
+// sarang.conf says otherwise) client id = device id. Answers from the snapshot only; an unknown
+// username is deferred to the other plugins.
+//
+// Client ids are split in two (core device_side_client_id): a device connects only on the
+// device side, everyone else only off it, and a device's id is refused to anyone but that
+// device, whichever plugin would have admitted them. Holding a client id means receiving the
+// targeted publishes made to it (commands, door verdicts) and evicting its current holder, so
+// nobody may take over a device's session and a device may not take over anyone's.
 //
 // Failed attempts are counted per client address and per username. An address that used up its
 // budget is refused before any credential work. A username that did is only logged less: a
 // stranger guessing a device's name must not lock the real device out.
 #include "access_plugin.hpp"
 #include "sarang/credentials.hpp"
+#include "sarang/device_kinds.hpp"
 
 #include <cstring>
 
@@ -38,6 +45,9 @@ int authenticate_app_user(AccessPlugin& plugin, const mosquitto_evt_basic_auth& 
     const AppUser* user = plugin.app_users.find(std::string_view(event.username));
     if (user == nullptr)
         return MOSQ_ERR_PLUGIN_DEFER; // neither a device nor an app user: another plugin's
+    if (client_id == nullptr || device_side_client_id(client_id))
+        return refuse(plugin, event.username, address,
+                      "an app user's client id needs a ':' (or an empty one the broker assigns)");
     if (event.password == nullptr)
         return refuse(plugin, event.username, address, "no password");
     crypto::Digest presented = credential_hash(plugin.settings.pepper, event.password);
@@ -51,11 +61,18 @@ int authenticate_app_user(AccessPlugin& plugin, const mosquitto_evt_basic_auth& 
 }
 
 int authenticate(AccessPlugin& plugin, const mosquitto_evt_basic_auth& event) {
-    if (event.username == nullptr)
-        return MOSQ_ERR_PLUGIN_DEFER;
     const char* address = mosquitto_client_address(event.client);
     if (address == nullptr)
         address = "?";
+    if (event.username == nullptr) {
+        // Anonymous clients are for the broker's allow_anonymous to decide, but never on a
+        // device's client id.
+        const char* client_id = mosquitto_client_id(event.client);
+        if (client_id != nullptr && plugin.devices.loaded() &&
+            plugin.devices.find(std::string_view(client_id)) != nullptr)
+            return refuse(plugin, "(anonymous)", address, "client id is a device's id");
+        return MOSQ_ERR_PLUGIN_DEFER;
+    }
     auto now = FailureLimiter::Clock::now();
     if (plugin.address_failures.exhausted(address, now)) {
         ++plugin.counters.auth_rate_limited;
@@ -81,15 +98,23 @@ int authenticate(AccessPlugin& plugin, const mosquitto_evt_basic_auth& event) {
     bool ours = device != nullptr || plugin.app_users.find(username) != nullptr;
     if (ours && (has_forbidden_characters(event.username) || has_forbidden_characters(client_id)))
         return refuse(plugin, event.username, address, "+, # or / in username or client id");
-    if (device == nullptr)
+    if (device == nullptr) {
+        if (client_id != nullptr && plugin.devices.find(std::string_view(client_id)) != nullptr)
+            return refuse(plugin, event.username, address, "client id is a device's id");
         return authenticate_app_user(plugin, event, address, client_id);
+    }
 
     if (device->revoked())
         return refuse(plugin, event.username, address, "device revoked");
     if (device->kind == nullptr)
         return refuse(plugin, event.username, address, "unknown device kind");
-    if (plugin.settings.require_client_id_match && (client_id == nullptr || username != client_id))
+    if (client_id == nullptr || !device_side_client_id(client_id))
+        return refuse(plugin, event.username, address,
+                      "client id is reserved for app users and claimants");
+    if (plugin.settings.require_client_id_match && username != client_id)
         return refuse(plugin, event.username, address, "client id differs from device id");
+    if (username != client_id && plugin.devices.find(std::string_view(client_id)) != nullptr)
+        return refuse(plugin, event.username, address, "client id is another device's id");
     if (event.password == nullptr)
         return refuse(plugin, event.username, address, "no password");
     crypto::Digest presented = credential_hash(plugin.settings.pepper, event.password);

@@ -1,6 +1,6 @@
-// MESSAGE: copy a lock's keypad attempt off the broker thread, then redact it (and copy a lock's
-// own alert, as it is). A suffix
-// compare, a few string copies and a push; parsing, PostgreSQL and argon2id happen in the
+// MESSAGE: copy a lock's keypad attempt off the broker thread, with the connection that sent it,
+// then redact it (and copy a lock's own alert, as it is). DISCONNECT forgets that connection. A
+// suffix compare, a few string copies and a push; parsing, PostgreSQL and argon2id happen in the
 // checker.
 //
 // When the queue is full the lock is disconnected instead of acknowledged (as the other plugins
@@ -61,7 +61,15 @@ int copy_attempt(DoorlockPlugin& plugin, mosquitto_evt_message& event) {
                     client_id,
                     event.topic,
                     std::string(static_cast<const char*>(event.payload), size),
-                    address ? address : ""};
+                    address ? address : "",
+                    event.client,
+                    0};
+    if (!alert) {
+        auto [asker, added] = plugin.askers.try_emplace(event.client, plugin.next_serial);
+        if (added)
+            ++plugin.next_serial;
+        attempt.serial = asker->second;
+    }
     if (plugin.attempts.try_push(std::move(attempt))) {
         if (alert)
             return MOSQ_ERR_SUCCESS;
@@ -80,6 +88,14 @@ int copy_attempt(DoorlockPlugin& plugin, mosquitto_evt_message& event) {
 }
 
 } // namespace
+
+int on_disconnect(int, void* event_data, void* userdata) {
+    return plugin::guarded("doorlock", MOSQ_ERR_SUCCESS, [&] {
+        auto& plugin = *static_cast<DoorlockPlugin*>(userdata);
+        plugin.askers.erase(static_cast<mosquitto_evt_disconnect*>(event_data)->client);
+        return MOSQ_ERR_SUCCESS;
+    });
+}
 
 int on_message(int, void* event_data, void* userdata) {
     return plugin::guarded("doorlock", MOSQ_ERR_UNKNOWN, [&] {

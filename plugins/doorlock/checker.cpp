@@ -143,9 +143,11 @@ bool check(DoorlockPlugin& plugin, pg::Connection& db, const Attempt& attempt,
 
 void answer(DoorlockPlugin& plugin, const Attempt& attempt, const std::string& prefix,
             const std::string& verdict, bool unlock) {
-    std::vector<Outgoing> out{{attempt.client_id, prefix + "/pin/verdict", verdict}};
+    std::vector<Outgoing> out{
+        {attempt.connection, attempt.serial, attempt.client_id, prefix + "/pin/verdict", verdict}};
     if (unlock)
-        out.push_back({attempt.client_id, prefix + "/control", door::unlock_json("keypad")});
+        out.push_back({attempt.connection, attempt.serial, attempt.client_id, prefix + "/control",
+                       door::unlock_json("keypad")});
     plugin.mailbox.post([&plugin, out = std::move(out)] { publish_all(plugin, out); });
 }
 

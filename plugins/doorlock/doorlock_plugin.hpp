@@ -7,7 +7,8 @@
 // - the checker worker verifies each attempt against the owner's door PIN hash (argon2id) under
 //   the lockout shared with the sidecar (core door_pin_store) and posts the publishes;
 // - TICK drains `mailbox` on the broker thread: the only place this plugin publishes (a
-//   targeted pin/verdict, and on success an unlock on control, to the lock's client id);
+//   targeted pin/verdict, and on success an unlock on control, to the lock's client id, only
+//   while the connection that sent the attempt is still there: `askers`);
 // - a lock's own alert becomes a lock_alert notification for its owner (lock_alerts.cpp), as
 //   the seed's backend did.
 #include "plugin_support.hpp"
@@ -18,6 +19,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace sarang::doorlock {
@@ -37,7 +39,8 @@ struct Counters {
     std::atomic<std::uint64_t> duplicates{0};
     std::atomic<std::uint64_t> published{0};
     std::atomic<std::uint64_t> publish_failed{0};
-    std::atomic<std::uint64_t> alerts{0}; // the locks' own alerts that notified an owner
+    std::atomic<std::uint64_t> asker_gone{0}; // not published: the asking connection had closed
+    std::atomic<std::uint64_t> alerts{0};     // the locks' own alerts that notified an owner
 };
 
 // A lock's keypad attempt (or alert), copied off the broker thread. An attempt's payload holds
@@ -49,10 +52,16 @@ struct Attempt {
     std::string topic;
     std::string payload;
     std::string address;
+    // The connection that sent it (an opaque key, never dereferenced off the broker thread) and
+    // its serial in `askers`, which tells a reused pointer apart.
+    const void* connection = nullptr;
+    std::uint64_t serial = 0;
 };
 
-// A publish the checker asks the broker thread to make.
+// A publish the checker asks the broker thread to make, for the connection that asked.
 struct Outgoing {
+    const void* connection = nullptr;
+    std::uint64_t serial = 0;
     std::string client_id;
     std::string topic;
     std::string payload;
@@ -69,6 +78,12 @@ struct DoorlockPlugin {
     Counters counters;
     Mailbox mailbox;
     BoundedQueue<Attempt> attempts{attempt_queue_capacity};
+    // Broker thread: the connections that sent attempts, until their DISCONNECT. Only a lock's
+    // own session may publish its attempts (the access plugin's ACL), so a verdict published
+    // while its asker is still connected reaches that session and nobody who took the client
+    // id over meanwhile.
+    std::unordered_map<const void*, std::uint64_t> askers;
+    std::uint64_t next_serial = 1;
     // Last: destroyed (stopped and joined) first.
     std::unique_ptr<Worker> checker;
 };
@@ -81,7 +96,8 @@ void notify_lock_alert(DoorlockPlugin& plugin, pg::Connection& db, const Attempt
 // Broker thread, from a mailbox action (verdicts.cpp).
 void publish_all(DoorlockPlugin& plugin, const std::vector<Outgoing>& publishes);
 
-// MESSAGE callback (attempts.cpp).
+// MESSAGE and DISCONNECT callbacks (attempts.cpp).
 int on_message(int event, void* event_data, void* userdata);
+int on_disconnect(int event, void* event_data, void* userdata);
 
 } // namespace sarang::doorlock

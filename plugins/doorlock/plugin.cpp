@@ -27,6 +27,7 @@ doorlock::Settings read_settings(const mosquitto_opt* options, int count) {
 
 constexpr plugin::Callback callbacks[] = {
     {MOSQ_EVT_MESSAGE, doorlock::on_message},
+    {MOSQ_EVT_DISCONNECT, doorlock::on_disconnect},
     {MOSQ_EVT_TICK, on_tick},
 };
 
@@ -67,6 +68,7 @@ SARANG_PLUGIN_EXPORT int mosquitto_plugin_cleanup(void* userdata, mosquitto_opt*
                                 {"duplicates", c.duplicates},
                                 {"published", c.published},
                                 {"publish_failed", c.publish_failed},
+                                {"asker_gone", c.asker_gone},
                                 {"alerts", c.alerts}});
         });
 }

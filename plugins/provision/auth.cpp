@@ -1,6 +1,7 @@
 // BASIC_AUTH for the claim identity: username "$provision", password a live factory secret,
-// client id a plain id (it becomes a topic level). Every other username is deferred; the access
-// plugin, loaded first, has already answered for devices and app users.
+// client id one no device can have (it becomes a topic level; core valid_claimant_client_id). Every
+// other username is deferred; the access plugin, loaded first, has already answered for devices and
+// app users.
 //
 // Wrong secrets are counted per client address: an address that used up its budget is refused
 // before any hashing.
@@ -38,9 +39,11 @@ int authenticate(ProvisionPlugin& plugin, const mosquitto_evt_basic_auth& event)
         return MOSQ_ERR_UNKNOWN; // no CONNACK: the device retries
     }
     const char* client_id = mosquitto_client_id(event.client);
-    // The client id keys the claimant's topics: the device-id alphabet keeps it one level.
-    if (client_id == nullptr || !valid_device_id(client_id))
-        return refuse(plugin, address, client_id, "client id must be 1-64 of A-Z a-z 0-9 _ -");
+    // The client id keys the claimant's topics (its alphabet keeps it one level) and must be one
+    // no device can have: a claimant never takes over a device's session.
+    if (client_id == nullptr || !valid_claimant_client_id(client_id))
+        return refuse(plugin, address, client_id,
+                      "client id must be 1-64 of A-Z a-z 0-9 _ - : with a ':' (boot:<MAC>)");
     const FactorySecret* secret = plugin.matching_secret(event.password);
     if (secret == nullptr)
         return refuse(plugin, address, client_id, "not a live factory secret");

@@ -261,7 +261,7 @@ AppLogin app_login(const std::string& stem) {
 void an_app_session_with_a_wildcard_client_id_is_refused(void**) {
     AppLogin login = app_login("user");
     std::this_thread::sleep_for(400ms); // the session reaches the broker
-    MqttClient fine("app-" + login.username, 5);
+    MqttClient fine("app:" + login.username, 5);
     assert_int_equal(fine.connect(stack_env().mqtt_port, login.username, login.token), 0);
     for (const char* client_id : {"app+1", "app#", "app/1"}) {
         MqttClient hostile(client_id, 5);
@@ -283,7 +283,7 @@ void an_app_session_reads_only_its_own_devices(void**) {
               {std::to_string(other.user_id), theirs});
     std::this_thread::sleep_for(400ms); // sessions and owners reach the broker
 
-    MqttClient app("app-" + owner.username, 5);
+    MqttClient app("app:" + owner.username, 5);
     assert_int_equal(app.connect(stack_env().mqtt_port, owner.username, owner.token), 0);
     assert_int_equal(app.subscribe("hydro/" + mine + "/#"), 1);
     assert_int_equal(app.subscribe("hydro/" + mine + "/reading"), 1);
@@ -311,7 +311,7 @@ void an_app_session_reads_only_its_own_devices(void**) {
     assert_int_equal(device_again.connect(stack_env().mqtt_port, mine, mine_password), 0);
 
     // A wrong token, or another user's, is refused.
-    MqttClient wrong("app-wrong", 5);
+    MqttClient wrong("app:wrong", 5);
     assert_int_equal(wrong.connect(stack_env().mqtt_port, owner.username, other.token), refused_v5);
 
     // The device changes owner: the old owner's subscription stops receiving it at once.
@@ -327,7 +327,7 @@ void an_app_session_reads_only_its_own_devices(void**) {
               {std::to_string(owner.user_id)});
     assert_true(app.wait_disconnected(2s));
     assert_true(Clock::now() - revoked_at < 1s);
-    MqttClient again("app-again", 5);
+    MqttClient again("app:again", 5);
     assert_int_equal(again.connect(stack_env().mqtt_port, owner.username, owner.token), refused_v5);
 }
 

@@ -89,7 +89,7 @@ void devices_and_apps_reach_exactly_their_own_topics(void**) {
         }
     }
     for (App& app : apps) {
-        app.client = std::make_unique<MqttClient>("app-" + app.account.username, 5);
+        app.client = std::make_unique<MqttClient>("app:" + app.account.username, 5);
         assert_int_equal(
             app.client->connect(stack_env().mqtt_port, app.account.username, app.account.token), 0);
     }

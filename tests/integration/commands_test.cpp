@@ -317,6 +317,52 @@ void a_device_never_receives_another_devices_commands(void**) {
     assert_text_equal(ids_received(*y, other.prefix + "/command").at(0), id);
 }
 
+// Issue #21 item 3: a device's client id is its own. An app user (here its very owner), the
+// claim identity and another device are refused on it, and the device is never evicted: it
+// still gets its commands. The other way round, a device's credential cannot take an app
+// user's, a claimant's or another device's id.
+void nobody_takes_over_a_devices_client_id_nor_a_device_anyone_elses(void**) {
+    AppAccount owner = create_account(unique_id("cmd-take"));
+    Device relay = make_device("cmd-t", "relay", owner, "relay");
+    Device other = make_device("cmd-u", "relay", owner, "relay");
+    auto device = connect_device(relay);
+    const int port = stack_env().mqtt_port;
+    constexpr int refused = 135;
+    std::string output;
+    assert_int_equal(run_sarangctl("factory-secret create --json", output), 0);
+    std::string factory_secret = json_field(output, "factory_secret");
+    // A claimant on its own kind of id, admitted once the broker has the new secret.
+    std::unique_ptr<MqttClient> claimant;
+    auto deadline = std::chrono::steady_clock::now() + 5s;
+    for (int rc = -1; rc != 0;) {
+        assert_true(std::chrono::steady_clock::now() < deadline);
+        claimant = std::make_unique<MqttClient>("boot:" + other.id, 5);
+        if ((rc = claimant->connect(port, "$provision", factory_secret)) != 0)
+            std::this_thread::sleep_for(50ms);
+    }
+    MqttClient phone("app:" + owner.username, 5);
+    assert_int_equal(phone.connect(port, owner.username, owner.token), 0);
+
+    MqttClient app_on_device_id(relay.id, 5);
+    assert_int_equal(app_on_device_id.connect(port, owner.username, owner.token), refused);
+    MqttClient claimant_on_device_id(relay.id, 5);
+    assert_int_equal(claimant_on_device_id.connect(port, "$provision", factory_secret), refused);
+    MqttClient other_device_on_its_id(relay.id, 5);
+    assert_int_equal(other_device_on_its_id.connect(port, other.id, other.password), refused);
+    std::string id = send(owner, relay, "command", R"({"state":"on"})");
+    assert_true(device->wait_message(relay.prefix + "/command", 5s));
+    assert_text_equal(ids_received(*device, relay.prefix + "/command").at(0), id);
+
+    for (const std::string& taken : {"app:" + owner.username, "boot:" + other.id, other.id,
+                                     std::string("auto-0123ABCD-0000-0000-0000-000000000000")}) {
+        MqttClient impostor(taken, 5);
+        assert_int_equal(impostor.connect(port, relay.id, relay.password), refused);
+    }
+    // Both are still connected: each may still subscribe to what it is allowed.
+    assert_int_equal(phone.subscribe(relay.prefix + "/state"), 1);
+    assert_int_equal(claimant->subscribe("sarang/provision/boot:" + other.id + "/response"), 1);
+}
+
 void a_dispense_result_settles_its_order(void**) {
     AppAccount owner = create_account(unique_id("cmd-vm"));
     Device machine = make_device("cmd-vm", "vending", owner, "vm");
@@ -381,6 +427,7 @@ int main() {
         cmocka_unit_test(deadlines_expire_and_late_answers_stay_expired),
         cmocka_unit_test(a_publish_to_a_vanished_session_goes_again_on_reconnect),
         cmocka_unit_test(a_device_never_receives_another_devices_commands),
+        cmocka_unit_test(nobody_takes_over_a_devices_client_id_nor_a_device_anyone_elses),
         cmocka_unit_test(a_dispense_result_settles_its_order),
         cmocka_unit_test(only_owners_and_admins_see_or_send),
         cmocka_unit_test(states_survive_broker_restarts),

@@ -100,6 +100,23 @@ long long audits(const Lock& lock, const char* action, const char* outcome) {
                  {action, outcome, lock.id});
 }
 
+// Moves the lock's and its owner's lockout into the past, as if it had been served; the count
+// of attempts stays.
+void end_lockout(const Lock& lock) {
+    db().exec("UPDATE door_pin_lockouts SET locked_until = now() - interval '1 second'"
+              " WHERE (scope = 'device' AND subject = $1) OR (scope = 'account' AND subject ="
+              " (SELECT owner_id::text FROM devices WHERE id = $1))",
+              {lock.id});
+}
+
+void expect_locked_for(const json::Ptr& verdict, long long seconds) {
+    assert_true(json_is_false(json_object_get(verdict.get(), "ok")));
+    assert_string_equal(json_string_value(json_object_get(verdict.get(), "error")), "locked_out");
+    long long remaining = json_integer_value(json_object_get(verdict.get(), "remainingSeconds"));
+    if (remaining <= seconds - 5 || remaining > seconds)
+        fail_msg("locked for %llds, expected about %llds", remaining, seconds);
+}
+
 void the_right_keypad_pin_unlocks(void**) {
     Lock lock = make_lock("lock-ok");
     json::Ptr verdict = keypad(lock, door_pin, "k-1");
@@ -167,15 +184,38 @@ void keypad_and_remote_failures_share_one_lockout(void**) {
                      1);
     // The account is locked too: for another lock of the same owner as well.
     // When the lockout has run out (moved into the past here), the right PIN works again.
-    db().exec("UPDATE door_pin_lockouts SET locked_until = now() - interval '1 second',"
-              " window_started_at = now() - interval '1 minute'"
-              " WHERE (scope = 'device' AND subject = $1) OR (scope = 'account' AND subject ="
-              " (SELECT owner_id::text FROM devices WHERE id = $1))",
-              {lock.id});
+    end_lockout(lock);
     HttpResult unlocked = remote(lock, door_pin);
     assert_int_equal(unlocked.status, 200);
     assert_string_equal(json_field(unlocked.body, "message").c_str(), "Door unlock command sent");
     expect_unlock(lock, "remote");
+}
+
+// Issue #21 item 4: the lockout escalates as logins' does, whichever path the guesses come by:
+// each failure after a served lockout locks again, for twice as long.
+void consecutive_lockouts_grow_across_keypad_and_remote(void**) {
+    Lock lock = make_lock("lock-grow");
+    keypad(lock, wrong_pin, "k-1");
+    keypad(lock, wrong_pin, "k-2");
+    expect_locked_for(keypad(lock, wrong_pin, "k-3"), 30);
+    end_lockout(lock);
+    HttpResult second = remote(lock, wrong_pin);
+    assert_int_equal(second.status, 429);
+    long long remaining = json_integer_field(second.body, "remainingSeconds");
+    if (remaining <= 55 || remaining > 60)
+        fail_msg("remote failure locked for %llds, expected about 60s", remaining);
+    end_lockout(lock);
+    expect_locked_for(keypad(lock, wrong_pin, "k-4"), 120);
+    assert_int_equal(count("SELECT count(*) FROM notifications WHERE kind = 'lock_alert'"
+                           " AND device_id = $1",
+                           {lock.id}),
+                     3);
+    // Once served, the right PIN opens and forgets the count.
+    end_lockout(lock);
+    assert_true(json_is_true(json_object_get(keypad(lock, door_pin, "k-5").get(), "ok")));
+    expect_unlock(lock, "keypad");
+    assert_int_equal(count("SELECT count(*) FROM door_pin_lockouts WHERE subject = $1", {lock.id}),
+                     0);
 }
 
 void a_burst_of_wrong_pins_never_exceeds_the_limit(void**) {
@@ -298,7 +338,7 @@ void the_pin_never_reaches_the_lock_or_a_log(void**) {
     Lock lock = make_lock("lock-leak");
     // The owner's app session reads the lock's whole prefix: it sees that attempts happen,
     // never what was typed.
-    MqttClient app("app-" + lock.owner.username, 5);
+    MqttClient app("app:" + lock.owner.username, 5);
     assert_int_equal(app.connect(stack_env().mqtt_port, lock.owner.username, lock.owner.token), 0);
     assert_int_equal(app.subscribe(lock.prefix + "/#"), 1);
     keypad(lock, door_pin, "k-1");
@@ -342,6 +382,7 @@ int main() {
         cmocka_unit_test(the_right_keypad_pin_unlocks),
         cmocka_unit_test(a_wrong_keypad_pin_is_refused),
         cmocka_unit_test(keypad_and_remote_failures_share_one_lockout),
+        cmocka_unit_test(consecutive_lockouts_grow_across_keypad_and_remote),
         cmocka_unit_test(a_burst_of_wrong_pins_never_exceeds_the_limit),
         cmocka_unit_test(concurrent_admissions_never_exceed_the_limit),
         cmocka_unit_test(the_locks_own_alert_notifies_its_owner),

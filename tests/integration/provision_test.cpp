@@ -85,7 +85,7 @@ std::string cell(const std::string& sql, const pg::Params& params) {
 }
 
 void a_fresh_device_registers_itself_and_reconnects_as_itself(void**) {
-    Claimant claimant("boot-441D64BE2208");
+    Claimant claimant("boot:441D64BE2208");
     // Seed 000's firmware sends the MAC without colons; one with colons is normalised.
     std::string answer = claimant.register_device("44:1d:64:be:22:08", "4821");
     assert_string_equal(field_of(answer, "status").c_str(), "registered");
@@ -119,7 +119,7 @@ void a_fresh_device_registers_itself_and_reconnects_as_itself(void**) {
                              " WHERE action = 'auto_register' AND username = $1 ORDER BY id",
                              {"441D64BE2208"})
                             .c_str(),
-                        "success registered boot-441D64BE2208");
+                        "success registered boot:441D64BE2208");
     assert_string_equal(
         cell("SELECT count(*)::text FROM audit_log WHERE detail::text LIKE '%' || $1 || '%'",
              {password})
@@ -128,7 +128,7 @@ void a_fresh_device_registers_itself_and_reconnects_as_itself(void**) {
 }
 
 void bad_requests_get_a_clear_error_and_change_nothing(void**) {
-    Claimant claimant("boot-bad-requests");
+    Claimant claimant("boot:bad-requests");
     std::string answer = claimant.ask("not json");
     assert_string_equal(field_of(answer, "code").c_str(), "invalid_request");
     answer = claimant.ask("{\"device_id\":\"A4CF12EF5678\"}");
@@ -145,7 +145,7 @@ void bad_requests_get_a_clear_error_and_change_nothing(void**) {
 // every firmware image) asks for an existing device. Nothing is handed out; the device, its
 // credential and its owner stay as they were.
 void the_factory_secret_cannot_take_over_an_existing_device(void**) {
-    Claimant owner_side("boot-victim");
+    Claimant owner_side("boot:victim");
     std::string answer = owner_side.register_device("B8D61A0C0001", "7305");
     assert_string_equal(field_of(answer, "status").c_str(), "registered");
     std::string password = field_of(answer, "password");
@@ -153,7 +153,7 @@ void the_factory_secret_cannot_take_over_an_existing_device(void**) {
     db().exec("UPDATE devices SET owner_id = (SELECT id FROM users WHERE username ="
               " 'victim-owner'), state = 'claimed' WHERE id = 'B8D61A0C0001'");
 
-    Claimant attacker("boot-attacker");
+    Claimant attacker("boot:attacker");
     answer = attacker.register_device("B8D61A0C0001", "0000");
     assert_string_equal(field_of(answer, "status").c_str(), "error");
     assert_string_equal(field_of(answer, "code").c_str(), "invalid_pin");
@@ -189,7 +189,7 @@ void the_factory_secret_cannot_take_over_an_existing_device(void**) {
 // device gets a new credential; the old one stops at once (its session is kicked); the owner
 // stays.
 void a_factory_reset_with_the_pin_rekeys_the_device_and_revokes_the_old_credential(void**) {
-    Claimant first("boot-reset-1");
+    Claimant first("boot:reset-1");
     std::string answer = first.register_device("C0FFEE000001", "9182");
     std::string old_password = field_of(answer, "password");
     db().exec("INSERT INTO users (username, password_hash) VALUES ('reset-owner', 'x')");
@@ -198,7 +198,7 @@ void a_factory_reset_with_the_pin_rekeys_the_device_and_revokes_the_old_credenti
     MqttClient old_session("C0FFEE000001", 5);
     assert_int_equal(connect_device(old_session, "C0FFEE000001", old_password), 0);
 
-    Claimant after_reset("boot-reset-2");
+    Claimant after_reset("boot:reset-2");
     answer = after_reset.register_device("C0FFEE000001", "9182");
     assert_string_equal(field_of(answer, "status").c_str(), "reissued");
     std::string new_password = field_of(answer, "password");
@@ -220,13 +220,13 @@ void a_factory_reset_with_the_pin_rekeys_the_device_and_revokes_the_old_credenti
 // Wrong PINs count per device across connections (and across MQTT and HTTP): the third locks
 // the device out, and then even the right PIN waits.
 void wrong_pins_past_the_limit_lock_the_device_out(void**) {
-    Claimant setup("boot-lock-setup");
+    Claimant setup("boot:lock-setup");
     assert_string_equal(field_of(setup.register_device("D00D00000001", "5555"), "status").c_str(),
                         "registered");
-    Claimant guesser("boot-guesser");
+    Claimant guesser("boot:guesser");
     std::string answer = guesser.register_device("D00D00000001", "1111");
     assert_string_equal(field_of(answer, "remaining_attempts").c_str(), "2");
-    Claimant guesser2("boot-guesser-2"); // a new connection does not reset the count
+    Claimant guesser2("boot:guesser-2"); // a new connection does not reset the count
     answer = guesser2.register_device("D00D00000001", "2222");
     assert_string_equal(field_of(answer, "remaining_attempts").c_str(), "1");
     answer = guesser2.register_device("D00D00000001", "3333");
@@ -246,24 +246,24 @@ void wrong_pins_past_the_limit_lock_the_device_out(void**) {
 // The claim identity may publish to its own request topic and read its own response topic,
 // nothing else: not another claimant's exchange, not a device's topics, no wildcards.
 void the_claim_identity_cannot_leave_its_own_topics(void**) {
-    Claimant other("boot-other");
-    Claimant nosy("boot-nosy");
-    assert_int_equal(nosy.mqtt.publish("sarang/provision/boot-other/request",
+    Claimant other("boot:other");
+    Claimant nosy("boot:nosy");
+    assert_int_equal(nosy.mqtt.publish("sarang/provision/boot:other/request",
                                        "{\"device_id\":\"E0E0E0E0E0E0\",\"pin_code\":\"1234\"}"),
                      denied_v5);
     assert_int_equal(nosy.mqtt.publish("relay/441D64BE2208/command", "{\"on\":false}"), denied_v5);
     assert_int_equal(nosy.mqtt.publish("relay/441D64BE2208/state", "{\"on\":false}"), denied_v5);
-    assert_int_equal(nosy.mqtt.subscribe("sarang/provision/boot-other/response"), denied_v5);
+    assert_int_equal(nosy.mqtt.subscribe("sarang/provision/boot:other/response"), denied_v5);
     assert_int_equal(nosy.mqtt.subscribe("sarang/provision/+/response"), denied_v5);
     assert_int_equal(nosy.mqtt.subscribe("#"), denied_v5);
     assert_int_equal(nosy.mqtt.subscribe("relay/441D64BE2208/command"), denied_v5);
     // The other claimant's answer reaches only the other claimant.
     std::string answer = other.register_device("E0E0E0E0E0E1", "2468");
     assert_string_equal(field_of(answer, "status").c_str(), "registered");
-    assert_false(nosy.mqtt.wait_message("sarang/provision/boot-other/response", 300ms));
+    assert_false(nosy.mqtt.wait_message("sarang/provision/boot:other/response", 300ms));
 
     // No wrong secret, no hostile client id, no device name as claimant.
-    MqttClient wrong("boot-wrong", 5);
+    MqttClient wrong("boot:wrong", 5);
     assert_int_equal(wrong.connect(stack_env().mqtt_port, "$provision", "not-the-secret"),
                      refused_v5);
     MqttClient wildcard("boot/+", 5);
@@ -272,7 +272,7 @@ void the_claim_identity_cannot_leave_its_own_topics(void**) {
 }
 
 void requests_per_connection_are_limited(void**) {
-    Claimant eager("boot-eager");
+    Claimant eager("boot:eager");
     for (int i = 0; i < 5; ++i)
         assert_string_equal(
             field_of(eager.register_device("F1F1F1F1F1F1", "1357"), "status").c_str(),
@@ -286,10 +286,10 @@ void requests_per_connection_are_limited(void**) {
 void a_rotated_factory_secret_ends_with_its_grace(void**) {
     std::string old_secret = factory_secret();
     std::string new_secret = new_factory_secret("rotate", "--grace-seconds 2");
-    Claimant during_grace("boot-grace", old_secret);
-    Claimant with_new("boot-new", new_secret);
+    Claimant during_grace("boot:grace", old_secret);
+    Claimant with_new("boot:new", new_secret);
     assert_true(during_grace.mqtt.wait_disconnected(4s));
-    MqttClient after("boot-after", 5);
+    MqttClient after("boot:after", 5);
     assert_int_equal(after.connect(stack_env().mqtt_port, "$provision", old_secret), refused_v5);
     assert_string_equal(
         field_of(with_new.register_device("A0A0A0A0A0A1", "8642"), "status").c_str(), "registered");

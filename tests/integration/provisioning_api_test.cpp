@@ -125,25 +125,27 @@ void auto_register_never_takes_over_an_existing_device(void**) {
     assert_string_equal(json_field(reset.body, "status").c_str(), "reissued");
 }
 
-// Wrong PINs: three per device lock that device (429 with Retry-After), whoever tries; three
-// per user lock that user, whichever device.
-void claims_with_wrong_pins_are_limited_per_device_and_per_user(void**) {
+// Wrong PINs: three per device and user lock that user out of that device (429 with
+// Retry-After), and never anyone else (issue #21 item 4): the owner still claims it and the device
+// still re-registers itself. Three per user lock that user, whichever device.
+void claims_with_wrong_pins_are_limited_per_caller_and_per_user(void**) {
     assert_int_equal(auto_register("7C9EBD000001", "1470").status, 201);
-    AppAccount first = create_account("guesser-one");
-    AppAccount second = create_account("guesser-two");
-    HttpResult result = claim(first.token, "7C9EBD000001", "0001");
+    AppAccount stranger = create_account("guesser-one");
+    AppAccount owner = create_account("guesser-two");
+    HttpResult result = claim(stranger.token, "7C9EBD000001", "0001");
     assert_int_equal(result.status, 401);
     assert_int_equal(json_integer_field(result.body, "remainingAttempts"), 2);
-    assert_int_equal(claim(second.token, "7C9EBD000001", "0002").status, 401);
-    result = claim(first.token, "7C9EBD000001", "0003");
+    assert_int_equal(claim(stranger.token, "7C9EBD000001", "0002").status, 401);
+    result = claim(stranger.token, "7C9EBD000001", "0003");
     assert_int_equal(result.status, 429);
     assert_false(result.header("retry-after").empty());
-    // Locked: even the right PIN waits, for everyone.
-    assert_int_equal(claim(second.token, "7C9EBD000001", "1470").status, 429);
-    assert_string_equal(cell("SELECT count(*)::text FROM devices WHERE id = '7C9EBD000001'"
-                             " AND owner_id IS NULL")
-                            .c_str(),
-                        "1");
+    // Locked: even the right PIN waits, for the stranger ...
+    assert_int_equal(claim(stranger.token, "7C9EBD000001", "1470").status, 429);
+    // ... but not for the device's own factory reset, nor for its owner.
+    HttpResult reset = auto_register("7C9EBD000001", "1470");
+    assert_int_equal(reset.status, 200);
+    assert_string_equal(json_field(reset.body, "status").c_str(), "reissued");
+    assert_int_equal(claim(owner.token, "7C9EBD000001", "1470").status, 200);
 
     // Per user: one account guessing across devices (unknown ids count the same).
     AppAccount roamer = create_account("roamer");
@@ -156,6 +158,22 @@ void claims_with_wrong_pins_are_limited_per_device_and_per_user(void**) {
                              " AND outcome = 'locked'")
                             .c_str(),
                         "2");
+}
+
+// All callers together meet the device's ceiling (100 wrong PINs a day): it locks the claim
+// and the re-registration for everyone, for an hour and growing.
+void many_callers_meet_the_devices_ceiling(void**) {
+    assert_int_equal(auto_register("7C9EBD0000C1", "2580").status, 201);
+    db().exec("INSERT INTO auth_throttle (scope, subject, failures, last_failure_at, locked_until)"
+              " VALUES ('device-pin', '7C9EBD0000C1', 99, now(), 'epoch')");
+    AppAccount hundredth = create_account("guesser-hundred");
+    HttpResult result = claim(hundredth.token, "7C9EBD0000C1", "0001");
+    assert_int_equal(result.status, 429);
+    long long retry = std::stoll(result.header("retry-after"));
+    assert_true(retry > 3500 && retry <= 3600);
+    AppAccount owner = create_account("ceiling-owner");
+    assert_int_equal(claim(owner.token, "7C9EBD0000C1", "2580").status, 429);
+    assert_int_equal(auto_register("7C9EBD0000C1", "2580").status, 429);
 }
 
 void homes_are_per_user(void**) {
@@ -355,7 +373,8 @@ int main() {
         cmocka_unit_test(seed_000_auto_register_then_claim),
         cmocka_unit_test(missing_fields_are_422_naming_the_field),
         cmocka_unit_test(auto_register_never_takes_over_an_existing_device),
-        cmocka_unit_test(claims_with_wrong_pins_are_limited_per_device_and_per_user),
+        cmocka_unit_test(claims_with_wrong_pins_are_limited_per_caller_and_per_user),
+        cmocka_unit_test(many_callers_meet_the_devices_ceiling),
         cmocka_unit_test(homes_are_per_user),
         cmocka_unit_test(seed_002_softap_pre_registration_is_provisioned_by_the_first_connection),
         cmocka_unit_test(an_unused_pre_registration_expires_with_its_credential),

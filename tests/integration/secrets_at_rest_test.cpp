@@ -160,7 +160,7 @@ void handle_every_kind_of_secret() {
         keep("wrong MQTT password", crypto::random_token());
         assert_int_not_equal(
             wrong.connect(stack_env().mqtt_port, pi, secrets["wrong MQTT password"]), 0);
-        MqttClient app("app-" + user, 5);
+        MqttClient app("app:" + user, 5);
         assert_int_equal(app.connect(stack_env().mqtt_port, user, token), 0);
         MqttClient keypad(lock, 5);
         assert_int_equal(keypad.connect(stack_env().mqtt_port, lock, secrets["lock credential"]),

@@ -14,7 +14,7 @@ namespace {
 
 const WallTime start = WallTime(std::chrono::seconds(1'800'000'000));
 
-void three_attempts_fill_the_window_and_the_third_holds_the_lock(void**) {
+void the_third_attempt_in_a_row_holds_the_lock(void**) {
     Rule rule;
     KeyState state;
     for (int expected = 1; expected <= 3; ++expected) {
@@ -28,29 +28,48 @@ void three_attempts_fill_the_window_and_the_third_holds_the_lock(void**) {
     Reservation fourth = reserve(state, rule, start + 2s);
     assert_false(fourth.allowed);
     assert_true(fourth.until == start + 31s);
-    // Once the lock has been served a new window starts.
-    Reservation later = reserve(state, rule, start + 31s);
-    assert_true(later.allowed);
-    assert_int_equal(later.attempt, 1);
 }
 
-void a_quiet_window_starts_the_count_again(void**) {
+// Issue #21 item 4: consecutive lockouts grow as logins' do (30 s, 60 s, ... 900 s), so a
+// guesser gets about 100 keypad tries a day instead of 8,600.
+void consecutive_lockouts_double_up_to_fifteen_minutes(void**) {
+    Rule rule;
+    KeyState state;
+    WallTime now = start;
+    for (int i = 0; i < 2; ++i)
+        state = reserve(state, rule, now).next;
+    const long long expected[] = {30, 60, 120, 240, 480, 900, 900, 900};
+    for (long long seconds : expected) {
+        Reservation r = reserve(state, rule, now);
+        assert_true(r.allowed);
+        assert_int_equal(seconds_left(r.next.locked_until, now), seconds);
+        assert_true(*lock_after_failure(r.attempt, rule, now) == r.next.locked_until);
+        assert_false(reserve(r.next, rule, r.next.locked_until - 1s).allowed);
+        state = r.next;
+        now = r.next.locked_until; // the guesser waits the lock out, then tries again
+    }
+}
+
+void an_hour_without_attempts_forgets_them(void**) {
     Rule rule;
     KeyState state = reserve({}, rule, start).next;
     state = reserve(state, rule, start + 10s).next;
-    assert_int_equal(state.attempts, 2);
-    Reservation r = reserve(state, rule, start + 30s); // 30 s after the window opened
+    assert_int_equal(state.failures, 2);
+    Reservation soon = reserve(state, rule, start + 10min);
+    assert_int_equal(soon.attempt, 3); // a quiet 30 s is no longer enough
+    Reservation r = reserve(state, rule, start + 10s + 1h);
     assert_true(r.allowed);
     assert_int_equal(r.attempt, 1);
-    assert_true(r.next.window_start == start + 30s);
-    assert_true(r.next.locked_until <= start + 30s);
+    assert_true(r.next.locked_until <= start + 10s + 1h);
 }
 
-void only_the_window_filling_failure_locks(void**) {
+void only_the_lock_reaching_failures_lock(void**) {
     Rule rule;
     assert_false(lock_after_failure(1, rule, start).has_value());
     assert_false(lock_after_failure(2, rule, start).has_value());
     assert_true(*lock_after_failure(3, rule, start) == start + 30s);
+    assert_true(*lock_after_failure(4, rule, start) == start + 60s);
+    assert_true(*lock_after_failure(40, rule, start) == start + 900s);
     assert_int_equal(remaining_attempts(1, rule), 2);
     assert_int_equal(remaining_attempts(2, rule), 1);
     assert_int_equal(remaining_attempts(3, rule), 0);
@@ -123,9 +142,10 @@ void a_locks_own_alert_keeps_the_seeds_fields(void**) {
 
 int main() {
     const CMUnitTest tests[] = {
-        cmocka_unit_test(three_attempts_fill_the_window_and_the_third_holds_the_lock),
-        cmocka_unit_test(a_quiet_window_starts_the_count_again),
-        cmocka_unit_test(only_the_window_filling_failure_locks),
+        cmocka_unit_test(the_third_attempt_in_a_row_holds_the_lock),
+        cmocka_unit_test(consecutive_lockouts_double_up_to_fifteen_minutes),
+        cmocka_unit_test(an_hour_without_attempts_forgets_them),
+        cmocka_unit_test(only_the_lock_reaching_failures_lock),
         cmocka_unit_test(seconds_left_rounds_up),
         cmocka_unit_test(attempts_are_parsed_and_malformed_ones_named),
         cmocka_unit_test(verdicts_and_unlocks_carry_no_pin),

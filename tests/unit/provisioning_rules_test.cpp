@@ -31,15 +31,15 @@ void label_pins_are_4_to_32_letters_and_digits(void**) {
 
 void a_claimant_owns_exactly_two_topics(void**) {
     using namespace sarang::provision;
-    assert_string_equal(request_topic("boot-1").c_str(), "sarang/provision/boot-1/request");
-    assert_true(is_request_topic("sarang/provision/boot-1/request", "boot-1"));
-    assert_true(is_response_topic("sarang/provision/boot-1/response", "boot-1"));
-    assert_false(is_request_topic("sarang/provision/boot-1/response", "boot-1"));
-    assert_false(is_request_topic("sarang/provision/boot-12/request", "boot-1"));
-    assert_false(is_request_topic("sarang/provision/boot-1/request/x", "boot-1"));
-    assert_false(is_request_topic("sarang/provision/boot-1", "boot-1"));
-    assert_false(is_response_topic("sarang/provision/+/response", "boot-1"));
-    assert_false(is_response_topic("sarang/provision/#", "boot-1"));
+    assert_string_equal(request_topic("boot:1").c_str(), "sarang/provision/boot:1/request");
+    assert_true(is_request_topic("sarang/provision/boot:1/request", "boot:1"));
+    assert_true(is_response_topic("sarang/provision/boot:1/response", "boot:1"));
+    assert_false(is_request_topic("sarang/provision/boot:1/response", "boot:1"));
+    assert_false(is_request_topic("sarang/provision/boot:12/request", "boot:1"));
+    assert_false(is_request_topic("sarang/provision/boot:1/request/x", "boot:1"));
+    assert_false(is_request_topic("sarang/provision/boot:1", "boot:1"));
+    assert_false(is_response_topic("sarang/provision/+/response", "boot:1"));
+    assert_false(is_response_topic("sarang/provision/#", "boot:1"));
     assert_false(is_request_topic("sarang/provision//request", ""));
 }
 

@@ -126,10 +126,26 @@ void device_ids_exclude_wildcards_separators_and_dollar(void**) {
     assert_true(valid_device_id("pi-1"));
     assert_true(valid_device_id("A4CF12B3C4D5"));
     assert_true(valid_device_id("esp32_dht11_001"));
-    for (const char* bad : {"", "a+b", "a#", "a/b", "$SYS", "pi 1", "pi.1", "ü"})
+    for (const char* bad : {"", "a+b", "a#", "a/b", "$SYS", "pi 1", "pi.1", "ü", "auto-1", "a:b"})
         assert_false(valid_device_id(bad));
     assert_true(valid_device_id(std::string(64, 'a')));
     assert_false(valid_device_id(std::string(65, 'a')));
+}
+
+// Issue #21 item 3: every device id is on the device side; ids with a ':' and the broker's
+// assigned ones never are, and only those make a claimant's id.
+void client_ids_are_split_between_devices_and_everyone_else(void**) {
+    for (const char* device_side : {"pi-1", "441D64BE2208", "probe-lock", "ESP Client", "auto"})
+        assert_true(device_side_client_id(device_side));
+    for (const char* other : {"app:alice", "boot:441D64BE2208", ":", "auto-4B1C0000-0000", "auto-"})
+        assert_false(device_side_client_id(other));
+    assert_true(valid_claimant_client_id("boot:441D64BE2208"));
+    assert_true(valid_claimant_client_id("auto-4B1C0000-0000-0000-0000-000000000000"));
+    for (const char* bad : {"", "boot-441D64BE2208", "441D64BE2208", "boot:a/b", "boot:+", "boot:#",
+                            "boot:a b", "boot:ü"})
+        assert_false(valid_claimant_client_id(bad));
+    assert_true(valid_claimant_client_id("boot:" + std::string(59, 'a')));
+    assert_false(valid_claimant_client_id("boot:" + std::string(60, 'a')));
 }
 
 void topic_prefixes_are_plain_levels(void**) {
@@ -156,6 +172,7 @@ int main() {
     const CMUnitTest tests[] = {
         cmocka_unit_test(device_publishes_only_its_kinds_subtopics_under_its_prefix),
         cmocka_unit_test(prefix_is_matched_by_whole_levels),
+        cmocka_unit_test(client_ids_are_split_between_devices_and_everyone_else),
         cmocka_unit_test(filters_within_filters),
         cmocka_unit_test(every_kind_reaches_exactly_its_seed_topics),
         cmocka_unit_test(device_reads_and_subscribes_only_to_its_commands_without_wildcards),

@@ -94,9 +94,23 @@ bool may_be_data_topic(std::string_view topic);
 // The same for answers to commands: the commands plugin's filter in its MESSAGE callback.
 bool may_be_ack_topic(std::string_view topic);
 
-// Device ids become MQTT usernames, client ids and topic segments: 1-64 of [A-Za-z0-9_-].
-// That rules out the MQTT wildcards + and #, the level separator / and $.
+// Device ids become MQTT usernames, client ids and topic segments: 1-64 of [A-Za-z0-9_-], not
+// starting with "auto-". That rules out the MQTT wildcards + and #, the level separator / and $.
 bool valid_device_id(std::string_view id);
+
+// The prefix mosquitto gives the client ids it assigns (auto_id_prefix, "auto-" by default):
+// reserved, so that an assigned id can never be a device's.
+inline constexpr std::string_view assigned_client_id_prefix = "auto-";
+
+// Client ids are split in two (docs/identity-and-acl.md): an id with a ':' or an assigned one
+// is never a device's and is what app users and claimants must use; every other id is on the
+// device side, where only a device's own credential may connect. So nobody but a device can take
+// over its session, and a device cannot take over anyone else's.
+bool device_side_client_id(std::string_view client_id);
+
+// A claimant's client id, also a level of its two topics: 1-64 of [A-Za-z0-9_:-], not on the
+// device side ("boot:441D64BE2208", or an assigned "auto-...").
+bool valid_claimant_client_id(std::string_view client_id);
 
 // One to eight levels of [A-Za-z0-9_.-], at most 128 characters, no leading $.
 bool valid_topic_prefix(std::string_view prefix);

@@ -3,10 +3,12 @@
 // broker's verdict payloads, and the lockout arithmetic both paths (keypad in the doorlock
 // plugin, remote unlock in the sidecar) apply to the door_pin_lockouts rows.
 //
-// The lockout counts attempts, not only failures: an attempt takes its place in the window
-// before its PIN is verified (a reservation), so a burst of concurrent guesses is refused once
-// the window is full instead of all being verified against a count nobody has raised yet. The
-// attempt that fills the window holds the lock while it is verified; a right PIN lifts it.
+// The lockout is the logins' schedule (core lockout): the 3rd attempt in a row that is not
+// proved right locks for 30 s, each further one doubles it up to 15 min, and an hour without
+// attempts forgets them. It counts attempts, not only failures: an attempt takes its place before
+// its PIN is verified (a reservation), so a burst of concurrent guesses is refused once the lock
+// is reached instead of all being verified against a count nobody has raised yet. The attempt
+// that reaches the lock holds it while it is verified; a right PIN lifts it and forgets the count.
 #include "sarang/lockout.hpp"
 
 #include <chrono>
@@ -16,30 +18,25 @@
 
 namespace sarang::door {
 
-struct Rule {
-    int lock_after = 3;                // attempts in one window
-    std::chrono::seconds window{30};   // the seed: 3 failures within 30 s ...
-    std::chrono::seconds lock_for{30}; // ... lock for 30 s
-};
+// Fixed, not configurable: the broker and every sidecar must apply the same numbers to the same
+// rows. The defaults are the logins' (3 attempts, 30 s doubling to 900 s, forgotten after 1 h).
+using Rule = LockoutRule;
 
-// One door_pin_lockouts row (a lock or an account).
-struct KeyState {
-    int attempts = 0;
-    WallTime window_start{};
-    WallTime locked_until{};
-};
+// One door_pin_lockouts row (a lock or an account): attempts in a row not proved right, the
+// last one's time, the lock's end.
+using KeyState = LockoutState;
 
 struct Reservation {
     bool allowed = false;
     KeyState next;    // to store when allowed
-    int attempt = 0;  // this attempt's number in the window (1-based) when allowed
+    int attempt = 0;  // this attempt's number in the row (1-based) when allowed
     WallTime until{}; // when refused: the lock's end
 };
 
 // Whether one more attempt may be verified now, and the state that counts it.
 Reservation reserve(const KeyState& state, const Rule& rule, WallTime now);
 
-// A failed attempt numbered `attempt` locks (until now + lock_for) when it filled the window.
+// The lock a failed attempt numbered `attempt` starts (until now + the schedule's length), if any.
 std::optional<WallTime> lock_after_failure(int attempt, const Rule& rule, WallTime now);
 // Attempts still allowed after a failed attempt numbered `attempt`.
 int remaining_attempts(int attempt, const Rule& rule);

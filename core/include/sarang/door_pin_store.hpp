@@ -21,7 +21,7 @@ struct Keys {
 
 struct Admission {
     bool allowed = false;
-    int attempt = 0;         // when allowed: this attempt's number in the window
+    int attempt = 0;         // when allowed: this attempt's number in the row of failures
     WallTime until{};        // when refused: the lock's end
     long long remaining = 0; // when refused: seconds left
 };

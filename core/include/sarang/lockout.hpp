@@ -38,6 +38,10 @@ struct LockoutState {
     WallTime locked_until{};
 };
 
+// How long the `failures`-th failure in a row locks: nothing before `lock_after`, then `base`
+// doubling up to `max`. The one schedule of logins, PINs, claims and door locks.
+std::optional<std::chrono::seconds> lockout_for(int failures, const LockoutRule& rule);
+
 // The state after one more failure at `now`.
 LockoutState after_failure(const LockoutState& state, const LockoutRule& rule, WallTime now);
 

@@ -9,8 +9,10 @@
 //   new credential, the old one revoked at once. Without the PIN nothing is handed out, so a
 //   repeated request never returns a token and the factory secret never takes a device over.
 // - The owner, home and state never change here.
-// - Wrong PINs count per device and per client address (auth_throttle), shared with the user
-//   claim, so MQTT and HTTP draw on one budget. Every outcome is audited.
+// - Wrong PINs count per caller: per device and client address here, per device and user for a
+//   claim, so a stranger's guesses never lock the owner's claim or the device's own factory
+//   reset. All callers of one device also share a ceiling (device_ceiling_rule), so many callers
+//   together still cannot guess a PIN. Every outcome is audited.
 // - argon2id runs on the caller's thread (a worker or the sidecar's slow lane) with no database
 //   connection held.
 #include "sarang/crypto.hpp"
@@ -33,11 +35,25 @@ std::optional<std::string> normalize_device_id(std::string_view raw);
 // nullopt when acceptable; otherwise what is wrong. Label PINs are 4-32 of [A-Za-z0-9].
 std::optional<std::string> label_pin_problem(std::string_view pin);
 
+// The lockout every caller's wrong label PINs for one device share, in auth_throttle as
+// ("device-pin", device id) for claims and re-registrations alike: 100 failures within 30 days
+// lock the device for an hour, doubling up to a day. One caller alone, slowed by its own key,
+// needs about a day to reach it; all callers together get at most about 1,200 guesses a year
+// (docs/provisioning.md has the arithmetic). The sidecar's purger keeps these rows 30 days.
+LockoutRule device_ceiling_rule();
+
+// The throttle keys of a label PIN check for `device_id` by one caller ("address" or "user"
+// and its value): the caller's own key first (its count is the remaining attempts a success
+// forgets), then the device's ceiling.
+ThrottleKey caller_key(const std::string& device_id, std::string_view caller_kind,
+                       const std::string& caller, const LockoutRule& rule);
+ThrottleKey ceiling_key(const std::string& device_id);
+
 struct Settings {
     std::string pepper;
     crypto::Argon2Params argon2;
-    LockoutRule device_rule;  // wrong PINs per device
-    LockoutRule address_rule; // wrong PINs per client address
+    LockoutRule device_rule;  // wrong PINs per device and caller
+    LockoutRule address_rule; // wrong PINs per client address, across devices
     std::string default_kind = "relay";
 };
 

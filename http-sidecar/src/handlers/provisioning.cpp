@@ -4,7 +4,8 @@
 // auto-register is the HTTP door to the same registration the broker's provisioning plugin
 // does over MQTT (core/provisioning): the factory secret, then a new device or, only with its
 // PIN, a new credential for an existing one. claim gives an unowned device to the caller;
-// wrong PINs count per device (shared with auto-register) and per user, and the device's owner
+// wrong PINs count per device and user, per user, and against the device's ceiling (shared with
+// auto-register), and the device's owner
 // is revealed (409) only to someone who proved its PIN.
 #include "sarang/provisioning.hpp"
 #include "auth/caller.hpp"
@@ -129,12 +130,15 @@ Response claim(Services& services, const Request& request) {
             pin_hash = std::string(row.text(0, 0));
     }
     // An unknown device, or one without a label PIN, fails like a wrong PIN (same time, same
-    // count): the endpoint does not tell which ids exist. The device's count comes first, so a
-    // success forgets it.
+    // count): the endpoint does not tell which ids exist. This caller's count for the device
+    // comes first, so a success forgets it; a stranger's failures never lock the owner's claim
+    // (or the device's own re-registration), only the device-wide ceiling is shared.
     check_secret(services, request,
                  {SecretKind::pin,
-                  {{"device-pin", id, services.auth.account},
-                   {"claim-user", std::to_string(caller.user_id), services.auth.account}},
+                  {provisioning::caller_key(id, "user", std::to_string(caller.user_id),
+                                            services.auth.account),
+                   {"claim-user", std::to_string(caller.user_id), services.auth.account},
+                   provisioning::ceiling_key(id)},
                   caller.user_id,
                   caller.username,
                   "claim_device"},

@@ -104,7 +104,7 @@ class DeviceCore {
     void come_online();
     void handle_claim_answer(const std::string& payload);
     void handle_command(std::string_view subtopic, const std::string& payload);
-    std::string claim_client_id() const { return "boot-" + config_.device_id; }
+    std::string claim_client_id() const { return "boot:" + config_.device_id; }
 
     CoreConfig config_;
     DeviceApp& app_;
