@@ -311,7 +311,7 @@ void an_app_session_reads_only_its_own_devices(void**) {
     assert_int_equal(device_again.connect(stack_env().mqtt_port, mine, mine_password), 0);
 
     // A wrong token, or another user's, is refused.
-    MqttClient wrong("app:wrong", 5);
+    MqttClient wrong("app:" + owner.username + ":wrong", 5);
     assert_int_equal(wrong.connect(stack_env().mqtt_port, owner.username, other.token), refused_v5);
 
     // The device changes owner: the old owner's subscription stops receiving it at once.
@@ -327,7 +327,7 @@ void an_app_session_reads_only_its_own_devices(void**) {
               {std::to_string(owner.user_id)});
     assert_true(app.wait_disconnected(2s));
     assert_true(Clock::now() - revoked_at < 1s);
-    MqttClient again("app:again", 5);
+    MqttClient again("app:" + owner.username + ":again", 5);
     assert_int_equal(again.connect(stack_env().mqtt_port, owner.username, owner.token), refused_v5);
 }
 

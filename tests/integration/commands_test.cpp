@@ -342,6 +342,11 @@ void nobody_takes_over_a_devices_client_id_nor_a_device_anyone_elses(void**) {
     }
     MqttClient phone("app:" + owner.username, 5);
     assert_int_equal(phone.connect(port, owner.username, owner.token), 0);
+    // Another user may not take the owner's app id either (it must name its own username).
+    AppAccount stranger = create_account(unique_id("cmd-stranger"));
+    MqttClient stranger_on_phone_id("app:" + owner.username, 5);
+    assert_int_equal(stranger_on_phone_id.connect(port, stranger.username, stranger.token),
+                     refused);
 
     MqttClient app_on_device_id(relay.id, 5);
     assert_int_equal(app_on_device_id.connect(port, owner.username, owner.token), refused);
