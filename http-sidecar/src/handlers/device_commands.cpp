@@ -20,8 +20,7 @@ namespace {
 constexpr long long default_timeout_s = 60;
 
 Response list_commands(Services& services, const Request& request) {
-    UserCaller caller = require_user(services, request, SessionScope::full_only);
-    VisibleDevice device = visible_device(services, caller, *request.param("id"));
+    const VisibleDevice& device = request.target();
     std::optional<std::string> state =
         query_choice(request, "state", {"queued", "sent", "acked", "failed", "expired"});
     PageRequest page = query_page(request);
@@ -50,8 +49,8 @@ long long timeout_from(const json_t* body) {
 }
 
 Response send_command(Services& services, const Request& request) {
-    UserCaller caller = require_user(services, request, SessionScope::full_only);
-    VisibleDevice device = visible_device(services, caller, *request.param("id"));
+    const UserCaller& caller = request.user();
+    const VisibleDevice& device = request.target();
     json::Ptr body = json_object_body(request);
     std::string subtopic = required_string(body.get(), "subtopic");
     const json_t* payload = json_object_get(body.get(), "payload");
@@ -65,8 +64,10 @@ Response send_command(Services& services, const Request& request) {
 } // namespace
 
 void add_device_command_routes(Router& router, Services& services) {
-    router.add("GET", "/api/v1/devices/{id}/commands", bound(services, list_commands));
-    router.add("POST", "/api/v1/devices/{id}/commands", bound(services, send_command));
+    router.add("GET", "/api/v1/devices/{id}/commands", Access::device_owner(),
+               bound(services, list_commands));
+    router.add("POST", "/api/v1/devices/{id}/commands", Access::device_owner(),
+               bound(services, send_command));
 }
 
 } // namespace sarang::http
