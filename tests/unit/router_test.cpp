@@ -2,6 +2,7 @@
 #include "router.hpp"
 
 #include <stdexcept>
+#include <type_traits>
 
 #include <cstring>
 
@@ -131,6 +132,24 @@ void the_fallback_gets_unrouted_gets_outside_api_only(void**) {
     assert_int_equal(router.dispatch(request("POST", "/index.html")).status, 404);
     assert_int_equal(router.dispatch(request("DELETE", "/api/v1/readings/latest")).status, 405);
 }
+
+// A route cannot be registered without an access rule: these would not compile.
+template <typename R>
+concept adds_without_a_rule = requires(R router, Handler handler) {
+    router.add("GET", "/x", handler);
+};
+template <typename R>
+concept uploads_without_a_rule = requires(R router, Handler handler) {
+    router.add_upload("POST", "/x", handler, std::size_t{1});
+};
+template <typename R>
+concept adds_with_a_rule = requires(R router, Handler handler) {
+    router.add("GET", "/x", Access::user(), handler);
+};
+static_assert(adds_with_a_rule<Router>); // the probe itself is well-formed
+static_assert(!adds_without_a_rule<Router>);
+static_assert(!uploads_without_a_rule<Router>);
+static_assert(!std::is_default_constructible_v<Access>);
 
 // A route whose rule is not met never runs its handler: the authenticator's refusal is the
 // answer.
