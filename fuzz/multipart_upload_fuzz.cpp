@@ -33,7 +33,7 @@ struct Fixture {
         char pattern[] = "/tmp/sarang-upload-fuzz-XXXXXX";
         spool = mkdtemp(pattern);
         router.add_upload(
-            "POST", "/upload",
+            "POST", "/upload", Access::anyone("the fuzz target"),
             [](const Request& request) {
                 auto meta = request.form.find("meta");
                 parse_package_meta(meta == request.form.end() ? "" : meta->second);

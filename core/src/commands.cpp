@@ -129,6 +129,22 @@ Verdict judge_answer(const json_t* answer) {
     return {State::failed, text ? text : std::optional<std::string>("the device reported failure")};
 }
 
+RawDecision raw_command_decision(const KindSpec* kind, std::string_view subtopic,
+                                 bool caller_is_admin) {
+    const CommandTopic* topic = kind ? kind->command_topic(subtopic) : nullptr;
+    if (topic == nullptr)
+        return {RawVerdict::unknown_topic, {}};
+    switch (topic->sender) {
+    case CommandSender::owner:
+        return {RawVerdict::allowed, {}};
+    case CommandSender::admin:
+        return {caller_is_admin ? RawVerdict::allowed : RawVerdict::admin_only, {}};
+    case CommandSender::route_only:
+        break;
+    }
+    return {RawVerdict::use_route, topic->route};
+}
+
 std::optional<Problem> check_command(const KindSpec* kind, std::string_view subtopic,
                                      const json_t* payload, long long timeout_s) {
     if (kind == nullptr)

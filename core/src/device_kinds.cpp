@@ -36,7 +36,12 @@ const std::array<KindSpec, 6> kinds = {{
        Shape::status,
        {rssi},
        {{"status", FieldType::string}, {"door", FieldType::string}, {"fw", FieldType::string}}}},
-     {{"command", "dispense_result", "orderId", true}, {"config", "", "", false}}},
+     // A dispense takes stock through an order (one per order, docs/vending.md); a config is
+     // checked against the machine's ranges by its route.
+     {{"command", "dispense_result", "orderId", true, CommandSender::route_only,
+       "POST /api/dispense/trigger"},
+      {"config", "", "", false, CommandSender::route_only,
+       "PUT /api/v1/vending/machines/{id}/config"}}},
     // Seed 004: smartparcel/{deviceId}/... (ESP32-CAM box).
     {"parcel-box",
      "smartparcel",
@@ -56,7 +61,11 @@ const std::array<KindSpec, 6> kinds = {{
       // The box's own echo of its settings: kept as history, the newest is what it runs with
       // (GET /api/device/settings "reported").
       {"settings/cur", Shape::event, {}, {}}},
-     {{"control", "control/ack", "action", false}, {"settings/set", "settings/ack", "", false}}},
+     // The control routes (/api/device/control/...) are the owner's too and send the same
+     // payloads; the box's settings are stored, so they change only through their route.
+     {{"control", "control/ack", "action", false, CommandSender::owner, ""},
+      {"settings/set", "settings/ack", "", false, CommandSender::route_only,
+       "PUT /api/device/settings"}}},
     // Seed 004: the ESP8266 keypad lock, smartparcel/lock for the seed's single lock. Keypad PIN
     // attempts go up for checking in the broker and verdicts come down (issue #8).
     {"door-lock",
@@ -76,7 +85,11 @@ const std::array<KindSpec, 6> kinds = {{
      // pin/verdict belongs to the doorlock plugin, not to the outbox.
      // A lock's status answers a remote unlock only when it says so: its will ("offline"), the
      // re-lock and a keypad unlock are statuses too, and must not settle a waiting command.
-     {{"control", "status", "method", true}, {"settings", "", "", false}}},
+     // Every control payload opens the door (the lock knows no other action), so all of them go
+     // through the PIN check, its lockout, audit row and alert; none is judged by its "action".
+     {{"control", "status", "method", true, CommandSender::route_only,
+       "POST /api/device/control/door"},
+      {"settings", "", "", false, CommandSender::route_only, "PUT /api/device/settings"}}},
     // Seed 002: home/{node_name}/... (ESP32 DHT11 provisioned over SoftAP).
     {"env-sensor",
      "home",
@@ -89,7 +102,8 @@ const std::array<KindSpec, 6> kinds = {{
         {"humidity", "", 0.0, 100.0, room_humidity}},
        {}},
       {"event", Shape::event, {}, {{"type", FieldType::string}}}},
-     {{"command", "", "", false}, {"config", "", "", false}}},
+     {{"command", "", "", false, CommandSender::owner, ""},
+      {"config", "", "", false, CommandSender::owner, ""}}},
     // Seed 003 (Raspberry Pi pH/TDS probes). The seed validated TDS to 0-1000 ppm; nutrient
     // solutions run up to about 3500 ppm, so Sarang accepts what common TDS probes measure.
     {"hydro-sensor",
@@ -103,14 +117,14 @@ const std::array<KindSpec, 6> kinds = {{
         {"temperature", "", -40.0, 125.0, water_temperature}},
        {}},
       {"status", Shape::status, {rssi}, {}}},
-     {{"config", "", "", false}}},
+     {{"config", "", "", false, CommandSender::owner, ""}}},
     // Seed 000's lamp: on/off commands down, its state up.
     {"relay",
      "relay",
      {"state", "status"},
      {"command"},
      {{"state", Shape::event, {}, {}}, {"status", Shape::status, {rssi}, {}}},
-     {{"command", "state", "", false}}},
+     {{"command", "state", "", false, CommandSender::owner, ""}}},
 }};
 
 bool is_id_char(char c) {

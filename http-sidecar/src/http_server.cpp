@@ -71,16 +71,19 @@ Response run_guarded(const Handler& handler, const Request& request) {
     return error_response(500, "internal", "internal error; see the server log");
 }
 
-Response run_handler(const Route& route, const Request& request) {
-    return run_guarded(route.handler, request);
+// The route's access rule, then its handler (Router::run).
+Response run_handler(const Router& router, const Route& route, Request& request) {
+    return run_guarded([&](const Request&) { return router.run(route, request); }, request);
 }
 
-// Route::admit, with the handlers' error handling; nullopt: admitted.
-std::optional<Response> refusal_before_body(const Route& route, const Request& request) {
+// The access rule and Route::admit (Router::admit), with the handlers' error handling;
+// nullopt: admitted.
+std::optional<Response> refusal_before_body(const Router& router, const Router::Match& match,
+                                            const Request& request) {
     constexpr int admitted = 0;
     Response answer = run_guarded(
         [&](const Request& checked) {
-            route.admit(checked);
+            router.admit(*match.route, checked, match.params);
             Response go_on;
             go_on.status = admitted;
             return go_on;
@@ -229,7 +232,8 @@ void fill_request(HttpServer& server, MHD_Connection* connection, const char* ur
     const std::string* length = request.header("content-length");
     if (length != nullptr && std::strtoull(length->c_str(), nullptr, 10) > context.body_limit)
         context.too_large = true;
-    else if (route && route->admit && (context.refused = refusal_before_body(*route, request)))
+    else if (route && (route->multipart || route->admit) &&
+             (context.refused = refusal_before_body(server.router(), context.match, request)))
         return;
     else if (route && route->multipart) {
         context.spool = UploadSpool::start(connection, server.options().upload_spool_dir);
@@ -285,13 +289,14 @@ MHD_Result dispatch(HttpServer& server, MHD_Connection* connection, RequestConte
     context.request.params = std::move(match.params);
     const Route* route = match.route;
     if (route->lane == Lane::quick)
-        return send(connection, context, run_handler(*route, context.request));
+        return send(connection, context, run_handler(server.router(), *route, context.request));
 
     // Built before the suspend so that nothing can throw between suspending and handing off.
     RequestContext* shared = &context;
-    SlowPool::Job job = [shared, route, connection]() noexcept {
+    const Router* router = &server.router();
+    SlowPool::Job job = [shared, router, route, connection]() noexcept {
         try {
-            shared->response = run_handler(*route, shared->request);
+            shared->response = run_handler(*router, *route, shared->request);
         } catch (...) { // run_handler catches everything but a failure to build its 500
             shared->response.status = 500;
             shared->response.body =

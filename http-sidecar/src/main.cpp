@@ -1,7 +1,9 @@
 // sarang-httpd: the REST sidecar. Reads sarang.conf (--config PATH, or $SARANG_CONFIG), serves
 // until SIGINT or SIGTERM, then finishes running requests and exits.
 // `sarang-httpd --list-routes` prints the route table (METHOD PATTERN per line) and exits; the
-// OpenAPI test compares it with openapi.json.
+// OpenAPI test compares it with openapi.json. `--print-access` prints the routes' access rules
+// as the Markdown table docs/http-api.md carries (route_access_test compares the two).
+#include "auth/route_access.hpp"
 #include "db_pool.hpp"
 #include "handlers/handlers.hpp"
 #include "http_server.hpp"
@@ -45,13 +47,17 @@ bool has_flag(int argc, char** argv, const char* flag) {
     return false;
 }
 
-int list_routes() {
+int list_routes(bool access) {
     http::DbPool pool("", 0);
     http::Services services{pool, "", {}};
     http::Metrics metrics;
     http::StreamHub hub("", {});
     http::Router router;
     http::add_all_routes(router, services, metrics, hub);
+    if (access) {
+        std::fputs(http::access_table(router).c_str(), stdout);
+        return 0;
+    }
     for (const http::Route& route : router.routes())
         std::printf("%s %s\n", route.method.c_str(), route.pattern.c_str());
     return 0;
@@ -134,13 +140,13 @@ void register_gauges(http::Metrics& metrics, http::DbPool& pool, http::HttpServe
 
 int main(int argc, char** argv) {
     if (has_flag(argc, argv, "--help") || has_flag(argc, argv, "-h")) {
-        std::printf("usage: sarang-httpd [--config PATH] [--list-routes]\n"
+        std::printf("usage: sarang-httpd [--config PATH] [--list-routes] [--print-access]\n"
                     "Serves the Sarang REST API. PATH defaults to $SARANG_CONFIG, then "
                     "./sarang.conf.\n");
         return 0;
     }
-    if (has_flag(argc, argv, "--list-routes"))
-        return list_routes();
+    if (has_flag(argc, argv, "--list-routes") || has_flag(argc, argv, "--print-access"))
+        return list_routes(has_flag(argc, argv, "--print-access"));
     // Block the stop signals before any thread starts so that only sigwait below sees them.
     sigset_t stop_signals;
     sigemptyset(&stop_signals);
@@ -189,6 +195,7 @@ int main(int argc, char** argv) {
         // Declared before the server: streams' bodies call back into it until the daemon stops.
         http::StreamHub hub(config.string("db.dsn"), stream_limits(config));
         http::Router router;
+        router.set_authenticator(http::authenticator(services));
         http::add_all_routes(router, services, metrics, hub);
         // The dashboard (docs/dashboard.md); unset: the sidecar serves the API alone.
         std::unique_ptr<http::StaticSite> site;

@@ -1,5 +1,9 @@
 #include "router.hpp"
 
+#include "http_error.hpp"
+
+#include <stdexcept>
+
 namespace sarang::http {
 namespace {
 
@@ -54,22 +58,77 @@ const std::string* Request::param(std::string_view name) const {
     return lookup(params, name);
 }
 
-void Router::add(std::string method, std::string pattern, Handler handler, Lane lane) {
-    routes_.push_back({std::move(method), std::string(without_trailing_slash(pattern)),
+namespace {
+template <typename T> const T& present(const std::optional<T>& value, const char* what) {
+    if (!value)
+        throw std::logic_error(std::string("the route's access rule provides no ") + what);
+    return *value;
+}
+} // namespace
+
+const UserCaller& Request::user() const {
+    return present(user_caller, "user");
+}
+
+const DeviceCaller& Request::device() const {
+    return present(device_caller, "device");
+}
+
+const VisibleDevice& Request::target() const {
+    return present(target_device, "target device");
+}
+
+void Router::add(std::string method, std::string pattern, Access access, Handler handler,
+                 Lane lane) {
+    routes_.push_back({std::move(method), std::string(without_trailing_slash(pattern)), access,
                        std::move(handler), lane, 0, false, nullptr});
 }
 
-void Router::add_upload(std::string method, std::string pattern, Handler handler,
+void Router::add_upload(std::string method, std::string pattern, Access access, Handler handler,
                         std::size_t max_body_bytes, std::function<void(const Request&)> admit) {
-    add(std::move(method), std::move(pattern), std::move(handler), Lane::slow);
+    add(std::move(method), std::move(pattern), access, std::move(handler), Lane::slow);
     routes_.back().max_body_bytes = max_body_bytes;
     routes_.back().multipart = true;
     routes_.back().admit = std::move(admit);
 }
 
 void Router::set_fallback(Handler handler) {
-    fallback_ = Route{
-        "GET", std::string(FALLBACK_PATTERN), std::move(handler), Lane::quick, 0, false, nullptr};
+    fallback_ = Route{"GET",
+                      std::string(FALLBACK_PATTERN),
+                      Access::anyone("the dashboard's static files"),
+                      std::move(handler),
+                      Lane::quick,
+                      0,
+                      false,
+                      nullptr};
+}
+
+void Router::set_authenticator(Authenticator authenticator) {
+    authenticator_ = std::move(authenticator);
+}
+
+void Router::authenticate(const Route& route, Request& request) const {
+    if (route.access.kind() == AccessKind::anyone)
+        return;
+    if (!authenticator_)
+        throw std::logic_error("route " + route.pattern +
+                               " has an access rule but the router "
+                               "has no authenticator");
+    authenticator_(route.access, request);
+}
+
+Response Router::run(const Route& route, Request& request) const {
+    authenticate(route, request);
+    return route.handler(request);
+}
+
+void Router::admit(const Route& route, const Request& request,
+                   const std::map<std::string, std::string>& params) const {
+    Request checked = request;
+    checked.params = params;
+    authenticate(route, checked);
+    if (route.admit)
+        route.admit(checked);
 }
 
 bool Router::may_fall_back(std::string_view method, std::string_view path) const {
@@ -113,7 +172,19 @@ Response Router::dispatch(Request request) const {
     if (found.route == nullptr)
         return std::move(found.error);
     request.params = std::move(found.params);
-    return found.route->handler(request);
+    try {
+        return run(*found.route, request);
+    } catch (const HttpError& refused) {
+        return refused.response();
+    }
+}
+
+std::string access_table(const Router& router) {
+    std::string table = "| route | who may call it |\n|---|---|\n";
+    for (const Route& route : router.routes())
+        table +=
+            "| `" + route.method + " " + route.pattern + "` | " + describe(route.access) + " |\n";
+    return table;
 }
 
 std::string_view Router::route_of(std::string_view method, std::string_view path) const {

@@ -4,11 +4,13 @@
 #include "api_session.hpp"
 #include "http_client.hpp"
 #include "mqtt_client.hpp"
+#include "sarang/device_kinds.hpp"
 #include "sarang/json.hpp"
 #include "sarang/pg.hpp"
 #include "stack_env.hpp"
 
 #include <chrono>
+#include <cstring>
 #include <thread>
 
 #include "cmocka.hpp"
@@ -153,7 +155,9 @@ void commands_queued_while_offline_arrive_in_order_on_connect(void**) {
     std::string flash = send(owner, box, "control", R"({"action":"flash"})");
     std::string buzzer = send(owner, box, "control", R"({"action":"buzzer"})");
     std::string capture = send(owner, box, "control", R"({"capture":true})");
-    std::string settings = send(owner, box, "settings/set", R"({"ultra":{"min":12,"max":25}})");
+    // settings/set is PUT /api/device/settings's (docs/commands.md): queued as that route does.
+    std::string settings =
+        queue_command_row(box.id, "settings/set", R"({"ultra":{"min":12,"max":25}})");
     std::this_thread::sleep_for(1500ms);
     // Not "delivered" while the device is away: queued, never published.
     for (const std::string& id : {flash, buzzer, capture, settings}) {
@@ -372,8 +376,10 @@ void a_dispense_result_settles_its_order(void**) {
     AppAccount owner = create_account(unique_id("cmd-vm"));
     Device machine = make_device("cmd-vm", "vending", owner, "vm");
     auto client = connect_device(machine);
-    std::string id = send(owner, machine, "command",
-                          R"({"cmd":"dispense","slot":1,"orderId":"ORD-1","timeoutMs":2150})");
+    // A dispense is /api/dispense/trigger's (an order, its stock): queued as that route does.
+    std::string id = queue_command_row(
+        machine.id, "command", R"({"cmd":"dispense","slot":1,"orderId":"ORD-1","timeoutMs":2150})",
+        "orderId");
     assert_true(client->wait_message(machine.prefix + "/command", 5s));
     std::string other = R"({"orderId":"ORD-9","slot":1,"success":true,"error":null})";
     answer(*client, machine.prefix + "/dispense_result", other);
@@ -423,6 +429,100 @@ void only_owners_and_admins_see_or_send(void**) {
     assert_int_equal(api_get(path + "?state=delivered", owner.token).status, 422);
 }
 
+long long rows_on(const std::string& device_id, std::string_view subtopic) {
+    return db()
+        .exec("SELECT count(*) FROM commands WHERE device_id = $1 AND subtopic = $2",
+              {device_id, std::string(subtopic)})
+        .integer(0, 0);
+}
+
+// What a client would send on the topic: the seed's unlock and dispense where those are the
+// point, else a payload with the topic's correlation key.
+std::string walk_payload(const KindSpec& kind, const CommandTopic& topic) {
+    if (kind.name == "door-lock" && topic.subtopic == "control")
+        return R"({"action":"unlock","method":"remote"})";
+    if (kind.name == "vending" && topic.subtopic == "command")
+        return R"({"cmd":"dispense","slot":1,"orderId":"WALK-1","timeoutMs":2150})";
+    if (topic.correlation_field.empty())
+        return R"({"walk":true})";
+    return "{\"" + std::string(topic.correlation_field) + R"(":"walk"})";
+}
+
+// Issue #21 item 1: every kind x command topic x caller on POST /api/v1/devices/{id}/commands
+// gets what the topic's policy (the kind table's CommandSender) says, and a refusal writes no
+// row. A door unlock and a dispense are refused for everyone, naming the route that checks.
+void the_generic_route_follows_each_topic_s_policy(void**) {
+    AppAccount owner = create_account(unique_id("cmd-walk-o"));
+    AppAccount stranger = create_account(unique_id("cmd-walk-s"));
+    AppAccount admin = create_account(unique_id("cmd-walk-a"), "admin");
+    int refused = 0, queued = 0;
+    for (const KindSpec& kind : all_kinds()) {
+        Device device =
+            make_device("cmd-walk", std::string(kind.name), owner, std::string(kind.prefix_root));
+        std::string path = "/api/v1/devices/" + device.id + "/commands";
+        for (const CommandTopic& topic : kind.commands) {
+            std::string body = R"({"subtopic":")" + std::string(topic.subtopic) +
+                               R"(","payload":)" + walk_payload(kind, topic) + R"(,"timeout_s":5})";
+            struct Role {
+                const char* name;
+                std::string token;
+                bool admin;
+            };
+            for (const Role& role :
+                 {Role{"owner", owner.token, false}, Role{"stranger", stranger.token, false},
+                  Role{"admin", admin.token, true},
+                  Role{"device credential", device.password, false}}) {
+                int expected = 202;
+                std::string code;
+                if (std::string_view(role.name) == "stranger") {
+                    expected = 404; // as if the device did not exist
+                } else if (std::string_view(role.name) == "device credential") {
+                    expected = 401; // the route takes a session only
+                } else if (topic.sender == CommandSender::route_only) {
+                    expected = 403;
+                    code = "use_route";
+                } else if (topic.sender == CommandSender::admin && !role.admin) {
+                    expected = 403;
+                    code = "admin_required";
+                }
+                long long before = rows_on(device.id, topic.subtopic);
+                HttpResult result = api_post(path, body, role.token);
+                if (result.status != expected ||
+                    (!code.empty() && json_field(result.body, "code") != code))
+                    fail_msg("%s %s/%s: want %d %s, got %d %s", role.name,
+                             std::string(kind.name).c_str(), std::string(topic.subtopic).c_str(),
+                             expected, code.c_str(), result.status, result.body.c_str());
+                if (code == "use_route")
+                    assert_text_equal(json_field(result.body, "route"),
+                                      std::string(topic.route).c_str());
+                assert_int_equal(rows_on(device.id, topic.subtopic),
+                                 before + (expected == 202 ? 1 : 0));
+                (expected == 202 ? queued : refused) += 1;
+            }
+        }
+        // The issue's two reproductions, stated without the table.
+        if (kind.name == "door-lock" || kind.name == "vending") {
+            const char* subtopic = kind.name == "door-lock" ? "control" : "command";
+            const char* route = kind.name == "door-lock" ? "POST /api/device/control/door"
+                                                         : "POST /api/dispense/trigger";
+            const CommandTopic* topic = kind.command_topic(subtopic);
+            for (const std::string& token : {owner.token, admin.token}) {
+                HttpResult result =
+                    api_post(path,
+                             R"({"subtopic":")" + std::string(subtopic) + R"(","payload":)" +
+                                 walk_payload(kind, *topic) + "}",
+                             token);
+                assert_int_equal(result.status, 403);
+                assert_text_equal(json_field(result.body, "route"), route);
+                assert_non_null(std::strstr(result.body.c_str(), route));
+            }
+            assert_int_equal(rows_on(device.id, subtopic), 0);
+        }
+    }
+    assert_true(refused > 20);
+    assert_true(queued > 5);
+}
+
 } // namespace
 
 int main() {
@@ -435,6 +535,7 @@ int main() {
         cmocka_unit_test(nobody_takes_over_a_devices_client_id_nor_a_device_anyone_elses),
         cmocka_unit_test(a_dispense_result_settles_its_order),
         cmocka_unit_test(only_owners_and_admins_see_or_send),
+        cmocka_unit_test(the_generic_route_follows_each_topic_s_policy),
         cmocka_unit_test(states_survive_broker_restarts),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);

@@ -110,6 +110,18 @@ pg::Connection& db() {
     return connection;
 }
 
+std::string queue_command_row(const std::string& device_id, const std::string& subtopic,
+                              const std::string& payload_json, const std::string& correlation_field,
+                              int timeout_s) {
+    return std::string(
+        db().exec("INSERT INTO commands (device_id, subtopic, payload, correlation, expires_at)"
+                  " VALUES ($1, $2, $3::jsonb, $3::jsonb ->> NULLIF($4, ''),"
+                  "         now() + make_interval(secs => $5::double precision))"
+                  " RETURNING id::text",
+                  {device_id, subtopic, payload_json, correlation_field, std::to_string(timeout_s)})
+            .text(0, 0));
+}
+
 std::string unique_id(const std::string& stem) {
     static std::atomic<int> counter{0};
     return stem + "-" + std::to_string(getpid()) + "-" + std::to_string(++counter);

@@ -27,6 +27,14 @@ const StackEnv& stack_env();
 // with it; it reconnects after a PostgreSQL restart on its next use).
 pg::Connection& db();
 
+// Queues a command the way the sidecar's own routes do (enqueue_command: a commands row, whose
+// triggers add the payload's "id" and NOTIFY the broker), for topics that the generic commands
+// route refuses (door unlocks, dispenses, stored settings: docs/commands.md). `correlation_field`
+// is the kind table's for the topic (empty: none). Returns the command's id.
+std::string queue_command_row(const std::string& device_id, const std::string& subtopic,
+                              const std::string& payload_json,
+                              const std::string& correlation_field = "", int timeout_s = 60);
+
 // Runs sarangctl against the stack; returns its exit status and fills stdout. Its stderr (its
 // log lines) goes to the file named by $SARANG_TEST_SARANGCTL_LOG when that is set.
 int run_sarangctl(const std::string& arguments, std::string& output);

@@ -167,6 +167,64 @@ void every_command_topic_is_a_subscribe_and_every_answer_a_publish(void**) {
     assert_false(may_be_ack_topic("dispense_result")); // not under a prefix
 }
 
+void expect(const char* kind_name, const char* subtopic, bool admin, RawVerdict verdict,
+            std::string_view route = {}) {
+    RawDecision decision = raw_command_decision(find_kind(kind_name), subtopic, admin);
+    if (decision.verdict != verdict || decision.route != route)
+        fail_msg("%s/%s (admin %d): verdict %d route '%.*s'", kind_name, subtopic, admin,
+                 static_cast<int>(decision.verdict), static_cast<int>(decision.route.size()),
+                 decision.route.data());
+}
+
+// Issue #21 item 1: a door unlock and a dispense never go out on the generic route, for anyone.
+void the_generic_route_refuses_what_a_dedicated_route_checks(void**) {
+    for (bool admin : {false, true}) {
+        expect("door-lock", "control", admin, RawVerdict::use_route,
+               "POST /api/device/control/door");
+        expect("door-lock", "settings", admin, RawVerdict::use_route, "PUT /api/device/settings");
+        expect("vending", "command", admin, RawVerdict::use_route, "POST /api/dispense/trigger");
+        expect("vending", "config", admin, RawVerdict::use_route,
+               "PUT /api/v1/vending/machines/{id}/config");
+        expect("parcel-box", "settings/set", admin, RawVerdict::use_route,
+               "PUT /api/device/settings");
+        expect("parcel-box", "control", admin, RawVerdict::allowed);
+        expect("relay", "command", admin, RawVerdict::allowed);
+        expect("env-sensor", "command", admin, RawVerdict::allowed);
+        expect("env-sensor", "config", admin, RawVerdict::allowed);
+        expect("hydro-sensor", "config", admin, RawVerdict::allowed);
+        // Not a command topic: check_command's 422 answers it.
+        expect("door-lock", "pin/verdict", admin, RawVerdict::unknown_topic);
+        expect("relay", "state", admin, RawVerdict::unknown_topic);
+    }
+    assert_true(raw_command_decision(nullptr, "command", true).verdict ==
+                RawVerdict::unknown_topic);
+}
+
+void an_admin_only_topic_admits_administrators_alone(void**) {
+    KindSpec spec{"test", "test", {}, {"reboot"}, {}, {}};
+    spec.commands.push_back({"reboot", "", "", false, CommandSender::admin, ""});
+    assert_true(raw_command_decision(&spec, "reboot", false).verdict == RawVerdict::admin_only);
+    assert_true(raw_command_decision(&spec, "reboot", true).verdict == RawVerdict::allowed);
+    // The closed value is the default: a topic that forgot its policy is admin-only.
+    CommandTopic forgot{};
+    assert_true(forgot.sender == CommandSender::admin);
+}
+
+void every_route_only_topic_names_its_route(void**) {
+    for (const KindSpec& spec : all_kinds()) {
+        for (const CommandTopic& topic : spec.commands) {
+            bool routed = topic.sender == CommandSender::route_only;
+            if (routed != !topic.route.empty())
+                fail_msg("%.*s/%.*s: a route exactly when the topic is route_only",
+                         static_cast<int>(spec.name.size()), spec.name.data(),
+                         static_cast<int>(topic.subtopic.size()), topic.subtopic.data());
+            if (routed)
+                assert_true(topic.route.starts_with("POST /api/") ||
+                            topic.route.starts_with("PUT /api/"));
+        }
+    }
+}
+
 } // namespace
 
 int main() {
@@ -180,6 +238,9 @@ int main() {
         cmocka_unit_test(answers_say_acked_or_failed),
         cmocka_unit_test(what_may_be_queued),
         cmocka_unit_test(every_command_topic_is_a_subscribe_and_every_answer_a_publish),
+        cmocka_unit_test(the_generic_route_refuses_what_a_dedicated_route_checks),
+        cmocka_unit_test(an_admin_only_topic_admits_administrators_alone),
+        cmocka_unit_test(every_route_only_topic_names_its_route),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -53,6 +53,17 @@ struct Verdict {
 };
 Verdict judge_answer(const json_t* answer);
 
+// Whether a caller who may see the device may queue on `subtopic` through the generic commands
+// route: allowed; unknown_topic (not a command topic of the kind: check_command answers why);
+// admin_only; use_route (`route` says which).
+enum class RawVerdict { allowed, unknown_topic, admin_only, use_route };
+struct RawDecision {
+    RawVerdict verdict = RawVerdict::unknown_topic;
+    std::string_view route; // use_route: "METHOD path"
+};
+RawDecision raw_command_decision(const KindSpec* kind, std::string_view subtopic,
+                                 bool caller_is_admin);
+
 // Checks a command before it is queued; an error message naming what is wrong, or nullopt.
 // field: "subtopic", "payload" or "timeout_s".
 struct Problem {

@@ -58,6 +58,17 @@ struct DataTopic {
     std::vector<FieldSpec> fields;
 };
 
+// Who may queue a command on a topic through the generic route
+// (POST /api/v1/devices/{id}/commands, for a device the caller may see). Internal callers (the
+// door, dispense, parcel and vending config routes) queue through the outbox themselves and are
+// not bound by it. The first value is the closed one, so a topic that forgot its policy is shut.
+enum class CommandSender {
+    admin,      // administrators only
+    owner,      // the device's owner (and administrators): the payload is all there is to check
+    route_only, // nobody: only `route`, which checks more (a PIN and its lockout, an order and its
+                // stock, settings that are stored) before it queues the command
+};
+
 // A backend -> device subtopic that the commands outbox may send to, and the device -> backend
 // subtopic that answers it (docs/commands.md). Without an answer topic a command can only end
 // by its deadline. correlation_field names the payload field that pairs a command with its
@@ -68,6 +79,8 @@ struct CommandTopic {
     std::string_view ack_subtopic;      // empty: none
     std::string_view correlation_field; // empty: none
     bool correlation_required;
+    CommandSender sender;   // docs/commands.md "Who may send what"
+    std::string_view route; // route_only: "METHOD path" of the route that queues it
 };
 
 struct KindSpec {

@@ -43,6 +43,14 @@ std::optional<std::string> bearer_token(const Request& request) {
     return token;
 }
 
+Request with_query_token(const Request& request) {
+    Request copy = request;
+    auto token = request.query.find("access_token");
+    if (request.header("authorization") == nullptr && token != request.query.end())
+        copy.headers["authorization"] = "Bearer " + token->second;
+    return copy;
+}
+
 UserCaller require_user(Services& services, const Request& request, SessionScope scope) {
     std::optional<std::string> token = bearer_token(request);
     if (!token)

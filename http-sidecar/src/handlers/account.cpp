@@ -157,8 +157,8 @@ Response login(Services& services, const Request& request) {
     return json_response(status, reply.get());
 }
 
-Response session_info(Services& services, const Request& request) {
-    UserCaller caller = require_user(services, request, SessionScope::setup_too);
+Response session_info(Services&, const Request& request) {
+    const UserCaller& caller = request.user();
     json::Ptr session = json::own(json_object());
     json::set(session.get(), "id", json::own(json_string(caller.session_id.c_str())));
     json::set(session.get(), "username", json::own(json_string(caller.username.c_str())));
@@ -176,7 +176,7 @@ Response session_info(Services& services, const Request& request) {
 }
 
 Response logout(Services& services, const Request& request) {
-    UserCaller caller = require_user(services, request, SessionScope::setup_too);
+    const UserCaller& caller = request.user();
     {
         DbPool::Lease db = services.db.acquire();
         pg::Transaction transaction(*db);
@@ -196,15 +196,15 @@ Response logout(Services& services, const Request& request) {
 
 void add_account_routes(Router& router, Services& services) {
     router.add(
-        "POST", "/api/auth/register",
+        "POST", "/api/auth/register", Access::anyone("creates an account; throttled"),
         [&services](const Request& request) { return register_user(services, request); },
         Lane::slow);
     router.add(
-        "POST", "/api/auth/login",
+        "POST", "/api/auth/login", Access::anyone("checks the password; throttled"),
         [&services](const Request& request) { return login(services, request); }, Lane::slow);
-    router.add("GET", "/api/auth/session",
+    router.add("GET", "/api/auth/session", Access::setup_session(),
                [&services](const Request& request) { return session_info(services, request); });
-    router.add("POST", "/api/auth/logout",
+    router.add("POST", "/api/auth/logout", Access::setup_session(),
                [&services](const Request& request) { return logout(services, request); });
 }
 

@@ -12,12 +12,6 @@ namespace sarang::http {
 // The owner_id to filter on as a query parameter; nullopt (SQL NULL) for admins.
 std::optional<std::string> owner_filter(const UserCaller& caller);
 
-struct VisibleDevice {
-    std::string id;
-    std::string kind_name;
-    const KindSpec* kind = nullptr; // nullptr for a kind this build does not know
-};
-
 // 404 unless the device exists and the caller may see it.
 VisibleDevice visible_device(Services& services, const UserCaller& caller, const std::string& id);
 

@@ -5,7 +5,9 @@
 //        {"count", "next", "previous", "results": [command]}
 //   POST /api/v1/devices/{id}/commands {"subtopic", "payload", "timeout_s"}   a raw command to
 //        one of the kind's command topics: 202 with the queued command. 202, not 201: the
-//        device has not seen it yet; its state tells what happens.
+//        device has not seen it yet; its state tells what happens. The topic's policy in the
+//        kind table (CommandSender) says who may: 403 `use_route` naming the route that
+//        checks more (a door unlock's PIN, a dispense's order), 403 `admin_required`.
 #include "auth/caller.hpp"
 #include "commands/outbox.hpp"
 #include "device_access.hpp"
@@ -13,6 +15,7 @@
 #include "http_error.hpp"
 #include "json_body.hpp"
 #include "pagination.hpp"
+#include "sarang/commands.hpp"
 
 namespace sarang::http {
 namespace {
@@ -20,8 +23,7 @@ namespace {
 constexpr long long default_timeout_s = 60;
 
 Response list_commands(Services& services, const Request& request) {
-    UserCaller caller = require_user(services, request, SessionScope::full_only);
-    VisibleDevice device = visible_device(services, caller, *request.param("id"));
+    const VisibleDevice& device = request.target();
     std::optional<std::string> state =
         query_choice(request, "state", {"queued", "sent", "acked", "failed", "expired"});
     PageRequest page = query_page(request);
@@ -49,14 +51,38 @@ long long timeout_from(const json_t* body) {
     return json_integer_value(value);
 }
 
+// Before anything is written: a refused command leaves no row.
+void refuse_unless_allowed(const VisibleDevice& device, const std::string& subtopic,
+                           const UserCaller& caller) {
+    commands::RawDecision decision =
+        commands::raw_command_decision(device.kind, subtopic, caller.admin());
+    std::string topic = device.kind_name + " '" + subtopic + "' commands";
+    switch (decision.verdict) {
+    case commands::RawVerdict::allowed:
+    case commands::RawVerdict::unknown_topic: // enqueue_command's 422 says why
+        return;
+    case commands::RawVerdict::admin_only:
+        throw HttpError(403, "admin_required", "only an administrator can send " + topic);
+    case commands::RawVerdict::use_route: {
+        json::Ptr answer = error_object("use_route", topic + " are sent only through " +
+                                                         std::string(decision.route) +
+                                                         ", which checks what this route cannot");
+        json::set(answer.get(), "route",
+                  json::own(json_stringn(decision.route.data(), decision.route.size())));
+        throw HttpError(json_response(403, answer.get()));
+    }
+    }
+}
+
 Response send_command(Services& services, const Request& request) {
-    UserCaller caller = require_user(services, request, SessionScope::full_only);
-    VisibleDevice device = visible_device(services, caller, *request.param("id"));
+    const UserCaller& caller = request.user();
+    const VisibleDevice& device = request.target();
     json::Ptr body = json_object_body(request);
     std::string subtopic = required_string(body.get(), "subtopic");
     const json_t* payload = json_object_get(body.get(), "payload");
     if (payload == nullptr)
         fail_validation("payload", "is required");
+    refuse_unless_allowed(device, subtopic, caller);
     NewCommand command{device.id,     device.kind, subtopic, payload, timeout_from(body.get()),
                        caller.user_id};
     return json_response(202, enqueue_command(services.db, command).get());
@@ -65,8 +91,10 @@ Response send_command(Services& services, const Request& request) {
 } // namespace
 
 void add_device_command_routes(Router& router, Services& services) {
-    router.add("GET", "/api/v1/devices/{id}/commands", bound(services, list_commands));
-    router.add("POST", "/api/v1/devices/{id}/commands", bound(services, send_command));
+    router.add("GET", "/api/v1/devices/{id}/commands", Access::device_owner(),
+               bound(services, list_commands));
+    router.add("POST", "/api/v1/devices/{id}/commands", Access::device_owner(),
+               bound(services, send_command));
 }
 
 } // namespace sarang::http

@@ -12,8 +12,7 @@ namespace sarang::http {
 namespace {
 
 Response device_events(Services& services, const Request& request) {
-    UserCaller caller = require_user(services, request, SessionScope::full_only);
-    VisibleDevice device = visible_device(services, caller, *request.param("id"));
+    const VisibleDevice& device = request.target();
     std::optional<std::string> subtopic = query_text(request, "subtopic");
     PageRequest page = query_page(request);
     const std::string where = " FROM device_events WHERE device_id = $1"
@@ -44,7 +43,8 @@ Response device_events(Services& services, const Request& request) {
 } // namespace
 
 void add_device_event_routes(Router& router, Services& services) {
-    router.add("GET", "/api/v1/devices/{id}/events", bound(services, device_events));
+    router.add("GET", "/api/v1/devices/{id}/events", Access::device_owner(),
+               bound(services, device_events));
 }
 
 } // namespace sarang::http

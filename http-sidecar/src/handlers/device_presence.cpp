@@ -11,8 +11,7 @@ namespace sarang::http {
 namespace {
 
 Response device_presence(Services& services, const Request& request) {
-    UserCaller caller = require_user(services, request, SessionScope::full_only);
-    VisibleDevice device = visible_device(services, caller, *request.param("id"));
+    const VisibleDevice& device = request.target();
     PageRequest page = query_page(request);
     DbPool::Lease db = services.db.acquire();
     long long count =
@@ -41,7 +40,8 @@ Response device_presence(Services& services, const Request& request) {
 } // namespace
 
 void add_device_presence_routes(Router& router, Services& services) {
-    router.add("GET", "/api/v1/devices/{id}/presence", bound(services, device_presence));
+    router.add("GET", "/api/v1/devices/{id}/presence", Access::device_owner(),
+               bound(services, device_presence));
 }
 
 } // namespace sarang::http

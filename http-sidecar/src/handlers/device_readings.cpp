@@ -167,8 +167,7 @@ json::Ptr series(pg::Connection& db, const Request& request, const VisibleDevice
 }
 
 Response device_readings(Services& services, const Request& request) {
-    UserCaller caller = require_user(services, request, SessionScope::full_only);
-    VisibleDevice device = visible_device(services, caller, *request.param("id"));
+    const VisibleDevice& device = request.target();
     std::vector<const MetricSpec*> metrics = asked_metrics(request, device);
     Range range = query_range(request);
     std::string bucket = query_choice(request, "bucket", {"raw", "minute", "hour"}).value_or("raw");
@@ -191,7 +190,8 @@ Response device_readings(Services& services, const Request& request) {
 } // namespace
 
 void add_device_readings_routes(Router& router, Services& services) {
-    router.add("GET", "/api/v1/devices/{id}/readings/", bound(services, device_readings));
+    router.add("GET", "/api/v1/devices/{id}/readings/", Access::device_owner(),
+               bound(services, device_readings));
 }
 
 } // namespace sarang::http

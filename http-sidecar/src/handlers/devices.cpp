@@ -134,7 +134,7 @@ pg::Params filters(const Request& request, const UserCaller& caller) {
 }
 
 Response list_devices(Services& services, const Request& request) {
-    UserCaller caller = require_user(services, request, SessionScope::full_only);
+    const UserCaller& caller = request.user();
     pg::Params params = filters(request, caller);
     std::string ordering =
         query_choice(request, "ordering", {"id", "-id", "name", "-name", "last_seen", "-last_seen"})
@@ -164,7 +164,7 @@ Response list_devices(Services& services, const Request& request) {
 }
 
 Response one_device(Services& services, const Request& request) {
-    UserCaller caller = require_user(services, request, SessionScope::full_only);
+    const UserCaller& caller = request.user();
     pg::Params params = {owner_filter(caller), std::nullopt, std::nullopt,
                          std::nullopt,         std::nullopt, *request.param("id")};
     DbPool::Lease db = services.db.acquire();
@@ -176,8 +176,8 @@ Response one_device(Services& services, const Request& request) {
     return json_response(200, device.get());
 }
 
-Response device_me(Services& services, const Request& request) {
-    DeviceCaller device = require_device(services, request);
+Response device_me(Services&, const Request& request) {
+    const DeviceCaller& device = request.device();
     json::Ptr reply = json::own(json_object());
     json::set(reply.get(), "id", json::own(json_string(device.id.c_str())));
     json::set(reply.get(), "name", json::own(json_string(device.name.c_str())));
@@ -192,9 +192,9 @@ Response device_me(Services& services, const Request& request) {
 } // namespace
 
 void add_device_routes(Router& router, Services& services) {
-    router.add("GET", "/api/v1/devices/", bound(services, list_devices));
-    router.add("GET", "/api/v1/devices/{id}/", bound(services, one_device));
-    router.add("GET", "/api/v1/device/me", bound(services, device_me));
+    router.add("GET", "/api/v1/devices/", Access::user(), bound(services, list_devices));
+    router.add("GET", "/api/v1/devices/{id}/", Access::user(), bound(services, one_device));
+    router.add("GET", "/api/v1/device/me", Access::device(), bound(services, device_me));
 }
 
 } // namespace sarang::http

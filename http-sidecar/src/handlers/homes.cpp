@@ -20,7 +20,7 @@ json::Ptr home_json(const pg::Result& rows, int row) {
 }
 
 Response list_homes(Services& services, const Request& request) {
-    UserCaller caller = require_user(services, request, SessionScope::full_only);
+    const UserCaller& caller = request.user();
     DbPool::Lease db = services.db.acquire();
     pg::Result rows = db->exec("SELECT h.id, h.name, " + iso8601_sql("h.created_at") +
                                    ", (SELECT count(*) FROM devices d WHERE d.home_id = h.id)"
@@ -36,7 +36,7 @@ Response list_homes(Services& services, const Request& request) {
 }
 
 Response create_home(Services& services, const Request& request) {
-    UserCaller caller = require_user(services, request, SessionScope::full_only);
+    const UserCaller& caller = request.user();
     json::Ptr body = json_object_body(request);
     std::string name = required_text(body.get(), "name", 100);
     DbPool::Lease db = services.db.acquire();
@@ -53,8 +53,8 @@ Response create_home(Services& services, const Request& request) {
 } // namespace
 
 void add_home_routes(Router& router, Services& services) {
-    router.add("GET", "/api/v1/homes", bound(services, list_homes));
-    router.add("POST", "/api/v1/homes", bound(services, create_home));
+    router.add("GET", "/api/v1/homes", Access::user(), bound(services, list_homes));
+    router.add("POST", "/api/v1/homes", Access::user(), bound(services, create_home));
 }
 
 } // namespace sarang::http

@@ -52,7 +52,7 @@ std::string number_text(double value) {
 }
 
 Response post_reading(Services& services, const Request& request) {
-    DeviceCaller device = require_device(services, request);
+    const DeviceCaller& device = request.device();
     json::Ptr body = json_object_body(request);
     const DataTopic* topic = readings_topic(find_kind(device.kind));
     if (topic == nullptr)
@@ -97,7 +97,7 @@ Response post_reading(Services& services, const Request& request) {
 
 void add_ingest_routes(Router& router, Services& services) {
     for (const char* path : {"/api/v1/readings/", "/api/readings/"})
-        router.add("POST", path, bound(services, post_reading));
+        router.add("POST", path, Access::device(), bound(services, post_reading));
 }
 
 } // namespace sarang::http

@@ -6,17 +6,19 @@
 namespace sarang::http {
 
 void add_operations_routes(Router& router, const Metrics& metrics) {
-    router.add("GET", "/metrics", [&metrics](const Request&) {
-        Response response;
-        response.content_type = "text/plain; version=0.0.4; charset=utf-8";
-        response.body = metrics.render();
-        return response;
-    });
-    router.add("GET", "/api/docs/openapi.json", [](const Request&) {
-        Response response;
-        response.body = openapi_document();
-        return response;
-    });
+    router.add("GET", "/metrics", Access::anyone("Prometheus scrapes; bind or proxy to restrict"),
+               [&metrics](const Request&) {
+                   Response response;
+                   response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+                   response.body = metrics.render();
+                   return response;
+               });
+    router.add("GET", "/api/docs/openapi.json", Access::anyone("the API description"),
+               [](const Request&) {
+                   Response response;
+                   response.body = openapi_document();
+                   return response;
+               });
 }
 
 void add_all_routes(Router& router, Services& services, const Metrics& metrics, StreamHub& hub) {

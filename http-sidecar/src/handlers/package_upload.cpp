@@ -61,7 +61,7 @@ std::string optional_number(const std::optional<double>& value) {
 }
 
 Response upload_package(Services& services, const Request& request) {
-    DeviceCaller device = require_device(services, request);
+    const DeviceCaller& device = request.device();
     if (device.kind != "parcel-box")
         throw HttpError(403, "forbidden", "only a parcel box uploads package photos");
     const UploadedFile& photo = photo_part(request);
@@ -129,10 +129,10 @@ Response upload_package(Services& services, const Request& request) {
 } // namespace
 
 void add_package_upload_routes(Router& router, Services& services) {
-    // Only a device with a valid credential may make the server spool a photo.
-    router.add_upload("POST", "/api/v1/packages", bound(services, upload_package),
-                      services.storage.max_upload_bytes,
-                      [&services](const Request& request) { require_device(services, request); });
+    // Only a device with a valid credential may make the server spool a photo: the router checks
+    // Access::device before the first body byte.
+    router.add_upload("POST", "/api/v1/packages", Access::device(), bound(services, upload_package),
+                      services.storage.max_upload_bytes);
 }
 
 } // namespace sarang::http

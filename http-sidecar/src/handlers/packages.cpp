@@ -74,7 +74,7 @@ json::Ptr success(json::Ptr body = json::own(json_object())) {
 }
 
 Response list_packages(Services& services, const Request& request) {
-    UserCaller caller = require_user(services, request, SessionScope::full_only);
+    const UserCaller& caller = request.user();
     long long limit = query_integer(request, "limit", 1, 500).value_or(50);
     long long offset = query_integer(request, "offset", 0, 1'000'000'000).value_or(0);
     std::optional<std::string> device = query_text(request, "deviceId");
@@ -96,7 +96,7 @@ Response list_packages(Services& services, const Request& request) {
 }
 
 Response get_package(Services& services, const Request& request) {
-    UserCaller caller = require_user(services, request, SessionScope::full_only);
+    const UserCaller& caller = request.user();
     DbPool::Lease db = services.db.acquire();
     pg::Result rows = db->exec("SELECT " + package_columns + visible_packages + " AND p.id = $2",
                                {owner_filter(caller), package_id(request)});
@@ -110,7 +110,7 @@ Response get_package(Services& services, const Request& request) {
 // The row goes first and commits; the files follow. A crash in between leaves files nobody
 // references, which the storage sweep removes; never a row pointing at missing files.
 Response delete_package(Services& services, const Request& request) {
-    UserCaller caller = require_user(services, request, SessionScope::full_only);
+    const UserCaller& caller = request.user();
     pg::Result rows = [&] {
         DbPool::Lease db = services.db.acquire();
         return db->exec("DELETE FROM packages p USING devices d WHERE d.id = p.device_id"
@@ -128,7 +128,7 @@ Response delete_package(Services& services, const Request& request) {
 }
 
 Response package_stats(Services& services, const Request& request) {
-    UserCaller caller = require_user(services, request, SessionScope::full_only);
+    const UserCaller& caller = request.user();
     std::optional<std::string> device = query_text(request, "deviceId");
     const std::string where = visible_packages + " AND ($2::text IS NULL OR p.device_id = $2)";
     DbPool::Lease db = services.db.acquire();
@@ -161,7 +161,7 @@ Response package_stats(Services& services, const Request& request) {
 
 // Picking up twice keeps the first pickup time.
 Response pickup_package(Services& services, const Request& request) {
-    UserCaller caller = require_user(services, request, SessionScope::full_only);
+    const UserCaller& caller = request.user();
     DbPool::Lease db = services.db.acquire();
     pg::Result rows = db->exec(
         "UPDATE packages p SET status = 'picked_up', picked_up_at = coalesce(p.picked_up_at,"
@@ -200,7 +200,7 @@ Response jpeg_file(const PhotoStore* store, const std::string& name) {
 }
 
 Response package_image(Services& services, const Request& request, bool thumb) {
-    UserCaller caller = require_user(services, request, SessionScope::full_only);
+    const UserCaller& caller = request.user();
     pg::Result rows = [&] {
         DbPool::Lease db = services.db.acquire();
         return db->exec(std::string("SELECT ") + (thumb ? "p.thumb_file" : "p.photo_file") +
@@ -242,17 +242,24 @@ Response signed_media(Services& services, const Request& request) {
 } // namespace
 
 void add_package_routes(Router& router, Services& services) {
-    router.add("GET", "/api/packages", bound(services, list_packages));
-    router.add("GET", "/api/packages/stats/summary", bound(services, package_stats));
-    router.add("GET", "/api/packages/{id}", bound(services, get_package));
-    router.add("DELETE", "/api/packages/{id}", bound(services, delete_package));
-    router.add("POST", "/api/packages/{id}/pickup", bound(services, pickup_package));
-    router.add("GET", "/api/v1/packages", bound(services, list_packages));
-    router.add("GET", "/api/v1/packages/stats/summary", bound(services, package_stats));
-    router.add("GET", "/api/v1/packages/{id}", bound(services, get_package));
-    router.add("GET", "/api/v1/packages/{id}/photo", bound(services, package_photo));
-    router.add("GET", "/api/v1/packages/{id}/thumb", bound(services, package_thumb));
-    router.add("GET", "/api/v1/media/packages/{file}", bound(services, signed_media));
+    router.add("GET", "/api/packages", Access::user(), bound(services, list_packages));
+    router.add("GET", "/api/packages/stats/summary", Access::user(),
+               bound(services, package_stats));
+    router.add("GET", "/api/packages/{id}", Access::user(), bound(services, get_package));
+    router.add("DELETE", "/api/packages/{id}", Access::user(), bound(services, delete_package));
+    router.add("POST", "/api/packages/{id}/pickup", Access::user(),
+               bound(services, pickup_package));
+    router.add("GET", "/api/v1/packages", Access::user(), bound(services, list_packages));
+    router.add("GET", "/api/v1/packages/stats/summary", Access::user(),
+               bound(services, package_stats));
+    router.add("GET", "/api/v1/packages/{id}", Access::user(), bound(services, get_package));
+    router.add("GET", "/api/v1/packages/{id}/photo", Access::user(),
+               bound(services, package_photo));
+    router.add("GET", "/api/v1/packages/{id}/thumb", Access::user(),
+               bound(services, package_thumb));
+    router.add("GET", "/api/v1/media/packages/{file}",
+               Access::anyone("a signed, expiring link; checked by the handler"),
+               bound(services, signed_media));
 }
 
 } // namespace sarang::http

@@ -55,7 +55,7 @@ std::string_view command_outcome(std::string_view state) {
 }
 
 Response device_status(Services& services, const Request& request) {
-    UserCaller caller = require_user(services, request, SessionScope::full_only);
+    const UserCaller& caller = request.user();
     VisibleDevice box = parcel_box(services, caller, request);
     DbPool::Lease db = services.db.acquire();
     // Online needs both: the broker holds a connection, and the device did not last say
@@ -112,7 +112,7 @@ ParcelSettings stored_settings(pg::Connection& db, const std::string& device_id,
 }
 
 Response get_settings(Services& services, const Request& request) {
-    UserCaller caller = require_user(services, request, SessionScope::full_only);
+    const UserCaller& caller = request.user();
     VisibleDevice box = parcel_box(services, caller, request);
     DbPool::Lease db = services.db.acquire();
     ParcelSettings settings = stored_settings(*db, box.id, false);
@@ -152,7 +152,7 @@ Response get_settings(Services& services, const Request& request) {
 }
 
 Response put_settings(Services& services, const Request& request) {
-    UserCaller caller = require_user(services, request, SessionScope::full_only);
+    const UserCaller& caller = request.user();
     json::Ptr change = json_object_body(request);
     VisibleDevice box = parcel_box(services, caller, request, change.get());
     DbPool::Lease db = services.db.acquire();
@@ -203,7 +203,7 @@ Response put_settings(Services& services, const Request& request) {
 
 Response control(Services& services, const Request& request, std::string_view action,
                  const char* message) {
-    UserCaller caller = require_user(services, request, SessionScope::full_only);
+    const UserCaller& caller = request.user();
     json::Ptr body = optional_body(request);
     VisibleDevice box = parcel_box(services, caller, request, body.get());
     json::Ptr payload = control_payload(action, body.get());
@@ -235,7 +235,7 @@ Response control_stop_pipeline(Services& services, const Request& request) {
 // Like `sarangctl devices rotate`: the current credential stays valid for
 // access.rotation_grace_s so the box can be re-flashed without a gap.
 Response generate_token(Services& services, const Request& request) {
-    UserCaller caller = require_user(services, request, SessionScope::full_only);
+    const UserCaller& caller = request.user();
     json::Ptr body = optional_body(request);
     VisibleDevice box = parcel_box(services, caller, request, body.get());
     IssuedCredential credential = issue_credential(services.pepper);
@@ -272,15 +272,20 @@ Response generate_token(Services& services, const Request& request) {
 } // namespace
 
 void add_parcel_device_routes(Router& router, Services& services) {
-    router.add("GET", "/api/device/status", bound(services, device_status));
-    router.add("GET", "/api/device/settings", bound(services, get_settings));
-    router.add("PUT", "/api/device/settings", bound(services, put_settings));
-    router.add("POST", "/api/device/control/capture", bound(services, control_capture));
-    router.add("POST", "/api/device/control/flash", bound(services, control_flash));
-    router.add("POST", "/api/device/control/buzzer", bound(services, control_buzzer));
-    router.add("POST", "/api/device/control/holder", bound(services, control_holder));
-    router.add("POST", "/api/device/control/stop-pipeline", bound(services, control_stop_pipeline));
-    router.add("POST", "/api/device/generate-token", bound(services, generate_token));
+    router.add("GET", "/api/device/status", Access::user(), bound(services, device_status));
+    router.add("GET", "/api/device/settings", Access::user(), bound(services, get_settings));
+    router.add("PUT", "/api/device/settings", Access::user(), bound(services, put_settings));
+    router.add("POST", "/api/device/control/capture", Access::user(),
+               bound(services, control_capture));
+    router.add("POST", "/api/device/control/flash", Access::user(), bound(services, control_flash));
+    router.add("POST", "/api/device/control/buzzer", Access::user(),
+               bound(services, control_buzzer));
+    router.add("POST", "/api/device/control/holder", Access::user(),
+               bound(services, control_holder));
+    router.add("POST", "/api/device/control/stop-pipeline", Access::user(),
+               bound(services, control_stop_pipeline));
+    router.add("POST", "/api/device/generate-token", Access::user(),
+               bound(services, generate_token));
 }
 
 } // namespace sarang::http

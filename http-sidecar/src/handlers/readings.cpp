@@ -25,7 +25,7 @@ const std::string latest_sql =
     " WHERE $1::bigint IS NULL OR d.owner_id = $1::bigint ORDER BY d.id, r.metric";
 
 Response latest(Services& services, const Request& request) {
-    UserCaller caller = require_user(services, request, SessionScope::full_only);
+    const UserCaller& caller = request.user();
     pg::Result rows = [&] {
         DbPool::Lease db = services.db.acquire();
         return db->exec(
@@ -74,7 +74,7 @@ Response latest(Services& services, const Request& request) {
 
 void add_readings_routes(Router& router, Services& services) {
     for (const char* path : {"/api/v1/readings/latest/", "/api/readings/latest/"})
-        router.add("GET", path,
+        router.add("GET", path, Access::user(),
                    [&services](const Request& request) { return latest(services, request); });
 }
 

@@ -52,7 +52,7 @@ void check_pin(Services& services, const Request& request, const UserCaller& cal
 }
 
 Response first_setup(Services& services, const Request& request) {
-    UserCaller caller = require_user(services, request, SessionScope::setup_too);
+    const UserCaller& caller = request.user();
     // Only the session of the login that asked for setup may do it.
     if (!caller.require_password_change || caller.scope != "setup")
         throw HttpError(409, "already_set_up", "first-time setup is already complete");
@@ -98,7 +98,7 @@ Response first_setup(Services& services, const Request& request) {
 }
 
 Response verify_pin(Services& services, const Request& request) {
-    UserCaller caller = require_user(services, request, SessionScope::full_only);
+    const UserCaller& caller = request.user();
     json::Ptr body = json_object_body(request);
     std::string pin = required_string(body.get(), "pin");
     StoredSecrets secrets = stored_secrets(services, caller.user_id);
@@ -110,7 +110,7 @@ Response verify_pin(Services& services, const Request& request) {
 }
 
 Response change_password(Services& services, const Request& request) {
-    UserCaller caller = require_user(services, request, SessionScope::full_only);
+    const UserCaller& caller = request.user();
     json::Ptr body = json_object_body(request);
     std::string current = required_string(body.get(), "currentPassword");
     std::string next = required_string(body.get(), "newPassword");
@@ -151,7 +151,7 @@ Response change_password(Services& services, const Request& request) {
 // first).
 Response change_pin(Services& services, const Request& request, const char* column,
                     const char* action, const char* done) {
-    UserCaller caller = require_user(services, request, SessionScope::full_only);
+    const UserCaller& caller = request.user();
     json::Ptr body = json_object_body(request);
     std::string next = required_string(body.get(), "newPin");
     if (auto problem = pin_problem(next, changed_pin))
@@ -188,23 +188,23 @@ Response change_pin(Services& services, const Request& request, const char* colu
 
 void add_secret_routes(Router& router, Services& services) {
     router.add(
-        "POST", "/api/auth/first-setup",
+        "POST", "/api/auth/first-setup", Access::setup_session(),
         [&services](const Request& request) { return first_setup(services, request); }, Lane::slow);
     router.add(
-        "POST", "/api/auth/verify-pin",
+        "POST", "/api/auth/verify-pin", Access::user(),
         [&services](const Request& request) { return verify_pin(services, request); }, Lane::slow);
     router.add(
-        "POST", "/api/auth/change-password",
+        "POST", "/api/auth/change-password", Access::user(),
         [&services](const Request& request) { return change_password(services, request); },
         Lane::slow);
     router.add(
-        "POST", "/api/auth/change-pin",
+        "POST", "/api/auth/change-pin", Access::user(),
         [&services](const Request& request) {
             return change_pin(services, request, "app_pin_hash", "change_pin", "PIN changed");
         },
         Lane::slow);
     router.add(
-        "POST", "/api/auth/change-door-pin",
+        "POST", "/api/auth/change-door-pin", Access::user(),
         [&services](const Request& request) {
             return change_pin(services, request, "door_pin_hash", "change_door_pin",
                               "Door PIN changed");

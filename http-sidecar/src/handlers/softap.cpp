@@ -33,7 +33,7 @@ bool plain_text(const std::string& text) {
 }
 
 Response register_device(Services& services, const Request& request) {
-    UserCaller caller = require_user(services, request, SessionScope::full_only);
+    const UserCaller& caller = request.user();
     json::Ptr body = json_object_body(request);
     std::string chip_id = required_string(body.get(), "chip_id");
     if (chip_id.size() > 64 || !plain_text(chip_id))
@@ -103,7 +103,7 @@ bool uuid_text(const std::string& text) {
 }
 
 Response status(Services& services, const Request& request) {
-    UserCaller caller = require_user(services, request, SessionScope::full_only);
+    const UserCaller& caller = request.user();
     const std::string& id = *request.param("id");
     if (!uuid_text(id))
         throw HttpError(404, "not_found", "no such provisioning");
@@ -139,8 +139,9 @@ Response status(Services& services, const Request& request) {
 } // namespace
 
 void add_softap_routes(Router& router, Services& services) {
-    router.add("POST", "/api/provision/register/", bound(services, register_device));
-    router.add("GET", "/api/provision/status/{id}", bound(services, status));
+    router.add("POST", "/api/provision/register/", Access::user(),
+               bound(services, register_device));
+    router.add("GET", "/api/provision/status/{id}", Access::user(), bound(services, status));
 }
 
 } // namespace sarang::http

@@ -18,14 +18,6 @@ namespace {
 
 constexpr int retry_ms = 3000;
 
-Request with_query_token(const Request& request) {
-    Request copy = request;
-    auto token = request.query.find("access_token");
-    if (request.header("authorization") == nullptr && token != request.query.end())
-        copy.headers["authorization"] = "Bearer " + token->second;
-    return copy;
-}
-
 HttpError refusal(StreamHub::Refusal refused) {
     Response response;
     switch (refused) {
@@ -55,7 +47,7 @@ struct Abandon {
 };
 
 Response open_stream(Services& services, StreamHub& hub, const Request& request) {
-    UserCaller caller = require_user(services, with_query_token(request), SessionScope::full_only);
+    const UserCaller& caller = request.user();
     Response response;
     response.content_type = "text/event-stream";
     // nginx buffers proxied responses unless told not to; events must not wait in a buffer.
@@ -85,9 +77,9 @@ Response open_stream(Services& services, StreamHub& hub, const Request& request)
 } // namespace
 
 void add_stream_routes(Router& router, Services& services, StreamHub& hub) {
-    router.add("GET", "/api/v1/stream", [&services, &hub](const Request& request) {
-        return open_stream(services, hub, request);
-    });
+    router.add(
+        "GET", "/api/v1/stream", Access::user_or_query_token(),
+        [&services, &hub](const Request& request) { return open_stream(services, hub, request); });
 }
 
 } // namespace sarang::http

@@ -56,8 +56,7 @@ Response thresholds_response(pg::Connection& db, const VisibleDevice& device) {
 }
 
 Response get_thresholds(Services& services, const Request& request) {
-    UserCaller caller = require_user(services, request, SessionScope::full_only);
-    VisibleDevice device = visible_device(services, caller, *request.param("id"));
+    const VisibleDevice& device = request.target();
     DbPool::Lease db = services.db.acquire();
     return thresholds_response(*db, device);
 }
@@ -69,8 +68,7 @@ const KindSpec& known_kind(const VisibleDevice& device) {
 }
 
 Response put_thresholds(Services& services, const Request& request) {
-    UserCaller caller = require_user(services, request, SessionScope::full_only);
-    VisibleDevice device = visible_device(services, caller, *request.param("id"));
+    const VisibleDevice& device = request.target();
     json::Ptr body = json_object_body(request);
     std::map<std::string, Thresholds> wanted =
         parse_thresholds_body(body.get(), known_kind(device));
@@ -92,8 +90,7 @@ Response put_thresholds(Services& services, const Request& request) {
 }
 
 Response delete_threshold(Services& services, const Request& request) {
-    UserCaller caller = require_user(services, request, SessionScope::full_only);
-    VisibleDevice device = visible_device(services, caller, *request.param("id"));
+    const VisibleDevice& device = request.target();
     const std::string& metric = *request.param("metric");
     if (known_kind(device).metric(metric) == nullptr)
         fail_validation("metric", "is not a metric of kind " + device.kind_name);
@@ -106,9 +103,11 @@ Response delete_threshold(Services& services, const Request& request) {
 } // namespace
 
 void add_threshold_routes(Router& router, Services& services) {
-    router.add("GET", "/api/v1/devices/{id}/thresholds", bound(services, get_thresholds));
-    router.add("PUT", "/api/v1/devices/{id}/thresholds", bound(services, put_thresholds));
-    router.add("DELETE", "/api/v1/devices/{id}/thresholds/{metric}",
+    router.add("GET", "/api/v1/devices/{id}/thresholds", Access::device_owner(),
+               bound(services, get_thresholds));
+    router.add("PUT", "/api/v1/devices/{id}/thresholds", Access::device_owner(),
+               bound(services, put_thresholds));
+    router.add("DELETE", "/api/v1/devices/{id}/thresholds/{metric}", Access::device_owner(),
                bound(services, delete_threshold));
 }
 

@@ -13,9 +13,7 @@ namespace sarang::http {
 namespace {
 
 Response trigger_dispense(Services& services, const Request& request) {
-    UserCaller caller = require_user(services, request, SessionScope::full_only);
-    if (!caller.admin())
-        throw HttpError(403, "forbidden", "only an administrator can trigger a dispense");
+    const UserCaller& caller = request.user();
     json::Ptr body = json_object_body(request);
     std::string order_id = required_string(body.get(), "order_id");
     long long timeout_ms = optional_integer(body.get(), "timeout_ms", 100, 120000)
@@ -35,7 +33,9 @@ Response trigger_dispense(Services& services, const Request& request) {
 } // namespace
 
 void add_vending_dispense_routes(Router& router, Services& services) {
-    router.add("POST", "/api/dispense/trigger", bound(services, trigger_dispense));
+    router.add("POST", "/api/dispense/trigger",
+               Access::admin("only an administrator can trigger a dispense"),
+               bound(services, trigger_dispense));
 }
 
 } // namespace sarang::http

@@ -20,8 +20,7 @@ struct Column {
 
 Response list_log(Services& services, const Request& request, const char* table,
                   const char* order_by, const std::vector<Column>& columns) {
-    UserCaller caller = require_user(services, request, SessionScope::full_only);
-    VisibleDevice machine = vending_machine(services, caller, *request.param("id"));
+    VisibleDevice machine = vending_machine(request.target());
     PageRequest page = query_page(request);
     const std::string from = std::string(" FROM ") + table + " WHERE machine_id = $1";
     DbPool::Lease db = services.db.acquire();
@@ -81,9 +80,10 @@ Response stock_logs(Services& services, const Request& request) {
 } // namespace
 
 void add_vending_log_routes(Router& router, Services& services) {
-    router.add("GET", "/api/v1/vending/machines/{id}/dispense-logs",
+    router.add("GET", "/api/v1/vending/machines/{id}/dispense-logs", Access::device_owner(),
                bound(services, dispense_logs));
-    router.add("GET", "/api/v1/vending/machines/{id}/stock-logs", bound(services, stock_logs));
+    router.add("GET", "/api/v1/vending/machines/{id}/stock-logs", Access::device_owner(),
+               bound(services, stock_logs));
 }
 
 } // namespace sarang::http

@@ -47,7 +47,7 @@ json::Ptr machine_json(const pg::Result& rows, int row) {
 }
 
 Response list_machines(Services& services, const Request& request) {
-    UserCaller caller = require_user(services, request, SessionScope::full_only);
+    const UserCaller& caller = request.user();
     PageRequest page = query_page(request);
     const std::string where = " FROM devices d WHERE d.kind = 'vending'"
                               " AND ($1::bigint IS NULL OR d.owner_id = $1::bigint)";
@@ -65,8 +65,7 @@ Response list_machines(Services& services, const Request& request) {
 }
 
 Response get_machine(Services& services, const Request& request) {
-    UserCaller caller = require_user(services, request, SessionScope::full_only);
-    VisibleDevice device = vending_machine(services, caller, *request.param("id"));
+    VisibleDevice device = vending_machine(request.target());
     DbPool::Lease db = services.db.acquire();
     pg::Result rows =
         db->exec("SELECT " + machine_columns() + " FROM devices d WHERE d.id = $1", {device.id});
@@ -83,8 +82,8 @@ Response get_machine(Services& services, const Request& request) {
 }
 
 Response put_config(Services& services, const Request& request) {
-    UserCaller caller = require_user(services, request, SessionScope::full_only);
-    VisibleDevice device = vending_machine(services, caller, *request.param("id"));
+    const UserCaller& caller = request.user();
+    VisibleDevice device = vending_machine(request.target());
     json::Ptr body = json_object_body(request);
     const char* key;
     json_t* value;
@@ -112,9 +111,11 @@ Response put_config(Services& services, const Request& request) {
 } // namespace
 
 void add_vending_machine_routes(Router& router, Services& services) {
-    router.add("GET", "/api/v1/vending/machines", bound(services, list_machines));
-    router.add("GET", "/api/v1/vending/machines/{id}", bound(services, get_machine));
-    router.add("PUT", "/api/v1/vending/machines/{id}/config", bound(services, put_config));
+    router.add("GET", "/api/v1/vending/machines", Access::user(), bound(services, list_machines));
+    router.add("GET", "/api/v1/vending/machines/{id}", Access::device_owner(),
+               bound(services, get_machine));
+    router.add("PUT", "/api/v1/vending/machines/{id}/config", Access::device_owner(),
+               bound(services, put_config));
 }
 
 } // namespace sarang::http

@@ -29,7 +29,7 @@ std::string new_order_id() {
 }
 
 Response create_order(Services& services, const Request& request) {
-    UserCaller caller = require_user(services, request, SessionScope::full_only);
+    const UserCaller& caller = request.user();
     json::Ptr body = json_object_body(request);
     std::string machine_id = required_string(body.get(), "machine_id");
     long long slot = required_integer(body.get(), "slot", 1, 255);
@@ -81,7 +81,7 @@ Response create_order(Services& services, const Request& request) {
 }
 
 Response list_orders(Services& services, const Request& request) {
-    UserCaller caller = require_user(services, request, SessionScope::full_only);
+    const UserCaller& caller = request.user();
     std::optional<std::string> machine = query_text(request, "machine_id");
     std::optional<std::string> status = query_choice(
         request, "status", {"PENDING", "PAID", "DISPENSING", "COMPLETED", "FAILED", "REFUNDED"});
@@ -106,7 +106,7 @@ Response list_orders(Services& services, const Request& request) {
 }
 
 Response get_order(Services& services, const Request& request) {
-    UserCaller caller = require_user(services, request, SessionScope::full_only);
+    const UserCaller& caller = request.user();
     DbPool::Lease db = services.db.acquire();
     pg::Result rows =
         db->exec("SELECT " + order_columns() + order_from +
@@ -121,9 +121,9 @@ Response get_order(Services& services, const Request& request) {
 } // namespace
 
 void add_vending_order_routes(Router& router, Services& services) {
-    router.add("POST", "/api/v1/vending/orders", bound(services, create_order));
-    router.add("GET", "/api/v1/vending/orders", bound(services, list_orders));
-    router.add("GET", "/api/v1/vending/orders/{id}", bound(services, get_order));
+    router.add("POST", "/api/v1/vending/orders", Access::user(), bound(services, create_order));
+    router.add("GET", "/api/v1/vending/orders", Access::user(), bound(services, list_orders));
+    router.add("GET", "/api/v1/vending/orders/{id}", Access::user(), bound(services, get_order));
 }
 
 } // namespace sarang::http

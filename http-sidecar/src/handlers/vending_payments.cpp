@@ -167,7 +167,9 @@ Response payment_webhook(Services& services, const Request& request) {
 } // namespace
 
 void add_vending_payment_routes(Router& router, Services& services) {
-    router.add("POST", "/api/payments/webhook", bound(services, payment_webhook));
+    router.add("POST", "/api/payments/webhook",
+               Access::anyone("Midtrans signature, checked by the handler"),
+               bound(services, payment_webhook));
 }
 
 } // namespace sarang::http

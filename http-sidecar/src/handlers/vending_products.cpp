@@ -32,11 +32,6 @@ json::Ptr product_json(const pg::Result& rows, int row) {
     return product;
 }
 
-void require_admin(const UserCaller& caller) {
-    if (!caller.admin())
-        throw HttpError(403, "forbidden", "only an administrator can change products");
-}
-
 struct ProductFields {
     std::string name, description;
     bool active = true;
@@ -64,7 +59,6 @@ std::string product_id(const Request& request) {
 }
 
 Response list_products(Services& services, const Request& request) {
-    require_user(services, request, SessionScope::full_only);
     PageRequest page = query_page(request);
     DbPool::Lease db = services.db.acquire();
     long long count = db->exec("SELECT count(*) FROM products").integer(0, 0);
@@ -80,7 +74,6 @@ Response list_products(Services& services, const Request& request) {
 }
 
 Response create_product(Services& services, const Request& request) {
-    require_admin(require_user(services, request, SessionScope::full_only));
     json::Ptr body = json_object_body(request);
     ProductFields fields = read_fields(body.get());
     DbPool::Lease db = services.db.acquire();
@@ -93,7 +86,6 @@ Response create_product(Services& services, const Request& request) {
 }
 
 Response get_product(Services& services, const Request& request) {
-    require_user(services, request, SessionScope::full_only);
     DbPool::Lease db = services.db.acquire();
     pg::Result rows = db->exec("SELECT " + product_columns() + " FROM products WHERE id = $1",
                                {product_id(request)});
@@ -104,7 +96,6 @@ Response get_product(Services& services, const Request& request) {
 }
 
 Response put_product(Services& services, const Request& request) {
-    require_admin(require_user(services, request, SessionScope::full_only));
     std::string id = product_id(request);
     json::Ptr body = json_object_body(request);
     ProductFields fields = read_fields(body.get());
@@ -123,10 +114,12 @@ Response put_product(Services& services, const Request& request) {
 } // namespace
 
 void add_vending_product_routes(Router& router, Services& services) {
-    router.add("GET", "/api/v1/vending/products", bound(services, list_products));
-    router.add("POST", "/api/v1/vending/products", bound(services, create_product));
-    router.add("GET", "/api/v1/vending/products/{id}", bound(services, get_product));
-    router.add("PUT", "/api/v1/vending/products/{id}", bound(services, put_product));
+    constexpr Access product_admin = Access::admin("only an administrator can change products");
+    router.add("GET", "/api/v1/vending/products", Access::user(), bound(services, list_products));
+    router.add("POST", "/api/v1/vending/products", product_admin, bound(services, create_product));
+    router.add("GET", "/api/v1/vending/products/{id}", Access::user(),
+               bound(services, get_product));
+    router.add("PUT", "/api/v1/vending/products/{id}", product_admin, bound(services, put_product));
 }
 
 } // namespace sarang::http

@@ -35,8 +35,7 @@ void log_stock(pg::Transaction& transaction, const std::string& machine, long lo
 }
 
 Response list_slots(Services& services, const Request& request) {
-    UserCaller caller = require_user(services, request, SessionScope::full_only);
-    VisibleDevice machine = vending_machine(services, caller, *request.param("id"));
+    VisibleDevice machine = vending_machine(request.target());
     DbPool::Lease db = services.db.acquire();
     pg::Result rows = db->exec("SELECT " + slot_columns() +
                                    " FROM slots s LEFT JOIN products p ON p.id = s.product_id"
@@ -49,8 +48,8 @@ Response list_slots(Services& services, const Request& request) {
 }
 
 Response put_slot(Services& services, const Request& request) {
-    UserCaller caller = require_user(services, request, SessionScope::full_only);
-    VisibleDevice machine = vending_machine(services, caller, *request.param("id"));
+    const UserCaller& caller = request.user();
+    VisibleDevice machine = vending_machine(request.target());
     long long slot = slot_param(request);
     json::Ptr body = json_object_body(request);
     long long price = required_integer(body.get(), "price", 1, 1000000000000LL);
@@ -88,8 +87,8 @@ Response put_slot(Services& services, const Request& request) {
 }
 
 Response restock(Services& services, const Request& request) {
-    UserCaller caller = require_user(services, request, SessionScope::full_only);
-    VisibleDevice machine = vending_machine(services, caller, *request.param("id"));
+    const UserCaller& caller = request.user();
+    VisibleDevice machine = vending_machine(request.target());
     long long slot = slot_param(request);
     json::Ptr body = json_object_body(request);
     long long quantity = required_integer(body.get(), "quantity", 1, 1000);
@@ -117,9 +116,11 @@ Response restock(Services& services, const Request& request) {
 } // namespace
 
 void add_vending_slot_routes(Router& router, Services& services) {
-    router.add("GET", "/api/v1/vending/machines/{id}/slots", bound(services, list_slots));
-    router.add("PUT", "/api/v1/vending/machines/{id}/slots/{slot}", bound(services, put_slot));
-    router.add("POST", "/api/v1/vending/machines/{id}/slots/{slot}/restock",
+    router.add("GET", "/api/v1/vending/machines/{id}/slots", Access::device_owner(),
+               bound(services, list_slots));
+    router.add("PUT", "/api/v1/vending/machines/{id}/slots/{slot}", Access::device_owner(),
+               bound(services, put_slot));
+    router.add("POST", "/api/v1/vending/machines/{id}/slots/{slot}/restock", Access::device_owner(),
                bound(services, restock));
 }
 

@@ -17,7 +17,7 @@ json::Ptr text(std::string_view value) {
 }
 
 Response list_webhooks(Services& services, const Request& request) {
-    UserCaller caller = require_user(services, request, SessionScope::full_only);
+    const UserCaller& caller = request.user();
     pg::Result rows = [&] {
         DbPool::Lease db = services.db.acquire();
         return db->exec("SELECT id, url, " + iso8601_sql("created_at") +
@@ -38,7 +38,7 @@ Response list_webhooks(Services& services, const Request& request) {
 }
 
 Response add_webhook(Services& services, const Request& request) {
-    UserCaller caller = require_user(services, request, SessionScope::full_only);
+    const UserCaller& caller = request.user();
     json::Ptr body = json_object_body(request);
     std::string url = required_string(body.get(), "url");
     std::string_view rest = url.starts_with("https://")  ? std::string_view(url).substr(8)
@@ -66,7 +66,7 @@ Response add_webhook(Services& services, const Request& request) {
 }
 
 Response delete_webhook(Services& services, const Request& request) {
-    UserCaller caller = require_user(services, request, SessionScope::full_only);
+    const UserCaller& caller = request.user();
     const std::string& id = *request.param("id");
     if (id.empty() || id.size() > 18 || id.find_first_not_of("0123456789") != std::string::npos)
         throw HttpError(404, "not_found", "no such webhook");
@@ -81,7 +81,7 @@ Response delete_webhook(Services& services, const Request& request) {
 }
 
 Response list_notifications(Services& services, const Request& request) {
-    UserCaller caller = require_user(services, request, SessionScope::full_only);
+    const UserCaller& caller = request.user();
     pg::Result rows = [&] {
         DbPool::Lease db = services.db.acquire();
         return db->exec(
@@ -117,10 +117,10 @@ Response list_notifications(Services& services, const Request& request) {
 } // namespace
 
 void add_webhook_routes(Router& router, Services& services) {
-    router.add("GET", "/api/v1/webhooks", bound(services, list_webhooks));
-    router.add("POST", "/api/v1/webhooks", bound(services, add_webhook));
-    router.add("DELETE", "/api/v1/webhooks/{id}", bound(services, delete_webhook));
-    router.add("GET", "/api/v1/notifications", bound(services, list_notifications));
+    router.add("GET", "/api/v1/webhooks", Access::user(), bound(services, list_webhooks));
+    router.add("POST", "/api/v1/webhooks", Access::user(), bound(services, add_webhook));
+    router.add("DELETE", "/api/v1/webhooks/{id}", Access::user(), bound(services, delete_webhook));
+    router.add("GET", "/api/v1/notifications", Access::user(), bound(services, list_notifications));
 }
 
 } // namespace sarang::http

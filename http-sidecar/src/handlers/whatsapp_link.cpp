@@ -16,11 +16,6 @@ using whatsapp::ok;
 using whatsapp::recipients_of;
 using whatsapp::required_phone;
 
-void require_admin(const UserCaller& caller) {
-    if (!caller.admin())
-        throw HttpError(403, "forbidden", "only an administrator can manage the WhatsApp link");
-}
-
 const GowaClient& gowa_or_fail(const Services& services) {
     if (!services.gowa.configured())
         throw HttpError(503, "whatsapp_not_configured",
@@ -42,7 +37,7 @@ json::Ptr gowa_result(const out::Reply& reply) {
 }
 
 Response status(Services& services, const Request& request) {
-    UserCaller caller = require_user(services, request, SessionScope::full_only);
+    const UserCaller& caller = request.user();
     json::Ptr devices = json::own(json_array());
     bool connected = false;
     if (services.gowa.configured()) {
@@ -103,8 +98,6 @@ Response status(Services& services, const Request& request) {
 }
 
 Response pairing_code(Services& services, const Request& request) {
-    UserCaller caller = require_user(services, request, SessionScope::full_only);
-    require_admin(caller);
     json::Ptr body = json_object_body(request);
     std::string phone = required_phone(body.get());
     json::Ptr answer = gowa_result(gowa_or_fail(services).login_with_code(phone));
@@ -120,9 +113,7 @@ Response pairing_code(Services& services, const Request& request) {
     return ok(std::move(reply));
 }
 
-Response unlink(Services& services, const Request& request, bool logout) {
-    UserCaller caller = require_user(services, request, SessionScope::full_only);
-    require_admin(caller);
+Response unlink(Services& services, const Request&, bool logout) {
     const GowaClient& gowa = gowa_or_fail(services);
     gowa_result(logout ? gowa.logout() : gowa.reconnect());
     if (logout) {
@@ -136,8 +127,7 @@ Response unlink(Services& services, const Request& request, bool logout) {
     return ok(std::move(reply));
 }
 
-Response groups(Services& services, const Request& request) {
-    require_admin(require_user(services, request, SessionScope::full_only));
+Response groups(Services& services, const Request&) {
     json::Ptr answer = gowa_result(gowa_or_fail(services).groups());
     json::Ptr list = json::own(json_array());
     json_t* found = json_object_get(json_object_get(answer.get(), "results"), "data");
@@ -160,18 +150,21 @@ Response groups(Services& services, const Request& request) {
 } // namespace
 
 void add_whatsapp_link_routes(Router& router, Services& services) {
+    constexpr Access link_admin =
+        Access::admin("only an administrator can manage the WhatsApp link");
     // Every route here waits on GOWA: slow lane.
-    router.add("GET", "/api/whatsapp/status", bound(services, status), Lane::slow);
-    router.add("POST", "/api/whatsapp/pairing-code", bound(services, pairing_code), Lane::slow);
+    router.add("GET", "/api/whatsapp/status", Access::user(), bound(services, status), Lane::slow);
+    router.add("POST", "/api/whatsapp/pairing-code", link_admin, bound(services, pairing_code),
+               Lane::slow);
     router.add(
-        "POST", "/api/whatsapp/logout",
+        "POST", "/api/whatsapp/logout", link_admin,
         [&services](const Request& request) { return unlink(services, request, true); },
         Lane::slow);
     router.add(
-        "POST", "/api/whatsapp/reconnect",
+        "POST", "/api/whatsapp/reconnect", link_admin,
         [&services](const Request& request) { return unlink(services, request, false); },
         Lane::slow);
-    router.add("GET", "/api/whatsapp/groups", bound(services, groups), Lane::slow);
+    router.add("GET", "/api/whatsapp/groups", link_admin, bound(services, groups), Lane::slow);
 }
 
 } // namespace sarang::http

@@ -28,7 +28,7 @@ LockoutRule test_messages_rule() {
 }
 
 Response list_recipients(Services& services, const Request& request) {
-    UserCaller caller = require_user(services, request, SessionScope::full_only);
+    const UserCaller& caller = request.user();
     DbPool::Lease db = services.db.acquire();
     json::Ptr reply = json::own(json_object());
     json::set(reply.get(), "recipients", recipients_of(*db, caller.user_id));
@@ -36,7 +36,7 @@ Response list_recipients(Services& services, const Request& request) {
 }
 
 Response add_recipient(Services& services, const Request& request) {
-    UserCaller caller = require_user(services, request, SessionScope::full_only);
+    const UserCaller& caller = request.user();
     json::Ptr body = json_object_body(request);
     std::string phone = required_phone(body.get());
     DbPool::Lease db = services.db.acquire();
@@ -56,7 +56,7 @@ Response add_recipient(Services& services, const Request& request) {
 }
 
 Response remove_recipient(Services& services, const Request& request) {
-    UserCaller caller = require_user(services, request, SessionScope::full_only);
+    const UserCaller& caller = request.user();
     const std::string& phone = *request.param("phone");
     DbPool::Lease db = services.db.acquire();
     if (!valid_phone(phone) ||
@@ -72,7 +72,7 @@ Response remove_recipient(Services& services, const Request& request) {
 // Goes through the outbox like every notification: to the caller's recipients (or the one
 // named, which must be a recipient: the API is not a relay to arbitrary numbers).
 Response send_test(Services& services, const Request& request) {
-    UserCaller caller = require_user(services, request, SessionScope::full_only);
+    const UserCaller& caller = request.user();
     json::Ptr body = request.body.empty() ? json::own(json_object()) : json_object_body(request);
     std::optional<std::string> phone = optional_string(body.get(), "phone");
     std::optional<std::string> message = optional_string(body.get(), "message");
@@ -121,7 +121,7 @@ Response send_test(Services& services, const Request& request) {
 // {"blocked": bool, "minutes": n} blocks (for n minutes, or until unblocked); {"language":
 // "id"|"en"} picks the captions' language. Either or both; what is left out stays as it was.
 Response block(Services& services, const Request& request) {
-    UserCaller caller = require_user(services, request, SessionScope::full_only);
+    const UserCaller& caller = request.user();
     json::Ptr body = json_object_body(request);
     const json_t* blocked = json_object_get(body.get(), "blocked");
     const json_t* minutes = json_object_get(body.get(), "minutes");
@@ -164,11 +164,12 @@ Response block(Services& services, const Request& request) {
 } // namespace
 
 void add_whatsapp_recipient_routes(Router& router, Services& services) {
-    router.add("GET", "/api/whatsapp/recipients", bound(services, list_recipients));
-    router.add("POST", "/api/whatsapp/recipients", bound(services, add_recipient));
-    router.add("DELETE", "/api/whatsapp/recipients/{phone}", bound(services, remove_recipient));
-    router.add("POST", "/api/whatsapp/test", bound(services, send_test));
-    router.add("POST", "/api/whatsapp/block", bound(services, block));
+    router.add("GET", "/api/whatsapp/recipients", Access::user(), bound(services, list_recipients));
+    router.add("POST", "/api/whatsapp/recipients", Access::user(), bound(services, add_recipient));
+    router.add("DELETE", "/api/whatsapp/recipients/{phone}", Access::user(),
+               bound(services, remove_recipient));
+    router.add("POST", "/api/whatsapp/test", Access::user(), bound(services, send_test));
+    router.add("POST", "/api/whatsapp/block", Access::user(), bound(services, block));
 }
 
 } // namespace sarang::http

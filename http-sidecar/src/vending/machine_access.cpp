@@ -8,10 +8,9 @@
 
 namespace sarang::http {
 
-VisibleDevice vending_machine(Services& services, const UserCaller& caller, const std::string& id) {
-    VisibleDevice device = visible_device(services, caller, id);
+VisibleDevice vending_machine(const VisibleDevice& device) {
     if (device.kind_name != "vending")
-        throw HttpError(404, "not_found", "no vending machine " + id);
+        throw HttpError(404, "not_found", "no vending machine " + device.id);
     return device;
 }
 

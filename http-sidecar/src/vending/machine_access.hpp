@@ -5,7 +5,8 @@
 
 namespace sarang::http {
 
-VisibleDevice vending_machine(Services& services, const UserCaller& caller, const std::string& id);
+// `device`: the route's {id}, already checked by its Access::device_owner rule.
+VisibleDevice vending_machine(const VisibleDevice& device);
 
 // The {slot} path parameter: 1-255, else 404.
 long long slot_param(const Request& request);
