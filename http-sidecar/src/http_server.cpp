@@ -33,6 +33,7 @@ struct RequestContext {
     bool not_multipart = false;
     bool too_large = false;
     std::optional<Response> refused; // by the route's admit check, before the body
+    Admission admission;             // what the admit check handed out, until the request ends
     bool handed_off = false;         // a slow job owns the request until it resumes the connection
     bool response_ready = false;     // set by the slow job before it resumes
     Response response;
@@ -75,12 +76,14 @@ Response run_handler(const Route& route, const Request& request) {
     return run_guarded(route.handler, request);
 }
 
-// Route::admit, with the handlers' error handling; nullopt: admitted.
-std::optional<Response> refusal_before_body(const Route& route, const Request& request) {
+// Route::admit, with the handlers' error handling; nullopt: admitted (its admission kept in
+// `admission`).
+std::optional<Response> refusal_before_body(const Route& route, const Request& request,
+                                            Admission& admission) {
     constexpr int admitted = 0;
     Response answer = run_guarded(
         [&](const Request& checked) {
-            route.admit(checked);
+            admission = route.admit(checked);
             Response go_on;
             go_on.status = admitted;
             return go_on;
@@ -229,7 +232,8 @@ void fill_request(HttpServer& server, MHD_Connection* connection, const char* ur
     const std::string* length = request.header("content-length");
     if (length != nullptr && std::strtoull(length->c_str(), nullptr, 10) > context.body_limit)
         context.too_large = true;
-    else if (route && route->admit && (context.refused = refusal_before_body(*route, request)))
+    else if (route && route->admit &&
+             (context.refused = refusal_before_body(*route, request, context.admission)))
         return;
     else if (route && route->multipart) {
         context.spool = UploadSpool::start(connection, server.options().upload_spool_dir);
@@ -337,6 +341,18 @@ MHD_Result handle_request(HttpServer& server, MHD_Connection* connection, const 
     if (context->handed_off) {
         context->handed_off = false; // resumed: the slow job left its answer
         return send(connection, *context, context->response);
+    }
+    if (*upload_size > 0 && context->spool &&
+        std::chrono::steady_clock::now() - context->started > server.options().upload_timeout) {
+        // A trickle that would hold its spool and its admission for ever: no answer can be
+        // read mid-body, so the connection is closed (on_completed deletes the spool).
+        LOG_WARN("httpd", "%s %s from %s: upload still incomplete after %llds; dropped",
+                 context->request.method.c_str(), context->request.path.c_str(),
+                 context->request.client_address.c_str(),
+                 static_cast<long long>(server.options().upload_timeout.count()));
+        context->spool.reset();
+        context->admission.reset();
+        return MHD_NO;
     }
     if (*upload_size > 0) {
         // Past the limit the rest is read and dropped: answering mid-upload is not possible

@@ -60,7 +60,7 @@ void Router::add(std::string method, std::string pattern, Handler handler, Lane 
 }
 
 void Router::add_upload(std::string method, std::string pattern, Handler handler,
-                        std::size_t max_body_bytes, std::function<void(const Request&)> admit) {
+                        std::size_t max_body_bytes, AdmitCheck admit) {
     add(std::move(method), std::move(pattern), std::move(handler), Lane::slow);
     routes_.back().max_body_bytes = max_body_bytes;
     routes_.back().multipart = true;

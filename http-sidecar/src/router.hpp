@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -48,6 +49,11 @@ struct Request {
 
 using Handler = std::function<Response(const Request&)>;
 
+// What an upload route's admit check hands out: held until the request ends (answered, failed
+// or dropped), so a limit on concurrent uploads frees its place in the destructor. May be null.
+using Admission = std::shared_ptr<void>;
+using AdmitCheck = std::function<Admission(const Request&)>;
+
 enum class Lane { quick, slow };
 
 struct Route {
@@ -60,8 +66,9 @@ struct Route {
     std::size_t max_body_bytes = 0;
     bool multipart = false;
     // Upload routes: checks the headers before any of the body is read (who is sending), so a
-    // refused client never makes the server spool its upload. Refuses by throwing HttpError.
-    std::function<void(const Request&)> admit;
+    // refused client never makes the server spool its upload. Refuses by throwing HttpError;
+    // what it returns is kept until the request ends.
+    AdmitCheck admit;
 };
 
 class Router {
@@ -70,8 +77,7 @@ class Router {
     // A multipart/form-data route with its own body limit; it runs on the slow lane. `admit`
     // (optional) sees the headers first; see Route::admit.
     void add_upload(std::string method, std::string pattern, Handler handler,
-                    std::size_t max_body_bytes,
-                    std::function<void(const Request&)> admit = nullptr);
+                    std::size_t max_body_bytes, AdmitCheck admit = nullptr);
 
     struct Match {
         const Route* route = nullptr; // nullptr: `error` says why (404 or 405)
