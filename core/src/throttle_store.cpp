@@ -103,12 +103,13 @@ Attempt admit_attempt(pg::Connection& db, const std::vector<ThrottleKey>& keys) 
 }
 
 void release_attempt(pg::Connection& db, const std::vector<ThrottleKey>& keys,
-                     const Attempt& attempt) {
+                     const Attempt& attempt, bool forget_first) {
     if (keys.empty() || attempt.after.size() != keys.size())
         return;
     pg::Transaction transaction(db);
-    forget_failures(db, keys.front());
-    for (std::size_t i = 1; i < keys.size(); ++i) {
+    if (forget_first)
+        forget_failures(db, keys.front());
+    for (std::size_t i = forget_first ? 1 : 0; i < keys.size(); ++i) {
         // The stored lockout is compared in microseconds, as it was written.
         transaction.exec(
             "UPDATE auth_throttle SET failures = greatest(failures - 1, 0),"

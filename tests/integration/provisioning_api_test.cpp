@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <sys/stat.h>
 #include <thread>
+#include <vector>
 
 // Last: cmocka defines macros (fail, ...) that clash with standard headers.
 #include "cmocka.hpp"
@@ -123,6 +124,27 @@ void auto_register_never_takes_over_an_existing_device(void**) {
     HttpResult reset = auto_register("5CCF7F000001", "2468");
     assert_int_equal(reset.status, 200);
     assert_string_equal(json_field(reset.body, "status").c_str(), "reissued");
+}
+
+// The factory reset's PIN check admits before it verifies: of 6 wrong PINs sent at once, at most
+// 3 (the device's limit) are verified; the others are refused as locked.
+void parallel_wrong_reset_pins_get_at_most_three_verifications(void**) {
+    const std::string id = "5CCF7F0000B1";
+    assert_int_equal(auto_register(id, "2468").status, 201);
+    std::vector<int> statuses(6);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 6; ++i)
+        threads.emplace_back(
+            [&, i] { statuses[i] = auto_register(id, "000" + std::to_string(i)).status; });
+    for (std::thread& thread : threads)
+        thread.join();
+    for (int status : statuses)
+        assert_true(status == 401 || status == 429);
+    assert_string_equal(cell("SELECT count(*)::text FROM audit_log WHERE username = $1"
+                             " AND action = 'auto_register' AND outcome = 'failure'",
+                             {id})
+                            .c_str(),
+                        "3");
 }
 
 // Wrong PINs: three per device lock that device (429 with Retry-After), whoever tries; three
@@ -415,6 +437,7 @@ int main() {
         cmocka_unit_test(seed_000_auto_register_then_claim),
         cmocka_unit_test(missing_fields_are_422_naming_the_field),
         cmocka_unit_test(auto_register_never_takes_over_an_existing_device),
+        cmocka_unit_test(parallel_wrong_reset_pins_get_at_most_three_verifications),
         cmocka_unit_test(claims_with_wrong_pins_are_limited_per_device_and_per_user),
         cmocka_unit_test(homes_are_per_user),
         cmocka_unit_test(seed_002_softap_pre_registration_is_provisioned_by_the_first_connection),

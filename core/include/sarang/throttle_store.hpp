@@ -52,9 +52,10 @@ struct Attempt {
 Attempt admit_attempt(pg::Connection& db, const std::vector<ThrottleKey>& keys);
 
 // Settles an admitted attempt that succeeded: forgets the first key's failures (as
-// forget_failures) and gives every other key its count back, with the lockout this attempt
-// started, unless a later attempt changed it meanwhile. A failed attempt needs nothing more.
+// forget_failures; with forget_first false it is given its count back like the others) and gives
+// every other key its count back, with the lockout this attempt started, unless a later attempt
+// changed it meanwhile. A failed attempt needs nothing more.
 void release_attempt(pg::Connection& db, const std::vector<ThrottleKey>& keys,
-                     const Attempt& attempt);
+                     const Attempt& attempt, bool forget_first = true);
 
 } // namespace sarang
