@@ -272,6 +272,17 @@ void recipients_receive_nothing_until_verified(void**) {
     if (second != first)
         assert_int_equal(verify(account, other, first).status, 422);
     assert_int_equal(verify(account, other, second).status, 200);
+
+    // Codes to one number are limited whoever asks: 5 an hour.
+    AppAccount pest = create_account(unique_id("wa-pest"));
+    std::string body = R"({"phone":"6281210000003"})";
+    for (int i = 0; i < 5; ++i)
+        assert_int_equal(
+            api_post("/api/whatsapp/recipients", body, i < 3 ? pest.token : account.token).status,
+            200);
+    HttpResult flood = api_post("/api/whatsapp/recipients", body, pest.token);
+    assert_int_equal(flood.status, 429);
+    assert_text_equal(json_field(flood.body, "code"), "locked_out");
 }
 
 void a_parcel_arrival_sends_one_image_per_recipient_and_a_signed_webhook(void**) {

@@ -40,10 +40,9 @@ LockoutRule per_hour(int attempts) {
 }
 
 // Every call counts, admitted and counted in one transaction (a burst cannot pass together).
-void admit_per_hour(Services& services, const char* scope, long long user_id, int attempts,
-                    const char* what) {
+void admit(Services& services, const std::vector<ThrottleKey>& keys, const char* what) {
     DbPool::Lease db = services.db.acquire();
-    Attempt attempt = admit_attempt(*db, {{scope, std::to_string(user_id), per_hour(attempts)}});
+    Attempt attempt = admit_attempt(*db, keys);
     if (attempt.refused)
         throw HttpError(lockout_response(*attempt.refused, what));
 }
@@ -86,8 +85,11 @@ Response add_recipient(Services& services, const Request& request) {
     json::Ptr body = json_object_body(request);
     std::string phone = required_phone(body.get());
     std::string user = std::to_string(caller.user_id);
-    // Each call may message a number that never asked for it: a few an hour.
-    admit_per_hour(services, "whatsapp-code", caller.user_id, 20, "verification codes");
+    // Each call may message a number that never asked for it: a few an hour per user, and per
+    // number whoever asks (many accounts cannot flood one number with codes).
+    admit(services,
+          {{"whatsapp-code", user, per_hour(20)}, {"whatsapp-code-phone", phone, per_hour(5)}},
+          "verification codes");
     DbPool::Lease db = services.db.acquire();
     pg::Result existing = db->exec("SELECT verified_at IS NOT NULL FROM whatsapp_recipients"
                                    " WHERE user_id = $1 AND phone = $2",
@@ -188,7 +190,8 @@ Response send_test(Services& services, const Request& request) {
     if (message && message->size() > 1000)
         fail_validation("message", "must be at most 1000 characters");
     // The installation's WhatsApp number must not become a bulk sender: a few tests an hour.
-    admit_per_hour(services, "whatsapp-test", caller.user_id, 10, "test messages");
+    admit(services, {{"whatsapp-test", std::to_string(caller.user_id), per_hour(10)}},
+          "test messages");
     DbPool::Lease db = services.db.acquire();
     std::string user = std::to_string(caller.user_id);
     if (phone && db->exec("SELECT 1 FROM whatsapp_recipients WHERE user_id = $1 AND phone = $2"
