@@ -225,14 +225,22 @@ Outcome register_device(const WithDb& with_db, const Settings& settings, const R
                            "this device is registered and cannot be re-registered this way");
     }
 
+    // Admitted (and counted as a failure) before the PIN is verified, as every secret check:
+    // parallel guesses cannot all pass the lockout check above.
+    Attempt attempt;
+    with_db([&](pg::Connection& db) {
+        attempt = admit_attempt(db, keys);
+        if (attempt.refused)
+            audit(db, std::nullopt, *id, request.client_address, action, "locked",
+                  detail(request, "locked_out"));
+    });
+    if (attempt.refused)
+        return locked_outcome(*attempt.refused);
     if (!crypto::argon2id_verify(*existing->pin_hash, request.pin)) {
-        FailureOutcome failure;
+        const FailureOutcome& failure = attempt.failure;
         with_db([&](pg::Connection& db) {
-            pg::Transaction transaction(db);
-            failure = record_failure(db, keys);
             audit(db, std::nullopt, *id, request.client_address, action, "failure",
                   detail(request, "invalid_pin"));
-            transaction.commit();
         });
         LOG_WARN("provision", "wrong PIN for existing device %s via %s from %s", id->c_str(),
                  request.via.c_str(), request.client_address.c_str());
@@ -248,8 +256,8 @@ Outcome register_device(const WithDb& with_db, const Settings& settings, const R
 
     bool rotated = false;
     with_db([&](pg::Connection& db) {
+        release_attempt(db, keys, attempt);
         pg::Transaction transaction(db);
-        forget_failures(db, keys.front());
         // The PIN hash in the guard: a PIN changed since we read it was not the one proved.
         rotated = db.exec("UPDATE devices SET credential_hash = decode($2, 'hex'),"
                           " previous_credential_hash = NULL, previous_credential_expires_at = NULL,"

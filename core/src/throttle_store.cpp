@@ -63,6 +63,65 @@ FailureOutcome record_failure(pg::Connection& db, const std::vector<ThrottleKey>
     return outcome;
 }
 
+Attempt admit_attempt(pg::Connection& db, const std::vector<ThrottleKey>& keys) {
+    WallTime now = std::chrono::system_clock::now();
+    Attempt attempt;
+    pg::Transaction transaction(db);
+    for (const ThrottleKey& key : keys) {
+        transaction.exec("INSERT INTO auth_throttle (scope, subject, failures, last_failure_at,"
+                         " locked_until) VALUES ($1, $2, 0, 'epoch', 'epoch')"
+                         " ON CONFLICT DO NOTHING",
+                         {key.scope, key.subject});
+        attempt.before.push_back(state_from(
+            transaction.exec(std::string(select_state) + " FOR UPDATE", {key.scope, key.subject})));
+        const LockoutState& state = attempt.before.back();
+        if (auto remaining = lockout_remaining(state, now);
+            remaining && (!attempt.refused || state.locked_until > attempt.refused->until))
+            attempt.refused = Lockout{state.locked_until, *remaining};
+    }
+    if (attempt.refused)
+        return attempt; // rolled back: a refused attempt counts nothing
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+        LockoutState after = after_failure(attempt.before[i], keys[i].rule, now);
+        transaction.exec("UPDATE auth_throttle SET failures = $3,"
+                         " last_failure_at = to_timestamp($4::bigint / 1000000.0),"
+                         " locked_until = to_timestamp($5::bigint / 1000000.0)"
+                         " WHERE scope = $1 AND subject = $2",
+                         {keys[i].scope, keys[i].subject, std::to_string(after.failures),
+                          epoch_micros_text(after.last_failure),
+                          epoch_micros_text(after.locked_until)});
+        if (auto remaining = lockout_remaining(after, now);
+            remaining &&
+            (!attempt.failure.lockout || after.locked_until > attempt.failure.lockout->until))
+            attempt.failure.lockout = Lockout{after.locked_until, *remaining};
+        if (i == 0)
+            attempt.failure.remaining_attempts = attempts_before_lockout(after, keys[i].rule, now);
+        attempt.after.push_back(after);
+    }
+    transaction.commit();
+    return attempt;
+}
+
+void release_attempt(pg::Connection& db, const std::vector<ThrottleKey>& keys,
+                     const Attempt& attempt, bool forget_first) {
+    if (keys.empty() || attempt.after.size() != keys.size())
+        return;
+    pg::Transaction transaction(db);
+    if (forget_first)
+        forget_failures(db, keys.front());
+    for (std::size_t i = forget_first ? 1 : 0; i < keys.size(); ++i) {
+        // The stored lockout is compared in microseconds, as it was written.
+        transaction.exec(
+            "UPDATE auth_throttle SET failures = greatest(failures - 1, 0),"
+            " locked_until = CASE WHEN (extract(epoch FROM locked_until) * 1000000)::bigint ="
+            " $3::bigint THEN to_timestamp($4::bigint / 1000000.0) ELSE locked_until END"
+            " WHERE scope = $1 AND subject = $2",
+            {keys[i].scope, keys[i].subject, epoch_micros_text(attempt.after[i].locked_until),
+             epoch_micros_text(attempt.before[i].locked_until)});
+    }
+    transaction.commit();
+}
+
 void forget_failures(pg::Connection& db, const ThrottleKey& key) {
     db.exec("DELETE FROM auth_throttle WHERE scope = $1 AND subject = $2",
             {key.scope, key.subject});

@@ -33,6 +33,7 @@ struct RequestContext {
     bool not_multipart = false;
     bool too_large = false;
     std::optional<Response> refused; // by the route's admit check, before the body
+    Admission admission;             // what the admit check handed out, until the request ends
     bool handed_off = false;         // a slow job owns the request until it resumes the connection
     bool response_ready = false;     // set by the slow job before it resumes
     Response response;
@@ -77,13 +78,13 @@ Response run_handler(const Router& router, const Route& route, Request& request)
 }
 
 // The access rule and Route::admit (Router::admit), with the handlers' error handling;
-// nullopt: admitted.
+// nullopt: admitted (Route::admit's admission kept in `admission`).
 std::optional<Response> refusal_before_body(const Router& router, const Router::Match& match,
-                                            const Request& request) {
+                                            const Request& request, Admission& admission) {
     constexpr int admitted = 0;
     Response answer = run_guarded(
         [&](const Request& checked) {
-            router.admit(*match.route, checked, match.params);
+            admission = router.admit(*match.route, checked, match.params);
             Response go_on;
             go_on.status = admitted;
             return go_on;
@@ -233,7 +234,8 @@ void fill_request(HttpServer& server, MHD_Connection* connection, const char* ur
     if (length != nullptr && std::strtoull(length->c_str(), nullptr, 10) > context.body_limit)
         context.too_large = true;
     else if (route && (route->multipart || route->admit) &&
-             (context.refused = refusal_before_body(server.router(), context.match, request)))
+             (context.refused =
+                  refusal_before_body(server.router(), context.match, request, context.admission)))
         return;
     else if (route && route->multipart) {
         context.spool = UploadSpool::start(connection, server.options().upload_spool_dir);
@@ -342,6 +344,18 @@ MHD_Result handle_request(HttpServer& server, MHD_Connection* connection, const 
     if (context->handed_off) {
         context->handed_off = false; // resumed: the slow job left its answer
         return send(connection, *context, context->response);
+    }
+    if (*upload_size > 0 && context->spool &&
+        std::chrono::steady_clock::now() - context->started > server.options().upload_timeout) {
+        // A trickle that would hold its spool and its admission for ever: no answer can be
+        // read mid-body, so the connection is closed (on_completed deletes the spool).
+        LOG_WARN("httpd", "%s %s from %s: upload still incomplete after %llds; dropped",
+                 context->request.method.c_str(), context->request.path.c_str(),
+                 context->request.client_address.c_str(),
+                 static_cast<long long>(server.options().upload_timeout.count()));
+        context->spool.reset();
+        context->admission.reset();
+        return MHD_NO;
     }
     if (*upload_size > 0) {
         // Past the limit the rest is read and dropped: answering mid-upload is not possible

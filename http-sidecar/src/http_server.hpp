@@ -34,6 +34,9 @@ struct ServerOptions {
     unsigned threads = 2;
     std::size_t max_body_bytes = 65536;    // routes may set their own (uploads)
     std::string upload_spool_dir = "/tmp"; // where upload routes spool file parts
+    // An upload whose body has not all arrived this long after its head is dropped (the
+    // connection closed, its spool deleted), however steadily it trickles.
+    std::chrono::seconds upload_timeout{120};
     unsigned slow_workers = 2;
     std::size_t slow_queue = 64;
     std::chrono::milliseconds drain_timeout{10000};

@@ -180,11 +180,19 @@ int main(int argc, char** argv) {
         services.provision.default_kind = config.string("provision.default_kind");
         services.provision.pre_registration_ttl = std::chrono::seconds(
             config.integer_in("provision.pre_registration_ttl_s", 1, 30 * 86400));
+        services.provision.pre_registrations_per_hour = static_cast<int>(
+            config.integer_in("provision.pre_registrations_per_user_per_hour", 1, 10000));
+        services.provision.max_pending_pre_registrations = static_cast<int>(
+            config.integer_in("provision.max_pending_pre_registrations", 1, 10000));
         services.provision.broker_host = config.string("provision.broker_host");
         services.provision.broker_port =
             static_cast<int>(config.integer_in("provision.broker_port", 1, 65535));
         services.storage.max_upload_bytes =
             static_cast<std::size_t>(config.integer_in("storage.max_upload_bytes", 1024, 1L << 30));
+        options.upload_timeout =
+            std::chrono::seconds(config.integer_in("storage.upload_timeout_s", 5, 3600));
+        services.storage.uploads_per_device =
+            static_cast<int>(config.integer_in("storage.uploads_per_device", 1, 64));
         services.storage.rotation_grace =
             std::chrono::seconds(config.integer_in("access.rotation_grace_s", 0, 90L * 86400));
         http::init_image_library(argv[0]);

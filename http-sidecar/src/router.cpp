@@ -85,7 +85,7 @@ void Router::add(std::string method, std::string pattern, Access access, Handler
 }
 
 void Router::add_upload(std::string method, std::string pattern, Access access, Handler handler,
-                        std::size_t max_body_bytes, std::function<void(const Request&)> admit) {
+                        std::size_t max_body_bytes, AdmitCheck admit) {
     add(std::move(method), std::move(pattern), access, std::move(handler), Lane::slow);
     routes_.back().max_body_bytes = max_body_bytes;
     routes_.back().multipart = true;
@@ -122,13 +122,12 @@ Response Router::run(const Route& route, Request& request) const {
     return route.handler(request);
 }
 
-void Router::admit(const Route& route, const Request& request,
-                   const std::map<std::string, std::string>& params) const {
+Admission Router::admit(const Route& route, const Request& request,
+                        const std::map<std::string, std::string>& params) const {
     Request checked = request;
     checked.params = params;
     authenticate(route, checked);
-    if (route.admit)
-        route.admit(checked);
+    return route.admit ? route.admit(checked) : nullptr;
 }
 
 bool Router::may_fall_back(std::string_view method, std::string_view path) const {

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -67,6 +68,11 @@ using Handler = std::function<Response(const Request&)>;
 // tests install fakes.
 using Authenticator = std::function<void(const Access& access, Request& request)>;
 
+// What an upload route's admit check hands out: held until the request ends (answered, failed
+// or dropped), so a limit on concurrent uploads frees its place in the destructor. May be null.
+using Admission = std::shared_ptr<void>;
+using AdmitCheck = std::function<Admission(const Request&)>;
+
 enum class Lane { quick, slow };
 
 struct Route {
@@ -81,8 +87,9 @@ struct Route {
     bool multipart = false;
     // Upload routes: checks the headers before any of the body is read, after the access rule
     // (the request it sees carries the caller), so a refused client never makes the server
-    // spool its upload. Refuses by throwing HttpError.
-    std::function<void(const Request&)> admit;
+    // spool its upload. Refuses by throwing HttpError; what it returns is kept until the
+    // request ends.
+    AdmitCheck admit;
 };
 
 class Router {
@@ -93,8 +100,7 @@ class Router {
     // A multipart/form-data route with its own body limit; it runs on the slow lane. Its access
     // rule and `admit` (optional) see the headers first; see Route::admit.
     void add_upload(std::string method, std::string pattern, Access access, Handler handler,
-                    std::size_t max_body_bytes,
-                    std::function<void(const Request&)> admit = nullptr);
+                    std::size_t max_body_bytes, AdmitCheck admit = nullptr);
 
     void set_authenticator(Authenticator authenticator);
 
@@ -114,9 +120,10 @@ class Router {
     Response run(const Route& route, Request& request) const;
 
     // Upload routes, before the body: the access rule, then Route::admit, on a copy of
-    // `request` with `params`. Refuses by throwing HttpError.
-    void admit(const Route& route, const Request& request,
-               const std::map<std::string, std::string>& params) const;
+    // `request` with `params`. Refuses by throwing HttpError; returns Route::admit's admission
+    // (null without one), to be held until the request ends.
+    Admission admit(const Route& route, const Request& request,
+                    const std::map<std::string, std::string>& params) const;
 
     // The pattern a request matched, for metrics and logs; "unmatched" otherwise.
     std::string_view route_of(std::string_view method, std::string_view path) const;

@@ -10,11 +10,13 @@
 
 namespace sarang::http {
 
-// provision.* of sarang.conf: what a provisioned device is told and how long a SoftAP
-// pre-registration waits for the device.
+// provision.* of sarang.conf: what a provisioned device is told, how long a SoftAP
+// pre-registration waits for the device, and how many one user may make.
 struct ProvisionSettings {
     std::string default_kind = "relay";
     std::chrono::seconds pre_registration_ttl{3600};
+    int pre_registrations_per_hour = 20;   // per user, counting refused attempts
+    int max_pending_pre_registrations = 5; // per user: neither provisioned nor expired
     std::string broker_host = "127.0.0.1";
     int broker_port = 1883;
 };
@@ -32,6 +34,7 @@ class PhotoStore;
 // storage.* and the parcel box's upload and credential settings (docs/parcel.md).
 struct StorageSettings {
     std::size_t max_upload_bytes = 5 * 1024 * 1024;
+    int uploads_per_device = 1;                 // concurrent, per device credential and sidecar
     std::chrono::seconds rotation_grace{86400}; // generate-token: the old credential's grace
     std::chrono::seconds image_url_ttl{86400};  // signed media links handed out
 };

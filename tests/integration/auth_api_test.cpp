@@ -9,6 +9,7 @@
 
 #include <cctype>
 #include <thread>
+#include <vector>
 
 #include "cmocka.hpp"
 
@@ -380,6 +381,30 @@ void wrong_pins_lock_pin_checks_out(void**) {
         429, "locked_out");
 }
 
+// Guesses sent at once are admitted one at a time: with a limit of 3 failures, at most 3 of them
+// are verified (and audited as failures); the others are refused before verification.
+void parallel_wrong_passwords_get_at_most_three_verifications(void**) {
+    AppAccount account = create_account(unique_id("racer"));
+    constexpr int guesses = 8;
+    std::vector<int> statuses(guesses);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < guesses; ++i)
+        threads.emplace_back([&, i] {
+            statuses[i] = login(account.username, "Wrong#Guess-" + std::to_string(i)).status;
+        });
+    for (std::thread& thread : threads)
+        thread.join();
+    int unauthorized = 0, locked = 0;
+    for (int status : statuses) {
+        unauthorized += status == 401;
+        locked += status == 429;
+    }
+    assert_int_equal(unauthorized + locked, guesses);
+    assert_int_equal(audit_rows(account.username, "login", "failure"), 3);
+    assert_int_equal(audit_rows(account.username, "login", "locked"), guesses - 3);
+    assert_int_equal(unauthorized, 2);
+}
+
 // Last: it locks this test's client address (127.0.0.1) out of logins for a while.
 void many_accounts_from_one_address_lock_the_address(void**) {
     long long before = db().exec("SELECT coalesce(max(failures), 0) FROM auth_throttle"
@@ -405,6 +430,7 @@ int main() {
         cmocka_unit_test(device_credentials_work_on_device_endpoints_only),
         cmocka_unit_test(wrong_passwords_lock_the_account_out),
         cmocka_unit_test(wrong_pins_lock_pin_checks_out),
+        cmocka_unit_test(parallel_wrong_passwords_get_at_most_three_verifications),
         cmocka_unit_test(many_accounts_from_one_address_lock_the_address),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);

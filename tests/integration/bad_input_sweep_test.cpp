@@ -56,6 +56,8 @@ const std::map<std::string, std::vector<ChecksumException>> endpoint_changes = [
                             "POST /api/auth/change-door-pin", "POST /api/auth/change-password",
                             "POST /api/device/control/door", "POST /api/v1/devices/claim"})
         changes[key] = lockout_alert;
+    changes["POST /api/whatsapp/recipients/{phone}/verify"] = {
+        {"whatsapp_recipients", {"code_attempts"}, "a wrong verification code uses up a try"}};
     return changes;
 }();
 

@@ -126,10 +126,59 @@ std::string user_id(const std::string& username) {
         db().exec("SELECT id FROM users WHERE username = $1", {username}).text(0, 0));
 }
 
-void add_recipient(const AppAccount& account, const std::string& phone) {
+bool is_code(const RecordedRequest& request) {
+    return request.body.find("Kode verifikasi Sarang") != std::string::npos ||
+           request.body.find("Sarang verification code") != std::string::npos;
+}
+
+// Messages to `phone` other than verification codes.
+std::vector<RecordedRequest> sent_to(const std::string& phone) {
+    std::vector<RecordedRequest> out;
+    for (RecordedRequest& request : sent("/send/message", phone + "@s.whatsapp.net")) {
+        if (!is_code(request))
+            out.push_back(std::move(request));
+    }
+    return out;
+}
+
+// The codes sent to `phone` so far, oldest first.
+std::vector<std::string> codes_sent_to(const std::string& phone) {
+    std::vector<std::string> codes;
+    for (const RecordedRequest& request : sent("/send/message", phone + "@s.whatsapp.net")) {
+        if (!is_code(request))
+            continue;
+        std::string error;
+        json::Ptr body = json::parse(request.body, error);
+        std::string text = json_string_value(json_object_get(body.get(), "message"));
+        std::size_t at = text.find_first_of("0123456789");
+        codes.push_back(text.substr(at, 6));
+    }
+    return codes;
+}
+
+// Adds `phone` (which is sent a code) and waits for the code's message.
+std::string add_unverified(const AppAccount& account, const std::string& phone) {
+    std::size_t before = codes_sent_to(phone).size();
     assert_int_equal(
         api_post("/api/whatsapp/recipients", "{\"phone\":\"" + phone + "\"}", account.token).status,
         200);
+    auto deadline = Clock::now() + 10s;
+    std::vector<std::string> codes;
+    while ((codes = codes_sent_to(phone)).size() == before && Clock::now() < deadline)
+        std::this_thread::sleep_for(20ms);
+    assert_int_equal(codes.size(), before + 1);
+    return codes.back();
+}
+
+HttpResult verify(const AppAccount& account, const std::string& phone, const std::string& code) {
+    return api_post("/api/whatsapp/recipients/" + phone + "/verify", "{\"code\":\"" + code + "\"}",
+                    account.token);
+}
+
+// Adds `phone` and confirms the code the fake gateway recorded: a recipient that receives.
+void add_recipient(const AppAccount& account, const std::string& phone) {
+    std::string code = add_unverified(account, phone);
+    assert_int_equal(verify(account, phone, code).status, 200);
 }
 
 const AppAccount& admin() {
@@ -194,6 +243,71 @@ void recipients_are_numeric_and_unique(void**) {
                      bearer(account.token));
     assert_int_equal(removed.status, 200);
     assert_non_null(std::strstr(removed.body.c_str(), R"("recipients":[])"));
+}
+
+// A number receives nothing but its code until the code comes back: no test messages, no
+// alerts. Codes are short-lived secrets: 5 tries, a new code voids the old one, never stored.
+void recipients_receive_nothing_until_verified(void**) {
+    AppAccount account = create_account(unique_id("wa-verify"));
+    std::string phone = "6281210000001";
+    std::string code = add_unverified(account, phone);
+    HttpResult listed = api_get("/api/whatsapp/recipients", account.token);
+    assert_non_null(std::strstr(listed.body.c_str(), R"("unverified":["6281210000001"])"));
+    assert_int_equal(
+        db().exec("SELECT count(*) FROM notifications WHERE data::text LIKE $1", {"%" + code + "%"})
+            .integer(0, 0),
+        0);
+
+    HttpResult early =
+        api_post("/api/whatsapp/test", R"({"message":"unverified-marker"})", account.token);
+    assert_int_equal(early.status, 200);
+    assert_int_equal(json_integer_field(early.body, "deliveries"), 0);
+    assert_int_equal(
+        api_post("/api/whatsapp/test", R"({"phone":"6281210000001"})", account.token).status, 422);
+    db().exec("INSERT INTO notifications (user_id, kind, data) VALUES ($1, 'pin_lockout', '{}')",
+              {user_id(account.username)});
+
+    std::string wrong = code == "000000" ? "000001" : "000000";
+    HttpResult refused = verify(account, phone, wrong);
+    assert_int_equal(refused.status, 422);
+    assert_text_equal(json_field(refused.body, "code"), "invalid_code");
+    assert_int_equal(json_integer_field(refused.body, "remainingAttempts"), 4);
+    assert_int_equal(verify(account, "6281299999999", code).status, 404);
+    HttpResult confirmed = verify(account, phone, code);
+    assert_int_equal(confirmed.status, 200);
+    assert_non_null(std::strstr(confirmed.body.c_str(), R"("unverified":[])"));
+    HttpResult later =
+        api_post("/api/whatsapp/test", R"({"message":"verified-marker"})", account.token);
+    assert_int_equal(json_integer_field(later.body, "deliveries"), 1);
+    wait_settled(std::to_string(json_integer_field(later.body, "notificationId")));
+    assert_int_equal(sent("/send/message", "verified-marker").size(), 1);
+    // Only now: the earlier test message and alert never went out.
+    assert_int_equal(sent("/send/message", "unverified-marker").size(), 0);
+    assert_int_equal(sent_to(phone).size(), 1);
+
+    // Five wrong tries void a code, even for the right one after them; adding the number
+    // again sends a new code (the old one no longer works).
+    std::string other = "6281210000002";
+    std::string first = add_unverified(account, other);
+    std::string miss = first == "000000" ? "000001" : "000000";
+    for (int i = 0; i < 5; ++i)
+        assert_int_equal(verify(account, other, miss).status, 422);
+    assert_int_equal(verify(account, other, first).status, 429);
+    std::string second = add_unverified(account, other);
+    if (second != first)
+        assert_int_equal(verify(account, other, first).status, 422);
+    assert_int_equal(verify(account, other, second).status, 200);
+
+    // Codes to one number are limited whoever asks: 5 an hour.
+    AppAccount pest = create_account(unique_id("wa-pest"));
+    std::string body = R"({"phone":"6281210000003"})";
+    for (int i = 0; i < 5; ++i)
+        assert_int_equal(
+            api_post("/api/whatsapp/recipients", body, i < 3 ? pest.token : account.token).status,
+            200);
+    HttpResult flood = api_post("/api/whatsapp/recipients", body, pest.token);
+    assert_int_equal(flood.status, 429);
+    assert_text_equal(json_field(flood.body, "code"), "locked_out");
 }
 
 void a_parcel_arrival_sends_one_image_per_recipient_and_a_signed_webhook(void**) {
@@ -316,7 +430,7 @@ void a_pin_lockout_alerts_exactly_once(void**) {
                                   {user_id(account.username)});
     assert_int_equal(alerts.rows(), 1);
     wait_settled(std::string(alerts.text(0, 0)));
-    std::vector<RecordedRequest> messages = sent("/send/message", "6281600000001@s.whatsapp.net");
+    std::vector<RecordedRequest> messages = sent_to("6281600000001");
     assert_int_equal(messages.size(), 1);
     assert_non_null(std::strstr(messages[0].body.c_str(), "Peringatan keamanan"));
 }
@@ -391,11 +505,11 @@ void a_lockout_alert_stays_single_across_a_restart(void**) {
     stall_next_send_to("6281900000001");
     for (const char* pin : {"000111", "000112", "000113"})
         api_post("/api/auth/verify-pin", std::string("{\"pin\":\"") + pin + "\"}", account.token);
-    std::string phone = "6281900000001@s.whatsapp.net";
+    std::string phone = "6281900000001";
     auto deadline = Clock::now() + 5s;
-    while (sent("/send/message", phone).empty() && Clock::now() < deadline)
+    while (sent_to(phone).empty() && Clock::now() < deadline)
         std::this_thread::sleep_for(20ms);
-    assert_int_equal(sent("/send/message", phone).size(), 1);
+    assert_int_equal(sent_to(phone).size(), 1);
     stack_control("sidecar", "kill");
     stack_control("sidecar", "start");
     // The dead sidecar's claim is still there; expire it now rather than in a minute.
@@ -405,10 +519,12 @@ void a_lockout_alert_stays_single_across_a_restart(void**) {
                   {"6281900000001"})
             .affected(),
         1);
-    assert_text_equal(state_after_sending("target = $1", "6281900000001"),
+    assert_text_equal(state_after_sending("target = $1 AND notification_id IN (SELECT id FROM"
+                                          " notifications WHERE kind = 'pin_lockout')",
+                                          "6281900000001"),
                       "failed"); // the restarted worker settled it, and sent nothing
     std::this_thread::sleep_for(1500ms);
-    assert_int_equal(sent("/send/message", phone).size(), 1);
+    assert_int_equal(sent_to(phone).size(), 1);
     assert_int_equal(
         api_post("/api/auth/verify-pin", "{\"pin\":\"" + account.pin + "\"}", account.token).status,
         429);
@@ -425,6 +541,7 @@ int main() {
     const CMUnitTest tests[] = {
         cmocka_unit_test(pairing_counts_only_after_the_device_list_confirms),
         cmocka_unit_test(recipients_are_numeric_and_unique),
+        cmocka_unit_test(recipients_receive_nothing_until_verified),
         cmocka_unit_test(a_parcel_arrival_sends_one_image_per_recipient_and_a_signed_webhook),
         cmocka_unit_test(failed_sends_are_retried_until_one_lands),
         cmocka_unit_test(an_unanswered_send_is_not_repeated),

@@ -9,12 +9,15 @@
 #include "test_photos.hpp"
 
 #include <arpa/inet.h>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <thread>
 #include <unistd.h>
 #include <vips/vips8>
 
@@ -113,8 +116,10 @@ void uploads_refuse_other_types_and_bad_credentials(void**) {
     assert_int_equal(files_in_storage(), before);
 }
 
-// The answer to a request announcing `content_length` bytes, read after sending only its head.
-std::string answer_to_head(const std::string& credential, const char* content_length) {
+// A connection that has sent an upload's head (announcing `content_length` bytes). With
+// `admitted`, it waits for the server's 100 Continue (the head passed the admit check) and then
+// sends the start of a body.
+int open_upload(const std::string& credential, const char* content_length, bool admitted = false) {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in address{};
     address.sin_family = AF_INET;
@@ -122,12 +127,30 @@ std::string answer_to_head(const std::string& credential, const char* content_le
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     assert_int_equal(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
     std::string head = "POST /api/v1/packages HTTP/1.1\r\nHost: localhost\r\n"
-                       "Content-Type: multipart/form-data; boundary=x\r\nX-API-Key: " +
-                       credential + "\r\nContent-Length: " + content_length + "\r\n\r\n";
+                       "Content-Type: multipart/form-data; boundary=sarang-test-boundary\r\n"
+                       "X-API-Key: " +
+                       credential + "\r\nContent-Length: " + content_length + "\r\n" +
+                       (admitted ? "Expect: 100-continue\r\n" : "") + "\r\n";
     assert_true(::send(fd, head.data(), head.size(), MSG_NOSIGNAL) ==
                 static_cast<ssize_t>(head.size()));
     timeval timeout{5, 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    if (admitted) {
+        char answer[128] = {};
+        ssize_t got = ::recv(fd, answer, sizeof answer - 1, 0);
+        assert_true(got > 0);
+        assert_true(std::string(answer).starts_with("HTTP/1.1 100"));
+        std::string start = "--sarang-test-boundary\r\nContent-Disposition: form-data; "
+                            "name=\"photo\"; filename=\"p.jpg\"\r\n\r\n\xFF\xD8\xFF";
+        assert_true(::send(fd, start.data(), start.size(), MSG_NOSIGNAL) ==
+                    static_cast<ssize_t>(start.size()));
+    }
+    return fd;
+}
+
+// The answer to a request announcing `content_length` bytes, read after sending only its head.
+std::string answer_to_head(const std::string& credential, const char* content_length) {
+    int fd = open_upload(credential, content_length);
     char answer[512] = {};
     ssize_t got = ::recv(fd, answer, sizeof answer - 1, 0);
     ::close(fd);
@@ -144,6 +167,52 @@ void an_oversized_upload_is_refused_before_its_body(void**) {
 // Without a valid device credential nothing is spooled: 401 comes back on the head alone.
 void an_unknown_sender_is_refused_before_its_body(void**) {
     assert_true(answer_to_head("not-a-credential", "4194304").starts_with("HTTP/1.1 401"));
+}
+
+// Any other device's credential is refused on the head alone too: only a parcel box makes the
+// server spool a photo.
+void another_kind_of_device_is_refused_before_its_body(void**) {
+    std::string relay = unique_id("relay-up");
+    std::string credential = create_device(relay, "relay");
+    assert_true(answer_to_head(credential, "4194304").starts_with("HTTP/1.1 403"));
+}
+
+// One upload at a time per box: a second one is refused on its head while the first is open,
+// and admitted once the first is gone.
+void a_box_uploads_one_photo_at_a_time(void**) {
+    ParcelBox box = make_parcel_box("box-one");
+    int first = open_upload(box.credential, "4194304", true);
+    std::string second = answer_to_head(box.credential, "4194304");
+    assert_true(second.starts_with("HTTP/1.1 429"));
+    assert_non_null(std::strstr(second.c_str(), "upload_in_progress"));
+    ::close(first);
+    auto deadline = std::chrono::steady_clock::now() + 5s;
+    int status = 0;
+    while ((status = upload(box, test_jpeg(32, 32), "{}").status) == 429 &&
+           std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(50ms);
+    assert_int_equal(status, 200);
+}
+
+// An upload that trickles in is dropped storage.upload_timeout_s (5 s here) after its head,
+// spool and all, however steadily its bytes come.
+void a_trickling_upload_is_dropped(void**) {
+    ParcelBox box = make_parcel_box("box-slow");
+    int fd = open_upload(box.credential, "4194304", true);
+    auto started = std::chrono::steady_clock::now();
+    bool closed = false;
+    while (!closed && std::chrono::steady_clock::now() - started < 10s) {
+        std::this_thread::sleep_for(500ms);
+        closed = ::send(fd, "a", 1, MSG_NOSIGNAL) != 1;
+        char answer[64];
+        ssize_t got = closed ? 0 : ::recv(fd, answer, sizeof answer, MSG_DONTWAIT);
+        closed = got == 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+    }
+    ::close(fd);
+    assert_true(closed);
+    assert_true(std::chrono::steady_clock::now() - started >= 4s);
+    // Its place is free again.
+    assert_int_equal(upload(box, test_jpeg(32, 32), "{}").status, 200);
 }
 
 void deleting_a_package_leaves_no_file(void**) {
@@ -300,6 +369,9 @@ int main() {
         cmocka_unit_test(uploads_refuse_other_types_and_bad_credentials),
         cmocka_unit_test(an_oversized_upload_is_refused_before_its_body),
         cmocka_unit_test(an_unknown_sender_is_refused_before_its_body),
+        cmocka_unit_test(another_kind_of_device_is_refused_before_its_body),
+        cmocka_unit_test(a_box_uploads_one_photo_at_a_time),
+        cmocka_unit_test(a_trickling_upload_is_dropped),
         cmocka_unit_test(deleting_a_package_leaves_no_file),
         cmocka_unit_test(stats_and_pickup),
         cmocka_unit_test(settings_are_checked_stored_and_sent),

@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <sys/stat.h>
 #include <thread>
+#include <vector>
 
 // Last: cmocka defines macros (fail, ...) that clash with standard headers.
 #include "cmocka.hpp"
@@ -123,6 +124,27 @@ void auto_register_never_takes_over_an_existing_device(void**) {
     HttpResult reset = auto_register("5CCF7F000001", "2468");
     assert_int_equal(reset.status, 200);
     assert_string_equal(json_field(reset.body, "status").c_str(), "reissued");
+}
+
+// The factory reset's PIN check admits before it verifies: of 6 wrong PINs sent at once, at most
+// 3 (the device's limit) are verified; the others are refused as locked.
+void parallel_wrong_reset_pins_get_at_most_three_verifications(void**) {
+    const std::string id = "5CCF7F0000B1";
+    assert_int_equal(auto_register(id, "2468").status, 201);
+    std::vector<int> statuses(6);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 6; ++i)
+        threads.emplace_back(
+            [&, i] { statuses[i] = auto_register(id, "000" + std::to_string(i)).status; });
+    for (std::thread& thread : threads)
+        thread.join();
+    for (int status : statuses)
+        assert_true(status == 401 || status == 429);
+    assert_string_equal(cell("SELECT count(*)::text FROM audit_log WHERE username = $1"
+                             " AND action = 'auto_register' AND outcome = 'failure'",
+                             {id})
+                            .c_str(),
+                        "3");
 }
 
 // Wrong PINs: three per device and user lock that user out of that device (429 with
@@ -283,6 +305,72 @@ void an_unused_pre_registration_expires_with_its_credential(void**) {
     assert_string_equal(json_field(status.body, "device_state").c_str(), "revoked");
 }
 
+HttpResult try_pre_register(const AppAccount& user, long long home) {
+    return api_post("/api/provision/register/",
+                    "{\"chip_id\":\"temp_1\",\"home_id\":" + std::to_string(home) + "}",
+                    user.token);
+}
+
+void expire_pending(const AppAccount& user) {
+    db().exec("UPDATE pre_registrations SET expires_at = now() WHERE user_id ="
+              " (SELECT id FROM users WHERE username = $1) AND expired_at IS NULL",
+              {user.username});
+}
+
+// Each pre-registration is a working credential: at most 5 outstanding per user (expired ones,
+// swept or not, no longer count) and 20 attempts an hour; both answer 429 with Retry-After.
+void pre_registrations_are_capped_and_rate_limited_per_user(void**) {
+    AppAccount user = create_account(unique_id("softap-many"));
+    long long home = new_home(user, "Many");
+    for (int i = 0; i < 5; ++i) {
+        assert_int_equal(try_pre_register(user, home).status, 201);
+        // This stack's TTL is 3 s: keep them outstanding however slowly the test runs.
+        db().exec("UPDATE pre_registrations SET expires_at = now() + interval '1 hour'"
+                  " WHERE user_id = (SELECT id FROM users WHERE username = $1)"
+                  " AND expired_at IS NULL",
+                  {user.username});
+    }
+    HttpResult capped = try_pre_register(user, home);
+    assert_int_equal(capped.status, 429);
+    assert_string_equal(json_field(capped.body, "code").c_str(), "too_many_pending");
+    assert_false(capped.header("retry-after").empty());
+    // Past expires_at they stop counting at once, before the sweeper marks them.
+    expire_pending(user);
+    assert_int_equal(try_pre_register(user, home).status, 201);
+
+    // Another user is not affected; this one runs into the hourly limit (7 attempts so far).
+    AppAccount other = create_account(unique_id("softap-other"));
+    assert_int_equal(try_pre_register(other, new_home(other, "Other")).status, 201);
+    int attempts = 7;
+    HttpResult last;
+    for (; attempts < 30; ++attempts) {
+        expire_pending(user);
+        last = try_pre_register(user, home);
+        if (last.status != 201)
+            break;
+    }
+    assert_int_equal(attempts, 20);
+    assert_int_equal(last.status, 429);
+    assert_string_equal(json_field(last.body, "code").c_str(), "locked_out");
+    assert_false(last.header("retry-after").empty());
+}
+
+// A long-expired, never-used pre-registration is deleted with its revoked device when its user
+// pre-registers again: nothing accumulates forever.
+void long_expired_pre_registrations_are_cleaned_up(void**) {
+    AppAccount user = create_account(unique_id("softap-old"));
+    long long home = new_home(user, "Old");
+    PreRegistration old = pre_register(user, home);
+    db().exec("UPDATE pre_registrations SET expires_at = now() - interval '3 days',"
+              " expired_at = now() - interval '2 days' WHERE id = $1::uuid",
+              {old.id});
+    db().exec("UPDATE devices SET state = 'revoked', credential_hash = NULL WHERE id = $1",
+              {old.node});
+    assert_int_equal(try_pre_register(user, home).status, 201);
+    assert_int_equal(db().exec("SELECT 1 FROM devices WHERE id = $1", {old.node}).rows(), 0);
+    assert_int_equal(api_get("/api/provision/status/" + old.id, user.token).status, 404);
+}
+
 std::vector<std::string> csv_lines(const std::string& path) {
     std::vector<std::string> lines;
     FILE* file = std::fopen(path.c_str(), "r");
@@ -375,9 +463,12 @@ int main() {
         cmocka_unit_test(auto_register_never_takes_over_an_existing_device),
         cmocka_unit_test(claims_with_wrong_pins_are_limited_per_caller_and_per_user),
         cmocka_unit_test(many_callers_meet_the_devices_ceiling),
+        cmocka_unit_test(parallel_wrong_reset_pins_get_at_most_three_verifications),
         cmocka_unit_test(homes_are_per_user),
         cmocka_unit_test(seed_002_softap_pre_registration_is_provisioned_by_the_first_connection),
         cmocka_unit_test(an_unused_pre_registration_expires_with_its_credential),
+        cmocka_unit_test(pre_registrations_are_capped_and_rate_limited_per_user),
+        cmocka_unit_test(long_expired_pre_registrations_are_cleaned_up),
         cmocka_unit_test(sarangctl_creates_a_fleet_and_can_run_again),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);

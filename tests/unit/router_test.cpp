@@ -231,7 +231,10 @@ void admit_checks_the_rule_before_the_route_s_own_check(void**) {
     std::string admitted;
     router.add_upload(
         "POST", "/up/{id}", Access::device_owner(), [](const Request&) { return Response{}; }, 1024,
-        [&admitted](const Request& request) { admitted = request.user().username; });
+        [&admitted](const Request& request) {
+            admitted = request.user().username;
+            return std::make_shared<int>(1); // an admission, held by the server
+        });
     Router::Match match = router.match("POST", "/up/alice");
     assert_non_null(match.route);
     bool refused = false;
@@ -242,8 +245,9 @@ void admit_checks_the_rule_before_the_route_s_own_check(void**) {
     }
     assert_true(refused);
     assert_true(admitted.empty());
-    router.admit(*match.route, signed_in("/up/alice", "alice"), match.params);
+    Admission admission = router.admit(*match.route, signed_in("/up/alice", "alice"), match.params);
     assert_text_equal(admitted, "alice");
+    assert_non_null(admission.get()); // the route's admission reaches the server
 }
 
 void a_caller_the_rule_does_not_provide_is_a_programming_error(void**) {

@@ -38,4 +38,24 @@ FailureOutcome record_failure(pg::Connection& db, const std::vector<ThrottleKey>
 // A success forgets the failures of one key (the account's or device's, not the address's).
 void forget_failures(pg::Connection& db, const ThrottleKey& key);
 
+// Admission before verification (the door path's rule, sarang/door_pin_store): one transaction
+// checks every key's lockout and, unless one is locked, counts this attempt as a failure against
+// all of them, with the rows locked. Concurrent guesses therefore queue on the rows and each sees
+// the ones before it: a rule that allows 3 failures lets at most 3 attempts be verified, however
+// many arrive at once. The attempt that fills the window holds the lockout while it is verified.
+// Opens its own transaction: call it with no transaction open.
+struct Attempt {
+    std::optional<Lockout> refused; // locked out already: nothing was counted
+    FailureOutcome failure;         // admitted: what was counted, as record_failure reports it
+    std::vector<LockoutState> before, after; // per key, for release_attempt
+};
+Attempt admit_attempt(pg::Connection& db, const std::vector<ThrottleKey>& keys);
+
+// Settles an admitted attempt that succeeded: forgets the first key's failures (as
+// forget_failures; with forget_first false it is given its count back like the others) and gives
+// every other key its count back, with the lockout this attempt started, unless a later attempt
+// changed it meanwhile. A failed attempt needs nothing more.
+void release_attempt(pg::Connection& db, const std::vector<ThrottleKey>& keys,
+                     const Attempt& attempt, bool forget_first = true);
+
 } // namespace sarang

@@ -30,29 +30,32 @@ void record_audit(Services& services, const Request& request, std::optional<long
 void check_secret(Services& services, const Request& request, const SecretCheck& check,
                   const std::optional<std::string>& encoded, std::string_view presented) {
     const char* what = check.kind == SecretKind::pin ? "PIN attempts" : "sign-in attempts";
+    // Admitted before the verification, and counted as a failure in the same transaction: a
+    // burst of parallel guesses is refused once the rule's attempts are taken, instead of every
+    // guess passing a lockout check that no failure has raised yet.
+    Attempt attempt;
     {
         DbPool::Lease db = services.db.acquire();
-        if (std::optional<Lockout> locked = current_lockout(*db, check.keys)) {
+        attempt = admit_attempt(*db, check.keys);
+        if (attempt.refused) {
             audit(*db, {check.user_id, check.username, request.client_address, check.action,
                         "locked", nullptr});
-            throw HttpError(lockout_response(*locked, what));
+            throw HttpError(lockout_response(*attempt.refused, what));
         }
     }
     bool valid = crypto::argon2id_verify(encoded ? *encoded : decoy_hash(services), presented) &&
                  encoded.has_value();
     DbPool::Lease db = services.db.acquire();
     if (valid) {
-        forget_failures(*db, check.keys.front());
+        release_attempt(*db, check.keys, attempt);
         return;
     }
     json::Ptr detail = json::own(json_object());
     if (!encoded && check.kind == SecretKind::password)
         json::set(detail.get(), "reason", json::own(json_string("unknown_user")));
-    pg::Transaction transaction(*db);
-    FailureOutcome outcome = record_failure(*db, check.keys);
     audit(*db, {check.user_id, check.username, request.client_address, check.action, "failure",
                 std::move(detail)});
-    transaction.commit();
+    const FailureOutcome& outcome = attempt.failure;
     // A PIN lockout is a security alert for the owner (the seed's WhatsApp alert), written after
     // the failure committed so that a problem with the alert can never undo the count. One per
     // lockout: the key is the lockout's end, so a retried request adds nothing.

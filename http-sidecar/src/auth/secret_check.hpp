@@ -1,7 +1,9 @@
 #pragma once
-// Checking a password or PIN the way every endpoint must: refuse at once while locked out,
-// verify with argon2id without holding a database connection, count a failure against every
-// throttle key, forget the account's failures on success, audit each outcome.
+// Checking a password or PIN the way every endpoint must: admit the attempt first (refused while
+// locked out; otherwise counted as a failure against every throttle key in the same transaction,
+// sarang/throttle_store's admit_attempt), verify with argon2id without holding a database
+// connection, and on success forget the account's failures and give the other keys their count
+// back; audit each outcome.
 #include "auth/audit.hpp"
 #include "auth/throttle.hpp"
 #include "router.hpp"

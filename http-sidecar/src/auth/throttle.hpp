@@ -7,11 +7,14 @@
 
 namespace sarang::http {
 
+using sarang::admit_attempt;
+using sarang::Attempt;
 using sarang::current_lockout;
 using sarang::FailureOutcome;
 using sarang::forget_failures;
 using sarang::Lockout;
 using sarang::record_failure;
+using sarang::release_attempt;
 using sarang::ThrottleKey;
 
 // 429 {"error", "code": "locked_out", "lockoutUntil", "remainingSeconds"} with Retry-After.

@@ -4,7 +4,10 @@
 //
 // The server checks the device credential from the headers, then spools the photo to disk as it
 // arrives (Router::add_upload, limit storage.max_upload_bytes: 413, answered before the body when
-// Content-Length says so; 401 likewise, before any byte is spooled). Here,
+// Content-Length says so; 401 likewise, before any byte is spooled). The same check before the
+// body refuses a device that is not a parcel box (403) and a box that already has
+// storage.uploads_per_device uploads open on this sidecar (429): no other credential, and no one
+// box, can hold the spool with slow uploads. Here,
 // on the slow lane: 415 unless the first bytes say JPEG or PNG, libvips makes the q85 photo and
 // the 300x300 q70 thumbnail, then one transaction records the package and its package_received
 // notification. Files first, row second: a failure in between removes the files, a crash leaves
@@ -19,6 +22,8 @@
 #include "time_text.hpp"
 
 #include <fstream>
+#include <map>
+#include <mutex>
 
 namespace sarang::http {
 namespace {
@@ -60,9 +65,60 @@ std::string optional_number(const std::optional<double>& value) {
     return value ? std::to_string(*value) : std::string();
 }
 
+constexpr const char* parcel_box = "parcel-box";
+
+// Uploads open per device on this sidecar; a place is held by the request's admission.
+class UploadPlaces {
+  public:
+    // Gives the place back when the last copy of the admission goes.
+    struct Place {
+        UploadPlaces& places;
+        std::string device;
+        ~Place() { places.give_back(device); }
+    };
+
+    Admission take(const std::string& device, int limit) {
+        std::lock_guard lock(mutex_);
+        int& open = open_[device];
+        if (open >= limit)
+            return nullptr;
+        ++open;
+        return std::shared_ptr<Place>(new Place{*this, device}); // not a copied temporary
+    }
+
+  private:
+    void give_back(const std::string& device) noexcept {
+        std::lock_guard lock(mutex_);
+        if (auto found = open_.find(device); found != open_.end() && --found->second <= 0)
+            open_.erase(found);
+    }
+    std::mutex mutex_;
+    std::map<std::string, int> open_;
+};
+
+UploadPlaces& upload_places() {
+    static UploadPlaces places;
+    return places;
+}
+
+Admission admit_upload(Services& services, const Request& request) {
+    const DeviceCaller& device = request.device();
+    if (device.kind != parcel_box)
+        throw HttpError(403, "forbidden", "only a parcel box uploads package photos");
+    Admission place = upload_places().take(device.id, services.storage.uploads_per_device);
+    if (!place) {
+        Response busy = error_response(429, "upload_in_progress",
+                                       "this device already has an upload in progress; send one "
+                                       "photo at a time");
+        busy.headers.emplace_back("Retry-After", "5");
+        throw HttpError(std::move(busy));
+    }
+    return place;
+}
+
 Response upload_package(Services& services, const Request& request) {
     const DeviceCaller& device = request.device();
-    if (device.kind != "parcel-box")
+    if (device.kind != parcel_box)
         throw HttpError(403, "forbidden", "only a parcel box uploads package photos");
     const UploadedFile& photo = photo_part(request);
     if (sniff_image(first_bytes(photo.path)) == ImageType::other)
@@ -129,10 +185,12 @@ Response upload_package(Services& services, const Request& request) {
 } // namespace
 
 void add_package_upload_routes(Router& router, Services& services) {
-    // Only a device with a valid credential may make the server spool a photo: the router checks
-    // Access::device before the first body byte.
+    // Only a parcel box with a valid credential (the router checks Access::device before the
+    // first body byte) and no other upload open may make the server spool a photo.
     router.add_upload("POST", "/api/v1/packages", Access::device(), bound(services, upload_package),
-                      services.storage.max_upload_bytes);
+                      services.storage.max_upload_bytes, [&services](const Request& request) {
+                          return admit_upload(services, request);
+                      });
 }
 
 } // namespace sarang::http

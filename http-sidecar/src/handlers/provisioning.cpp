@@ -36,16 +36,18 @@ long long require_factory_secret(Services& services, const Request& request,
                                       throttle_address(request.client_address),
                                       services.auth.address}};
     DbPool::Lease db = services.db.acquire();
-    if (std::optional<Lockout> locked = current_lockout(*db, keys))
-        throw HttpError(lockout_response(*locked, "factory secret attempts"));
+    // Admitted and counted before the secret is looked up, so parallel guesses share the limit.
+    Attempt attempt = admit_attempt(*db, keys);
+    if (attempt.refused)
+        throw HttpError(lockout_response(*attempt.refused, "factory secret attempts"));
     if (std::optional<long long> id =
-            provisioning::live_factory_secret(*db, services.pepper, presented))
+            provisioning::live_factory_secret(*db, services.pepper, presented)) {
+        release_attempt(*db, keys, attempt, false); // the address's count is never forgotten
         return *id;
-    pg::Transaction transaction(*db);
-    FailureOutcome outcome = record_failure(*db, keys);
+    }
     provisioning::audit(*db, std::nullopt, "", request.client_address, "auto_register", "failure",
                         "{\"via\":\"http\",\"result\":\"invalid_factory_secret\"}");
-    transaction.commit();
+    const FailureOutcome& outcome = attempt.failure;
     if (outcome.lockout)
         throw HttpError(lockout_response(*outcome.lockout, "factory secret attempts"));
     throw HttpError(401, "invalid_factory_secret", "factory_secret is not a live factory secret");

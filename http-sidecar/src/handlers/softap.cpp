@@ -7,7 +7,13 @@
 // pre-registration provisioned and the device claimed (a trigger, sql/0007); a chip_id in its
 // status message replaces the app's temporary one. Unused, it expires
 // after provision.pre_registration_ttl_s and the broker's sweeper revokes the credential.
+//
+// Each pre-registration is a working credential, so a user gets a few: at most
+// provision.pre_registrations_per_user_per_hour attempts an hour and
+// provision.max_pending_pre_registrations outstanding (neither provisioned nor past expires_at)
+// at a time; past either, 429 with Retry-After.
 #include "auth/caller.hpp"
+#include "auth/throttle.hpp"
 #include "handlers.hpp"
 #include "handlers/home_field.hpp"
 #include "http_error.hpp"
@@ -23,6 +29,55 @@ namespace sarang::http {
 namespace {
 
 constexpr const char* softap_kind = "env-sensor";
+
+// An expired, never-used pre-registration stays visible on its status page this long, then its
+// revoked device is deleted the next time its user pre-registers.
+constexpr const char* expired_kept_for = "1 day";
+
+LockoutRule per_hour(int attempts) {
+    LockoutRule rule;
+    rule.lock_after = attempts;
+    rule.base = rule.max = rule.forget_after = std::chrono::seconds(3600);
+    return rule;
+}
+
+// Every attempt counts (admitted and counted in one transaction, so a burst cannot pass the
+// check together).
+void admit_pre_registration(Services& services, long long user_id) {
+    DbPool::Lease db = services.db.acquire();
+    Attempt attempt =
+        admit_attempt(*db, {{"pre-register-user", std::to_string(user_id),
+                             per_hour(services.provision.pre_registrations_per_hour)}});
+    if (attempt.refused)
+        throw HttpError(lockout_response(*attempt.refused, "pre-registrations"));
+}
+
+// Inside the registering transaction, with the user's row locked so that concurrent requests
+// of one user count each other: removes the user's long-expired pre-registrations and refuses
+// when too many are still outstanding.
+void check_pending(pg::Connection& db, const Services& services, long long user_id) {
+    std::string user = std::to_string(user_id);
+    db.exec("SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE", {user});
+    db.exec("DELETE FROM devices d USING pre_registrations p"
+            " WHERE p.device_id = d.id AND p.user_id = $1 AND p.provisioned_at IS NULL"
+            " AND p.expired_at < now() - $2::interval AND d.state = 'revoked'",
+            {user, expired_kept_for});
+    pg::Result pending =
+        db.exec("SELECT count(*), ceil(extract(epoch FROM min(expires_at) - now()))::bigint"
+                " FROM pre_registrations WHERE user_id = $1 AND provisioned_at IS NULL"
+                " AND expired_at IS NULL AND expires_at > now()",
+                {user});
+    long long max = services.provision.max_pending_pre_registrations;
+    if (pending.integer(0, 0) < max)
+        return;
+    long long retry = std::max(1LL, pending.integer(0, 1));
+    Response refused = error_response(
+        429, "too_many_pending",
+        "you have " + std::to_string(max) +
+            " pre-registrations waiting for their device; finish one or wait until one expires");
+    refused.headers.emplace_back("Retry-After", std::to_string(retry));
+    throw HttpError(std::move(refused));
+}
 
 bool plain_text(const std::string& text) {
     for (char c : text) {
@@ -44,6 +99,7 @@ Response register_device(Services& services, const Request& request) {
         name = "ESP32 device";
     if (name.size() > 100 || !plain_text(name))
         fail_validation("device_name", "must be 1-100 printable characters");
+    admit_pre_registration(services, caller.user_id);
 
     // The node name is the device's MQTT identity and topic level: random, so a guessed name
     // never collides with or points at someone else's device.
@@ -55,6 +111,7 @@ Response register_device(Services& services, const Request& request) {
 
     DbPool::Lease db = services.db.acquire();
     pg::Transaction transaction(*db);
+    check_pending(*db, services, caller.user_id);
     db->exec("INSERT INTO devices (id, name, kind, topic_prefix, credential_hash, owner_id,"
              " home_id, state, registered_at, registered_via)"
              " VALUES ($1, $2, $3, $4, decode($5, 'hex'), $6, $7, 'pre_registered', now(),"

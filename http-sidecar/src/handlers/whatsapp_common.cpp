@@ -20,14 +20,27 @@ std::string required_phone(const json_t* body) {
     return phone;
 }
 
-json::Ptr recipients_of(pg::Connection& db, long long user_id) {
-    pg::Result rows = db.exec("SELECT phone FROM whatsapp_recipients WHERE user_id = $1"
-                              " ORDER BY created_at, phone",
-                              {std::to_string(user_id)});
+namespace {
+
+json::Ptr phones(const pg::Result& rows) {
     json::Ptr list = json::own(json_array());
     for (int row = 0; row < rows.rows(); ++row)
         json::append(list.get(), json::own(json_string(std::string(rows.text(row, 0)).c_str())));
     return list;
+}
+
+} // namespace
+
+json::Ptr recipients_of(pg::Connection& db, long long user_id) {
+    return phones(db.exec("SELECT phone FROM whatsapp_recipients WHERE user_id = $1"
+                          " ORDER BY created_at, phone",
+                          {std::to_string(user_id)}));
+}
+
+json::Ptr unverified_of(pg::Connection& db, long long user_id) {
+    return phones(db.exec("SELECT phone FROM whatsapp_recipients WHERE user_id = $1"
+                          " AND verified_at IS NULL ORDER BY created_at, phone",
+                          {std::to_string(user_id)}));
 }
 
 Response ok(json::Ptr reply) {

@@ -1,12 +1,23 @@
 // A user's WhatsApp notifications (/api/whatsapp/recipients, test, block): who receives them,
 // whether they are blocked, in which language. Per user; nothing here calls GOWA (the test
-// message goes through the outbox like every notification).
+// message and the verification codes go through the outbox like every notification).
+//
+// A number must prove it wants the messages before it gets any: adding it sends it a six-digit
+// code (and nothing else), which the user confirms with POST .../{phone}/verify. The code is
+// derived from a random nonce (notify/messages.hpp), valid for 10 minutes and 5 tries; adding
+// the number again sends a new one. Only verified numbers receive notifications (the fan-out
+// trigger, sql/0014).
 #include "auth/caller.hpp"
 #include "auth/throttle.hpp"
 #include "handlers.hpp"
 #include "handlers/whatsapp_common.hpp"
 #include "http_error.hpp"
 #include "json_body.hpp"
+#include "notify/messages.hpp"
+#include "sarang/crypto.hpp"
+
+#include <algorithm>
+#include <cctype>
 
 namespace sarang::http {
 namespace {
@@ -14,45 +25,147 @@ namespace {
 using whatsapp::ok;
 using whatsapp::recipients_of;
 using whatsapp::required_phone;
+using whatsapp::unverified_of;
 using whatsapp::valid_phone;
 
 constexpr long long max_recipients = 10;
+constexpr int code_tries = 5;
+constexpr const char* code_lifetime = "10 minutes";
 
-LockoutRule test_messages_rule() {
+LockoutRule per_hour(int attempts) {
     LockoutRule rule;
-    rule.lock_after = 10;
-    rule.base = std::chrono::seconds(3600);
-    rule.max = std::chrono::seconds(3600);
-    rule.forget_after = std::chrono::seconds(3600);
+    rule.lock_after = attempts;
+    rule.base = rule.max = rule.forget_after = std::chrono::seconds(3600);
     return rule;
+}
+
+// Every call counts, admitted and counted in one transaction (a burst cannot pass together).
+void admit(Services& services, const std::vector<ThrottleKey>& keys, const char* what) {
+    DbPool::Lease db = services.db.acquire();
+    Attempt attempt = admit_attempt(*db, keys);
+    if (attempt.refused)
+        throw HttpError(lockout_response(*attempt.refused, what));
+}
+
+json::Ptr recipients_reply(pg::Connection& db, long long user_id) {
+    json::Ptr reply = json::own(json_object());
+    json::set(reply.get(), "recipients", recipients_of(db, user_id));
+    json::set(reply.get(), "unverified", unverified_of(db, user_id));
+    return reply;
+}
+
+// A fresh code for an unverified recipient (the previous one stops working) and the
+// notification that carries its nonce to that number alone.
+void send_code(pg::Connection& db, long long user_id, const std::string& phone) {
+    std::vector<std::uint8_t> random = crypto::random_bytes(16);
+    std::string nonce = crypto::hex_encode(random.data(), random.size());
+    std::string user = std::to_string(user_id);
+    json::Ptr data = json::own(json_object());
+    json::set(data.get(), "phone", json::own(json_string(phone.c_str())));
+    json::set(data.get(), "nonce", json::own(json_string(nonce.c_str())));
+    pg::Transaction transaction(db);
+    db.exec("UPDATE whatsapp_recipients SET code_nonce = $3,"
+            " code_expires_at = now() + $4::interval, code_attempts = 0"
+            " WHERE user_id = $1 AND phone = $2 AND verified_at IS NULL",
+            {user, phone, nonce, code_lifetime});
+    db.exec("INSERT INTO notifications (user_id, kind, data)"
+            " VALUES ($1, 'whatsapp_verification', $2::jsonb)",
+            {user, json::dump(data.get())});
+    transaction.commit();
 }
 
 Response list_recipients(Services& services, const Request& request) {
     const UserCaller& caller = request.user();
     DbPool::Lease db = services.db.acquire();
-    json::Ptr reply = json::own(json_object());
-    json::set(reply.get(), "recipients", recipients_of(*db, caller.user_id));
-    return ok(std::move(reply));
+    return ok(recipients_reply(*db, caller.user_id));
 }
 
 Response add_recipient(Services& services, const Request& request) {
     const UserCaller& caller = request.user();
     json::Ptr body = json_object_body(request);
     std::string phone = required_phone(body.get());
+    std::string user = std::to_string(caller.user_id);
+    // Each call may message a number that never asked for it: a few an hour per user, and per
+    // number whoever asks (many accounts cannot flood one number with codes).
+    admit(services,
+          {{"whatsapp-code", user, per_hour(20)}, {"whatsapp-code-phone", phone, per_hour(5)}},
+          "verification codes");
     DbPool::Lease db = services.db.acquire();
-    if (db->exec("SELECT count(*) FROM whatsapp_recipients WHERE user_id = $1",
-                 {std::to_string(caller.user_id)})
-            .integer(0, 0) >= max_recipients)
-        fail_validation("phone", "cannot be added: at most " + std::to_string(max_recipients) +
-                                     " recipients per account");
-    if (db->exec("INSERT INTO whatsapp_recipients (user_id, phone) VALUES ($1, $2)"
-                 " ON CONFLICT DO NOTHING",
-                 {std::to_string(caller.user_id), phone})
-            .affected() != 1)
+    pg::Result existing = db->exec("SELECT verified_at IS NOT NULL FROM whatsapp_recipients"
+                                   " WHERE user_id = $1 AND phone = $2",
+                                   {user, phone});
+    if (existing.rows() == 1 && existing.boolean(0, 0))
         throw HttpError(409, "duplicate_recipient", "that phone number is already a recipient");
-    json::Ptr reply = json::own(json_object());
-    json::set(reply.get(), "recipients", recipients_of(*db, caller.user_id));
+    if (existing.rows() == 0) {
+        if (db->exec("SELECT count(*) FROM whatsapp_recipients WHERE user_id = $1", {user})
+                .integer(0, 0) >= max_recipients)
+            fail_validation("phone", "cannot be added: at most " + std::to_string(max_recipients) +
+                                         " recipients per account");
+        db->exec("INSERT INTO whatsapp_recipients (user_id, phone) VALUES ($1, $2)"
+                 " ON CONFLICT DO NOTHING",
+                 {user, phone});
+    }
+    send_code(*db, caller.user_id, phone); // an unverified number added again: a new code
+    json::Ptr reply = recipients_reply(*db, caller.user_id);
+    json::set(reply.get(), "message",
+              json::own(json_string(("A verification code was sent to " + phone +
+                                     "; confirm it to receive notifications")
+                                        .c_str())));
     return ok(std::move(reply));
+}
+
+bool six_digits(const std::string& code) {
+    return code.size() == 6 &&
+           std::all_of(code.begin(), code.end(), [](unsigned char c) { return std::isdigit(c); });
+}
+
+// {"code": "123456"}: the code the number received. A try is counted before it is compared
+// (one statement), so parallel guesses share the 5 tries.
+Response verify_recipient(Services& services, const Request& request) {
+    const UserCaller& caller = request.user();
+    const std::string& phone = *request.param("phone");
+    if (!valid_phone(phone))
+        throw HttpError(404, "not_found", "no such recipient");
+    json::Ptr body = json_object_body(request);
+    std::string code = required_string(body.get(), "code");
+    if (!six_digits(code))
+        fail_validation("code", "must be the 6 digits sent to the number");
+    std::string user = std::to_string(caller.user_id);
+    DbPool::Lease db = services.db.acquire();
+    pg::Result tried = db->exec(
+        "UPDATE whatsapp_recipients SET code_attempts = code_attempts + 1"
+        " WHERE user_id = $1 AND phone = $2 AND verified_at IS NULL AND code_nonce IS NOT NULL"
+        " AND code_expires_at > now() AND code_attempts < $3::int"
+        " RETURNING code_nonce, code_attempts",
+        {user, phone, std::to_string(code_tries)});
+    if (tried.rows() != 1) {
+        pg::Result state = db->exec(
+            "SELECT verified_at IS NOT NULL, code_nonce IS NULL OR code_expires_at <= now()"
+            " FROM whatsapp_recipients WHERE user_id = $1 AND phone = $2",
+            {user, phone});
+        if (state.rows() != 1)
+            throw HttpError(404, "not_found", "no such recipient");
+        if (state.boolean(0, 0))
+            return ok(recipients_reply(*db, caller.user_id)); // already verified: nothing to do
+        if (state.boolean(0, 1))
+            throw HttpError(410, "code_expired",
+                            "the code expired; add the number again to get a new one");
+        throw HttpError(429, "too_many_attempts",
+                        "too many wrong codes; add the number again to get a new one");
+    }
+    std::string nonce(tried.text(0, 0));
+    std::string expected = whatsapp_verification_code(services.pepper, phone, nonce);
+    if (!crypto::constant_time_equal(expected, code)) {
+        json::Ptr error = error_object("invalid_code", "that is not the code sent to " + phone);
+        json::set(error.get(), "field", json::own(json_string("code")));
+        json::set(error.get(), "remainingAttempts",
+                  json::own(json_integer(code_tries - tried.integer(0, 1))));
+        throw HttpError(json_response(422, error.get()));
+    }
+    db->exec("UPDATE whatsapp_recipients SET verified_at = now(), code_nonce = NULL,"
+             " code_expires_at = NULL WHERE user_id = $1 AND phone = $2 AND code_nonce = $3",
+             {user, phone, nonce});
+    return ok(recipients_reply(*db, caller.user_id));
 }
 
 Response remove_recipient(Services& services, const Request& request) {
@@ -64,13 +177,11 @@ Response remove_recipient(Services& services, const Request& request) {
                  {std::to_string(caller.user_id), phone})
                 .affected() != 1)
         throw HttpError(404, "not_found", "no such recipient");
-    json::Ptr reply = json::own(json_object());
-    json::set(reply.get(), "recipients", recipients_of(*db, caller.user_id));
-    return ok(std::move(reply));
+    return ok(recipients_reply(*db, caller.user_id));
 }
 
 // Goes through the outbox like every notification: to the caller's recipients (or the one
-// named, which must be a recipient: the API is not a relay to arbitrary numbers).
+// named, which must be a verified recipient: the API is not a relay to arbitrary numbers).
 Response send_test(Services& services, const Request& request) {
     const UserCaller& caller = request.user();
     json::Ptr body = request.body.empty() ? json::own(json_object()) : json_object_body(request);
@@ -78,21 +189,16 @@ Response send_test(Services& services, const Request& request) {
     std::optional<std::string> message = optional_string(body.get(), "message");
     if (message && message->size() > 1000)
         fail_validation("message", "must be at most 1000 characters");
+    // The installation's WhatsApp number must not become a bulk sender: a few tests an hour.
+    admit(services, {{"whatsapp-test", std::to_string(caller.user_id), per_hour(10)}},
+          "test messages");
     DbPool::Lease db = services.db.acquire();
     std::string user = std::to_string(caller.user_id);
-    // The installation's WhatsApp number must not become a bulk sender: a few tests an hour.
-    std::vector<ThrottleKey> keys = {{"whatsapp-test", user, test_messages_rule()}};
-    if (auto locked = current_lockout(*db, keys))
-        throw HttpError(lockout_response(*locked, "test messages"));
-    {
-        pg::Transaction counting(*db);
-        record_failure(*db, keys);
-        counting.commit();
-    }
-    if (phone && db->exec("SELECT 1 FROM whatsapp_recipients WHERE user_id = $1 AND phone = $2",
+    if (phone && db->exec("SELECT 1 FROM whatsapp_recipients WHERE user_id = $1 AND phone = $2"
+                          " AND verified_at IS NOT NULL",
                           {user, *phone})
                          .rows() != 1)
-        fail_validation("phone", "is not one of your recipients; add it first");
+        fail_validation("phone", "is not one of your verified recipients; add and verify it first");
     json::Ptr data = json::own(json_object());
     if (message)
         json::set(data.get(), "message", json::own(json_string(message->c_str())));
@@ -168,6 +274,8 @@ void add_whatsapp_recipient_routes(Router& router, Services& services) {
     router.add("POST", "/api/whatsapp/recipients", Access::user(), bound(services, add_recipient));
     router.add("DELETE", "/api/whatsapp/recipients/{phone}", Access::user(),
                bound(services, remove_recipient));
+    router.add("POST", "/api/whatsapp/recipients/{phone}/verify", Access::user(),
+               bound(services, verify_recipient));
     router.add("POST", "/api/whatsapp/test", Access::user(), bound(services, send_test));
     router.add("POST", "/api/whatsapp/block", Access::user(), bound(services, block));
 }

@@ -2,6 +2,9 @@
 
 #include "sarang/crypto.hpp"
 
+#include <cstdint>
+#include <cstdio>
+
 namespace sarang::http {
 namespace {
 
@@ -60,6 +63,11 @@ std::string notification_text(const std::string& kind, const std::string& langua
         return (en ? "⚠️ Device offline" : "⚠️ Perangkat offline") + where + "." +
                line(en ? "Offline for: " : "Offline selama: ", field(data, "minutes"),
                     en ? " minutes" : " menit");
+    if (kind == "whatsapp_verification")
+        return (en ? "Your Sarang verification code: " : "Kode verifikasi Sarang Anda: ") +
+               field(data, "code") +
+               (en ? ". It expires in 10 minutes. Did not ask for it? Ignore this message."
+                   : ". Berlaku 10 menit. Tidak memintanya? Abaikan pesan ini.");
     std::string message = field(data, "message");
     return message.empty() ? (en ? "Test message from Sarang" : "Pesan uji dari Sarang") : message;
 }
@@ -88,6 +96,17 @@ bool media_signature_valid(const std::string& path, long long expires_unix,
     std::string expected = crypto::hex_encode(
         crypto::hmac_sha256(pepper, "media:" + path + ":" + std::to_string(expires_unix)));
     return crypto::constant_time_equal(expected, signature);
+}
+
+std::string whatsapp_verification_code(const std::string& pepper, const std::string& phone,
+                                       const std::string& nonce) {
+    crypto::Digest mac =
+        crypto::hmac_sha256(pepper, "whatsapp-verification:" + phone + ":" + nonce);
+    std::uint32_t value = (std::uint32_t(mac[0]) << 24) | (std::uint32_t(mac[1]) << 16) |
+                          (std::uint32_t(mac[2]) << 8) | std::uint32_t(mac[3]);
+    char code[8];
+    std::snprintf(code, sizeof code, "%06u", static_cast<unsigned>(value % 1000000));
+    return code;
 }
 
 std::string webhook_secret(const std::string& pepper, long long webhook_id) {

@@ -23,6 +23,11 @@ bool media_signature_valid(const std::string& path, long long expires_unix,
                            const std::string& signature, const std::string& pepper,
                            std::chrono::system_clock::time_point now);
 
+// The code that verifies a WhatsApp recipient (docs/notifications.md): six digits derived from
+// a random nonce with the pepper, so that only the nonce is stored, never the code.
+std::string whatsapp_verification_code(const std::string& pepper, const std::string& phone,
+                                       const std::string& nonce);
+
 // A webhook's secret (derived, never stored) and the X-Sarang-Signature of a body.
 std::string webhook_secret(const std::string& pepper, long long webhook_id);
 std::string webhook_signature(const std::string& secret, const std::string& body);

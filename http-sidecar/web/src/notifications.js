@@ -61,9 +61,21 @@ export function notificationsView(root) {
     }
     try {
       const answer = await api('/api/whatsapp/recipients');
-      show(recipientsBox, table(['phone', ''], (answer.recipients || []).map((number) =>
-        h('tr', {}, h('td', {}, number), h('td', {}, h('button', { type: 'button', class: 'danger',
-          onclick: () => run(() => api(`/api/whatsapp/recipients/${encodeURIComponent(number)}`, { method: 'DELETE' })) }, 'Remove'))))));
+      const unverified = new Set(answer.unverified || []);
+      // An unverified number receives nothing but its code: the code it got confirms it.
+      const verifyForm = (number) => {
+        const code = h('input', { name: 'code', placeholder: 'code', inputmode: 'numeric', size: 6, required: true });
+        const form = h('form', { class: 'row' }, code, h('button', { type: 'submit' }, 'Verify'));
+        form.addEventListener('submit', (event) => {
+          event.preventDefault();
+          run(() => api(`/api/whatsapp/recipients/${encodeURIComponent(number)}/verify`, { method: 'POST', body: { code: code.value } }));
+        });
+        return form;
+      };
+      show(recipientsBox, table(['phone', 'verified', ''], (answer.recipients || []).map((number) =>
+        h('tr', {}, h('td', {}, number), h('td', {}, unverified.has(number) ? verifyForm(number) : 'yes'),
+          h('td', {}, h('button', { type: 'button', class: 'danger',
+            onclick: () => run(() => api(`/api/whatsapp/recipients/${encodeURIComponent(number)}`, { method: 'DELETE' })) }, 'Remove'))))));
     } catch (error) {
       show(recipientsBox, notice(describe(error)));
     }
