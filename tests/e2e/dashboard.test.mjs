@@ -282,6 +282,9 @@ test('notifications: recipients and the block', async () => {
   await until(page, 'the block confirmation', () => /blocked for 60 minutes/.test(document.querySelector('main').textContent));
   const saved = await apiCall('/api/whatsapp/recipients', { token });
   assert.deepEqual(saved.json.recipients, ['6287812345678']);
+  // It receives nothing but its code until the code confirms it: the page offers the form.
+  assert.deepEqual(saved.json.unverified, ['6287812345678']);
+  await until(page, 'the verify form', () => document.querySelector('#recipients form input[name=code]') !== null);
   // No GOWA runs in this stack, so the pairing status is an error the page shows.
   await until(page, 'the WhatsApp status or its error', () => document.getElementById('whatsapp-status').textContent.length > 0);
   await shot(page, 'notifications');
