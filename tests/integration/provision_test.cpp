@@ -144,7 +144,7 @@ void bad_requests_get_a_clear_error_and_change_nothing(void**) {
 // Issue #21 item 2: poisoned requests (not UTF-8, near the size limit, wrong JSON types) are
 // each answered with an error; the good request after them registers.
 void poisoned_requests_never_stop_the_registrar(void**) {
-    Claimant claimant("boot-poison");
+    Claimant claimant("boot:poison");
     for (const std::string& poison :
          {std::string("\xFF\xFE\xFD\xFC"),
           R"({"device_id":"A4CF12EF9999","pin_code":")" + std::string(900, '1') + "\xC3\"}",
