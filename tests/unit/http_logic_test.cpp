@@ -174,9 +174,9 @@ void worker_status_renders_series_and_names_troubled_workers(void**) {
     assert_non_null(std::strstr(text.c_str(), "# TYPE sarang_worker_restarts_total counter\n"));
     assert_non_null(std::strstr(text.c_str(), "sarang_worker_restarts_total{node=\"node-a\",plugin="
                                               "\"commands\",worker=\"sarang-cmd-ack\"} 2\n"));
-    assert_non_null(
-        std::strstr(text.c_str(), "sarang_worker_poisoned_items_total{node=\"node-a\",plugin="
-                                  "\"commands\",worker=\"sarang-cmd-ack\"} 5\n"));
+    assert_non_null(std::strstr(text.c_str(),
+                                "sarang_worker_poisoned_items_total{node=\"node-a\",plugin="
+                                "\"commands\",worker=\"sarang-cmd-ack\"} 5\n"));
     assert_non_null(std::strstr(text.c_str(), "sarang_worker_restarts_total{node=\"node-a\",plugin="
                                               "\"vending\",worker=\"sarang-vending\"} 0\n"));
     std::string health = json::dump(workers_health(rows).get());
