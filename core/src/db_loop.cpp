@@ -1,5 +1,6 @@
 #include "sarang/db_loop.hpp"
 
+#include "sarang/json.hpp"
 #include "sarang/log.hpp"
 
 #include <thread>
@@ -10,6 +11,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr auto outage_repeat = std::chrono::minutes(1);
 constexpr const char* heartbeat_statement = "sarang_worker_heartbeat";
+constexpr std::size_t max_error_bytes = 1000;
 
 std::string micros_since_epoch(std::chrono::system_clock::time_point when) {
     return std::to_string(
@@ -28,7 +30,7 @@ DbLoop::DbLoop(DbLoopOptions options)
     if (options_.prepare)
         options_.prepare(db_);
     db_.prepare(heartbeat_statement,
-                "INSERT INTO worker_status AS w (node, plugin, worker, restarts, poisoned,"
+                "INSERT INTO worker_status (node, plugin, worker, restarts, poisoned,"
                 "   last_error, last_restart_at, started_at, heartbeat_at)"
                 " VALUES ($1, $2, $3, $4::bigint, $5::bigint, $6,"
                 "   to_timestamp($7::bigint / 1000000.0), to_timestamp($8::bigint / 1000000.0),"
@@ -44,7 +46,8 @@ void DbLoop::heartbeat() {
     if (status == nullptr || status->plugin.empty() || Clock::now() < next_heartbeat_)
         return;
     std::optional<std::chrono::system_clock::time_point> restarted = status->last_restart_at();
-    std::string error = status->last_error();
+    // An exception's text may quote device bytes: PostgreSQL refuses text that is not UTF-8.
+    std::string error = json::valid_utf8(status->last_error().substr(0, max_error_bytes));
     next_heartbeat_ = Clock::now() + heartbeat_interval;
     try {
         db_.exec_prepared(heartbeat_statement,
