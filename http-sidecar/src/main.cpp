@@ -7,6 +7,7 @@
 #include "db_pool.hpp"
 #include "handlers/handlers.hpp"
 #include "http_server.hpp"
+#include "metrics.hpp"
 #include "notify/http_out.hpp"
 #include "notify/notification_worker.hpp"
 #include "parcel/photo_store.hpp"
@@ -18,6 +19,7 @@
 #include "storage_sweeper.hpp"
 #include "stream/stream_hub.hpp"
 #include "web/static_site.hpp"
+#include "worker_status.hpp"
 
 #include <csignal>
 #include <cstdio>
@@ -134,6 +136,16 @@ void register_gauges(http::Metrics& metrics, http::DbPool& pool, http::HttpServe
     metrics.add_counter("sarang_http_slow_rejected_total",
                         "Slow requests refused with 503 because the queue was full.",
                         [&server] { return static_cast<double>(server.slow_pool().rejected()); });
+    // The broker plugins' workers, from their rows in worker_status (every node's).
+    metrics.add_family([&pool] {
+        try {
+            http::DbPool::Lease db = pool.acquire(std::chrono::milliseconds(500));
+            return http::render_worker_metrics(http::read_worker_status(*db));
+        } catch (const std::exception& error) {
+            LOG_WARN("httpd", "worker status not read for /metrics: %s", error.what());
+            return std::string();
+        }
+    });
 }
 
 } // namespace

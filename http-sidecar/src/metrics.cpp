@@ -59,7 +59,28 @@ void Metrics::add_counter(std::string name, std::string help, std::function<doub
     readings_.push_back({std::move(name), std::move(help), "counter", std::move(read)});
 }
 
+void Metrics::add_family(std::function<std::string()> render) {
+    std::lock_guard lock(mutex_);
+    families_.push_back(std::move(render));
+}
+
+std::string metric_label(std::string_view value) {
+    return label(value);
+}
+
 std::string Metrics::render() const {
+    std::string out = render_own();
+    std::vector<std::function<std::string()>> families;
+    {
+        std::lock_guard lock(mutex_);
+        families = families_;
+    }
+    for (const auto& family : families)
+        out += family();
+    return out;
+}
+
+std::string Metrics::render_own() const {
     std::lock_guard lock(mutex_);
     std::string out;
     out += "# HELP sarang_http_requests_total HTTP requests answered, by route pattern, method "

@@ -21,10 +21,14 @@ class Metrics {
     void record(std::string_view route, std::string_view method, int status, double seconds);
     void add_gauge(std::string name, std::string help, std::function<double()> read);
     void add_counter(std::string name, std::string help, std::function<double()> read);
+    // Whole metric families (HELP, TYPE and labelled series) rendered by their owner, e.g. from
+    // a database query; called outside the lock, after the rest.
+    void add_family(std::function<std::string()> render);
 
     std::string render() const;
 
   private:
+    std::string render_own() const;
     struct Latency {
         std::array<unsigned long long, buckets.size()> le{}; // non-cumulative per bucket
         unsigned long long count = 0;
@@ -40,6 +44,10 @@ class Metrics {
     std::map<std::tuple<std::string, std::string, int>, unsigned long long> requests_;
     std::map<std::string, Latency> latency_;
     std::vector<Reading> readings_;
+    std::vector<std::function<std::string()>> families_;
 };
+
+// A Prometheus label value with backslash, quote and newline escaped.
+std::string metric_label(std::string_view value);
 
 } // namespace sarang::http

@@ -156,11 +156,11 @@ SARANG_PLUGIN_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier
             state.loader = std::make_unique<Worker>(
                 "sarang-access",
                 [&state](std::stop_token stop) { run_snapshot_loader(state, stop); },
-                FileTable::own);
+                FileTable::own, "access");
             state.presence_writer = std::make_unique<Worker>(
                 "sarang-presence",
                 [&state](std::stop_token stop) { run_presence_writer(state, stop); },
-                FileTable::own);
+                FileTable::own, "access");
             // Listeners open only after init returns: waiting here lets devices that connect
             // right at start find their credentials, without ever blocking a connected client.
             if (state.first_load.wait(

@@ -8,6 +8,7 @@
 // when it stops. An offline change is only applied when this node holds the device, so a late
 // write from one broker cannot mark offline a device that moved to another.
 #include "access_plugin.hpp"
+#include "sarang/db_loop.hpp"
 #include "sarang/pg.hpp"
 
 #include <cstdio>
@@ -110,11 +111,15 @@ void write(pg::Connection& db, const std::string& node, const PresenceOutbox::Ba
 
 void run_presence_writer(AccessPlugin& plugin, std::stop_token stop) {
     const std::string& node = plugin.settings.node_name;
-    pg::Connection db(plugin.settings.dsn, "sarang-presence");
-    prepare_statements(db);
-    Backoff backoff(std::chrono::milliseconds(200), std::chrono::seconds(10));
+    DbLoopOptions options;
+    options.component = "access";
+    options.dsn = plugin.settings.dsn;
+    options.application_name = "sarang-presence";
+    options.prepare = prepare_statements;
+    options.backoff_max = std::chrono::seconds(10);
+    options.retry_while_stopping = true;
+    DbLoop loop(std::move(options));
     bool reconciled = false;
-    bool outage_logged = false;
     std::optional<std::chrono::steady_clock::time_point> give_up_at;
     for (;;) {
         bool stopping = stop.stop_requested();
@@ -127,27 +132,23 @@ void run_presence_writer(AccessPlugin& plugin, std::stop_token stop) {
         // Lingering 200 ms turns a connect storm into a few transactions, not one per device.
         PresenceOutbox::Batch batch = plugin.presence.take(stop, std::chrono::milliseconds(500),
                                                            std::chrono::milliseconds(200));
-        if (batch.empty() && reconciled && !stopping)
+        if (batch.empty() && reconciled && !stopping) {
+            loop.round(stop, [](pg::Connection&) {}); // the heartbeat, when due
             continue;
-        try {
+        }
+        DbLoop::RoundEnd end = loop.round(stop, [&](pg::Connection& db) {
             write(db, node, batch, reconciled ? std::nullopt : std::optional(plugin.started_at),
                   stopping);
+        });
+        if (end == DbLoop::RoundEnd::done) {
             reconciled = true;
-            backoff.reset();
-            if (outage_logged)
-                LOG_INFO("access", "presence writes resumed");
-            outage_logged = false;
             if (stopping)
                 return;
-        } catch (const pg::Error& error) {
-            if (!outage_logged)
-                LOG_ERROR("access", "presence not written, will retry: %s", error.what());
-            outage_logged = true;
-            plugin.presence.give_back(std::move(batch));
-            db.disconnect();
-            std::this_thread::sleep_for(
-                std::min<std::chrono::milliseconds>(backoff.next(), std::chrono::seconds(1)));
+        } else if (end == DbLoop::RoundEnd::outage) {
+            plugin.presence.give_back(std::move(batch)); // newer changes win
         }
+        // dropped: a batch PostgreSQL refuses as data would be refused forever; DbLoop counted
+        // and logged it, and the devices' next connect or disconnect writes their presence.
     }
 }
 

@@ -6,6 +6,7 @@
 // when notifications may have been missed) it loads everything again. Results travel to the
 // broker thread through the mailbox; nothing here touches broker state.
 #include "access_plugin.hpp"
+#include "sarang/db_loop.hpp"
 #include "sarang/pg.hpp"
 
 #include <cstdlib>
@@ -161,24 +162,27 @@ void post_updates(AccessPlugin& plugin, pg::Connection& db, const std::set<std::
 } // namespace
 
 void run_snapshot_loader(AccessPlugin& plugin, std::stop_token stop) {
-    pg::Connection db(plugin.settings.dsn, "sarang-access");
-    // Before the first load, so no change falls between the two.
-    db.listen(devices_channel);
-    db.listen(sessions_channel);
-    Backoff backoff(std::chrono::milliseconds(200), std::chrono::seconds(10));
+    DbLoopOptions options;
+    options.component = "access";
+    options.dsn = plugin.settings.dsn;
+    options.application_name = "sarang-access";
+    options.prepare = [](pg::Connection& db) {
+        // Before the first load, so no change falls between the two.
+        db.listen(devices_channel);
+        db.listen(sessions_channel);
+    };
+    options.backoff_max = std::chrono::seconds(10);
+    DbLoop loop(std::move(options));
     std::uint64_t loaded_generation = 0;
-    bool outage_logged = false;
+    // Any failure pauses the loader for a backoff, never ends it: without it revocations stop
+    // reaching the broker. A reconnect loads everything again.
     while (!stop.stop_requested()) {
-        try {
+        loop.round(stop, [&](pg::Connection& db) {
             db.ensure_connected();
             if (db.generation() != loaded_generation) {
                 post_app_users(plugin, db, std::nullopt); // before devices: see FirstLoad
                 post_full_snapshot(plugin, db);
                 loaded_generation = db.generation();
-                backoff.reset();
-                if (outage_logged)
-                    LOG_INFO("access", "database reachable again");
-                outage_logged = false;
             }
             std::set<std::string> changed;
             std::set<long long> users_changed;
@@ -198,15 +202,7 @@ void run_snapshot_loader(AccessPlugin& plugin, std::stop_token stop) {
                 post_full_snapshot(plugin, db);
             else if (!changed.empty())
                 post_updates(plugin, db, changed);
-        } catch (const std::exception& error) {
-            // Never end the loader: without it revocations stop reaching the broker.
-            if (!outage_logged)
-                LOG_ERROR("access", "device snapshot not refreshed: %s", error.what());
-            outage_logged = true;
-            db.disconnect();
-            if (!sleep_unless_stopped(stop, backoff.next()))
-                break;
-        }
+        });
     }
 }
 

@@ -3,10 +3,13 @@
 // For each answer: the device's kind and prefix say whether the topic answers any of its
 // command topics; the matcher (core commands.hpp, docs/commands.md) picks the sent command it
 // settles; the UPDATE only changes a command still in state sent, so a duplicate answer, or one
-// arriving after the deadline expired the command, changes nothing. Database outages: the
-// answer is retried until it is written or the plugin stops.
+// arriving after the deadline expired the command, changes nothing. The loop is core's DbLoop:
+// on a database outage the answer is retried until it is written or the plugin stops; an
+// answer that fails any other way is counted, logged (sampled) and dropped, never the worker.
 #include "commands_plugin.hpp"
 #include "sarang/commands.hpp"
+#include "sarang/db_loop.hpp"
+#include "sarang/json.hpp"
 #include "sarang/pg.hpp"
 
 namespace sarang::commands {
@@ -22,12 +25,12 @@ void prepare_statements(pg::Connection& db) {
                          " WHERE id = $1::uuid AND state = 'sent'");
 }
 
-// What the device sent, as jsonb text: itself when it is JSON, else a JSON string of it.
+// What the device sent, as jsonb text: itself when it is JSON, else a JSON string of it (bytes
+// that are not UTF-8 become U+FFFD: jansson and jsonb refuse them).
 std::string result_text(const Answer& answer, const json_t* parsed) {
     if (parsed != nullptr)
         return answer.payload;
-    return json::dump(
-        json::own(json_stringn_nocheck(answer.payload.data(), answer.payload.size())).get());
+    return json::dump(json::string(answer.payload).get());
 }
 
 void settle(CommandsPlugin& plugin, pg::Connection& db, const Answer& answer) {
@@ -90,36 +93,26 @@ void settle(CommandsPlugin& plugin, pg::Connection& db, const Answer& answer) {
 } // namespace
 
 void run_answer_writer(CommandsPlugin& plugin, std::stop_token stop) {
-    pg::Connection db(plugin.settings.dsn, "sarang-command-answers");
-    prepare_statements(db);
-    Backoff backoff(std::chrono::milliseconds(200), std::chrono::seconds(5));
-    bool outage_logged = false;
+    DbLoopOptions options;
+    options.component = "commands";
+    options.dsn = plugin.settings.dsn;
+    options.application_name = "sarang-command-answers";
+    options.prepare = prepare_statements;
+    DbLoop loop(std::move(options));
+    std::vector<Answer> batch;
+    std::size_t next = 0;
     while (!stop.stop_requested()) {
-        std::vector<Answer> batch =
-            plugin.answers.pop_batch(256, stop, std::chrono::milliseconds(500));
-        for (std::size_t i = 0; i < batch.size();) {
-            try {
-                settle(plugin, db, batch[i]);
-                ++i;
-                if (outage_logged)
-                    LOG_INFO("commands", "answers written again");
-                outage_logged = false;
-                backoff.reset();
-            } catch (const pg::Error& error) {
-                if (error.kind() == pg::ErrorKind::reject || error.kind() == pg::ErrorKind::bug) {
-                    LOG_ERROR("commands", "answer from %s on '%s' dropped: %s",
-                              batch[i].device_id.c_str(), batch[i].topic.c_str(), error.what());
-                    ++i;
-                    continue;
-                }
-                if (!outage_logged)
-                    LOG_ERROR("commands", "answers not written, will retry: %s", error.what());
-                outage_logged = true;
-                db.disconnect();
-                if (!sleep_unless_stopped(stop, backoff.next()))
-                    return;
-            }
+        if (next == batch.size()) {
+            batch = plugin.answers.pop_batch(256, stop, std::chrono::milliseconds(500));
+            next = 0;
         }
+        loop.round(stop, [&](pg::Connection& db) {
+            loop.each(
+                batch, next, [&](const Answer& answer) { settle(plugin, db, answer); },
+                [](const Answer& answer) {
+                    return "answer from " + answer.device_id + " on '" + answer.topic + "'";
+                });
+        });
     }
 }
 

@@ -13,6 +13,7 @@
 // new database connection (notifications may have been missed), and a sweep every 30 s as a
 // safety net. Deadlines are swept every second, by every node (SKIP LOCKED: no waiting).
 #include "commands_plugin.hpp"
+#include "sarang/db_loop.hpp"
 #include "sarang/pg.hpp"
 
 #include <algorithm>
@@ -115,26 +116,29 @@ std::optional<std::set<std::string>> devices_named(std::vector<pg::Notification>
 } // namespace
 
 void run_dispatcher(CommandsPlugin& plugin, std::stop_token stop) {
-    pg::Connection db(plugin.settings.dsn, "sarang-commands");
-    prepare_statements(db);
-    // Before the first claim, so no command falls between the two.
-    db.listen(commands_channel);
-    db.listen(activity_channel);
-    Backoff backoff(std::chrono::milliseconds(200), std::chrono::seconds(10));
+    DbLoopOptions options;
+    options.component = "commands";
+    options.dsn = plugin.settings.dsn;
+    options.application_name = "sarang-commands";
+    options.prepare = [](pg::Connection& db) {
+        prepare_statements(db);
+        // Before the first claim, so no command falls between the two.
+        db.listen(commands_channel);
+        db.listen(activity_channel);
+    };
+    options.backoff_max = std::chrono::seconds(10);
+    DbLoop loop(std::move(options));
     std::uint64_t swept_generation = 0;
     auto next_expiry = std::chrono::steady_clock::now();
     auto next_sweep = next_expiry + sweep_interval;
-    bool outage_logged = false;
+    // Any failure pauses dispatching for a backoff, never ends it: without the dispatcher no
+    // command leaves this node. A reconnect claims everything due again.
     while (!stop.stop_requested()) {
-        try {
+        loop.round(stop, [&](pg::Connection& db) {
             db.ensure_connected();
             if (db.generation() != swept_generation) {
                 claim(plugin, db, std::nullopt);
                 swept_generation = db.generation();
-                backoff.reset();
-                if (outage_logged)
-                    LOG_INFO("commands", "database reachable again");
-                outage_logged = false;
             }
             std::vector<pg::Notification> notes =
                 db.wait_notifications(std::chrono::milliseconds(250));
@@ -156,15 +160,7 @@ void run_dispatcher(CommandsPlugin& plugin, std::stop_token stop) {
                 }
                 next_expiry = now + expiry_interval;
             }
-        } catch (const std::exception& error) {
-            // Never end the dispatcher: without it no command leaves this node.
-            if (!outage_logged)
-                LOG_ERROR("commands", "dispatching paused: %s", error.what());
-            outage_logged = true;
-            db.disconnect();
-            if (!sleep_unless_stopped(stop, backoff.next()))
-                break;
-        }
+        });
     }
 }
 

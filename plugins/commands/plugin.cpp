@@ -50,10 +50,11 @@ SARANG_PLUGIN_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier
             // mailbox.
             state.dispatcher = std::make_unique<Worker>(
                 "sarang-cmd-send", [&state](std::stop_token stop) { run_dispatcher(state, stop); },
-                FileTable::own);
+                FileTable::own, "commands");
             state.answer_writer = std::make_unique<Worker>(
                 "sarang-cmd-ack",
-                [&state](std::stop_token stop) { run_answer_writer(state, stop); }, FileTable::own);
+                [&state](std::stop_token stop) { run_answer_writer(state, stop); }, FileTable::own,
+                "commands");
             LOG_INFO("commands", "ready (node %s)", state.settings.node_name.c_str());
         });
 }

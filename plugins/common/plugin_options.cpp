@@ -1,4 +1,5 @@
 #include "plugin_support.hpp"
+#include "sarang/worker.hpp"
 
 #include <cstring>
 #include <unistd.h>
@@ -19,6 +20,8 @@ Config load_config(const mosquitto_opt* options, int count) {
         throw ConfigError("plugin_opt_config is required (path to sarang.conf)");
     Config config = Config::load_file(*path);
     log::set_level(config.string("log.level"));
+    // The node the workers' status rows are published under (worker_status).
+    set_worker_node(node_name(config));
     return config;
 }
 

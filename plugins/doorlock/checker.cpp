@@ -13,6 +13,7 @@
 // Database outages: the lock is answered "unavailable" (it may retry); nothing is unlocked.
 #include "doorlock_plugin.hpp"
 #include "sarang/crypto.hpp"
+#include "sarang/db_loop.hpp"
 #include "sarang/door_pin_store.hpp"
 #include "sarang/json.hpp"
 #include "sarang/pg.hpp"
@@ -200,38 +201,49 @@ void answer_unavailable(DoorlockPlugin& plugin, const Attempt& attempt) {
 } // namespace
 
 void run_checker(DoorlockPlugin& plugin, std::stop_token stop) {
-    pg::Connection db(plugin.settings.dsn, "sarang-doorlock");
-    prepare_statements(db);
+    DbLoopOptions options;
+    options.component = "doorlock";
+    options.dsn = plugin.settings.dsn;
+    options.application_name = "sarang-doorlock";
+    options.prepare = prepare_statements;
+    DbLoop loop(std::move(options));
     RecentVerdicts recent;
-    bool outage_logged = false;
+    std::vector<Attempt> batch;
+    std::size_t next = 0;
     while (!stop.stop_requested()) {
-        std::vector<Attempt> batch = plugin.attempts.pop_batch(16, stop, 500ms);
-        for (const Attempt& attempt : batch) {
-            try {
-                if (attempt.alert)
-                    notify_lock_alert(plugin, db, attempt);
-                else
-                    handle(plugin, db, recent, attempt);
-                if (outage_logged)
-                    LOG_INFO("doorlock", "attempts checked again");
-                outage_logged = false;
-            } catch (const pg::Error& error) {
-                if (!outage_logged)
-                    LOG_ERROR("doorlock", "attempt from %s not checked: %s",
-                              attempt.device_id.c_str(), error.what());
-                outage_logged = error.kind() == pg::ErrorKind::reconnect ||
-                                error.kind() == pg::ErrorKind::retry;
-                db.disconnect();
-                if (!attempt.alert)
-                    answer_unavailable(plugin, attempt);
-            } catch (const std::exception& error) {
-                // Anything else (memory, a corrupt hash) costs this attempt, never the worker.
-                LOG_ERROR("doorlock", "attempt from %s not checked: %s", attempt.device_id.c_str(),
-                          error.what());
-                if (!attempt.alert)
-                    answer_unavailable(plugin, attempt);
-            }
+        if (next == batch.size()) {
+            batch = plugin.attempts.pop_batch(16, stop, 500ms);
+            next = 0;
         }
+        // A lock waits for its verdict: an attempt that cannot be checked (database down, or
+        // anything else, which DbLoop counts and logs) is answered "unavailable" at once, never
+        // retried later.
+        loop.round(stop, [&](pg::Connection& db) {
+            loop.each(
+                batch, next,
+                [&](const Attempt& attempt) {
+                    try {
+                        if (attempt.alert)
+                            notify_lock_alert(plugin, db, attempt);
+                        else
+                            handle(plugin, db, recent, attempt);
+                    } catch (const pg::Error& error) {
+                        if (!attempt.alert)
+                            answer_unavailable(plugin, attempt);
+                        if (!is_outage(error))
+                            throw;
+                        loop.outage_noticed(error);
+                    } catch (...) {
+                        if (!attempt.alert)
+                            answer_unavailable(plugin, attempt);
+                        throw;
+                    }
+                },
+                [](const Attempt& attempt) {
+                    return std::string(attempt.alert ? "alert" : "attempt") + " from " +
+                           attempt.device_id + " on '" + attempt.topic + "'";
+                });
+        });
     }
 }
 

@@ -46,7 +46,7 @@ SARANG_PLUGIN_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier
             // (worker.hpp).
             state.checker = std::make_unique<Worker>(
                 "sarang-doorlock", [&state](std::stop_token stop) { run_checker(state, stop); },
-                FileTable::own);
+                FileTable::own, "doorlock");
             LOG_INFO("doorlock", "ready");
         });
 }

@@ -150,11 +150,11 @@ SARANG_PLUGIN_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier
             std::future<void> loaded = state.first_load.get_future();
             state.loader = std::make_unique<Worker>(
                 "sarang-provsec",
-                [&state](std::stop_token stop) { run_secrets_loader(state, stop); },
-                FileTable::own);
+                [&state](std::stop_token stop) { run_secrets_loader(state, stop); }, FileTable::own,
+                "provision");
             state.registrar = std::make_unique<Worker>(
                 "sarang-provreg", [&state](std::stop_token stop) { run_registrar(state, stop); },
-                FileTable::own);
+                FileTable::own, "provision");
             // As in the access plugin: a device connecting right at start finds the secrets.
             if (loaded.wait_for(std::chrono::milliseconds(
                     state.settings.initial_load_timeout_ms)) == std::future_status::ready)

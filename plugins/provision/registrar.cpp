@@ -8,6 +8,7 @@
 //   {"status":"error","code","error"[,"field"][,"remaining_attempts"][,"retry_after_s"]}
 #include "claim_request.hpp"
 #include "provision_plugin.hpp"
+#include "sarang/db_loop.hpp"
 #include "sarang/json.hpp"
 #include "sarang/pg.hpp"
 
@@ -17,7 +18,7 @@ namespace {
 std::string answer_for(const provisioning::Outcome& outcome) {
     json::Ptr body = json::own(json_object());
     auto put = [&](const char* key, const std::string& value) {
-        json::set(body.get(), key, json::own(json_string(value.c_str())));
+        json::set(body.get(), key, json::string(value));
     };
     if (outcome.issued()) {
         put("status",
@@ -67,28 +68,49 @@ std::string handle(ProvisionPlugin& plugin, pg::Connection& db, const Job& job) 
 } // namespace
 
 void run_registrar(ProvisionPlugin& plugin, std::stop_token stop) {
-    pg::Connection db(plugin.settings.dsn, "sarang-provision");
+    DbLoopOptions options;
+    options.component = "provision";
+    options.dsn = plugin.settings.dsn;
+    options.application_name = "sarang-provision";
+    DbLoop loop(std::move(options));
+    const std::string unavailable =
+        error_answer("unavailable", "registration is unavailable; retry later");
+    std::vector<Job> jobs;
+    std::size_t next = 0;
     while (!stop.stop_requested()) {
-        std::vector<Job> jobs = plugin.requests.pop_batch(8, stop, std::chrono::seconds(1));
-        for (const Job& job : jobs) {
-            std::string answer;
-            try {
-                answer = handle(plugin, db, job);
-            } catch (const pg::Error& failure) {
-                LOG_ERROR("provision", "registering for %s failed: %s", job.client_id.c_str(),
-                          failure.what());
-                if (failure.kind() == pg::ErrorKind::reconnect)
-                    db.disconnect();
-                answer = error_answer("unavailable", "registration is unavailable; retry later");
-            } catch (const std::exception& failure) {
-                LOG_ERROR("provision", "registering for %s failed: %s", job.client_id.c_str(),
-                          failure.what());
-                answer = error_answer("unavailable", "registration is unavailable; retry later");
-            }
-            plugin.mailbox.post(
-                [&plugin, connection = job.connection, serial = job.serial,
-                 answer = std::move(answer)] { plugin.answer(connection, serial, answer); });
+        if (next == jobs.size()) {
+            jobs = plugin.requests.pop_batch(8, stop, std::chrono::seconds(1));
+            next = 0;
         }
+        // Every request is answered at once, "unavailable" when it could not be handled: the
+        // device retries; nothing is retried here. DbLoop counts and logs what failed.
+        loop.round(stop, [&](pg::Connection& db) {
+            loop.each(
+                jobs, next,
+                [&](const Job& job) {
+                    auto post = [&](std::string answer) {
+                        plugin.mailbox.post([&plugin, connection = job.connection,
+                                             serial = job.serial, answer = std::move(answer)] {
+                            plugin.answer(connection, serial, answer);
+                        });
+                    };
+                    std::string answer;
+                    try {
+                        answer = handle(plugin, db, job);
+                    } catch (const pg::Error& failure) {
+                        post(unavailable);
+                        if (!is_outage(failure))
+                            throw;
+                        loop.outage_noticed(failure);
+                        return;
+                    } catch (...) {
+                        post(unavailable);
+                        throw;
+                    }
+                    post(std::move(answer));
+                },
+                [](const Job& job) { return "registration request of " + job.client_id; });
+        });
     }
 }
 

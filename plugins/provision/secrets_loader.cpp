@@ -3,6 +3,7 @@
 // once a second ends SoftAP pre-registrations that expired unused, which revokes their device
 // and so their credential (the access plugin follows through NOTIFY).
 #include "provision_plugin.hpp"
+#include "sarang/db_loop.hpp"
 #include "sarang/pg.hpp"
 
 namespace sarang::provision {
@@ -58,13 +59,17 @@ long long sweep_pre_registrations(pg::Connection& db) {
 } // namespace
 
 void run_secrets_loader(ProvisionPlugin& plugin, std::stop_token stop) {
-    pg::Connection db(plugin.settings.dsn, "sarang-provision-secrets");
-    db.listen("sarang_factory_secrets");
-    Backoff backoff(std::chrono::milliseconds(200), std::chrono::seconds(10));
+    DbLoopOptions options;
+    options.component = "provision";
+    options.dsn = plugin.settings.dsn;
+    options.application_name = "sarang-provision-secrets";
+    options.prepare = [](pg::Connection& db) { db.listen("sarang_factory_secrets"); };
+    options.backoff_max = std::chrono::seconds(10);
+    DbLoop loop(std::move(options));
     std::uint64_t loaded_generation = 0;
     auto next_sweep = std::chrono::steady_clock::now();
     while (!stop.stop_requested()) {
-        try {
+        loop.round(stop, [&](pg::Connection& db) {
             db.ensure_connected();
             bool reload = db.generation() != loaded_generation;
             if (!reload)
@@ -77,13 +82,7 @@ void run_secrets_loader(ProvisionPlugin& plugin, std::stop_token stop) {
                 next_sweep = std::chrono::steady_clock::now() + std::chrono::seconds(1);
                 sweep_pre_registrations(db);
             }
-            backoff.reset();
-        } catch (const std::exception& failure) {
-            LOG_WARN("provision", "factory secrets / sweep: %s", failure.what());
-            db.disconnect();
-            if (!sleep_unless_stopped(stop, backoff.next()))
-                return;
-        }
+        });
     }
 }
 

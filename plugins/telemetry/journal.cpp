@@ -423,6 +423,12 @@ void Journal::landed(std::uint64_t sequence) {
     }
 }
 
+void Journal::close_reader() {
+    read_fd_ = FileHandle();
+    read_buffer_.clear();
+    read_position_ = 0;
+}
+
 void Journal::sync() {
     std::uint64_t first = append_segment_first_.load(std::memory_order_relaxed);
     if (first == 0)

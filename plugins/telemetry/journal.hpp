@@ -74,6 +74,10 @@ class Journal {
     void landed(std::uint64_t sequence);
     // Worker. Flushes appended records to the disk (power-loss safety, not crash safety).
     void sync();
+    // Worker, as it stops. Closes the read descriptor, which the worker opened in its own fd
+    // table (FileTable::own): the destructor runs on the broker thread, where that number is
+    // some other descriptor (a client socket). The next read() reopens at the next record.
+    void close_reader();
 
     std::uint64_t bytes() const { return bytes_.load(std::memory_order_relaxed); }
     std::uint64_t limit() const { return limits_.max_bytes; }

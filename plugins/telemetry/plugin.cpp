@@ -48,7 +48,7 @@ SARANG_PLUGIN_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier
         [](TelemetryPlugin& state) {
             state.writer = std::make_unique<Worker>(
                 "sarang-telem", [&state](std::stop_token stop) { run_writer(state, stop); },
-                FileTable::own);
+                FileTable::own, "telemetry");
             LOG_INFO("telemetry", "ready (journal %s: %llu messages to land, batch %zu)",
                      state.settings.journal_dir.c_str(),
                      static_cast<unsigned long long>(state.journal.last_appended() -

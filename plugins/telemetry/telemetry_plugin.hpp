@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace sarang::telemetry {
 
@@ -47,6 +48,9 @@ struct TelemetryPlugin {
     Settings settings;
     Journal journal;
     Counters counters;
+    // Writer only: the batch read from the journal and not landed yet. Here rather than in the
+    // writer's body so that a restarted body (worker.hpp) lands it instead of skipping it.
+    std::vector<RawMessage> pending;
     std::unique_ptr<Worker> writer; // last member: stopped and joined first on destruction
 };
 

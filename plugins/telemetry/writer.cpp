@@ -4,11 +4,13 @@
 // Ends of a batch: landed (new rows counted; rows already there, from a replay, are dropped by
 // the keys and counted as duplicates); rejected messages (bad payload, unknown device) logged
 // with the device id and counted, never written; PostgreSQL unreachable: the batch is kept and
-// retried with backoff while new messages wait in the journal on disk; a data error that
-// validation should have caught: the batch is landed again one message at a time, so only the
-// offending message is dropped (logged) and one bad message cannot wedge the writer. At
+// retried with backoff while new messages wait in the journal on disk (core's DbLoop); a data
+// error that validation should have caught, or any other exception: the batch is landed again
+// one message at a time, so only the offending message is dropped (counted, logged sampled)
+// and one bad message cannot wedge the writer. At
 // shutdown what is waiting gets a few seconds; what does not land stays in the journal for the
 // next start.
+#include "sarang/db_loop.hpp"
 #include "sarang/pg.hpp"
 #include "telemetry_plugin.hpp"
 
@@ -66,22 +68,18 @@ void prepare(pg::Connection& db) {
     db.prepare("land", "SELECT new_readings, new_events FROM sarang_land_staged()");
 }
 
-// A batch PostgreSQL refused as data: land its messages one by one and drop only those that
-// fail again.
-void land_one_by_one(TelemetryPlugin& plugin, pg::Connection& db,
-                     const std::vector<RawMessage>& batch) {
-    for (const RawMessage& message : batch) {
-        try {
-            land(plugin, db, {message});
-        } catch (const pg::Error& error) {
-            if (error.kind() == pg::ErrorKind::reconnect || error.kind() == pg::ErrorKind::retry)
-                throw;
-            LOG_ERROR("telemetry", "dropping message %llu from %s on '%s': %s",
-                      static_cast<unsigned long long>(message.sequence), message.device_id.c_str(),
-                      message.topic.c_str(), error.what());
-            ++plugin.counters.messages_failed;
-        }
-    }
+// A batch PostgreSQL (or staging) refused: land its messages one by one; DbLoop drops, counts
+// and logs only those that fail again.
+void land_one_by_one(TelemetryPlugin& plugin, DbLoop& loop, std::vector<RawMessage>& batch) {
+    std::size_t next = 0;
+    std::uint64_t dropped_before = loop.poisoned();
+    loop.each(
+        batch, next, [&](const RawMessage& message) { land(plugin, loop.db(), {message}); },
+        [](const RawMessage& message) {
+            return "message " + std::to_string(message.sequence) + " from " + message.device_id +
+                   " on '" + message.topic + "'";
+        });
+    plugin.counters.messages_failed += loop.poisoned() - dropped_before;
 }
 
 void write_stats(const TelemetryPlugin& plugin) {
@@ -97,32 +95,27 @@ void write_stats(const TelemetryPlugin& plugin) {
     }
 }
 
-class OutageLog {
+std::string journal_state(const TelemetryPlugin& plugin) {
+    const Journal& journal = plugin.journal;
+    char text[160];
+    std::snprintf(text, sizeof text, "keeping %llu messages in the journal (%llu of %llu MiB)",
+                  static_cast<unsigned long long>(journal.last_appended() - journal.last_landed()),
+                  static_cast<unsigned long long>(journal.bytes() >> 20),
+                  static_cast<unsigned long long>(journal.limit() >> 20));
+    return text;
+}
+
+// Closes the journal's read descriptor on the writer's thread whichever way the body ends: it
+// lives in the writer's own fd table (Journal::close_reader).
+class ReaderCloser {
   public:
-    void failed(const TelemetryPlugin& plugin, const pg::Error& error) {
-        auto now = Clock::now();
-        if (!down_ || now - last_logged_ > std::chrono::seconds(10)) {
-            const Journal& journal = plugin.journal;
-            LOG_ERROR(
-                "telemetry",
-                "PostgreSQL unreachable, keeping %llu messages in the journal (%llu of "
-                "%llu MiB): %s",
-                static_cast<unsigned long long>(journal.last_appended() - journal.last_landed()),
-                static_cast<unsigned long long>(journal.bytes() >> 20),
-                static_cast<unsigned long long>(journal.limit() >> 20), error.what());
-            last_logged_ = now;
-        }
-        down_ = true;
-    }
-    void succeeded() {
-        if (down_)
-            LOG_INFO("telemetry", "PostgreSQL reachable again; draining the journal");
-        down_ = false;
-    }
+    explicit ReaderCloser(Journal& journal) : journal_(journal) {}
+    ~ReaderCloser() { journal_.close_reader(); }
+    ReaderCloser(const ReaderCloser&) = delete;
+    ReaderCloser& operator=(const ReaderCloser&) = delete;
 
   private:
-    bool down_ = false;
-    Clock::time_point last_logged_{};
+    Journal& journal_;
 };
 
 } // namespace
@@ -157,12 +150,18 @@ std::string stats_text(const TelemetryPlugin& plugin) {
 }
 
 void run_writer(TelemetryPlugin& plugin, std::stop_token stop) {
-    pg::Connection db(plugin.settings.dsn, "sarang-telemetry");
-    prepare(db);
     Journal& journal = plugin.journal;
-    Backoff backoff(std::chrono::milliseconds(200), std::chrono::seconds(5));
-    OutageLog outage;
-    std::vector<RawMessage> pending;
+    ReaderCloser closer(journal);
+    DbLoopOptions options;
+    options.component = "telemetry";
+    options.dsn = plugin.settings.dsn;
+    options.application_name = "sarang-telemetry";
+    options.prepare = prepare;
+    options.backoff_max = std::chrono::seconds(1);
+    options.retry_while_stopping = true;
+    options.outage_detail = [&plugin] { return journal_state(plugin); };
+    DbLoop loop(std::move(options));
+    std::vector<RawMessage>& pending = plugin.pending;
     std::uint64_t staging_generation = 0;
     std::optional<Clock::time_point> give_up_at;
     Clock::time_point next_sync = Clock::now() + plugin.settings.sync_interval;
@@ -186,10 +185,15 @@ void run_writer(TelemetryPlugin& plugin, std::stop_token stop) {
         if (pending.empty()) {
             if (stop.stop_requested())
                 break;
+            loop.round(stop, [](pg::Connection&) {}); // the heartbeat, when due
+            plugin.counters.database_up = loop.database_up();
             journal.wait_for_data(std::chrono::milliseconds(200), stop);
             continue;
         }
-        try {
+        // Exactly once: the journal moves past a batch only after its transaction committed
+        // (or its bad messages were dropped one by one); an outage keeps the batch for the next
+        // round, and a replay after a crash is deduplicated by the keys.
+        loop.round(stop, [&](pg::Connection& db) {
             db.ensure_connected();
             if (db.generation() != staging_generation) {
                 db.exec_prepared("staging", {});
@@ -198,26 +202,20 @@ void run_writer(TelemetryPlugin& plugin, std::stop_token stop) {
             try {
                 land(plugin, db, pending);
             } catch (const pg::Error& error) {
-                if (error.kind() == pg::ErrorKind::reconnect ||
-                    error.kind() == pg::ErrorKind::retry)
+                if (is_outage(error))
                     throw;
                 LOG_ERROR("telemetry", "batch of %zu refused (%s); landing one by one",
                           pending.size(), error.what());
-                land_one_by_one(plugin, db, pending);
+                land_one_by_one(plugin, loop, pending);
+            } catch (const std::exception& error) {
+                LOG_ERROR("telemetry", "batch of %zu failed (%s); landing one by one",
+                          pending.size(), error.what());
+                land_one_by_one(plugin, loop, pending);
             }
             journal.landed(pending.back().sequence);
             pending.clear();
-            backoff.reset();
-            outage.succeeded();
-            plugin.counters.database_up = true;
-        } catch (const pg::Error& error) {
-            plugin.counters.database_up = false;
-            outage.failed(plugin, error);
-            db.disconnect();
-            auto pause =
-                std::min<std::chrono::milliseconds>(backoff.next(), std::chrono::seconds(1));
-            std::this_thread::sleep_for(pause);
-        }
+        });
+        plugin.counters.database_up = loop.database_up();
     }
     write_stats(plugin);
     std::uint64_t waiting = journal.last_appended() - journal.last_landed();

@@ -36,7 +36,8 @@ SARANG_PLUGIN_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier
             // (worker.hpp).
             state.writer = std::make_unique<Worker>(
                 "sarang-vending",
-                [&state](std::stop_token stop) { run_result_writer(state, stop); }, FileTable::own);
+                [&state](std::stop_token stop) { run_result_writer(state, stop); }, FileTable::own,
+                "vending");
             LOG_INFO("vending", "ready");
         });
 }

@@ -12,7 +12,10 @@
 // The sweep (every 250 ms, every node, SKIP LOCKED): DISPENSING orders past their deadline
 // become FAILED "timeout"; stock untouched.
 //
-// Database outages: the result in hand is retried until it is written or the plugin stops.
+// The loop is core's DbLoop: on a database outage the result in hand is retried until it is
+// written or the plugin stops; a result that fails any other way (a jansson or PostgreSQL
+// refusal, an exception) is counted and dropped, and the rest of the batch goes on.
+#include "sarang/db_loop.hpp"
 #include "sarang/pg.hpp"
 #include "sarang/vending.hpp"
 #include "vending_plugin.hpp"
@@ -158,44 +161,43 @@ void sweep(VendingPlugin& plugin, pg::Connection& db) {
 } // namespace
 
 void run_result_writer(VendingPlugin& plugin, std::stop_token stop) {
-    pg::Connection db(plugin.settings.dsn, "sarang-vending");
-    prepare_statements(db);
-    Backoff backoff(200ms, 5s);
-    bool outage_logged = false;
+    DbLoopOptions options;
+    options.component = "vending";
+    options.dsn = plugin.settings.dsn;
+    options.application_name = "sarang-vending";
+    options.prepare = prepare_statements;
+    DbLoop loop(std::move(options));
     auto next_sweep = std::chrono::steady_clock::now();
     std::vector<Result> batch;
     std::size_t next = 0;
     while (!stop.stop_requested()) {
-        try {
-            if (next == batch.size()) {
-                batch = plugin.results.pop_batch(256, stop, 250ms);
-                next = 0;
-            }
-            for (; next < batch.size(); ++next) {
-                try {
-                    settle(plugin, db, batch[next]);
-                } catch (const pg::Error& error) {
-                    if (error.kind() != pg::ErrorKind::reject && error.kind() != pg::ErrorKind::bug)
-                        throw;
-                    reject(plugin, batch[next], error.what());
-                }
-            }
+        if (next == batch.size()) {
+            batch = plugin.results.pop_batch(256, stop, 250ms);
+            next = 0;
+        }
+        loop.round(stop, [&](pg::Connection& db) {
+            // A result PostgreSQL refuses as data is one the machine sent wrong: counted as
+            // rejected like the ones validation catches. Anything else DbLoop drops and counts.
+            loop.each(
+                batch, next,
+                [&](const Result& result) {
+                    try {
+                        settle(plugin, db, result);
+                    } catch (const pg::Error& error) {
+                        if (error.kind() != pg::ErrorKind::reject)
+                            throw;
+                        reject(plugin, result, error.what());
+                    }
+                },
+                [](const Result& result) {
+                    return "dispense_result from " + result.device_id + " on '" + result.topic +
+                           "'";
+                });
             if (std::chrono::steady_clock::now() >= next_sweep) {
                 sweep(plugin, db);
                 next_sweep = std::chrono::steady_clock::now() + 250ms;
             }
-            if (outage_logged)
-                LOG_INFO("vending", "results written again");
-            outage_logged = false;
-            backoff.reset();
-        } catch (const pg::Error& error) {
-            if (!outage_logged)
-                LOG_ERROR("vending", "results not written, will retry: %s", error.what());
-            outage_logged = true;
-            db.disconnect();
-            if (!sleep_unless_stopped(stop, backoff.next()))
-                return;
-        }
+        });
     }
 }
 

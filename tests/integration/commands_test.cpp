@@ -396,6 +396,45 @@ void a_dispense_result_settles_its_order(void**) {
     assert_int_equal(json_integer_field(one.body, "count"), 1);
 }
 
+// Issue #21 item 2: a relay answering with four bytes that are no UTF-8 made json::dump throw
+// std::bad_alloc, the answer writer died and nothing settled on the node again. Poisoned
+// answers (not UTF-8, huge, wrong JSON types) now cost at most themselves: the next good
+// answer settles, and the writer's worker is reported (not restarted) on /metrics.
+void poisoned_answers_never_stop_settlement(void**) {
+    AppAccount owner = create_account(unique_id("cmd-poison"));
+    Device relay = make_device("cmd-poison", "relay", owner, "relay");
+    auto client = connect_device(relay);
+    std::string first = send(owner, relay, "command", R"({"state":"on"})");
+    assert_true(client->wait_message(relay.prefix + "/command", 5s));
+    answer(*client, relay.prefix + "/state", "\xFF\xFE\xFD\xFC");
+    // Not JSON, so it settles the one sent command; its result is the bytes, repaired.
+    Row settled = wait_state(first, "acked");
+    assert_text_equal(settled.result, "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"");
+
+    std::string second = send(owner, relay, "command", R"({"state":"off"})");
+    assert_true(client->wait_message_count(relay.prefix + "/command", 2, 5s));
+    answer(*client, relay.prefix + "/state", std::string(60 * 1024, '\xC3'));
+    answer(*client, relay.prefix + "/state", R"({"id":["x"],"state":{"on":1},"ok":"yes"})");
+    answer(*client, relay.prefix + "/state", R"({"id":")" + second + R"(","state":"off"})");
+    auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (row_of(second).state == "sent" && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(50ms);
+    assert_string_not_equal(row_of(second).state.c_str(), "sent");
+
+    // A good answer after the poisoned ones settles its own command.
+    std::string third = send(owner, relay, "command", R"({"state":"on"})");
+    assert_true(client->wait_message_count(relay.prefix + "/command", 3, 5s));
+    answer(*client, relay.prefix + "/state", R"({"id":")" + third + R"(","state":"on"})");
+    wait_state(third, "acked");
+
+    HttpResult metrics = http_request(stack_env().http_port, "GET", "/metrics");
+    assert_int_equal(metrics.status, 200);
+    assert_non_null(
+        std::strstr(metrics.body.c_str(), "# TYPE sarang_worker_restarts_total counter"));
+    assert_non_null(
+        std::strstr(metrics.body.c_str(), R"(plugin="commands",worker="sarang-cmd-ack"} 0)"));
+}
+
 void only_owners_and_admins_see_or_send(void**) {
     AppAccount owner = create_account(unique_id("cmd-o"));
     AppAccount stranger = create_account(unique_id("cmd-s"));
@@ -536,6 +575,7 @@ int main() {
         cmocka_unit_test(a_dispense_result_settles_its_order),
         cmocka_unit_test(only_owners_and_admins_see_or_send),
         cmocka_unit_test(the_generic_route_follows_each_topic_s_policy),
+        cmocka_unit_test(poisoned_answers_never_stop_settlement),
         cmocka_unit_test(states_survive_broker_restarts),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);

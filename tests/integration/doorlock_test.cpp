@@ -149,6 +149,25 @@ void a_wrong_keypad_pin_is_refused(void**) {
     expect_unlock(lock, "keypad");
 }
 
+// Issue #21 item 2: poisoned attempts (not UTF-8, near the size limit, wrong JSON types) are
+// each answered and cost nothing else: the good attempt after them unlocks.
+void poisoned_attempts_never_stop_the_checker(void**) {
+    Lock lock = make_lock("lock-poison");
+    for (const std::string& poison :
+         {std::string("\xFF\xFE\xFD\xFC"),
+          R"({"pin":"1234","attemptId":")" + std::string(900, 'a') + "\xC3\"}",
+          std::string(R"({"pin":1234,"attemptId":["x"]})")}) {
+        assert_true(accepted(lock.client->publish(lock.prefix + "/pin/attempt", poison)));
+        std::optional<std::string> verdict =
+            lock.client->next_payload(lock.prefix + "/pin/verdict", 15s);
+        assert_true(verdict.has_value());
+        assert_true(verdict->find("\"ok\":false") != std::string::npos);
+    }
+    json::Ptr right = keypad(lock, door_pin, "k-after-poison");
+    assert_true(json_is_true(json_object_get(right.get(), "ok")));
+    expect_unlock(lock, "keypad");
+}
+
 void keypad_and_remote_failures_share_one_lockout(void**) {
     Lock lock = make_lock("lock-shared");
     keypad(lock, wrong_pin, "k-1");
@@ -381,6 +400,7 @@ int main() {
     const CMUnitTest tests[] = {
         cmocka_unit_test(the_right_keypad_pin_unlocks),
         cmocka_unit_test(a_wrong_keypad_pin_is_refused),
+        cmocka_unit_test(poisoned_attempts_never_stop_the_checker),
         cmocka_unit_test(keypad_and_remote_failures_share_one_lockout),
         cmocka_unit_test(consecutive_lockouts_grow_across_keypad_and_remote),
         cmocka_unit_test(a_burst_of_wrong_pins_never_exceeds_the_limit),

@@ -127,7 +127,7 @@ void every_plugin_works_under_valgrind_without_errors_or_definite_leaks(void**) 
                            relay.id, 1));
 
     // An app user reads its own devices with its session token.
-    MqttClient app("vg-app");
+    MqttClient app("app:" + owner.username); // the app client-id rule (identity-and-acl.md)
     assert_int_equal(app.connect(stack_env().mqtt_port, owner.username, owner.token, slow), 0);
     assert_int_equal(app.subscribe(hydro.prefix + "/#", slow), 1);
     assert_true(accepted(hydro_client->publish(hydro.prefix + "/status", "online", slow)));

@@ -141,6 +141,21 @@ void bad_requests_get_a_clear_error_and_change_nothing(void**) {
         cell("SELECT count(*)::text FROM devices WHERE id = $1", {"A4CF12EF5678"}).c_str(), "0");
 }
 
+// Issue #21 item 2: poisoned requests (not UTF-8, near the size limit, wrong JSON types) are
+// each answered with an error; the good request after them registers.
+void poisoned_requests_never_stop_the_registrar(void**) {
+    Claimant claimant("boot:poison");
+    for (const std::string& poison :
+         {std::string("\xFF\xFE\xFD\xFC"),
+          R"({"device_id":"A4CF12EF9999","pin_code":")" + std::string(900, '1') + "\xC3\"}",
+          std::string(R"({"device_id":["A4CF12EF9999"],"pin_code":4821,"kind":{}})")}) {
+        std::string answer = claimant.ask(poison);
+        assert_string_equal(field_of(answer, "status").c_str(), "error");
+    }
+    std::string answer = claimant.register_device("A4CF12EF9999", "4821");
+    assert_string_equal(field_of(answer, "status").c_str(), "registered");
+}
+
 // The attack of thingsboard#10261 and the anchors: whoever holds the factory secret (it is in
 // every firmware image) asks for an existing device. Nothing is handed out; the device, its
 // credential and its owner stay as they were.
@@ -301,6 +316,7 @@ int main() {
     const CMUnitTest tests[] = {
         cmocka_unit_test(a_fresh_device_registers_itself_and_reconnects_as_itself),
         cmocka_unit_test(bad_requests_get_a_clear_error_and_change_nothing),
+        cmocka_unit_test(poisoned_requests_never_stop_the_registrar),
         cmocka_unit_test(the_factory_secret_cannot_take_over_an_existing_device),
         cmocka_unit_test(
             a_factory_reset_with_the_pin_rekeys_the_device_and_revokes_the_old_credential),

@@ -288,6 +288,29 @@ void foreign_unknown_and_mismatched_results_change_nothing(void**) {
     assert_int_equal(stock_of(machine, 1), 5); // a failed dispense takes nothing
 }
 
+// Issue #21 item 2: poisoned results (not UTF-8, huge, wrong JSON types, a \u0000 that jsonb
+// refuses) cost at most themselves; the result writer goes on and the good result settles.
+void poisoned_results_never_stop_the_result_writer(void**) {
+    Machine machine = make_machine("vm-poison", 1, 5);
+    std::string order = unique_id("ORD-poison");
+    create_order(machine, 1, order, true);
+    assert_int_equal(
+        api_post("/api/dispense/trigger", R"({"order_id":")" + order + R"("})", admin().token)
+            .status,
+        202);
+    publish(machine, "dispense_result", "\xFF\xFE\xFD\xFC");
+    publish(machine, "dispense_result",
+            R"({"orderId":")" + order + R"(","slot":1,"success":false,"error":")" +
+                std::string(15 * 1024, 'x') + "\xC3\"}");
+    publish(machine, "dispense_result",
+            R"({"orderId":[")" + order + R"("],"slot":"1","success":"yes","durationMs":{}})");
+    publish(machine, "dispense_result",
+            R"({"orderId":")" + order + R"(","slot":1,"success":false,"error":"a\u0000b"})");
+    publish(machine, "dispense_result", result_payload(order, 1, true));
+    wait_status(order, "COMPLETED");
+    assert_int_equal(stock_of(machine, 1), 4);
+}
+
 void telemetry_levels_update_slots_and_empty_or_sold_out_slots_refuse_orders(void**) {
     Machine machine = make_machine("vm-tel", 2, 1);
     publish(machine, "telemetry",
@@ -465,6 +488,7 @@ int main() {
         cmocka_unit_test(the_webhook_verifies_pays_dispenses_and_ignores_repeats),
         cmocka_unit_test(no_result_in_time_fails_the_order_and_a_late_result_counts_once),
         cmocka_unit_test(foreign_unknown_and_mismatched_results_change_nothing),
+        cmocka_unit_test(poisoned_results_never_stop_the_result_writer),
         cmocka_unit_test(telemetry_levels_update_slots_and_empty_or_sold_out_slots_refuse_orders),
         cmocka_unit_test(random_results_never_break_the_stock_invariant),
     };

@@ -183,10 +183,48 @@ void a_device_created_after_a_refusal_can_connect_at_once(void**) {
     assert_true(std::chrono::steady_clock::now() - created < 2s);
 }
 
+// Issue #21 item 2: all nine database workers of the broker run under a supervisor and core's
+// DbLoop, whose heartbeat puts them in worker_status; the sidecar serves every one on /metrics.
+void every_database_worker_reports_on_metrics(void**) {
+    const char* workers[][2] = {{"access", "sarang-access"},     {"access", "sarang-presence"},
+                                {"commands", "sarang-cmd-send"}, {"commands", "sarang-cmd-ack"},
+                                {"doorlock", "sarang-doorlock"}, {"provision", "sarang-provsec"},
+                                {"provision", "sarang-provreg"}, {"telemetry", "sarang-telem"},
+                                {"vending", "sarang-vending"}};
+    auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (db().exec("SELECT count(*) FROM worker_status").integer(0, 0) < 9 &&
+           std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(100ms);
+    HttpResult metrics = http_request(stack_env().http_port, "GET", "/metrics");
+    assert_int_equal(metrics.status, 200);
+    // The line of a series with these labels, or "".
+    auto line_of = [&](const std::string& name, const std::string& labels) {
+        for (std::size_t at = metrics.body.find(name + "{"); at != std::string::npos;
+             at = metrics.body.find(name + "{", at + 1)) {
+            std::string line = metrics.body.substr(at, metrics.body.find('\n', at) - at);
+            if (line.find(labels) != std::string::npos)
+                return line;
+        }
+        return std::string();
+    };
+    for (const auto& [plugin, worker] : workers) {
+        std::string labels = std::string("plugin=\"") + plugin + "\",worker=\"" + worker + "\"}";
+        for (const char* name :
+             {"sarang_worker_restarts_total", "sarang_worker_poisoned_items_total",
+              "sarang_worker_heartbeat_age_seconds"}) {
+            if (line_of(name, labels).empty())
+                fail_msg("/metrics lacks %s{...%s", name, labels.c_str());
+        }
+        assert_true(line_of("sarang_worker_restarts_total", labels).ends_with("} 0"));
+    }
+}
+
 void sidecar_reports_health_and_json_errors(void**) {
     HttpResult health = http_request(stack_env().http_port, "GET", "/healthz");
     assert_int_equal(health.status, 200);
-    assert_text_equal(health.body, R"({"status":"ok","database":"ok"})");
+    // The broker plugins' workers follow (docs/reliability.md, "Database workers").
+    assert_true(health.body.starts_with(
+        R"({"status":"ok","database":"ok","workers":{"status":"ok","restartedRecently":[],)"));
     HttpResult missing = http_request(stack_env().http_port, "GET", "/api/v1/nothing");
     assert_int_equal(missing.status, 404);
     assert_non_null(std::strstr(missing.body.c_str(), R"("code":"not_found")"));
@@ -215,6 +253,7 @@ int main() {
         cmocka_unit_test(revoking_a_device_disconnects_it_within_a_second),
         cmocka_unit_test(a_device_created_after_a_refusal_can_connect_at_once),
         cmocka_unit_test(sidecar_reports_health_and_json_errors),
+        cmocka_unit_test(every_database_worker_reports_on_metrics),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -5,6 +5,7 @@
 #include "notify/messages.hpp"
 #include "response.hpp"
 #include "time_text.hpp"
+#include "worker_status.hpp"
 
 #include <cstring>
 
@@ -163,6 +164,34 @@ void error_messages_with_invalid_utf8_still_answer(void**) {
     assert_true(fine.body.find("Kebun Ibu") != std::string::npos);
 }
 
+// Issue #21: the plugins' workers on /metrics and /healthz, from worker_status rows.
+void worker_status_renders_series_and_names_troubled_workers(void**) {
+    std::vector<WorkerRow> rows(3);
+    rows[0] = {"node-a", "commands", "sarang-cmd-ack", 2, 5, "bad item", 1.5, 60.0};
+    rows[1] = {"node-a", "vending", "sarang-vending", 0, 0, "", 2.0, std::nullopt};
+    rows[2] = {"node-b", "access", "sarang-access", 1, 0, "old", 45.0, 7200.0};
+    std::string text = render_worker_metrics(rows);
+    assert_non_null(std::strstr(text.c_str(), "# TYPE sarang_worker_restarts_total counter\n"));
+    assert_non_null(std::strstr(text.c_str(), "sarang_worker_restarts_total{node=\"node-a\",plugin="
+                                              "\"commands\",worker=\"sarang-cmd-ack\"} 2\n"));
+    assert_non_null(std::strstr(text.c_str(),
+                                "sarang_worker_poisoned_items_total{node=\"node-a\",plugin="
+                                "\"commands\",worker=\"sarang-cmd-ack\"} 5\n"));
+    assert_non_null(std::strstr(text.c_str(), "sarang_worker_restarts_total{node=\"node-a\",plugin="
+                                              "\"vending\",worker=\"sarang-vending\"} 0\n"));
+    std::string health = json::dump(workers_health(rows).get());
+    assert_text_equal(
+        health,
+        R"({"status":"degraded","restartedRecently":[{"node":"node-a","plugin":"commands",)"
+        R"("worker":"sarang-cmd-ack","restarts":2,"secondsAgo":60,"lastError":"bad item"}],)"
+        R"("notResponding":[{"node":"node-b","plugin":"access","worker":"sarang-access",)"
+        R"("heartbeatAgeSeconds":45}]})");
+    rows.erase(rows.begin());
+    rows.pop_back();
+    assert_text_equal(json::dump(workers_health(rows).get()),
+                      R"({"status":"ok","restartedRecently":[],"notResponding":[]})");
+}
+
 } // namespace
 
 int main() {
@@ -175,6 +204,7 @@ int main() {
         cmocka_unit_test(captions_speak_indonesian_by_default_and_skip_missing_fields),
         cmocka_unit_test(media_links_expire_and_resist_tampering),
         cmocka_unit_test(webhook_secrets_are_per_hook_and_signatures_cover_the_body),
+        cmocka_unit_test(worker_status_renders_series_and_names_troubled_workers),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -1,4 +1,9 @@
 #include "journal.hpp"
+#include "sarang/worker.hpp"
+
+#include <fcntl.h>
+#include <memory>
+#include <vector>
 
 #include <cstdlib>
 #include <fstream>
@@ -171,6 +176,45 @@ void a_torn_record_inside_an_older_segment_is_skipped(void**) {
     assert_true(journal.read(100).empty());
 }
 
+// Issue #21 item 4: the writer reads the journal in an fd table of its own (FileTable::own)
+// while the Journal is destroyed on the broker thread. The reader's descriptor is closed by
+// the reader's thread (close_reader, from the writer's scope guard); the destructor used to
+// close that number in the broker's table, where it is some other descriptor (a client socket).
+void the_reader_closes_its_descriptor_in_its_own_fd_table(void**) {
+    Folder folder;
+    auto journal = std::make_unique<Journal>(folder.path, JournalLimits{});
+    append_n(*journal, 0, 2);
+    // A descriptor of the destroying ("broker") thread that is not the journal's: the number
+    // the reader's segment will get in the reader's own table.
+    int others = ::open("/dev/null", O_RDONLY);
+    assert_true(others >= 3);
+    std::size_t read = 0;
+    bool reader_got_that_number = false;
+    {
+        Worker reader(
+            "test-reader",
+            [&](std::stop_token) {
+                // Fill the lower numbers so that the segment's descriptor gets `others`.
+                std::vector<int> fillers;
+                for (int fd = ::open("/dev/null", O_RDONLY); fd >= 0 && fd != others;
+                     fd = ::open("/dev/null", O_RDONLY))
+                    fillers.push_back(fd);
+                ::close(others); // only the copy in this table
+                read = journal->read(10).size();
+                reader_got_that_number = ::fcntl(others, F_GETFD) != -1;
+                for (int fd : fillers)
+                    ::close(fd);
+                journal->close_reader();
+            },
+            FileTable::own);
+    } // joined
+    assert_int_equal(read, 2);
+    assert_true(reader_got_that_number);
+    journal.reset(); // plugin cleanup, on the broker thread
+    assert_int_not_equal(::fcntl(others, F_GETFD), -1);
+    ::close(others);
+}
+
 void crc32_matches_the_standard_check_value(void**) {
     assert_int_equal(crc32("123456789"), 0xCBF43926u);
 }
@@ -185,6 +229,7 @@ int main() {
         cmocka_unit_test(segments_roll_over_and_are_deleted_once_landed),
         cmocka_unit_test(a_full_journal_refuses_and_accepts_again_after_landing),
         cmocka_unit_test(a_torn_record_inside_an_older_segment_is_skipped),
+        cmocka_unit_test(the_reader_closes_its_descriptor_in_its_own_fd_table),
         cmocka_unit_test(crc32_matches_the_standard_check_value),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);

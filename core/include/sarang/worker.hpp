@@ -12,12 +12,19 @@
 //   a worker finished.
 // - Worker threads are started with INT/TERM/HUP/USR1/USR2 blocked, so the broker's signal
 //   handlers keep receiving them, and are stopped and joined by ~Worker (plugin cleanup).
+// - A Worker supervises its body: an exception that escapes it is logged, counted in the
+//   worker's WorkerStatus and the body is started again after a backoff (docs/reliability.md,
+//   "Database workers"). Only a body that returns, or a stop, ends the thread.
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <stop_token>
 #include <string>
@@ -106,18 +113,56 @@ class Mailbox {
 // thread: fine for workers that own their PostgreSQL connection.
 enum class FileTable { shared, own };
 
+// What a worker's supervisor and its DbLoop count; published by the DbLoop's heartbeat into
+// PostgreSQL (worker_status, read by the sidecar's /metrics and /healthz).
+struct WorkerStatus {
+    std::string plugin; // e.g. "commands"
+    std::string worker; // the thread name, e.g. "sarang-cmd-ack"
+    std::chrono::system_clock::time_point started_at = std::chrono::system_clock::now();
+    std::atomic<std::uint64_t> restarts{0}; // bodies that ended by an exception and restarted
+    std::atomic<std::uint64_t> poisoned{0}; // items (or rounds) dropped by a DbLoop
+
+    void record_error(std::string error);
+    std::string last_error() const;
+    // When the body last restarted; nullopt if never.
+    std::optional<std::chrono::system_clock::time_point> last_restart_at() const;
+
+  private:
+    mutable std::mutex mutex_;
+    std::string last_error_;
+    std::optional<std::chrono::system_clock::time_point> last_restart_at_;
+    friend class Worker;
+};
+
+// The status of the supervised worker running on this thread; nullptr on other threads.
+WorkerStatus* current_worker_status();
+
+// This broker's node name for worker_status rows (plugin::load_config sets it).
+void set_worker_node(std::string node);
+std::string worker_node();
+
 class Worker {
   public:
     using Body = std::function<void(std::stop_token)>;
-    // name: at most 15 characters (the kernel's thread-name limit).
-    Worker(std::string name, Body body, FileTable files = FileTable::shared);
+    // name: at most 15 characters (the kernel's thread-name limit). plugin: the label its
+    // status is published under ("" for workers outside the plugins).
+    Worker(std::string name, Body body, FileTable files = FileTable::shared,
+           std::string plugin = {});
     ~Worker();
     Worker(const Worker&) = delete;
     Worker& operator=(const Worker&) = delete;
 
     void stop() { thread_.request_stop(); }
+    const WorkerStatus& status() const { return *status_; }
+
+    // Restart backoff: from restart_initial, doubling to restart_max; reset after a body that
+    // ran for restart_reset_after.
+    static constexpr std::chrono::milliseconds restart_initial{100};
+    static constexpr std::chrono::milliseconds restart_max{30000};
+    static constexpr std::chrono::seconds restart_reset_after{60};
 
   private:
+    std::unique_ptr<WorkerStatus> status_;
     std::jthread thread_;
 };
 
