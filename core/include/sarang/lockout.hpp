@@ -32,6 +32,12 @@ struct LockoutRule {
     std::chrono::seconds forget_after{3600};
 };
 
+// A plain rate limit rather than a guessing lockout: `attempts` an hour, then a wait of an hour
+// (codes sent, pre-registrations, test messages).
+inline LockoutRule per_hour(int attempts) {
+    return {attempts, std::chrono::hours(1), std::chrono::hours(1), std::chrono::hours(1)};
+}
+
 struct LockoutState {
     int failures = 0;
     WallTime last_failure{};

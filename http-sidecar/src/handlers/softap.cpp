@@ -34,13 +34,6 @@ constexpr const char* softap_kind = "env-sensor";
 // revoked device is deleted the next time its user pre-registers.
 constexpr const char* expired_kept_for = "1 day";
 
-LockoutRule per_hour(int attempts) {
-    LockoutRule rule;
-    rule.lock_after = attempts;
-    rule.base = rule.max = rule.forget_after = std::chrono::seconds(3600);
-    return rule;
-}
-
 // Every attempt counts (admitted and counted in one transaction, so a burst cannot pass the
 // check together).
 void admit_pre_registration(Services& services, long long user_id) {

@@ -32,13 +32,6 @@ constexpr long long max_recipients = 10;
 constexpr int code_tries = 5;
 constexpr const char* code_lifetime = "10 minutes";
 
-LockoutRule per_hour(int attempts) {
-    LockoutRule rule;
-    rule.lock_after = attempts;
-    rule.base = rule.max = rule.forget_after = std::chrono::seconds(3600);
-    return rule;
-}
-
 // Every call counts, admitted and counted in one transaction (a burst cannot pass together).
 void admit(Services& services, const std::vector<ThrottleKey>& keys, const char* what) {
     DbPool::Lease db = services.db.acquire();
