@@ -166,13 +166,14 @@ json::Ptr message_rows(pg::Connection& db, const Request& request, const Visible
     json::Ptr results = json::own(json_array());
     for (int row = 0; row < rows.rows(); ++row) {
         std::string error;
-        json::Ptr values = json::parse(rows.text(row, 1), error); // json_object_agg: valid JSON
-        if (!values)
-            values = json::own(json_object());
+        json::Ptr aggregated = json::parse(rows.text(row, 1), error); // json_object_agg: valid
+        json::Ptr values = json::own(json_object());
         json::Ptr levels = json::own(json_object());
         const char* metric = nullptr;
         json_t* value = nullptr;
-        json_object_foreach(values.get(), metric, value) {
+        json_object_foreach(aggregated.get(), metric, value) {
+            // Reals, as everywhere else: json_object_agg writes a whole float8 as "6".
+            json::set(values.get(), metric, json::own(json_real(json_number_value(value))));
             auto found = thresholds.find(metric);
             json::set(levels.get(), metric,
                       level_json(json_number_value(value),
