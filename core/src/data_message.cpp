@@ -97,6 +97,7 @@ bool read_device_time(json_t* root, ParsedMessage& out) {
         out.device_time = parse_iso8601(json_string_value(given));
     if (!out.device_time) {
         out.error = std::string(name) + " must be epoch seconds or milliseconds, or ISO 8601";
+        out.field = name;
         return false;
     }
     return true;
@@ -110,6 +111,7 @@ bool read_metrics(json_t* root, const DataTopic& topic, ParsedMessage& out) {
             continue;
         if (!json_is_number(value)) {
             out.error = field + " must be a number";
+            out.field = field;
             return false;
         }
         double number = json_number_value(value);
@@ -117,6 +119,7 @@ bool read_metrics(json_t* root, const DataTopic& topic, ParsedMessage& out) {
             char range[96];
             std::snprintf(range, sizeof range, " out of range [%g, %g]", spec.min, spec.max);
             out.error = field + range;
+            out.field = field;
             return false;
         }
         out.metrics.push_back({std::string(spec.name), number});
@@ -130,6 +133,7 @@ bool read_fields(json_t* root, const DataTopic& topic, ParsedMessage& out) {
         json_t* value = json_object_get(root, field.c_str());
         if (value != nullptr && !json_is_null(value) && !has_type(value, spec.type)) {
             out.error = field + " must be " + type_name(spec.type);
+            out.field = field;
             return false;
         }
     }

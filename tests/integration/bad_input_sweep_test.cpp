@@ -173,7 +173,7 @@ std::string path_value(const std::string& path, const std::string& name) {
         return fixtures.order;
     if (path.starts_with("/api/v1/webhooks/"))
         return fixtures.webhook;
-    if (path.starts_with("/api/v1/devices/"))
+    if (path.starts_with("/api/v1/devices/") || path.starts_with("/api/devices/"))
         return fixtures.hydro;
     if (path.find("packages/") != std::string::npos)
         return "1";

@@ -141,10 +141,38 @@ void ninety_nine_pis_publishing_every_second_show_up_live_through_the_api(void**
         assert_non_null(ph);
         assert_float_equal(json_real_value(json_object_get(ph, "value")), 6.4, 1e-9);
         assert_string_equal(json_string_value(json_object_get(ph, "level")), "normal");
+        // Seed 003's RaspberryPi row: the newest message as its last_reading.
+        assert_string_equal(json_string_value(json_object_get(device, "status")), "online");
+        json_t* last = json_object_get(device, "last_reading");
+        assert_float_equal(json_real_value(json_object_get(last, "ph_value")), 6.4, 1e-9);
+        double tds = json_real_value(json_object_get(last, "tds_value"));
+        assert_true(tds >= 500 && tds < 500 + fleet_size);
+        assert_string_equal(json_string_value(json_object_get(last, "status")), "normal");
     }
-    HttpResult latest = api_get("/api/v1/readings/latest/", grower.token);
-    assert_int_equal(json_integer_value(json_object_get(parse(latest.body).get(), "count")),
-                     fleet_size);
+    // Seed 003's per-device history: one row per message, newest first.
+    HttpResult history =
+        api_get("/api/devices/" + fleet[0].id + "/readings/?page_size=" + std::to_string(rounds),
+                grower.token);
+    assert_int_equal(history.status, 200);
+    json::Ptr rows = parse(history.body);
+    assert_int_equal(json_integer_value(json_object_get(rows.get(), "count")), rounds);
+    json_t* results = json_object_get(rows.get(), "results");
+    for (int round = 0; round < rounds; ++round) {
+        json_t* row = json_array_get(results, static_cast<std::size_t>(rounds - 1 - round));
+        assert_float_equal(json_real_value(json_object_get(row, "ph_value")), 6.0 + round * 0.1,
+                           1e-9);
+        assert_float_equal(json_real_value(json_object_get(row, "tds_value")), 500, 1e-9);
+        assert_string_equal(json_string_value(json_object_get(row, "status")), "normal");
+    }
+
+    // Latest: a DRF page of 50 of the 99, and every one under Sarang's earlier key.
+    HttpResult latest = api_get("/api/readings/latest/", grower.token);
+    json::Ptr newest = parse(latest.body);
+    assert_int_equal(json_integer_value(json_object_get(newest.get(), "count")), fleet_size);
+    assert_int_equal(json_array_size(json_object_get(newest.get(), "results")), 50);
+    assert_string_equal(json_string_value(json_object_get(newest.get(), "next")),
+                        "/api/readings/latest/?page=2");
+    assert_int_equal(json_array_size(json_object_get(newest.get(), "readings")), fleet_size);
 }
 
 } // namespace

@@ -1,6 +1,7 @@
 // Seed 003's dashboard API over real HTTP: the device list (filters, ordering, DRF pagination,
-// latest values with their levels), one device's readings (raw pages, minute and hour rollups),
-// per-device thresholds, and readings posted by devices with their X-API-Key.
+// latest values with their levels), one device's readings (seed rows per message, raw pages,
+// minute and hour rollups), per-device thresholds, and readings posted by devices with their
+// X-API-Key; seed 003's answer shapes field by field (docs/seed-compatibility.md).
 #include "api_session.hpp"
 #include "http_client.hpp"
 #include "mqtt_client.hpp"
@@ -12,6 +13,7 @@
 #include <cmath>
 #include <ctime>
 #include <thread>
+#include <vector>
 
 #include "cmocka.hpp"
 
@@ -256,8 +258,12 @@ void devices_post_readings_with_their_key(void**) {
 
     assert_error(post_reading(key + "x", R"({"ph": 6.0})"), 401, "unauthorized");
     assert_error(post_reading(f.owner.token, R"({"ph": 6.0})"), 401, "unauthorized");
-    assert_validation(post_reading(key, R"({"ph": 99})"), "body");
-    assert_validation(post_reading(key, R"({"ph": "acid"})"), "body");
+    // A bad value names its field as the device sent it.
+    assert_validation(post_reading(key, R"({"ph": 99})"), "ph");
+    assert_validation(post_reading(key, R"({"ph": "acid"})"), "ph");
+    assert_validation(post_reading(key, R"({"ph_value": 99})", "/api/readings/"), "ph_value");
+    assert_validation(post_reading(key, R"({"tds_value": 5001, "ph_value": 7})"), "tds_value");
+    assert_validation(post_reading(key, R"({"ph": 7, "ts": "noon"})"), "ts");
     assert_validation(post_reading(key, R"({"colour": "green"})"), "body");
     assert_int_equal(post_reading(key, "{not json").status, 400);
     assert_int_equal(stored_readings(device), 0);
@@ -271,6 +277,13 @@ void devices_post_readings_with_their_key(void**) {
     assert_true(created.number("values.tds") == 500.0);
     assert_true(created.number("values.ph") == 6.0);
     assert_text_equal(created.text("at").substr(0, 19), iso(hour_start()).substr(0, 19));
+    // ... and seed 003's SensorReading beside them.
+    assert_text_equal(created.text("raspberry_pi"), device);
+    assert_text_equal(created.text("timestamp"), created.text("at"));
+    assert_true(created.number("tds_value") == 500.0);
+    assert_true(created.number("ph_value") == 6.0);
+    assert_text_equal(created.text("status"), "normal");
+    assert_text_equal(created.text("levels.ph"), "normal");
 
     Body repeat = ok(post_reading(key, R"({"tds_value": 500, "ph_value": 6.0, "ts": )" + ts + "}"));
     assert_int_equal(repeat.integer("created"), 0);
@@ -293,7 +306,7 @@ void readings_come_raw_or_rolled_up(void**) {
                        "&to=" + iso(hour_start() + 3599);
     const std::string& token = f.owner.token;
 
-    Body raw = ok(api_get(base + "&page_size=3", token));
+    Body raw = ok(api_get(base + "&bucket=raw&page_size=3", token));
     assert_text_equal(raw.text("bucket"), "raw");
     assert_int_equal(raw.integer("count"), 4);
     assert_int_equal(json_array_size(raw.at("results")), 3);
@@ -332,6 +345,123 @@ void readings_come_raw_or_rolled_up(void**) {
     assert_true(hours.number("series.ph.0.max") == 8.0);
     assert_int_equal(hours.integer("series.ph.0.samples"), 3);
     assert_null(hours.at("series.tds"));
+}
+
+// Seed 003 (shared/seeds/003, the Raspberry Pi pH/TDS dashboard) names these fields:
+//   class RaspberryPi:   id, name, location, status, last_online  (+ the serializer's last_reading)
+//   class SensorReading: raspberry_pi (FK), timestamp, tds_value, ph_value, status
+// and pages like Django REST Framework: {count, next, previous, results}.
+const std::vector<std::string> seed_page = {"count", "next", "previous", "results"};
+const std::vector<std::string> seed_device = {"id",     "name",        "location",
+                                              "status", "last_online", "last_reading"};
+const std::vector<std::string> seed_reading = {"raspberry_pi", "timestamp", "tds_value", "ph_value",
+                                               "status"};
+
+void assert_fields(const Body& body, const std::string& path,
+                   const std::vector<std::string>& fields) {
+    for (const std::string& field : fields) {
+        if (body.at(path.empty() ? field : path + "." + field) == nullptr)
+            fail_msg("no %s in %s", field.c_str(), path.c_str());
+    }
+}
+
+// Hy1's messages from devices_post_readings_with_their_key: tds 500 + ph 6 at the hour, ph 7 ten
+// seconds later, ph 8 a minute after that.
+void the_seed_readings_come_one_row_per_message(void**) {
+    Fleet& f = fleet();
+    const std::string& token = f.owner.token;
+    for (const char* prefix : {"/api/devices/", "/api/v1/devices/"}) {
+        std::string path = prefix + f.hydro[0] + "/readings/";
+        Body page = ok(api_get(path + "?timestamp__gte=" + iso(hour_start() - 60) +
+                                   "&timestamp__lte=" + iso(hour_start() + 3599) + "&page_size=2",
+                               token));
+        assert_fields(page, "", seed_page);
+        assert_text_equal(page.text("bucket"), "reading");
+        assert_int_equal(page.integer("count"), 3);
+        assert_int_equal(json_array_size(page.at("results")), 2);
+        assert_fields(page, "results.0", {"raspberry_pi", "timestamp", "ph_value", "status"});
+        assert_text_equal(page.text("results.0.raspberry_pi"), f.hydro[0]);
+        assert_text_equal(page.text("results.0.device"), f.hydro[0]);
+        assert_text_equal(page.text("results.0.timestamp").substr(0, 19),
+                          iso(hour_start() + 70).substr(0, 19)); // newest first
+        assert_true(page.number("results.0.ph_value") == 8.0);
+        assert_null(page.at("results.0.tds_value")); // that message had no tds
+        assert_text_equal(page.text("results.0.status"), "critical");
+        assert_true(page.number("results.0.values.ph") == 8.0); // Sarang's fields stay
+        assert_text_equal(page.text("results.0.levels.ph"), "critical");
+        assert_true(page.number("results.1.ph_value") == 7.0);
+        assert_text_equal(page.text("results.1.status"), "warning");
+        assert_text_equal(page.text("next").substr(0, path.size() + 7), path + "?page=2");
+        assert_true(page.is_null("previous"));
+
+        Body last = ok(api_get(page.text("next"), token));
+        assert_int_equal(json_array_size(last.at("results")), 1);
+        assert_fields(last, "results.0", seed_reading);
+        assert_true(last.number("results.0.tds_value") == 500.0);
+        assert_true(last.number("results.0.ph_value") == 6.0);
+        assert_text_equal(last.text("results.0.status"), "normal");
+        assert_text_equal(last.text("results.0.timestamp").substr(0, 19),
+                          iso(hour_start()).substr(0, 19));
+        assert_true(last.is_null("next"));
+    }
+    std::string path = "/api/devices/" + f.hydro[0] + "/readings/";
+    // start_date / end_date too; a range that holds only the oldest message.
+    Body oldest = ok(api_get(path + "?start_date=" + iso(hour_start() - 60) +
+                                 "&end_date=" + iso(hour_start() + 5) + "&ordering=timestamp",
+                             token));
+    assert_int_equal(oldest.integer("count"), 1);
+    assert_validation(api_get(path + "?timestamp__gte=soon", token), "timestamp__gte");
+    assert_validation(api_get(path + "?bucket=reading&metric=ph", token), "metric");
+    // The per-metric modes are unchanged, and other kinds keep the generic rows.
+    assert_text_equal(ok(api_get(path + "?metric=ph", token)).text("bucket"), "raw");
+    Body env = ok(api_get("/api/devices/" + f.env[0] + "/readings/", token));
+    assert_text_equal(env.text("bucket"), "raw");
+    assert_error(api_get(path, f.stranger.token), 404, "not_found");
+}
+
+void the_seed_device_and_latest_rows(void**) {
+    Fleet& f = fleet();
+    const std::string& token = f.owner.token;
+    Body devices = ok(api_get("/api/devices/?kind=hydro-sensor", token));
+    assert_fields(devices, "", seed_page);
+    assert_int_equal(devices.integer("count"), 3);
+    assert_fields(devices, "results.0", seed_device);
+    assert_text_equal(devices.text("results.0.id"), f.hydro[0]);
+    assert_text_equal(devices.text("results.0.status"), "offline");
+    assert_text_equal(devices.text("results.0.location"), "Greenhouse"); // its home
+    assert_true(devices.is_null("results.1.last_reading"));              // never reported
+    assert_fields(devices, "results.0.last_reading",
+                  {"raspberry_pi", "timestamp", "ph_value", "status"});
+    assert_true(devices.number("results.0.last_reading.ph_value") == 8.0);
+    assert_text_equal(devices.text("results.0.last_reading.status"), "critical");
+    assert_text_equal(devices.text("results.0.last_reading.timestamp").substr(0, 19),
+                      iso(hour_start() + 70).substr(0, 19));
+    assert_true(devices.number("results.0.latest.ph.value") == 8.0); // Sarang's fields stay
+    Body env = ok(api_get("/api/v1/devices/?kind=env-sensor", token));
+    assert_null(env.at("results.0.last_reading"));
+    assert_null(env.at("results.0.status"));
+
+    // The device that went online in the_status_filter_follows_the_connection saw a last_online.
+    Body seen = ok(api_get("/api/v1/devices/?search=" + f.hydro[2], token));
+    assert_text_equal(seen.text("results.0.last_online"), seen.text("results.0.lastSeenAt"));
+    assert_false(seen.is_null("results.0.last_online"));
+
+    for (const char* path : {"/api/readings/latest/", "/api/v1/readings/latest/"}) {
+        Body latest = ok(api_get(path, token));
+        assert_fields(latest, "", seed_page);
+        assert_int_equal(latest.integer("count"), 1); // only hy1 has reported
+        assert_fields(latest, "results.0", seed_reading);
+        assert_fields(latest, "results.0", {"device", "name"});
+        assert_text_equal(latest.text("results.0.raspberry_pi"), f.hydro[0]);
+        assert_text_equal(latest.text("results.0.name"), f.hydro[0]);
+        assert_true(latest.number("results.0.tds_value") == 500.0);
+        assert_true(latest.number("results.0.ph_value") == 8.0);
+        assert_text_equal(latest.text("results.0.status"), "critical");
+        // Sarang's earlier key still holds every row.
+        assert_text_equal(latest.text("readings.0.device_id"), f.hydro[0]);
+        assert_true(latest.number("readings.0.values.tds") == 500.0);
+    }
+    assert_error(api_get("/api/readings/latest/?page=2", token), 404, "not_found");
 }
 
 // The level of the device's newest ph (8.0) in both fleet views.
@@ -410,6 +540,8 @@ int main() {
         cmocka_unit_test(someone_elses_device_is_not_found),
         cmocka_unit_test(devices_post_readings_with_their_key),
         cmocka_unit_test(readings_come_raw_or_rolled_up),
+        cmocka_unit_test(the_seed_readings_come_one_row_per_message),
+        cmocka_unit_test(the_seed_device_and_latest_rows),
         cmocka_unit_test(thresholds_change_the_levels_shown),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);

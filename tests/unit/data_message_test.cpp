@@ -21,12 +21,17 @@ ParsedMessage hydro(const char* payload) {
     return parse_data_message(topic_of("hydro-sensor", "reading"), payload);
 }
 
-void expect_rejected(const DataTopic& topic, const char* payload, const char* reason) {
+// `field`: the field the error names (the sidecar's 422 "field"), "" for the whole payload;
+// nullptr: not checked.
+void expect_rejected(const DataTopic& topic, const char* payload, const char* reason,
+                     const char* field = nullptr) {
     ParsedMessage message = parse_data_message(topic, payload);
     assert_false(message.ok());
     assert_true(message.metrics.empty());
     if (std::strstr(message.error.c_str(), reason) == nullptr)
         fail_msg("payload %s: error '%s' lacks '%s'", payload, message.error.c_str(), reason);
+    if (field != nullptr && message.field != field)
+        fail_msg("payload %s: field '%s', not '%s'", payload, message.field.c_str(), field);
 }
 
 void accepts_known_metrics(void**) {
@@ -52,11 +57,12 @@ void rejects_whole_message_on_one_bad_field(void**) {
     struct Case {
         const char* payload;
         const char* reason;
+        const char* field = "";
     } cases[] = {
-        {R"({"tds":512.3,"ph":15})", "ph out of range"},
-        {R"({"tds":-1})", "tds out of range"},
-        {R"({"ph":"6.8"})", "ph must be a number"},
-        {R"({"ph":true})", "ph must be a number"},
+        {R"({"tds":512.3,"ph":15})", "ph out of range", "ph"},
+        {R"({"tds":-1})", "tds out of range", "tds"},
+        {R"({"ph":"6.8"})", "ph must be a number", "ph"},
+        {R"({"ph":true})", "ph must be a number", "ph"},
         {R"({"ph":6.8)", "not JSON"},
         {R"([6.8])", "expected a JSON object"},
         {R"("6.8")", "expected a JSON object"},
@@ -65,11 +71,11 @@ void rejects_whole_message_on_one_bad_field(void**) {
         {R"({"humidity":40})", "no known metric"},
         {R"({"ph":1e999})", "not JSON"},
         {R"({"ph":6.8,"ph":7.0})", "not JSON"},
-        {R"({"ph":6.8,"ts":"yesterday"})", "ts must be"},
-        {R"({"ph":6.8,"timestamp":"2025-11-04T10:30:00"})", "timestamp must be"},
+        {R"({"ph":6.8,"ts":"yesterday"})", "ts must be", "ts"},
+        {R"({"ph":6.8,"timestamp":"2025-11-04T10:30:00"})", "timestamp must be", "timestamp"},
     };
     for (const Case& c : cases)
-        expect_rejected(reading, c.payload, c.reason);
+        expect_rejected(reading, c.payload, c.reason, c.field);
     std::string huge = R"({"ph":6.8,"pad":")" + std::string(max_data_payload, 'x') + "\"}";
     expect_rejected(reading, huge.c_str(), "payload over");
 }

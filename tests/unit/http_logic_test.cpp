@@ -4,6 +4,7 @@
 #include "metrics.hpp"
 #include "notify/messages.hpp"
 #include "response.hpp"
+#include "seed_shapes.hpp"
 #include "time_text.hpp"
 #include "worker_status.hpp"
 
@@ -192,6 +193,34 @@ void worker_status_renders_series_and_names_troubled_workers(void**) {
                       R"({"status":"ok","restartedRecently":[],"notResponding":[]})");
 }
 
+// Seed 003's automatic status: the worst level of the reading metrics; others (rssi on the
+// status topic) and unknown levels do not count.
+void seed_status_is_the_worst_reading_level(void**) {
+    const KindSpec* hydro = find_kind("hydro-sensor");
+    auto status = [&](const char* levels) {
+        std::string error;
+        json::Ptr parsed = json::parse(levels, error);
+        return json::dump(seed_status(parsed.get(), hydro).get());
+    };
+    assert_text_equal(status(R"({"ph":"normal","tds":"warning"})"), R"("warning")");
+    assert_text_equal(status(R"({"ph":"critical","tds":"warning"})"), R"("critical")");
+    assert_text_equal(status(R"({"ph":"normal","rssi":"critical"})"), R"("normal")");
+    assert_text_equal(status(R"({"ph":null,"tds":"normal"})"), R"("normal")");
+    assert_text_equal(status(R"({"rssi":"critical"})"), "null");
+    assert_text_equal(status("{}"), "null");
+
+    std::string error;
+    json::Ptr values = json::parse(R"({"ph":6.8,"tds":512.5})", error);
+    json::Ptr row = json::own(json_object());
+    add_seed_values(row.get(), values.get());
+    assert_text_equal(json::dump(row.get()), R"({"ph_value":6.8,"tds_value":512.5})");
+    std::vector<std::string> metrics = reading_metric_names(hydro);
+    assert_int_equal(metrics.size(), 3);
+    assert_text_equal(metrics[0], "tds");
+    assert_text_equal(metrics[1], "ph");
+    assert_true(reading_metric_names(find_kind("relay")).empty());
+}
+
 } // namespace
 
 int main() {
@@ -205,6 +234,7 @@ int main() {
         cmocka_unit_test(media_links_expire_and_resist_tampering),
         cmocka_unit_test(webhook_secrets_are_per_hook_and_signatures_cover_the_body),
         cmocka_unit_test(worker_status_renders_series_and_names_troubled_workers),
+        cmocka_unit_test(seed_status_is_the_worst_reading_level),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

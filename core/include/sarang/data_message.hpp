@@ -29,6 +29,7 @@ struct ParsedMessage {
     std::optional<bool> online;           // status shape: what the device says about itself
     std::optional<TimePoint> device_time; // "ts" (epoch s or ms) or "timestamp" (ISO 8601)
     std::string error;                    // why it was rejected; empty when accepted
+    std::string field;                    // the payload field at fault; empty: the whole payload
     bool ok() const { return error.empty(); }
 };
 

@@ -1,19 +1,28 @@
-// GET /api/v1/devices/{id}/readings/ (seed 003's per-device readings): one device's history.
+// GET /api/v1/devices/{id}/readings/ (and seed 003's /api/devices/{id}/readings/): one device's
+// history.
 //
-//   bucket=raw (default): the readings themselves, newest first, paginated DRF-style:
+//   bucket=reading (the default for hydro sensors, seed 003's SensorReading rows): one row per
+//   reading message, newest first, paginated DRF-style:
+//     {"device_id", "bucket": "reading", "metric": null, "from", "to", "thresholds",
+//      "count", "next", "previous", "results": [{"raspberry_pi", "device", "timestamp", "at",
+//      "tds_value", "ph_value", "status", "values": {metric: value}, "levels": {metric: level}}]}
+//   bucket=raw (the default for other kinds, and with metric=): one row per metric:
 //     {"device_id", "bucket": "raw", "metric", "from", "to", "thresholds": {metric: {...}},
 //      "count", "next", "previous", "results": [{"metric", "value", "at", "level"}]}
 //   bucket=minute|hour: a chart series from reading_rollups, oldest first:
 //     {"device_id", "bucket": "minute", "metric", "from", "to", "thresholds": {...},
 //      "series": {metric: [{"at", "avg", "min", "max", "samples"}]}}
 //
-// A range is [from, to], by default the last 24 hours. A series is capped at max_points per
-// metric; a longer range is refused (422) rather than silently cut, naming a coarser bucket.
+// A range is [from, to], by default the last 24 hours; the seed's django-filter names
+// timestamp__gte / timestamp__lte and start_date / end_date mean from / to. A series is capped at
+// max_points per metric; a longer range is refused (422) rather than silently cut, naming a coarser
+// bucket.
 #include "auth/caller.hpp"
 #include "device_access.hpp"
 #include "handlers.hpp"
 #include "http_error.hpp"
 #include "pagination.hpp"
+#include "seed_shapes.hpp"
 #include "thresholds.hpp"
 #include "time_text.hpp"
 
@@ -30,11 +39,22 @@ struct Range {
     Clock::time_point from, to;
 };
 
+// The first of `names` the query has (errors name it), or the first name.
+std::string_view given_name(const Request& request, std::initializer_list<std::string_view> names) {
+    for (std::string_view name : names) {
+        if (request.query.count(std::string(name)) != 0)
+            return name;
+    }
+    return *names.begin();
+}
+
 Range query_range(const Request& request) {
-    Clock::time_point to = query_time(request, "to").value_or(Clock::now());
-    Clock::time_point from = query_time(request, "from").value_or(to - std::chrono::hours(24));
+    std::string_view to_name = given_name(request, {"to", "timestamp__lte", "end_date"});
+    std::string_view from_name = given_name(request, {"from", "timestamp__gte", "start_date"});
+    Clock::time_point to = query_time(request, to_name).value_or(Clock::now());
+    Clock::time_point from = query_time(request, from_name).value_or(to - std::chrono::hours(24));
     if (from > to)
-        fail_validation("from", "must not be after to");
+        fail_validation(std::string(from_name), "must not be after " + std::string(to_name));
     return {from, to};
 }
 
@@ -118,6 +138,64 @@ json::Ptr raw_readings(pg::Connection& db, const Request& request, const Visible
     return page_object(request, page, count, std::move(results));
 }
 
+// One row per reading message (the readings topic's metrics stored under one time), seed
+// 003's SensorReading beside Sarang's values and levels.
+json::Ptr message_rows(pg::Connection& db, const Request& request, const VisibleDevice& device,
+                       const Range& range,
+                       const std::map<std::string, EffectiveThresholds>& thresholds) {
+    if (readings_topic(device.kind) == nullptr)
+        fail_validation("bucket", "reading: devices of kind " + device.kind_name +
+                                      " send no reading messages");
+    bool newest_first =
+        query_choice(request, "ordering", {"-timestamp", "timestamp"}).value_or("-timestamp") ==
+        "-timestamp";
+    PageRequest page = query_page(request);
+    const std::string where = " FROM readings WHERE device_id = $1 AND metric = ANY($2::text[])"
+                              " AND at >= " +
+                              timestamptz_param("$3") + " AND at <= " + timestamptz_param("$4");
+    pg::Params params = {device.id, pg::array_literal(reading_metric_names(device.kind)),
+                         epoch_micros(range.from), epoch_micros(range.to)};
+    long long count = db.exec("SELECT count(DISTINCT at)" + where, params).integer(0, 0);
+    require_page_exists(page, count);
+    params.push_back(std::to_string(page.size));
+    params.push_back(std::to_string(page.offset()));
+    pg::Result rows = db.exec(
+        "SELECT " + iso8601_micro_sql("at") + ", json_object_agg(metric, value)::text" + where +
+            " GROUP BY at ORDER BY at " + (newest_first ? "DESC" : "ASC") + " LIMIT $5 OFFSET $6",
+        params);
+    json::Ptr results = json::own(json_array());
+    for (int row = 0; row < rows.rows(); ++row) {
+        std::string error;
+        json::Ptr aggregated = json::parse(rows.text(row, 1), error); // json_object_agg: valid
+        json::Ptr values = json::own(json_object());
+        json::Ptr levels = json::own(json_object());
+        const char* metric = nullptr;
+        json_t* value = nullptr;
+        json_object_foreach(aggregated.get(), metric, value) {
+            // Reals, as everywhere else: json_object_agg writes a whole float8 as "6".
+            json::set(values.get(), metric, json::own(json_real(json_number_value(value))));
+            auto found = thresholds.find(metric);
+            json::set(levels.get(), metric,
+                      level_json(json_number_value(value),
+                                 found == thresholds.end()
+                                     ? std::nullopt
+                                     : std::optional<EffectiveThresholds>(found->second)));
+        }
+        std::string timestamp(rows.text(row, 0));
+        json::Ptr reading = json::own(json_object());
+        json::set(reading.get(), "raspberry_pi", json::own(json_string(device.id.c_str())));
+        json::set(reading.get(), "device", json::own(json_string(device.id.c_str())));
+        json::set(reading.get(), "timestamp", json::own(json_string(timestamp.c_str())));
+        json::set(reading.get(), "at", json::own(json_string(timestamp.c_str())));
+        add_seed_values(reading.get(), values.get());
+        json::set(reading.get(), "status", seed_status(levels.get(), device.kind));
+        json::set(reading.get(), "values", std::move(values));
+        json::set(reading.get(), "levels", std::move(levels));
+        json::append(results.get(), std::move(reading));
+    }
+    return page_object(request, page, count, std::move(results));
+}
+
 json::Ptr series(pg::Connection& db, const Request& request, const VisibleDevice& device,
                  const Range& range, const std::vector<const MetricSpec*>& metrics,
                  const std::string& bucket) {
@@ -170,13 +248,19 @@ Response device_readings(Services& services, const Request& request) {
     const VisibleDevice& device = request.target();
     std::vector<const MetricSpec*> metrics = asked_metrics(request, device);
     Range range = query_range(request);
-    std::string bucket = query_choice(request, "bucket", {"raw", "minute", "hour"}).value_or("raw");
+    // Seed 003's clients name no bucket and no metric: they get its rows.
+    bool seed_rows = device.kind_name == seed_reading_kind && !query_text(request, "metric");
+    std::string bucket = query_choice(request, "bucket", {"reading", "raw", "minute", "hour"})
+                             .value_or(seed_rows ? "reading" : "raw");
+    if (bucket == "reading" && query_text(request, "metric"))
+        fail_validation("metric", "does not apply to bucket=reading (one row per message)");
 
     DbPool::Lease db = services.db.acquire();
     std::map<std::string, EffectiveThresholds> thresholds =
         effective_thresholds(*db, device, metrics);
-    json::Ptr body = bucket == "raw" ? raw_readings(*db, request, device, range, thresholds)
-                                     : series(*db, request, device, range, metrics, bucket);
+    json::Ptr body = bucket == "reading" ? message_rows(*db, request, device, range, thresholds)
+                     : bucket == "raw"   ? raw_readings(*db, request, device, range, thresholds)
+                                         : series(*db, request, device, range, metrics, bucket);
     json::set(body.get(), "device_id", json::own(json_string(device.id.c_str())));
     json::set(body.get(), "bucket", json::own(json_string(bucket.c_str())));
     std::optional<std::string> metric = one_metric(request);
@@ -190,8 +274,8 @@ Response device_readings(Services& services, const Request& request) {
 } // namespace
 
 void add_device_readings_routes(Router& router, Services& services) {
-    router.add("GET", "/api/v1/devices/{id}/readings/", Access::device_owner(),
-               bound(services, device_readings));
+    for (const char* path : {"/api/v1/devices/{id}/readings/", "/api/devices/{id}/readings/"})
+        router.add("GET", path, Access::device_owner(), bound(services, device_readings));
 }
 
 } // namespace sarang::http

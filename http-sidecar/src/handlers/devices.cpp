@@ -2,11 +2,16 @@
 // presence, the device's own reported status and its newest value of each metric, judged
 // against its thresholds. The list is filtered, ordered and paginated like seed 003's DRF
 // viewset. GET /api/v1/device/me: the device-facing check of a device's own credential.
+//
+// A hydro sensor's row is also seed 003's RaspberryPi: "status" ("online" / "offline", the
+// values the ?status= filter takes), "last_online" (= lastSeenAt), "location" (its home's name)
+// and "last_reading" (its newest reading message as a SensorReading, or null).
 #include "auth/caller.hpp"
 #include "device_access.hpp"
 #include "handlers.hpp"
 #include "http_error.hpp"
 #include "pagination.hpp"
+#include "seed_shapes.hpp"
 #include "thresholds.hpp"
 #include "time_text.hpp"
 
@@ -94,7 +99,51 @@ json::Ptr device_object(const pg::Result& rows, int row) {
     json::set(device.get(), "lastSeenAt", text_or_null(rows, row, 6));
     json::set(device.get(), "reportedStatus", reported_status(rows, row));
     json::set(device.get(), "latest", json::own(json_object()));
+    if (rows.text(row, 2) == seed_reading_kind) {
+        json::set(device.get(), "status",
+                  json::own(json_string(rows.boolean(row, 5) ? "online" : "offline")));
+        json::set(device.get(), "last_online", text_or_null(rows, row, 6));
+        json::set(device.get(), "location", text_or_null(rows, row, 9));
+        json::set(device.get(), "last_reading", json::own(json_null()));
+    }
     return device;
+}
+
+// Seed 003's last_reading from a device's "latest": the metrics of its newest reading message
+// (the reading metrics stored under the newest time). Null until it has sent one.
+void add_last_reading(json_t* device) {
+    const KindSpec* kind = find_kind(json_string_value(json_object_get(device, "kind")));
+    const json_t* latest = json_object_get(device, "latest");
+    std::vector<std::string> metrics = reading_metric_names(kind);
+    std::string newest;
+    for (const std::string& metric : metrics) {
+        const char* at =
+            json_string_value(json_object_get(json_object_get(latest, metric.c_str()), "at"));
+        if (at != nullptr && newest < at)
+            newest = at;
+    }
+    if (newest.empty())
+        return;
+    json::Ptr values = json::own(json_object());
+    json::Ptr levels = json::own(json_object());
+    for (const std::string& metric : metrics) {
+        json_t* entry = json_object_get(latest, metric.c_str());
+        const char* at = json_string_value(json_object_get(entry, "at"));
+        if (at == nullptr || newest != at)
+            continue;
+        json_object_set(values.get(), metric.c_str(), json_object_get(entry, "value"));
+        json_object_set(levels.get(), metric.c_str(), json_object_get(entry, "level"));
+    }
+    json::Ptr reading = json::own(json_object());
+    json_object_set(reading.get(), "raspberry_pi", json_object_get(device, "id"));
+    json_object_set(reading.get(), "device", json_object_get(device, "id"));
+    json::set(reading.get(), "timestamp", json::own(json_string(newest.c_str())));
+    json::set(reading.get(), "at", json::own(json_string(newest.c_str())));
+    add_seed_values(reading.get(), values.get());
+    json::set(reading.get(), "status", seed_status(levels.get(), kind));
+    json::set(reading.get(), "values", std::move(values));
+    json::set(reading.get(), "levels", std::move(levels));
+    json::set(device, "last_reading", std::move(reading));
 }
 
 // Fills each device's "latest" from one query for the whole page.
@@ -114,6 +163,10 @@ void add_latest(pg::Connection& db, const std::map<std::string, json_t*>& device
             level_json(value, thresholds_at(rows, row, 5, find_kind(rows.text(row, 1)), metric)));
         json_t* device = devices.at(std::string(rows.text(row, 0)));
         json::set(json_object_get(device, "latest"), metric.c_str(), std::move(latest));
+    }
+    for (const auto& [id, device] : devices) {
+        if (json_object_get(device, "last_reading") != nullptr)
+            add_last_reading(device);
     }
 }
 
@@ -192,7 +245,8 @@ Response device_me(Services&, const Request& request) {
 } // namespace
 
 void add_device_routes(Router& router, Services& services) {
-    router.add("GET", "/api/v1/devices/", Access::user(), bound(services, list_devices));
+    for (const char* path : {"/api/v1/devices/", "/api/devices/"})
+        router.add("GET", path, Access::user(), bound(services, list_devices));
     router.add("GET", "/api/v1/devices/{id}/", Access::user(), bound(services, one_device));
     router.add("GET", "/api/v1/device/me", Access::device(), bound(services, device_me));
 }
