@@ -7,9 +7,10 @@
 
 namespace sarang_sim {
 
-Drift::Drift(SystemRandom& random, double low, double high, double step)
+Drift::Drift(SystemRandom& random, double low, double high, double step,
+             std::optional<double> start)
     : random_(random), low_(low), high_(high), step_(step),
-      value_(low + (high - low) * random.uniform()) {}
+      value_(start ? *start : low + (high - low) * random.uniform()) {}
 
 double Drift::next() {
     value_ = std::clamp(value_ + step_ * (2 * random_.uniform() - 1), low_, high_);

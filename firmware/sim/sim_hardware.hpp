@@ -10,6 +10,7 @@
 #include "sarang_fw/device_core.hpp"
 
 #include <deque>
+#include <optional>
 
 namespace sarang_sim {
 
@@ -19,7 +20,9 @@ using sarang_fw::host::SystemRandom;
 // A value that wanders within [low, high].
 class Drift {
   public:
-    Drift(SystemRandom& random, double low, double high, double step);
+    // Starts at a random point of [low, high], or at `start`.
+    Drift(SystemRandom& random, double low, double high, double step,
+          std::optional<double> start = std::nullopt);
     double next();
 
   private:
@@ -29,12 +32,16 @@ class Drift {
 
 // Probe voltages around a healthy nutrient solution (about 425-690 ppm, pH 5.7-6.7), or, for a
 // troubled tank (a real fleet has some: a dosing pump stuck, a reservoir left to evaporate), a
-// wide wander (about 190-1940 ppm, pH 4.3-7.6) through the warning and critical bands.
+// wide wander (about 190-1940 ppm, pH 4.3-7.6) through the warning and critical bands. A troubled
+// tank starts where its trouble shows at once, evaporated (1940 ppm, critical for about six
+// readings) with a pH of about 6.8 (the warning band), so a fleet with one shows all three levels
+// from its first readings rather than when the wander happens to get there.
 class SimAdc : public sarang_fw::Adc {
   public:
     SimAdc(SystemRandom& random, bool troubled)
-        : tds_(troubled ? Drift(random, 0.5, 3.0, 0.08) : Drift(random, 1.15, 1.7, 0.02)),
-          ph_(troubled ? Drift(random, 2.39, 3.0, 0.03) : Drift(random, 2.56, 2.74, 0.005)) {}
+        : tds_(troubled ? Drift(random, 0.5, 3.0, 0.08, 3.0) : Drift(random, 1.15, 1.7, 0.02)),
+          ph_(troubled ? Drift(random, 2.39, 3.0, 0.03, 2.5275)
+                       : Drift(random, 2.56, 2.74, 0.005)) {}
     std::optional<double> volts(int channel) override {
         return channel == 0 ? tds_.next() : ph_.next();
     }
