@@ -73,6 +73,7 @@ class DeviceSnapshot {
     bool under_device_prefix(std::string_view topic) const;
 
   private:
+    // Both also keep live_prefixes_ (every device's, not only owned ones) in step.
     void index_owner(const DeviceRecord& record);
     void unindex_owner(const DeviceRecord& record);
 
