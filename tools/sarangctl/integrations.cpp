@@ -48,8 +48,8 @@ std::vector<std::string> filters_from(const Args& args) {
                              "last, at most 256 bytes)");
         if (filter.starts_with('$'))
             throw UsageError("'" + filter +
-                             "': give the plain filter; a client may still subscribe to it as "
-                             "$share/<group>/<filter>, and $ topics are never readable");
+                             "': a filter may not start with $ ($ topics are never readable; a "
+                             "client adds $share/<group>/ itself when it subscribes)");
     }
     return given->second;
 }
