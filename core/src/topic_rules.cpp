@@ -25,6 +25,10 @@ std::string_view next_level(std::string_view& rest, bool& more) {
 bool filter_within(std::string_view filter, std::string_view permitted) {
     if (filter.empty() || permitted.empty())
         return false;
+    // "$SYS/..." and the like are matched only by a filter that names their first level.
+    bool permitted_wild_first = permitted.starts_with('+') || permitted.starts_with('#');
+    if (filter.starts_with('$') && permitted_wild_first)
+        return false;
     bool filter_more = true;
     bool permitted_more = true;
     while (permitted_more) {
@@ -42,6 +46,57 @@ bool filter_within(std::string_view filter, std::string_view permitted) {
             return false;
     }
     return !filter_more;
+}
+
+bool integration_may(const std::vector<std::string>& filters, Access access,
+                     std::string_view topic) {
+    if (access == Access::unsubscribe)
+        return true;
+    if (access == Access::write)
+        return false;
+    std::string_view wanted = access == Access::subscribe ? without_share_prefix(topic) : topic;
+    if (wanted.empty() || wanted.starts_with('$'))
+        return false;
+    if (access == Access::read && (wanted == "sarang" || wanted.starts_with("sarang/")))
+        return false;
+    for (const std::string& permitted : filters) {
+        if (filter_within(wanted, permitted))
+            return true;
+    }
+    return false;
+}
+
+bool admin_may(bool under_device_prefix, Access access, std::string_view topic) {
+    switch (access) {
+    case Access::unsubscribe:
+        return true;
+    case Access::write:
+        return false;
+    case Access::read:
+        return under_device_prefix;
+    case Access::subscribe: {
+        std::string_view wanted = without_share_prefix(topic);
+        return !wanted.empty() && !wanted.starts_with('$');
+    }
+    }
+    return false;
+}
+
+bool valid_topic_filter(std::string_view filter) {
+    if (filter.empty() || filter.size() > 256)
+        return false;
+    bool more = true;
+    while (more) {
+        std::string_view level = next_level(filter, more);
+        if (level.find('\0') != std::string_view::npos)
+            return false;
+        bool wildcard = level.find_first_of("+#") != std::string_view::npos;
+        if (wildcard && level.size() != 1)
+            return false; // "a+" or "#b"
+        if (level == "#" && more)
+            return false; // # only last
+    }
+    return true;
 }
 
 std::string_view without_share_prefix(std::string_view filter) {

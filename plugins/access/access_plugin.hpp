@@ -8,6 +8,7 @@
 #include "app_users.hpp"
 #include "device_snapshot.hpp"
 #include "failure_limiter.hpp"
+#include "integrations.hpp"
 #include "plugin_support.hpp"
 #include "presence_outbox.hpp"
 #include "sarang/worker.hpp"
@@ -18,6 +19,10 @@
 #include <memory>
 #include <mutex>
 #include <string>
+
+namespace sarang::pg {
+class Connection;
+}
 
 namespace sarang::access {
 
@@ -34,6 +39,7 @@ struct Counters {
     std::uint64_t auth_accepted = 0;
     std::uint64_t auth_accepted_previous = 0; // with the pre-rotation credential
     std::uint64_t app_auth_accepted = 0;      // app users with a session token
+    std::uint64_t integration_auth_accepted = 0;
     std::uint64_t auth_refused = 0;
     std::uint64_t auth_rate_limited = 0;
     std::uint64_t auth_unavailable = 0; // refused before the first snapshot arrived
@@ -61,6 +67,14 @@ struct AppConnection {
     std::string client_id;
 };
 
+// An admitted integration connection: which integration, with which credential, to end it when
+// the integration is revoked or rotated. Its filters are looked up live on every check.
+struct IntegrationConnection {
+    std::string name;
+    crypto::Digest credential{};
+    std::string client_id;
+};
+
 struct AccessPlugin {
     explicit AccessPlugin(Settings s);
 
@@ -72,6 +86,8 @@ struct AccessPlugin {
     SessionRegistry sessions;
     AppUserSnapshot app_users;
     std::unordered_map<const void*, AppConnection> app_connections;
+    IntegrationSnapshot integrations;
+    std::unordered_map<const void*, IntegrationConnection> integration_connections;
     FailureLimiter address_failures;
     FailureLimiter username_failures;
     FailureLimiter denial_log; // only its log folding: one denial line per client a minute
@@ -95,6 +111,9 @@ struct AccessPlugin {
     void revalidate(const std::vector<std::string>& device_ids);
     // Broker thread: the same for app connections; an empty list checks them all.
     void revalidate_app_connections(const std::vector<long long>& user_ids);
+    // Broker thread: kicks integration connections of these names whose integration is gone
+    // (revoked) or whose credential changed (rotated).
+    void revalidate_integrations(const std::vector<std::string>& names);
     // Broker thread, about once a second: ends grace periods, bounds the limiters.
     void housekeeping();
 };
@@ -102,6 +121,9 @@ struct AccessPlugin {
 // Worker bodies (snapshot_loader.cpp, presence_writer.cpp).
 void run_snapshot_loader(AccessPlugin& plugin, std::stop_token stop);
 void run_presence_writer(AccessPlugin& plugin, std::stop_token stop);
+// Loader worker: reads every live integration and posts the swap (integration_loader.cpp).
+inline constexpr const char* integrations_channel = "sarang_integrations";
+void post_integrations(AccessPlugin& plugin, pg::Connection& db);
 
 // Callbacks (auth.cpp, acl.cpp, presence.cpp).
 int on_basic_auth(int event, void* event_data, void* userdata);

@@ -1,5 +1,6 @@
-// ACL_CHECK for devices: their own prefix, their kind's directions (core/topic_rules). Clients
-// that are not devices are deferred to the other plugins; if all defer the broker denies.
+// ACL_CHECK for devices: their own prefix, their kind's directions (core/topic_rules); app users
+// and integrations: read-only (docs/identity-and-acl.md, docs/integrations.md). Clients this
+// plugin did not admit are deferred to the other plugins; if all defer the broker denies.
 #include "access_plugin.hpp"
 #include "sarang/topic_rules.hpp"
 
@@ -37,11 +38,30 @@ int deny(AccessPlugin& plugin, const mosquitto_evt_acl_check& event) {
 
 // App users: read-only under the prefixes of the devices they own, looked up live, so a
 // device that changes owner stops reaching the old owner's subscriptions at once.
+// An admin (looked up live, so a demotion applies at once) reads every device's topics.
 int check_app_user(AccessPlugin& plugin, const AppConnection& connection,
                    const mosquitto_evt_acl_check& event) {
     std::optional<Access> access = access_of(event.access);
-    if (access && event.topic != nullptr &&
-        owner_may(plugin.devices.prefixes_owned_by(connection.user_id), *access, event.topic))
+    if (!access || event.topic == nullptr)
+        return deny(plugin, event);
+    if (owner_may(plugin.devices.prefixes_owned_by(connection.user_id), *access, event.topic))
+        return MOSQ_ERR_SUCCESS;
+    const AppUser* user = plugin.app_users.find(connection.user_id);
+    if (user != nullptr && user->admin &&
+        admin_may(*access == Access::read && plugin.devices.under_device_prefix(event.topic),
+                  *access, event.topic))
+        return MOSQ_ERR_SUCCESS;
+    return deny(plugin, event);
+}
+
+// Integrations: read-only within their filters, looked up live (a revoked one is already gone
+// from the snapshot, and its connections are kicked in the same TICK).
+int check_integration(AccessPlugin& plugin, const IntegrationConnection& connection,
+                      const mosquitto_evt_acl_check& event) {
+    std::optional<Access> access = access_of(event.access);
+    const Integration* integration = plugin.integrations.find(connection.name);
+    if (access && event.topic != nullptr && integration != nullptr &&
+        integration_may(integration->read_filters, *access, event.topic))
         return MOSQ_ERR_SUCCESS;
     return deny(plugin, event);
 }
@@ -53,9 +73,12 @@ int check(AccessPlugin& plugin, const mosquitto_evt_acl_check& event) {
     const SessionRegistry::AclEntry* entry = plugin.sessions.acl_entry(event.client);
     if (entry == nullptr) {
         auto app = plugin.app_connections.find(event.client);
-        if (app == plugin.app_connections.end())
-            return MOSQ_ERR_PLUGIN_DEFER;
-        return check_app_user(plugin, app->second, event);
+        if (app != plugin.app_connections.end())
+            return check_app_user(plugin, app->second, event);
+        auto integration = plugin.integration_connections.find(event.client);
+        if (integration != plugin.integration_connections.end())
+            return check_integration(plugin, integration->second, event);
+        return MOSQ_ERR_PLUGIN_DEFER;
     }
     std::optional<Access> access = access_of(event.access);
     if (access && entry->kind != nullptr && event.topic != nullptr &&

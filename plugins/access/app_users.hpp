@@ -21,6 +21,7 @@ struct AppUser {
     long long id = 0;
     std::string username;
     std::vector<AppSession> sessions; // live ones only: not revoked when loaded
+    bool admin = false;               // reads every device's topics, not only its own
     bool operator==(const AppUser&) const = default;
 };
 

@@ -75,6 +75,31 @@ int authenticate_app_user(AccessPlugin& plugin, const mosquitto_evt_basic_auth& 
     return MOSQ_ERR_SUCCESS;
 }
 
+// An integration: "integration:<name>" with its credential; reads within its filters (acl.cpp).
+// The namespace is ours, so an unknown name is refused, not deferred.
+int authenticate_integration(AccessPlugin& plugin, const mosquitto_evt_basic_auth& event,
+                             std::string_view name, const char* address, const char* client_id) {
+    const Integration* integration = plugin.integrations.find(name);
+    if (integration == nullptr)
+        return refuse(plugin, event.username, address, "no such integration (or revoked)");
+    if (has_forbidden_characters(event.username) || has_forbidden_characters(client_id))
+        return refuse(plugin, event.username, address, "+, # or / in username or client id");
+    if (client_id == nullptr || !integration_client_id(name, client_id))
+        return refuse(plugin, event.username, address,
+                      "an integration's client id is integration:<name>[:<suffix>] (or one the "
+                      "broker assigns)");
+    if (event.password == nullptr)
+        return refuse(plugin, event.username, address, "no password");
+    crypto::Digest presented = credential_hash(plugin.settings.pepper, event.password);
+    if (!crypto::constant_time_equal(integration->credential_hash, presented))
+        return refuse(plugin, event.username, address, "wrong credential");
+    ++plugin.counters.integration_auth_accepted;
+    plugin.integration_connections.insert_or_assign(
+        event.client, IntegrationConnection{integration->name, presented, client_id});
+    LOG_DEBUG("access", "accepted integration %s", event.username);
+    return MOSQ_ERR_SUCCESS;
+}
+
 int authenticate(AccessPlugin& plugin, const mosquitto_evt_basic_auth& event) {
     const char* address = mosquitto_client_address(event.client);
     if (address == nullptr)
@@ -107,6 +132,10 @@ int authenticate(AccessPlugin& plugin, const mosquitto_evt_basic_auth& event) {
         LOG_WARN("access", "refusing %s: device list not loaded yet", event.username);
         return MOSQ_ERR_UNKNOWN;
     }
+    // integration:<name>: ':' is in neither a device id nor an app username, so no overlap.
+    // Its client ids carry a ':' or are assigned, so never a device's (device_side_client_id).
+    if (std::string_view name = integration_name_of(username); !name.empty())
+        return authenticate_integration(plugin, event, name, address, client_id);
     // Identities become topic levels and ACL keys: wildcards and separators are never valid.
     // Checked once the username is known to be ours, so other plugins' clients keep theirs.
     const DeviceRecord* device = plugin.devices.find(username);

@@ -34,12 +34,26 @@ const std::vector<std::string>& DeviceSnapshot::prefixes_owned_by(long long user
     return found == prefixes_by_owner_.end() ? none : found->second;
 }
 
+bool DeviceSnapshot::under_device_prefix(std::string_view topic) const {
+    for (std::size_t slash = topic.find('/'); slash != std::string_view::npos;
+         slash = topic.find('/', slash + 1)) {
+        if (live_prefixes_.find(topic.substr(0, slash)) != live_prefixes_.end())
+            return slash + 1 < topic.size();
+    }
+    return false;
+}
+
 void DeviceSnapshot::index_owner(const DeviceRecord& record) {
+    if (!record.revoked())
+        ++live_prefixes_[record.topic_prefix];
     if (record.owner_id && !record.revoked())
         prefixes_by_owner_[*record.owner_id].push_back(record.topic_prefix);
 }
 
 void DeviceSnapshot::unindex_owner(const DeviceRecord& record) {
+    if (auto live = live_prefixes_.find(record.topic_prefix);
+        !record.revoked() && live != live_prefixes_.end() && --live->second == 0)
+        live_prefixes_.erase(live);
     if (!record.owner_id)
         return;
     auto owned = prefixes_by_owner_.find(*record.owner_id);
@@ -60,6 +74,7 @@ std::vector<std::string> DeviceSnapshot::replace_all(std::vector<DeviceRecord> r
     std::vector<std::string> changed = changed_keys(devices_, next);
     devices_ = std::move(next);
     prefixes_by_owner_.clear();
+    live_prefixes_.clear();
     for (const auto& [id, record] : devices_)
         index_owner(record);
     loaded_ = true;

@@ -68,8 +68,12 @@ class DeviceSnapshot {
     std::size_t size() const { return devices_.size(); }
     // Topic prefixes of the devices a user owns (empty when none).
     const std::vector<std::string>& prefixes_owned_by(long long user_id) const;
+    // True when the topic lies under the prefix of a device that is not revoked (what an
+    // admin's app session may read): one lookup per level of the topic.
+    bool under_device_prefix(std::string_view topic) const;
 
   private:
+    // Both also keep live_prefixes_ (every device's, not only owned ones) in step.
     void index_owner(const DeviceRecord& record);
     void unindex_owner(const DeviceRecord& record);
 
@@ -81,6 +85,7 @@ class DeviceSnapshot {
     };
     std::unordered_map<std::string, DeviceRecord, Hash, std::equal_to<>> devices_;
     std::unordered_map<long long, std::vector<std::string>> prefixes_by_owner_;
+    std::unordered_map<std::string, int, Hash, std::equal_to<>> live_prefixes_; // prefix -> count
     bool loaded_ = false;
 };
 

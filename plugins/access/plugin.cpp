@@ -80,6 +80,26 @@ void AccessPlugin::revalidate_app_connections(const std::vector<long long>& user
     }
 }
 
+void AccessPlugin::revalidate_integrations(const std::vector<std::string>& names) {
+    if (names.empty())
+        return;
+    std::vector<std::string> kick;
+    for (const auto& [connection, held] : integration_connections) {
+        if (std::find(names.begin(), names.end(), held.name) == names.end())
+            continue;
+        const Integration* integration = integrations.find(held.name);
+        if (integration == nullptr ||
+            !crypto::constant_time_equal(integration->credential_hash, held.credential))
+            kick.push_back(held.client_id);
+    }
+    for (const std::string& client_id : kick) { // kicking erases from integration_connections
+        ++counters.kicks;
+        LOG_INFO("access", "disconnecting integration client %s: revoked or rotated",
+                 client_id.c_str());
+        mosquitto_kick_client_by_clientid(client_id.c_str(), false);
+    }
+}
+
 void AccessPlugin::housekeeping() {
     auto now = std::chrono::steady_clock::now();
     if (now < next_housekeeping)
@@ -186,6 +206,7 @@ SARANG_PLUGIN_EXPORT int mosquitto_plugin_cleanup(void* userdata, mosquitto_opt*
                                {{"auth_accepted", c.auth_accepted},
                                 {"auth_accepted_previous_credential", c.auth_accepted_previous},
                                 {"auth_refused", c.auth_refused},
+                                {"integration_auth_accepted", c.integration_auth_accepted},
                                 {"auth_rate_limited", c.auth_rate_limited},
                                 {"auth_unavailable", c.auth_unavailable},
                                 {"acl_denied", c.acl_denied},

@@ -1,5 +1,5 @@
 // DISCONNECT: the connection, not the client id, decides presence (see session_registry.hpp),
-// and an app connection is forgotten.
+// and an app or integration connection is forgotten.
 // There is no CONNECT event in 2.0; auth.cpp records "online" when it admits a connection.
 #include "access_plugin.hpp"
 
@@ -12,6 +12,7 @@ int on_disconnect(int, void* event_data, void* userdata) {
         if (std::optional<std::string> offline = plugin.sessions.closed(event.client))
             plugin.presence.record({std::move(*offline), false, WallClock::now(), {}});
         plugin.app_connections.erase(event.client);
+        plugin.integration_connections.erase(event.client);
         return MOSQ_ERR_SUCCESS;
     });
 }

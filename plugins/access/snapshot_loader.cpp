@@ -24,7 +24,8 @@ constexpr const char* select_columns =
     " (extract(epoch FROM previous_credential_expires_at) * 1000000)::bigint, owner_id"
     " FROM devices";
 constexpr const char* select_app_sessions = "SELECT u.id, u.username, encode(s.token_hash, 'hex'),"
-                                            " (extract(epoch FROM s.expires_at) * 1000000)::bigint"
+                                            " (extract(epoch FROM s.expires_at) * 1000000)::bigint,"
+                                            " u.role = 'admin'"
                                             " FROM users u JOIN sessions s ON s.user_id = u.id"
                                             " WHERE s.revoked_at IS NULL AND s.expires_at > now()"
                                             " AND s.scope = 'full'";
@@ -71,6 +72,7 @@ std::vector<AppUser> app_users_from(const pg::Result& rows) {
         AppUser& user = users[rows.integer(row, 0)];
         user.id = rows.integer(row, 0);
         user.username = rows.text(row, 1);
+        user.admin = rows.boolean(row, 4);
         std::optional<crypto::Digest> hash = digest_from(rows, row, 2);
         if (hash)
             user.sessions.push_back(
@@ -170,6 +172,7 @@ void run_snapshot_loader(AccessPlugin& plugin, std::stop_token stop) {
         // Before the first load, so no change falls between the two.
         db.listen(devices_channel);
         db.listen(sessions_channel);
+        db.listen(integrations_channel);
     };
     options.backoff_max = std::chrono::seconds(10);
     DbLoop loop(std::move(options));
@@ -181,14 +184,18 @@ void run_snapshot_loader(AccessPlugin& plugin, std::stop_token stop) {
             db.ensure_connected();
             if (db.generation() != loaded_generation) {
                 post_app_users(plugin, db, std::nullopt); // before devices: see FirstLoad
+                post_integrations(plugin, db);
                 post_full_snapshot(plugin, db);
                 loaded_generation = db.generation();
             }
             std::set<std::string> changed;
             std::set<long long> users_changed;
             bool overflow = false;
+            bool integrations_changed = false;
             for (pg::Notification& note : db.wait_notifications(std::chrono::milliseconds(250))) {
-                if (note.channel == sessions_channel) {
+                if (note.channel == integrations_channel) {
+                    integrations_changed = true;
+                } else if (note.channel == sessions_channel) {
                     users_changed.insert(std::atoll(note.payload.c_str()));
                 } else if (changed.size() >= full_reload_threshold) {
                     overflow = true;
@@ -198,6 +205,8 @@ void run_snapshot_loader(AccessPlugin& plugin, std::stop_token stop) {
             }
             if (!users_changed.empty())
                 post_app_users(plugin, db, users_changed);
+            if (integrations_changed)
+                post_integrations(plugin, db);
             if (overflow)
                 post_full_snapshot(plugin, db);
             else if (!changed.empty())

@@ -8,7 +8,10 @@
 #include "sarang/pg.hpp"
 #include "stack_env.hpp"
 
+#include <atomic>
 #include <map>
+#include <memory>
+#include <sys/wait.h>
 #include <thread>
 
 // Last: cmocka defines macros (fail, ...) that clash with standard headers.
@@ -331,6 +334,241 @@ void an_app_session_reads_only_its_own_devices(void**) {
     assert_int_equal(again.connect(stack_env().mqtt_port, owner.username, owner.token), refused_v5);
 }
 
+// --- Integrations (docs/integrations.md) ---
+
+struct IntegrationLogin {
+    std::string name, username, password;
+};
+
+IntegrationLogin create_integration(const std::string& filters) {
+    IntegrationLogin login;
+    login.name = unique_id("lake");
+    login.username = "integration:" + login.name;
+    std::string output;
+    assert_int_equal(
+        run_sarangctl("integrations create " + login.name + " " + filters + " --json", output), 0);
+    login.password = password_from_json(output);
+    return login;
+}
+
+// Fresh clients until the broker admits the integration (its row reaches the snapshot through
+// NOTIFY) or the timeout passes; nullptr then.
+std::unique_ptr<MqttClient> connect_integration(const IntegrationLogin& login,
+                                                const std::string& client_id,
+                                                const std::string& password,
+                                                std::chrono::milliseconds timeout = 3s) {
+    auto deadline = Clock::now() + timeout;
+    for (;;) {
+        auto client = std::make_unique<MqttClient>(client_id, 5);
+        if (client->connect(stack_env().mqtt_port, login.username, password) == 0)
+            return client;
+        if (Clock::now() > deadline)
+            return nullptr;
+        std::this_thread::sleep_for(25ms);
+    }
+}
+
+void an_integration_subscribes_within_its_filters_and_never_writes(void**) {
+    std::string pi = unique_id("pi");
+    std::string pi_password = create_device(pi);
+    IntegrationLogin lake = create_integration("--read 'hydro/+/reading' --read 'home/#'");
+    std::unique_ptr<MqttClient> reader = connect_integration(lake, lake.username, lake.password);
+    assert_non_null(reader.get());
+
+    assert_int_equal(reader->subscribe("hydro/+/reading"), 1);
+    assert_int_equal(reader->subscribe("hydro/" + pi + "/reading"), 1);
+    assert_int_equal(reader->subscribe("home/+/status"), 1);
+    for (const char* outside : {"hydro/#", "hydro/+/status", "hydro/+/+", "#", "+/+/reading",
+                                "vm/+/telemetry", "$SYS/#", "sarang/#", "$share/g/hydro/#"})
+        assert_int_not_equal(reader->subscribe(outside), 1);
+    assert_int_equal(reader->publish("hydro/" + pi + "/config", "{}"), denied_v5);
+    assert_int_equal(reader->publish("hydro/" + pi + "/reading", R"({"ph":7})"), denied_v5);
+
+    MqttClient device(pi, 5);
+    assert_int_equal(device.connect(stack_env().mqtt_port, pi, pi_password), 0);
+    assert_true(accepted(device.publish("hydro/" + pi + "/reading", R"({"ph":6.5})")));
+    assert_true(reader->wait_message("hydro/" + pi + "/reading", 2s));
+
+    // The namespace and the client-id rule: a device's id, another integration's ids, a wrong
+    // credential and an unknown name are refused.
+    for (const std::string& client_id : {pi, std::string("integration:someone-else"),
+                                         lake.username + "x", std::string("plain-id")}) {
+        MqttClient hostile(client_id, 5);
+        assert_int_equal(hostile.connect(stack_env().mqtt_port, lake.username, lake.password),
+                         refused_v5);
+    }
+    MqttClient wrong(lake.username + ":2", 5);
+    assert_int_equal(wrong.connect(stack_env().mqtt_port, lake.username, pi_password), refused_v5);
+    MqttClient unknown("integration:nobody-here", 5);
+    assert_int_equal(
+        unknown.connect(stack_env().mqtt_port, "integration:nobody-here", lake.password),
+        refused_v5);
+    // The device itself is untouched by all this.
+    assert_true(accepted(device.publish("hydro/" + pi + "/status", "online")));
+}
+
+void a_shared_subscription_splits_an_integrations_messages(void**) {
+    std::string pi = unique_id("pi");
+    std::string pi_password = create_device(pi);
+    IntegrationLogin lake = create_integration("--read 'hydro/+/reading'");
+    std::unique_ptr<MqttClient> first =
+        connect_integration(lake, lake.username + ":1", lake.password);
+    assert_non_null(first.get());
+    std::unique_ptr<MqttClient> second =
+        connect_integration(lake, lake.username + ":2", lake.password);
+    assert_non_null(second.get());
+    std::unique_ptr<MqttClient> plain =
+        connect_integration(lake, lake.username + ":plain", lake.password);
+    assert_non_null(plain.get());
+    assert_int_equal(first->subscribe("$share/lake/hydro/+/reading"), 1);
+    assert_int_equal(second->subscribe("$share/lake/hydro/+/reading"), 1);
+    assert_int_equal(plain->subscribe("hydro/" + pi + "/reading"), 1);
+
+    MqttClient device(pi, 5);
+    assert_int_equal(device.connect(stack_env().mqtt_port, pi, pi_password), 0);
+    const std::string topic = "hydro/" + pi + "/reading";
+    constexpr size_t sent = 10;
+    for (size_t i = 0; i < sent; ++i)
+        assert_true(accepted(device.publish(topic, R"({"ph":7})")));
+    assert_true(plain->wait_message_count(topic, sent, 3s));
+    auto deadline = Clock::now() + 3s;
+    while (first->payloads(topic).size() + second->payloads(topic).size() < sent &&
+           Clock::now() < deadline)
+        std::this_thread::sleep_for(20ms);
+    // Each message went to one member of the group: the two share the ten.
+    assert_int_equal(first->payloads(topic).size() + second->payloads(topic).size(), sent);
+    assert_true(first->payloads(topic).size() < sent);
+    assert_true(second->payloads(topic).size() < sent);
+}
+
+void rotating_or_revoking_an_integration_ends_its_sessions_within_a_second(void**) {
+    IntegrationLogin lake = create_integration("--read 'hydro/#'");
+    std::unique_ptr<MqttClient> session = connect_integration(lake, lake.username, lake.password);
+    assert_non_null(session.get());
+
+    std::string output;
+    auto rotated_at = Clock::now();
+    assert_int_equal(run_sarangctl("integrations rotate " + lake.name + " --json", output), 0);
+    assert_true(session->wait_disconnected(2s));
+    assert_true(Clock::now() - rotated_at < 1s);
+    std::string new_password = password_from_json(output);
+    MqttClient old(lake.username + ":old", 5);
+    assert_int_equal(old.connect(stack_env().mqtt_port, lake.username, lake.password), refused_v5);
+    std::unique_ptr<MqttClient> fresh = connect_integration(lake, lake.username, new_password);
+    assert_non_null(fresh.get());
+    assert_int_equal(fresh->subscribe("hydro/+/reading"), 1);
+
+    auto revoked_at = Clock::now();
+    assert_int_equal(run_sarangctl("integrations revoke " + lake.name, output), 0);
+    assert_true(fresh->wait_disconnected(2s));
+    assert_true(Clock::now() - revoked_at < 1s);
+    MqttClient after(lake.username + ":after", 5);
+    assert_int_equal(after.connect(stack_env().mqtt_port, lake.username, new_password), refused_v5);
+    assert_int_equal(run_sarangctl("integrations list", output), 0);
+    assert_true(output.find(lake.name) != std::string::npos);
+    assert_true(output.find("revoked") != std::string::npos);
+    assert_int_not_equal(run_sarangctl("integrations rotate " + lake.name, output), 0);
+}
+
+// Debian's own client, as a user would run it: mosquitto_sub (package mosquitto-clients).
+struct SubProcess {
+    int status = -1;
+    std::string output;
+};
+
+void run_mosquitto_sub(const std::string& arguments, SubProcess& result) {
+    std::string command = "mosquitto_sub -h 127.0.0.1 -p " + std::to_string(stack_env().mqtt_port) +
+                          " -V mqttv5 " + arguments + " 2>&1";
+    FILE* pipe = popen(command.c_str(), "r");
+    if (pipe == nullptr)
+        return;
+    char buffer[1024];
+    for (size_t got; (got = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;)
+        result.output.append(buffer, got);
+    int status = pclose(pipe);
+    result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+void mosquitto_sub_reads_as_an_integration(void**) {
+    std::string pi = unique_id("pi");
+    std::string pi_password = create_device(pi);
+    IntegrationLogin lake = create_integration("--read 'hydro/+/reading'");
+    assert_non_null(connect_integration(lake, lake.username + ":probe", lake.password).get());
+    std::string credentials = " -u '" + lake.username + "' -P '" + lake.password + "'";
+
+    // A shared subscription with a wildcard across devices; exits after one message (-C 1).
+    SubProcess reading;
+    std::thread sub([&] {
+        run_mosquitto_sub("-i '" + lake.username + ":sub'" + credentials +
+                              " -t '$share/telegraf/hydro/+/reading' -v -C 1 -W 10",
+                          reading);
+    });
+    MqttClient device(pi, 5);
+    assert_int_equal(device.connect(stack_env().mqtt_port, pi, pi_password), 0);
+    // Publish until mosquitto_sub (once subscribed) has one and exits, at most ten seconds.
+    std::atomic<bool> done = false;
+    std::thread publisher([&] {
+        auto deadline = Clock::now() + 10s;
+        while (!done && Clock::now() < deadline) {
+            device.publish("hydro/" + pi + "/reading", R"({"ph":6.8})");
+            std::this_thread::sleep_for(100ms);
+        }
+    });
+    sub.join();
+    done = true;
+    publisher.join();
+    assert_int_equal(reading.status, 0);
+    assert_true(reading.output.find("hydro/" + pi + "/reading {\"ph\":6.8}") != std::string::npos);
+
+    // A filter outside the list: the broker refuses the subscription and mosquitto_sub says so
+    // (-E: it leaves once the SUBACK is in; its exit status is 0 either way).
+    SubProcess outside;
+    run_mosquitto_sub("-i '" + lake.username + ":sub'" + credentials + " -t 'hydro/#' -E -W 5",
+                      outside);
+    if (outside.output.find("All subscription requests were denied") == std::string::npos)
+        fail_msg("mosquitto_sub said: %s", outside.output.c_str());
+}
+
+void an_admin_app_session_reads_every_device(void**) {
+    std::string pi = unique_id("pi");
+    std::string pi_password = create_device(pi);
+    AppLogin admin = app_login("admin");
+    db().exec("UPDATE users SET role = 'admin' WHERE id = $1", {std::to_string(admin.user_id)});
+    auto deadline = Clock::now() + 3s;
+    std::unique_ptr<MqttClient> app;
+    for (;;) { // the session and the role reach the broker
+        app = std::make_unique<MqttClient>("app:" + admin.username, 5);
+        if (app->connect(stack_env().mqtt_port, admin.username, admin.token) == 0 &&
+            app->subscribe("hydro/+/reading") == 1)
+            break;
+        assert_true(Clock::now() < deadline);
+        std::this_thread::sleep_for(25ms);
+    }
+    assert_int_equal(app->subscribe("#"), 1);
+    assert_int_not_equal(app->subscribe("$SYS/#"), 1);
+    assert_int_equal(app->publish("hydro/" + pi + "/config", "{}"), denied_v5); // read-only
+
+    MqttClient device(pi, 5);
+    assert_int_equal(device.connect(stack_env().mqtt_port, pi, pi_password), 0);
+    assert_true(accepted(device.publish("hydro/" + pi + "/reading", R"({"ph":7})")));
+    assert_true(app->wait_message("hydro/" + pi + "/reading", 2s));
+
+    // Demoted: the same session reads only what it owns (nothing) from the next message on.
+    db().exec("UPDATE users SET role = 'user' WHERE id = $1", {std::to_string(admin.user_id)});
+    auto demoted_deadline = Clock::now() + 3s;
+    for (;;) {
+        MqttClient probe("app:" + admin.username + ":probe", 5);
+        assert_int_equal(probe.connect(stack_env().mqtt_port, admin.username, admin.token), 0);
+        if (probe.subscribe("hydro/+/reading") != 1)
+            break;
+        assert_true(Clock::now() < demoted_deadline);
+        std::this_thread::sleep_for(25ms);
+    }
+    size_t before = app->payloads("hydro/" + pi + "/status").size();
+    assert_true(accepted(device.publish("hydro/" + pi + "/status", "online")));
+    assert_false(app->wait_message_count("hydro/" + pi + "/status", before + 1, 500ms));
+}
+
 void a_broker_restart_records_its_devices_offline(void**) {
     std::string id = unique_id("pi");
     std::string password = create_device(id);
@@ -382,6 +620,11 @@ int main() {
         cmocka_unit_test(devices_keep_connecting_while_postgres_is_down),
         cmocka_unit_test(an_app_session_with_a_wildcard_client_id_is_refused),
         cmocka_unit_test(an_app_session_reads_only_its_own_devices),
+        cmocka_unit_test(an_integration_subscribes_within_its_filters_and_never_writes),
+        cmocka_unit_test(a_shared_subscription_splits_an_integrations_messages),
+        cmocka_unit_test(rotating_or_revoking_an_integration_ends_its_sessions_within_a_second),
+        cmocka_unit_test(mosquitto_sub_reads_as_an_integration),
+        cmocka_unit_test(an_admin_app_session_reads_every_device),
         cmocka_unit_test(a_broker_restart_records_its_devices_offline),
         cmocka_unit_test(a_broker_started_while_postgres_is_down_admits_devices_once_it_is_back),
     };

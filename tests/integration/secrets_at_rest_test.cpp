@@ -1,11 +1,11 @@
 // Secrets are never logged and never stored in clear (issue #12, item 5). The test handles every
 // kind of secret the system knows (one-time, chosen and changed passwords, wrong passwords tried,
 // app and door PINs, session tokens, device credentials before and after rotation, a box token
-// from generate-token, a factory secret and a label PIN, provisioning and SoftAP credentials, a
-// webhook's signing secret, the configured pepper, Midtrans server key and GOWA password), uses
-// each where it is used (logins, MQTT CONNECTs, X-API-Key, a keypad attempt, a remote unlock),
-// and then looks for each one, raw and as hex, base64 and base64url, in every log of the stack
-// and in every row of every table.
+// from generate-token, an integration's credential, a factory secret and a label PIN, provisioning
+// and SoftAP credentials, a webhook's signing secret, the configured pepper, Midtrans server key
+// and GOWA password), uses each where it is used (logins, MQTT CONNECTs, X-API-Key, a keypad
+// attempt, a remote unlock), and then looks for each one, raw and as hex, base64 and base64url, in
+// every log of the stack and in every row of every table.
 #include "api_session.hpp"
 #include "http_client.hpp"
 #include "mqtt_client.hpp"
@@ -179,6 +179,20 @@ void handle_every_kind_of_secret() {
     must(http_request(stack_env().http_port, "POST", "/api/device/control/door?deviceId=" + lock,
                       R"({"pin":"48271"})", bearer(token)),
          200, "remote unlock");
+
+    // An integration's credential (sarangctl integrations), used over MQTT once admitted.
+    std::string lake = unique_id("lake");
+    assert_int_equal(
+        run_sarangctl("integrations create " + lake + " --read 'hydro/#' --json", output), 0);
+    keep("integration credential", password_from_json(output));
+    for (auto deadline = std::chrono::steady_clock::now() + 3s;;) {
+        MqttClient reader("integration:" + lake, 5);
+        if (reader.connect(stack_env().mqtt_port, "integration:" + lake,
+                           secrets["integration credential"]) == 0)
+            break;
+        assert_true(std::chrono::steady_clock::now() < deadline);
+        std::this_thread::sleep_for(25ms);
+    }
 
     // Provisioning: a factory secret, a label PIN and the credential answered for them.
     assert_int_equal(run_sarangctl("factory-secret create --label sweep", output), 0);

@@ -1,4 +1,5 @@
 #include "device_snapshot.hpp"
+#include "integrations.hpp"
 
 #include "test_digests.hpp"
 #include <algorithm>
@@ -107,6 +108,54 @@ void sessions_end_when_their_admission_no_longer_holds(void**) {
 
 } // namespace
 
+void device_prefixes_are_indexed_for_admins(void**) {
+    DeviceSnapshot snapshot;
+    snapshot.replace_all({device("pi-1"), device("pi-2", 1, "revoked")});
+    assert_true(snapshot.under_device_prefix("hydro/pi-1/reading"));
+    assert_true(snapshot.under_device_prefix("hydro/pi-1/a/b"));
+    assert_false(snapshot.under_device_prefix("hydro/pi-1"));
+    assert_false(snapshot.under_device_prefix("hydro/pi-1/"));
+    assert_false(snapshot.under_device_prefix("hydro/pi-10/reading"));
+    assert_false(snapshot.under_device_prefix("hydro/pi-2/reading")); // revoked
+    assert_false(snapshot.under_device_prefix("sarang/provision/x/request"));
+    snapshot.update("pi-3", device("pi-3"));
+    assert_true(snapshot.under_device_prefix("hydro/pi-3/reading"));
+    snapshot.update("pi-1", device("pi-1", 1, "revoked"));
+    assert_false(snapshot.under_device_prefix("hydro/pi-1/reading"));
+    snapshot.update("pi-2", device("pi-2"));
+    assert_true(snapshot.under_device_prefix("hydro/pi-2/reading"));
+    snapshot.update("pi-3", std::nullopt);
+    assert_false(snapshot.under_device_prefix("hydro/pi-3/reading"));
+}
+
+void integrations_are_named_and_diffed(void**) {
+    assert_text_equal(integration_name_of("integration:telegraf"), "telegraf");
+    assert_true(integration_name_of("telegraf").empty());
+    assert_true(integration_name_of("integration:").empty());
+    assert_true(integration_client_id("telegraf", "integration:telegraf"));
+    assert_true(integration_client_id("telegraf", "integration:telegraf:2"));
+    assert_true(integration_client_id("telegraf", "auto-4f3c"));
+    assert_false(integration_client_id("telegraf", "integration:telegraf2"));
+    assert_false(integration_client_id("telegraf", "integration:other"));
+    assert_false(integration_client_id("telegraf", "telegraf"));
+    assert_false(integration_client_id("", "integration:"));
+
+    IntegrationSnapshot snapshot;
+    Integration lake{"lake", digest(1), {"hydro/#"}};
+    Integration red{"red", digest(2), {"home/+/reading"}};
+    assert_true(snapshot.replace_all({lake, red}).empty());
+    assert_non_null(snapshot.find("lake"));
+    assert_null(snapshot.find("nobody"));
+    Integration rotated = lake;
+    rotated.credential_hash = digest(3);
+    std::vector<std::string> changed = snapshot.replace_all({rotated});
+    std::sort(changed.begin(), changed.end());
+    assert_int_equal(changed.size(), 2); // lake rotated, red revoked (gone)
+    assert_text_equal(changed[0], "lake");
+    assert_text_equal(changed[1], "red");
+    assert_true(snapshot.replace_all({rotated}).empty());
+}
+
 int main() {
     const CMUnitTest tests[] = {
         cmocka_unit_test(first_load_changes_nothing_and_finds_devices),
@@ -114,6 +163,8 @@ int main() {
         cmocka_unit_test(update_reports_only_real_changes),
         cmocka_unit_test(previous_credential_is_accepted_only_during_its_grace),
         cmocka_unit_test(sessions_end_when_their_admission_no_longer_holds),
+        cmocka_unit_test(device_prefixes_are_indexed_for_admins),
+        cmocka_unit_test(integrations_are_named_and_diffed),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

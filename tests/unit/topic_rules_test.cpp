@@ -36,14 +36,57 @@ void filters_within_filters(void**) {
         const char* permitted;
         bool within;
     } cases[] = {
-        {"a/b", "a/b", true},    {"a/b", "a/+", true},     {"a/b", "a/#", true},
-        {"a", "a/#", true},      {"a/+", "a/#", true},     {"a/+/c", "a/#", true},
-        {"a/#", "a/#", true},    {"a/+/c", "a/+/c", true}, {"a/b/c", "+/+/+", true},
-        {"#", "#", true},        {"a/#", "a/+", false},    {"a/+", "a/b", false},
-        {"a/b/c", "a/b", false}, {"a", "a/b", false},      {"a/b", "a/b/c", false},
-        {"+/b", "a/b", false},   {"#", "a/#", false},      {"a/#", "a/b/#", false},
-        {"b/c", "a/#", false},   {"a/b", "", false},       {"", "a", false},
-        {"a/bc", "a/b", false},  {"a/b", "a/bc", false},
+        {"a/b", "a/b", true},
+        {"a/b", "a/+", true},
+        {"a/b", "a/#", true},
+        {"a", "a/#", true},
+        {"a/+", "a/#", true},
+        {"a/+/c", "a/#", true},
+        {"a/#", "a/#", true},
+        {"a/+/c", "a/+/c", true},
+        {"a/b/c", "+/+/+", true},
+        {"#", "#", true},
+        {"a/#", "a/+", false},
+        {"a/+", "a/b", false},
+        {"a/b/c", "a/b", false},
+        {"a", "a/b", false},
+        {"a/b", "a/b/c", false},
+        {"+/b", "a/b", false},
+        {"#", "a/#", false},
+        {"a/#", "a/b/#", false},
+        {"b/c", "a/#", false},
+        {"a/b", "", false},
+        {"", "a", false},
+        {"a/bc", "a/b", false},
+        {"a/b", "a/bc", false},
+        // An integration's list: narrower wildcards inside wider ones, never the reverse.
+        {"hydro/+/reading", "hydro/#", true},
+        {"hydro/+/reading", "hydro/+/reading", true},
+        {"hydro/pi-1/reading", "hydro/+/reading", true},
+        {"hydro/pi-1/#", "hydro/+/reading", false},
+        {"hydro/#", "hydro/+/reading", false},
+        {"hydro/+/+", "hydro/+/reading", false},
+        {"+/pi-1/reading", "hydro/+/reading", false},
+        {"hydro/+/reading/x", "hydro/+/reading", false},
+        {"hydro/+", "hydro/+/reading", false},
+        {"hydro", "hydro/+/reading", false},
+        {"hydro/+/reading", "+/+/#", true},
+        {"hydro/+/reading", "+/#", true},
+        {"hydro", "+/#", true},
+        {"hydro", "+", true},
+        {"hydro/x", "+", false},
+        {"+/#", "#", true},
+        {"+/+", "+/#", true},
+        {"a//b", "a/+/b", true},
+        {"a//b", "a/#", true},
+        {"a/", "a/+", true},
+        {"a", "a/+", false},
+        // $ topics are matched only by a filter naming their first level (MQTT 4.7.2).
+        {"$SYS/broker/load", "#", false},
+        {"$SYS/broker/load", "+/broker/load", false},
+        {"$SYS/#", "#", false},
+        {"$SYS/broker/load", "$SYS/#", true},
+        {"a/$x", "a/+", true},
     };
     for (const Case& c : cases) {
         if (filter_within(c.filter, c.permitted) != c.within)
@@ -52,6 +95,72 @@ void filters_within_filters(void**) {
     assert_text_equal(without_share_prefix("$share/g/hydro/pi-1/config"), "hydro/pi-1/config");
     assert_text_equal(without_share_prefix("hydro/pi-1/config"), "hydro/pi-1/config");
     assert_true(without_share_prefix("$share/g").empty());
+}
+
+void integrations_read_only_within_their_filters(void**) {
+    std::vector<std::string> filters = {"hydro/+/reading", "home/#"};
+    struct Case {
+        Access access;
+        const char* topic;
+        bool allowed;
+    } cases[] = {
+        {Access::subscribe, "hydro/+/reading", true},
+        {Access::subscribe, "hydro/pi-1/reading", true},
+        {Access::subscribe, "$share/lake/hydro/+/reading", true},
+        {Access::subscribe, "$share/lake/home/#", true},
+        {Access::subscribe, "home", true},
+        {Access::subscribe, "hydro/#", false},
+        {Access::subscribe, "hydro/+/status", false},
+        {Access::subscribe, "$share/lake/hydro/#", false},
+        {Access::subscribe, "$share/lake", false},
+        {Access::subscribe, "#", false},
+        {Access::subscribe, "vm/VM01/telemetry", false},
+        {Access::read, "hydro/pi-1/reading", true},
+        {Access::read, "home/dht-1/reading", true},
+        {Access::read, "hydro/pi-1/status", false},
+        {Access::read, "hydro/pi-1/reading/x", false},
+        {Access::write, "hydro/pi-1/reading", false},
+        {Access::write, "home/dht-1/command", false},
+        {Access::unsubscribe, "anything/at/all", true},
+    };
+    for (const Case& c : cases) {
+        if (integration_may(filters, c.access, c.topic) != c.allowed)
+            fail_msg("integration_may(%d, %s) should be %d", static_cast<int>(c.access), c.topic,
+                     c.allowed);
+    }
+    // "#" reaches every device topic, but never the backend's own nor $ topics.
+    std::vector<std::string> everything = {"#"};
+    assert_true(integration_may(everything, Access::subscribe, "#"));
+    assert_true(integration_may(everything, Access::read, "vm/VM01/telemetry"));
+    assert_false(integration_may(everything, Access::read, "sarang/provision/boot:x/request"));
+    assert_false(integration_may(everything, Access::read, "sarang"));
+    assert_false(integration_may(everything, Access::read, "$SYS/broker/uptime"));
+    assert_false(integration_may(everything, Access::subscribe, "$SYS/#"));
+    assert_false(integration_may(everything, Access::write, "vm/VM01/command"));
+    assert_false(integration_may({}, Access::read, "vm/VM01/telemetry"));
+}
+
+void admins_read_device_topics_and_never_write(void**) {
+    assert_true(admin_may(true, Access::read, "hydro/pi-1/reading"));
+    assert_false(admin_may(false, Access::read, "sarang/provision/x/request"));
+    assert_true(admin_may(false, Access::subscribe, "hydro/+/reading"));
+    assert_true(admin_may(false, Access::subscribe, "#"));
+    assert_true(admin_may(false, Access::subscribe, "$share/ops/hydro/#"));
+    assert_false(admin_may(false, Access::subscribe, "$SYS/#"));
+    assert_false(admin_may(false, Access::subscribe, "$share/ops"));
+    assert_false(admin_may(true, Access::write, "hydro/pi-1/config"));
+    assert_true(admin_may(false, Access::unsubscribe, "#"));
+}
+
+void topic_filters_are_validated(void**) {
+    for (const char* good : {"a", "#", "+", "a/+/c", "a/#", "+/+/#", "a//b", "/a", "a/"})
+        if (!valid_topic_filter(good))
+            fail_msg("'%s' should be valid", good);
+    for (const char* bad : {"", "a/#/c", "a#", "a+/b", "a/b+", "#/a", "a/##"})
+        if (valid_topic_filter(bad))
+            fail_msg("'%s' should be invalid", bad);
+    assert_false(valid_topic_filter(std::string(257, 'a')));
+    assert_false(valid_topic_filter(std::string_view("a\0b", 3)));
 }
 
 void every_kind_reaches_exactly_its_seed_topics(void**) {
@@ -174,6 +283,9 @@ int main() {
         cmocka_unit_test(prefix_is_matched_by_whole_levels),
         cmocka_unit_test(client_ids_are_split_between_devices_and_everyone_else),
         cmocka_unit_test(filters_within_filters),
+        cmocka_unit_test(integrations_read_only_within_their_filters),
+        cmocka_unit_test(admins_read_device_topics_and_never_write),
+        cmocka_unit_test(topic_filters_are_validated),
         cmocka_unit_test(every_kind_reaches_exactly_its_seed_topics),
         cmocka_unit_test(device_reads_and_subscribes_only_to_its_commands_without_wildcards),
         cmocka_unit_test(device_ids_exclude_wildcards_separators_and_dollar),

@@ -39,7 +39,8 @@ std::string Args::device_id() const {
 }
 
 Args parse_args(const std::vector<std::string>& words,
-                const std::vector<std::string>& boolean_flags) {
+                const std::vector<std::string>& boolean_flags,
+                const std::vector<std::string>& repeatable) {
     Args args;
     for (std::size_t i = 0; i < words.size(); ++i) {
         const std::string& word = words[i];
@@ -54,6 +55,10 @@ Args parse_args(const std::vector<std::string>& words,
         }
         if (i + 1 >= words.size())
             throw UsageError("--" + name + " needs a value");
+        if (std::find(repeatable.begin(), repeatable.end(), name) != repeatable.end()) {
+            args.repeated[name].push_back(words[++i]);
+            continue;
+        }
         if (!args.options.emplace(name, words[++i]).second)
             throw UsageError("--" + name + " given twice");
     }

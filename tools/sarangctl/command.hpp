@@ -14,6 +14,8 @@ struct Args {
     std::map<std::string, std::string> options; // --name value
     std::vector<std::string> flags;             // --name without a value
     std::vector<std::string> positional;        // words without --
+    // Every value of an option that may be given more than once (--read A --read B).
+    std::map<std::string, std::vector<std::string>> repeated;
     bool flag(const std::string& name) const;
     std::optional<std::string> get(const std::string& name) const;
     std::string require(const std::string& name) const; // throws UsageError
@@ -27,9 +29,11 @@ struct UsageError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
-// argv after the verb. Names in `boolean_flags` take no value.
+// argv after the verb. Names in `boolean_flags` take no value; names in `repeatable` may be
+// given more than once and land in Args::repeated.
 Args parse_args(const std::vector<std::string>& words,
-                const std::vector<std::string>& boolean_flags);
+                const std::vector<std::string>& boolean_flags,
+                const std::vector<std::string>& repeatable = {});
 
 int migrate(const Config& config, const Args& args);
 int devices_create(const Config& config, const Args& args);
@@ -42,6 +46,10 @@ int factory_secret_create(const Config& config, const Args& args);
 int factory_secret_rotate(const Config& config, const Args& args);
 int factory_secret_list(const Config& config, const Args& args);
 int factory_secret_revoke(const Config& config, const Args& args);
+int integrations_create(const Config& config, const Args& args);
+int integrations_list(const Config& config, const Args& args);
+int integrations_rotate(const Config& config, const Args& args);
+int integrations_revoke(const Config& config, const Args& args);
 int users_create(const Config& config, const Args& args);
 int users_reset_password(const Config& config, const Args& args);
 int users_ensure_admin(const Config& config, const Args& args);

@@ -99,6 +99,34 @@ const std::vector<Command>& commands() {
          false,
          {},
          ctl::factory_secret_revoke},
+        {"integrations",
+         "create",
+         "integrations create NAME --read FILTER [--read FILTER ...] [--json]\n"
+         "                        a read-only MQTT identity (Telegraf, Node-RED, ...) that may\n"
+         "                        subscribe within the filters; prints its credential once",
+         false,
+         {"json"},
+         ctl::integrations_create},
+        {"integrations",
+         "list",
+         "integrations list     list integrations with their filters (never the credentials)",
+         false,
+         {},
+         ctl::integrations_list},
+        {"integrations",
+         "rotate",
+         "integrations rotate NAME [--json]\n"
+         "                        a new credential; the old one and its sessions end at once",
+         false,
+         {"json"},
+         ctl::integrations_rotate},
+        {"integrations",
+         "revoke",
+         "integrations revoke NAME\n"
+         "                        end an integration; its sessions are disconnected",
+         false,
+         {},
+         ctl::integrations_revoke},
         {"users",
          "create",
          "users create NAME [--role admin|user]\n"
@@ -156,8 +184,8 @@ int main(int argc, char** argv) {
             consumed = 2;
         }
         try {
-            ctl::Args args =
-                ctl::parse_args({words.begin() + consumed, words.end()}, command.boolean_flags);
+            ctl::Args args = ctl::parse_args({words.begin() + consumed, words.end()},
+                                             command.boolean_flags, {"read"});
             Config config = Config::load_file(config_path);
             log::set_level(config.string("log.level"));
             return command.run(config, args);

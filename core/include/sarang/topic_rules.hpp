@@ -27,7 +27,25 @@ bool owner_may(const std::vector<std::string>& owned_prefixes, Access access,
 
 // True when every topic that `filter` matches is also matched by `permitted` (both MQTT topic
 // filters; + and # allowed in either). "a/+/c" is within "a/#"; "a/#" is not within "a/+".
+// A wildcard first level never matches a topic beginning with '$' (MQTT 4.7.2), so "$SYS/x"
+// is not within "#" nor "+/x".
 bool filter_within(std::string_view filter, std::string_view permitted);
+
+// An integration's access (Telegraf, Node-RED, ...): read-only within the filters it was given.
+// read: the topic matches one of them; subscribe: the filter (after any $share/<group>/) lies
+// within one of them; write never; unsubscribe always. Topics under "sarang/" (the backend's
+// own, e.g. provisioning) and "$" topics are never read, whatever the filters say.
+bool integration_may(const std::vector<std::string>& filters, Access access,
+                     std::string_view topic);
+
+// An admin's app session: read every device's topics. read: the topic is under a device's
+// prefix (`under_device_prefix` answers that); subscribe: any filter that is not a "$" topic
+// (what it delivers is checked per message by read); write never; unsubscribe always.
+bool admin_may(bool under_device_prefix, Access access, std::string_view topic);
+
+// A syntactically valid MQTT topic filter: 1-256 bytes, no NUL, + and # only as whole levels,
+// # only last.
+bool valid_topic_filter(std::string_view filter);
 
 // The filter of a shared subscription ("$share/group/a/b" -> "a/b"); others unchanged.
 std::string_view without_share_prefix(std::string_view filter);
