@@ -74,10 +74,16 @@ void bad_messages_are_rejected_with_a_reason_and_stage_nothing(void**) {
         },
         devices);
     assert_int_equal(out.rejected.size(), 6);
-    assert_text_equal(out.rejected[0].reason, "unknown device");
-    assert_text_equal(out.rejected[1].reason, "unknown kind toaster");
-    assert_text_equal(out.rejected[2].reason, "not under this device's prefix");
-    assert_text_equal(out.rejected[3].reason, "ph out of range [0, 14]");
+    assert_text_equal(out.rejected[0].detail, "unknown device");
+    assert_text_equal(out.rejected[1].detail, "unknown kind toaster");
+    assert_text_equal(out.rejected[2].detail, "not under this device's prefix");
+    assert_text_equal(out.rejected[3].detail, "ph out of range [0, 14]");
+    // Short reasons for sampling and metrics, and a sample of the payload for the owner.
+    assert_text_equal(out.rejected[0].reason, "unknown_device");
+    assert_text_equal(out.rejected[2].reason, "wrong_topic");
+    assert_text_equal(out.rejected[3].reason, "bad_field");
+    assert_text_equal(out.rejected[4].reason, "not_json");
+    assert_text_equal(out.rejected[4].sample, "garbage");
     assert_int_equal(out.ignored, 1); // another plugin's topic
     assert_int_equal(out.accepted, 1);
     assert_int_equal(out.reading_rows, 1);
