@@ -11,8 +11,10 @@ namespace sarang::telemetry {
 namespace {
 
 void log_refusal(TelemetryPlugin& plugin, std::atomic<std::uint64_t>& counter, const char* reason,
-                 const char* device) {
+                 const char* device, std::string_view payload) {
     std::uint64_t count = ++counter;
+    plugin.broker_refusals.add(device, reason, "the broker could not journal it; disconnected",
+                               payload);
     if (plugin.rejection_log.due(device, reason))
         LOG_WARN("telemetry", "%s; disconnecting %s (%llu so far)", reason, device,
                  static_cast<unsigned long long>(count));
@@ -30,6 +32,10 @@ int journal_message(TelemetryPlugin& plugin, const mosquitto_evt_message& event)
     if (payload.size() > max_data_payload) {
         // Would be rejected by the writer anyway; acknowledged so the device does not resend.
         ++plugin.counters.oversized;
+        plugin.broker_refusals.add(username, "oversized",
+                                   "payload of " + std::to_string(payload.size()) +
+                                       " bytes, over " + std::to_string(max_data_payload),
+                                   payload);
         if (std::optional<std::uint64_t> folded = plugin.rejection_log.due(username, "oversized"))
             LOG_WARN("telemetry",
                      "rejected message from %s on '%s': payload of %zu bytes (oversized; %llu "
@@ -44,12 +50,13 @@ int journal_message(TelemetryPlugin& plugin, const mosquitto_evt_message& event)
         ++plugin.counters.journaled;
         return MOSQ_ERR_SUCCESS;
     case Journal::Append::full:
-        log_refusal(plugin, plugin.counters.refused_journal_full, "journal_full", username);
+        log_refusal(plugin, plugin.counters.refused_journal_full, "journal_full", username,
+                    payload);
         return MOSQ_ERR_NOMEM;
     case Journal::Append::failed:
         break;
     }
-    log_refusal(plugin, plugin.counters.journal_errors, "journal_write_failed", username);
+    log_refusal(plugin, plugin.counters.journal_errors, "journal_write_failed", username, payload);
     return MOSQ_ERR_NOMEM;
 }
 

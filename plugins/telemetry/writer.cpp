@@ -51,34 +51,37 @@ void log_rejection(TelemetryPlugin& plugin, const Rejection& rejection) {
                  rejection.reason.c_str(), static_cast<unsigned long long>(*folded));
 }
 
-// One row per (device, reason) of the batch for sarang_add_rejections(): the count, and the
-// latest one's detail and sample.
-void add_rejections(pg::Transaction& transaction, const std::vector<Rejection>& rejected) {
-    struct Latest {
-        long long count = 0;
-        const Rejection* last = nullptr;
-    };
-    std::map<std::pair<std::string, std::string>, Latest> by_key;
-    for (const Rejection& rejection : rejected) {
-        if (rejection.reason == "unknown_device")
-            continue; // no device row to count against
-        Latest& latest = by_key[{rejection.device_id, rejection.reason}];
-        ++latest.count;
-        latest.last = &rejection;
-    }
-    if (by_key.empty())
+// Counts rows in device_rejections (sarang_add_rejections(), sql/0018).
+void add_rejections(pg::Transaction& transaction, const std::vector<RejectionRow>& rows) {
+    if (rows.empty())
         return;
     std::vector<std::string> devices, reasons, counts, details, samples;
-    for (const auto& [key, latest] : by_key) {
-        devices.push_back(key.first);
-        reasons.push_back(key.second);
-        counts.push_back(std::to_string(latest.count));
-        details.push_back(latest.last->detail);
-        samples.push_back(latest.last->sample);
+    for (const RejectionRow& row : rows) {
+        devices.push_back(row.device_id);
+        reasons.push_back(row.reason);
+        counts.push_back(std::to_string(row.count));
+        details.push_back(row.detail);
+        samples.push_back(row.sample);
     }
     transaction.exec_prepared("rejections", {pg::array_literal(devices), pg::array_literal(reasons),
                                              pg::array_literal(counts), pg::array_literal(details),
                                              pg::array_literal(samples)});
+}
+
+// What the broker thread refused since the last round, counted in a round of its own: a device
+// that only ever sends oversized payloads lands no batch.
+void count_broker_refusals(TelemetryPlugin& plugin, DbLoop& loop, std::stop_token stop) {
+    std::vector<RejectionRow> rows = plugin.broker_refusals.take();
+    if (rows.empty())
+        return;
+    DbLoop::RoundEnd end = loop.round(stop, [&](pg::Connection& db) {
+        db.ensure_connected();
+        pg::Transaction transaction(db);
+        add_rejections(transaction, rows);
+        transaction.commit();
+    });
+    if (end == DbLoop::RoundEnd::outage) // kept for the next round; dropped ones are logged
+        plugin.broker_refusals.restore(std::move(rows));
 }
 
 void land(TelemetryPlugin& plugin, pg::Connection& db, const std::vector<RawMessage>& batch) {
@@ -99,7 +102,7 @@ void land(TelemetryPlugin& plugin, pg::Connection& db, const std::vector<RawMess
             new_readings = landed.integer(0, 0);
             new_events = landed.integer(0, 1);
         }
-        add_rejections(transaction, staged.rejected);
+        add_rejections(transaction, tally(staged.rejected));
         transaction.commit();
         plugin.counters.readings_new += new_readings;
         plugin.counters.readings_duplicate += staged.reading_rows - new_readings;
@@ -234,6 +237,7 @@ void run_writer(TelemetryPlugin& plugin, std::stop_token stop) {
                          static_cast<unsigned long long>(folded), device.c_str(), reason.c_str());
             });
             write_stats(plugin);
+            count_broker_refusals(plugin, loop, stop);
             next_stats = now + stats_interval;
         }
         if (pending.empty())

@@ -178,6 +178,29 @@ void epoch_micro_and_nanosecond_readings_land_at_their_time(void**) {
                      2);
 }
 
+// What a device is told about refused data (docs/telemetry.md "Rejected data"): mosquitto
+// 2.0.11 cannot answer 0x99, so a refused QoS 1 message is acknowledged as stored over MQTT
+// 3.1.1 and 5 alike; the refusal is counted against the device, including the oversized ones
+// the broker thread drops unread.
+void refused_data_is_acknowledged_and_counted_for_its_owner(void**) {
+    for (int protocol : {4, 5}) {
+        std::string id = unique_id("pi");
+        std::string password = create_device(id);
+        MqttClient client(id, protocol);
+        assert_int_equal(client.connect(stack_env().mqtt_port, id, password), 0);
+        std::string topic = "hydro/" + id + "/reading";
+        assert_true(accepted(client.publish(topic, R"({"ph":"acid"})")));
+        for (int i = 0; i < 3; ++i)
+            assert_true(accepted(client.publish(topic, std::string(17 * 1024, ' ') + "{}")));
+        expect_count_of("SELECT coalesce(sum(count), 0) FROM device_rejections"
+                        " WHERE device_id = $1 AND reason = 'oversized'",
+                        id, 3);
+        expect_count_of("SELECT coalesce(sum(count), 0) FROM device_rejections"
+                        " WHERE device_id = $1 AND reason = 'bad_field'",
+                        id, 1);
+    }
+}
+
 std::string state_path(const std::string& relative) {
     const char* state = std::getenv("SARANG_TEST_STATE");
     assert_non_null(state);
@@ -289,6 +312,7 @@ int main() {
         cmocka_unit_test(poisoned_messages_never_stop_the_writer),
         cmocka_unit_test(epoch_micro_and_nanosecond_readings_land_at_their_time),
         cmocka_unit_test(a_flood_of_bad_data_is_counted_and_logged_sampled),
+        cmocka_unit_test(refused_data_is_acknowledged_and_counted_for_its_owner),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
