@@ -36,7 +36,7 @@ void record_rejection(pg::Connection& db, const std::string& device_id, const st
                       const std::string& detail, std::string_view body) {
     db.exec("SELECT sarang_add_rejections(ARRAY[$1::text], ARRAY[$2::text], ARRAY[1::bigint],"
             " ARRAY[$3::text], ARRAY[$4::text], 'http', now())",
-            {device_id, reason, json::valid_utf8(detail.substr(0, 300)), rejection_sample(body)});
+            {device_id, reason, rejection_sample(detail, 300), rejection_sample(body)});
 }
 
 std::string render_rejection_metrics(pg::Connection& db) {

@@ -12,7 +12,7 @@ std::vector<RejectionRow> tally(const std::vector<Rejection>& rejected) {
             row.device_id = rejection.device_id;
             row.reason = rejection.reason;
         }
-        row.detail = rejection.detail;
+        row.detail = rejection_sample(rejection.detail, 300); // parse errors quote the payload
         row.sample = rejection.sample;
     }
     std::vector<RejectionRow> rows;
@@ -34,9 +34,9 @@ void BrokerRefusals::merge(RejectionRow row) {
     found->second.count += row.count;
 }
 
-void BrokerRefusals::add(std::string_view device_id, const char* reason, std::string detail,
+void BrokerRefusals::add(std::string_view device_id, const char* reason, std::string_view detail,
                          std::string_view payload) {
-    RejectionRow row{std::string(device_id), reason, 1, std::move(detail),
+    RejectionRow row{std::string(device_id), reason, 1, rejection_sample(detail, 300),
                      rejection_sample(payload)};
     std::lock_guard lock(mutex_);
     auto found = rows_.find({row.device_id, row.reason});

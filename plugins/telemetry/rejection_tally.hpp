@@ -30,7 +30,7 @@ std::vector<RejectionRow> tally(const std::vector<Rejection>& rejected);
 class BrokerRefusals {
   public:
     explicit BrokerRefusals(std::size_t max_keys = 4096) : max_keys_(max_keys) {}
-    void add(std::string_view device_id, const char* reason, std::string detail,
+    void add(std::string_view device_id, const char* reason, std::string_view detail,
              std::string_view payload);
     std::vector<RejectionRow> take();
     // Puts rows back that could not be written (PostgreSQL down), added to newer counts.
