@@ -68,18 +68,43 @@ std::optional<bool> online_word(std::string_view word) {
 constexpr int last_year = 2261;
 constexpr double last_epoch_second = 9.2e9;
 
+// Epoch time in the unit its magnitude names: up to 1e11 seconds (the year 5138), then up to
+// 1e14 milliseconds, up to 1e17 microseconds, above that nanoseconds. The smallest value of each
+// larger unit (1e11 ms, 1e14 us, 1e17 ns) is 1973-03-03, so any time from then until 2262 reads
+// right in every unit; docs/telemetry.md lists the ranges.
+constexpr double last_epoch_seconds = 1e11, last_epoch_millis = 1e14, last_epoch_micros = 1e17;
+
 std::optional<TimePoint> epoch_time(double number) {
     if (!std::isfinite(number) || number <= 0)
         return std::nullopt;
-    // Above 1e11 seconds is the year 5138: such a number is milliseconds.
-    if (number > 1e11) {
-        if (number / 1000 > last_epoch_second)
-            return std::nullopt;
-        return TimePoint(milliseconds(std::llround(number)));
-    }
-    if (number > last_epoch_second)
+    double seconds_value = number;
+    if (number > last_epoch_micros)
+        seconds_value = number / 1e9;
+    else if (number > last_epoch_millis)
+        seconds_value = number / 1e6;
+    else if (number > last_epoch_seconds)
+        seconds_value = number / 1e3;
+    if (seconds_value > last_epoch_second)
         return std::nullopt;
+    if (number > last_epoch_micros)
+        return TimePoint(duration_cast<system_clock::duration>(nanoseconds(std::llround(number))));
+    if (number > last_epoch_millis)
+        return TimePoint(microseconds(std::llround(number)));
+    if (number > last_epoch_seconds)
+        return TimePoint(milliseconds(std::llround(number)));
     return TimePoint(microseconds(std::llround(number * 1e6)));
+}
+
+// Integers exactly (a nanosecond count is beyond a double's 53 bits of precision).
+std::optional<TimePoint> epoch_time(const json_t* value) {
+    constexpr json_int_t last_micros = 100'000'000'000'000'000; // compared exactly, not as double
+    if (json_is_integer(value) && json_integer_value(value) > last_micros) {
+        json_int_t ns = json_integer_value(value);
+        if (static_cast<double>(ns) / 1e9 > last_epoch_second)
+            return std::nullopt;
+        return TimePoint(duration_cast<system_clock::duration>(nanoseconds(ns)));
+    }
+    return epoch_time(json_number_value(value));
 }
 
 // The device's clock, if it sent one; a malformed timestamp rejects the message, since the
@@ -92,11 +117,13 @@ bool read_device_time(json_t* root, ParsedMessage& out) {
     if (given == nullptr || json_is_null(given))
         return true;
     if (json_is_number(given))
-        out.device_time = epoch_time(json_number_value(given));
+        out.device_time = epoch_time(given);
     else if (json_is_string(given))
         out.device_time = parse_iso8601(json_string_value(given));
     if (!out.device_time) {
-        out.error = std::string(name) + " must be epoch seconds or milliseconds, or ISO 8601";
+        out.error =
+            std::string(name) +
+            " must be epoch seconds, milliseconds, microseconds or nanoseconds, or ISO 8601";
         out.field = name;
         return false;
     }
@@ -256,6 +283,43 @@ ParsedMessage parse_data_message(const DataTopic& topic, std::string_view payloa
     if (topic.shape != Shape::readings)
         out.kept_json = json::dump(root.get());
     return out;
+}
+
+std::string_view rejection_reason(const ParsedMessage& message) {
+    const std::string& error = message.error;
+    if (error.empty())
+        return {};
+    if (error.starts_with("payload over"))
+        return "oversized";
+    if (error.starts_with("not JSON"))
+        return "not_json";
+    if (error == "expected a JSON object")
+        return "not_object";
+    if (message.field == "ts" || message.field == "timestamp")
+        return "bad_timestamp";
+    if (error.starts_with("no known metric"))
+        return "no_metric";
+    if (!message.field.empty())
+        return "bad_field";
+    return "bad_payload";
+}
+
+std::string rejection_sample(std::string_view payload, std::size_t max_bytes) {
+    std::string text;
+    for (char c : json::valid_utf8(payload.substr(0, max_bytes))) {
+        if (c == '\0')
+            text += "\xEF\xBF\xBD"; // PostgreSQL text holds no NUL
+        else
+            text += c;
+    }
+    // U+FFFD is three bytes, so the text can outgrow the limit; back off to a lead byte.
+    if (text.size() > max_bytes) {
+        std::size_t end = max_bytes;
+        while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80)
+            --end;
+        text.resize(end);
+    }
+    return text;
 }
 
 TimePoint message_time(TimePoint received, std::optional<TimePoint> device_time) {

@@ -5,6 +5,7 @@
 // as the Markdown table docs/http-api.md carries (route_access_test compares the two).
 #include "auth/route_access.hpp"
 #include "db_pool.hpp"
+#include "device_rejections.hpp"
 #include "handlers/handlers.hpp"
 #include "http_server.hpp"
 #include "metrics.hpp"
@@ -140,7 +141,8 @@ void register_gauges(http::Metrics& metrics, http::DbPool& pool, http::HttpServe
     metrics.add_family([&pool] {
         try {
             http::DbPool::Lease db = pool.acquire(std::chrono::milliseconds(500));
-            return http::render_worker_metrics(http::read_worker_status(*db));
+            return http::render_worker_metrics(http::read_worker_status(*db)) +
+                   http::render_rejection_metrics(*db);
         } catch (const std::exception& error) {
             LOG_WARN("httpd", "worker status not read for /metrics: %s", error.what());
             return std::string();

@@ -60,10 +60,10 @@ void settle(CommandsPlugin& plugin, pg::Connection& db, const Answer& answer) {
     json::Ptr parsed = json::parse(answer.payload, parse_error);
     std::optional<std::size_t> match = match_answer(*kind, ack_subtopic, parsed.get(), sent);
     if (!match) {
-        // Stray and malformed answers are visible with a count; past the first hundred only
-        // every thousandth is logged, so a misbehaving device cannot flood the log.
+        // Stray and malformed answers are counted and logged sampled (one line per device and
+        // reason per minute), so a misbehaving device cannot flood the log.
         std::uint64_t count = ++plugin.counters.unmatched;
-        if (count <= 100 || count % 1000 == 0)
+        if (plugin.refusal_log.due(answer.device_id, parsed ? "unmatched_answer" : "not_json"))
             LOG_WARN("commands", "answer from %s on '%s' settles no sent command%s (%llu so far)",
                      answer.device_id.c_str(), answer.topic.c_str(), parsed ? "" : " (not JSON)",
                      static_cast<unsigned long long>(count));

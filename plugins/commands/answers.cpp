@@ -20,7 +20,8 @@ int copy_answer(CommandsPlugin& plugin, const mosquitto_evt_message& event) {
         return MOSQ_ERR_SUCCESS;
     std::size_t size = event.payload ? event.payloadlen : 0;
     if (size > max_answer_bytes) {
-        if (std::uint64_t count = plugin::count_for_log(plugin.counters.answers_oversized))
+        std::uint64_t count = ++plugin.counters.answers_oversized;
+        if (plugin.refusal_log.due(username, "oversized"))
             LOG_WARN("commands", "ignored answer from %s on '%s': %zu bytes (%llu so far)",
                      username, event.topic, size, static_cast<unsigned long long>(count));
         return MOSQ_ERR_SUCCESS;
@@ -31,7 +32,8 @@ int copy_answer(CommandsPlugin& plugin, const mosquitto_evt_message& event) {
         ++plugin.counters.answers_queued;
         return MOSQ_ERR_SUCCESS;
     }
-    if (std::uint64_t count = plugin::count_for_log(plugin.counters.answers_refused))
+    std::uint64_t count = ++plugin.counters.answers_refused;
+    if (plugin.refusal_log.due(username, "queue_full"))
         LOG_WARN("commands", "answer queue full; disconnecting %s (%llu so far)", username,
                  static_cast<unsigned long long>(count));
     return MOSQ_ERR_NOMEM;

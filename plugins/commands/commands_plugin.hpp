@@ -10,6 +10,7 @@
 // Everything the plugin knows lives in PostgreSQL; nothing here survives a restart, nothing
 // needs to.
 #include "plugin_support.hpp"
+#include "sarang/log_sampler.hpp"
 #include "sarang/worker.hpp"
 
 #include <atomic>
@@ -59,6 +60,9 @@ struct CommandsPlugin {
     mosquitto_plugin_id_t* identifier = nullptr;
     Settings settings;
     Counters counters;
+    // Refused or dropped device messages: one log line per device and reason per minute, the
+    // rest folded into the next (core LogSampler; locks briefly, so either thread may use it).
+    LogSampler refusal_log;
     Mailbox mailbox;
     BoundedQueue<Answer> answers{answer_queue_capacity};
     // Workers last: destroyed (stopped and joined) first.

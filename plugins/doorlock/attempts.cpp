@@ -50,7 +50,8 @@ int copy_attempt(DoorlockPlugin& plugin, mosquitto_evt_message& event) {
     if (size > door::max_attempt_bytes) {
         if (alert)
             return MOSQ_ERR_SUCCESS; // stored by telemetry all the same; too big to notify
-        if (std::uint64_t count = plugin::count_for_log(plugin.counters.oversized))
+        std::uint64_t count = ++plugin.counters.oversized;
+        if (plugin.refusal_log.due(username, "oversized"))
             LOG_WARN("doorlock", "ignored attempt from %s: %zu bytes (%llu so far)", username, size,
                      static_cast<unsigned long long>(count));
         return redact(event) ? MOSQ_ERR_SUCCESS : MOSQ_ERR_NOMEM;
@@ -81,7 +82,8 @@ int copy_attempt(DoorlockPlugin& plugin, mosquitto_evt_message& event) {
     // A lock's own alert is history too (telemetry keeps it): not worth a disconnect.
     if (alert)
         return MOSQ_ERR_SUCCESS;
-    if (std::uint64_t count = plugin::count_for_log(plugin.counters.refused, 100))
+    std::uint64_t count = ++plugin.counters.refused;
+    if (plugin.refusal_log.due(username, "queue_full"))
         LOG_WARN("doorlock", "attempt queue full; disconnecting %s (%llu so far)", username,
                  static_cast<unsigned long long>(count));
     return MOSQ_ERR_NOMEM;

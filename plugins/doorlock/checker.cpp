@@ -157,8 +157,10 @@ void handle(DoorlockPlugin& plugin, pg::Connection& db, RecentVerdicts& recent,
     std::optional<Lock> lock = find_lock(db, attempt);
     if (!lock) {
         ++plugin.counters.rejected;
-        LOG_WARN("doorlock", "ignored an attempt from %s on '%s': not a door lock's attempt topic",
-                 attempt.device_id.c_str(), attempt.topic.c_str());
+        if (plugin.refusal_log.due(attempt.device_id, "wrong_topic"))
+            LOG_WARN("doorlock",
+                     "ignored an attempt from %s on '%s': not a door lock's attempt topic",
+                     attempt.device_id.c_str(), attempt.topic.c_str());
         return;
     }
     std::string problem;
@@ -166,8 +168,9 @@ void handle(DoorlockPlugin& plugin, pg::Connection& db, RecentVerdicts& recent,
     door::Verdict verdict;
     if (!parsed) {
         ++plugin.counters.rejected;
-        LOG_WARN("doorlock", "malformed attempt from %s: %s", attempt.device_id.c_str(),
-                 problem.c_str());
+        if (plugin.refusal_log.due(attempt.device_id, "malformed_attempt"))
+            LOG_WARN("doorlock", "malformed attempt from %s: %s", attempt.device_id.c_str(),
+                     problem.c_str());
         verdict.error = "malformed";
         return answer(plugin, attempt, lock->prefix, door::verdict_json(verdict), false);
     }

@@ -12,6 +12,7 @@
 // - a lock's own alert becomes a lock_alert notification for its owner (lock_alerts.cpp), as
 //   the seed's backend did.
 #include "plugin_support.hpp"
+#include "sarang/log_sampler.hpp"
 #include "sarang/pg.hpp"
 #include "sarang/worker.hpp"
 
@@ -76,6 +77,9 @@ struct DoorlockPlugin {
     mosquitto_plugin_id_t* identifier = nullptr;
     Settings settings;
     Counters counters;
+    // Refused or dropped device messages: one log line per device and reason per minute, the
+    // rest folded into the next (core LogSampler; locks briefly, so either thread may use it).
+    LogSampler refusal_log;
     Mailbox mailbox;
     BoundedQueue<Attempt> attempts{attempt_queue_capacity};
     // Broker thread: the connections that sent attempts, until their DISCONNECT. Only a lock's

@@ -21,8 +21,9 @@ void notify_lock_alert(DoorlockPlugin& plugin, pg::Connection& db, const Attempt
         return;
     std::optional<std::string> data = door::lock_alert_data(alert.payload);
     if (!data) {
-        LOG_WARN("doorlock", "alert from %s is not a JSON object; not notified",
-                 alert.device_id.c_str());
+        if (plugin.refusal_log.due(alert.device_id, "not_an_object"))
+            LOG_WARN("doorlock", "alert from %s is not a JSON object; not notified",
+                     alert.device_id.c_str());
         return;
     }
     auto minute = std::chrono::duration_cast<std::chrono::minutes>(

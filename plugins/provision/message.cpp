@@ -9,8 +9,13 @@ namespace {
 
 // Refusals are answered from TICK too, like every other answer.
 void refuse_later(ProvisionPlugin& plugin, const void* connection, std::uint64_t serial,
-                  const char* code, const char* message) {
-    ++plugin.counters.requests_refused;
+                  const std::string& client_id, const char* code, const char* message) {
+    std::uint64_t count = ++plugin.counters.requests_refused;
+    if (std::optional<std::uint64_t> folded = plugin.refusal_log.due(client_id, code))
+        LOG_WARN("provision",
+                 "refused a request from claimant %s: %s (%llu so far, %llu since the last line)",
+                 client_id.c_str(), code, static_cast<unsigned long long>(count),
+                 static_cast<unsigned long long>(*folded));
     plugin.mailbox.post([&plugin, connection, serial, answer = error_answer(code, message)] {
         plugin.answer(connection, serial, answer);
     });
@@ -29,13 +34,13 @@ int take_request(ProvisionPlugin& plugin, const mosquitto_evt_message& event) {
         return MOSQ_ERR_SUCCESS;
     }
     if (claimant.requests >= plugin.settings.requests_per_connection) {
-        refuse_later(plugin, event.client, claimant.serial, "too_many_requests",
+        refuse_later(plugin, event.client, claimant.serial, claimant.client_id, "too_many_requests",
                      "too many requests on this connection; reconnect");
         return MOSQ_ERR_SUCCESS;
     }
     if (event.payload == nullptr || event.payloadlen <= 0 ||
         static_cast<std::size_t>(event.payloadlen) > max_request_bytes) {
-        refuse_later(plugin, event.client, claimant.serial, "invalid_request",
+        refuse_later(plugin, event.client, claimant.serial, claimant.client_id, "invalid_request",
                      "the request must be a JSON object of at most 1024 bytes");
         return MOSQ_ERR_SUCCESS;
     }
@@ -47,7 +52,7 @@ int take_request(ProvisionPlugin& plugin, const mosquitto_evt_message& event) {
             std::string(static_cast<const char*>(event.payload),
                         static_cast<std::size_t>(event.payloadlen))};
     if (!plugin.requests.try_push(std::move(job))) {
-        refuse_later(plugin, event.client, claimant.serial, "busy",
+        refuse_later(plugin, event.client, claimant.serial, claimant.client_id, "busy",
                      "provisioning is busy; retry in a few seconds");
         return MOSQ_ERR_SUCCESS;
     }

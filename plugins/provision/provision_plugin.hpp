@@ -8,6 +8,7 @@
 #include "failure_limiter.hpp"
 #include "plugin_support.hpp"
 #include "sarang/crypto.hpp"
+#include "sarang/log_sampler.hpp"
 #include "sarang/provisioning.hpp"
 #include "sarang/worker.hpp"
 
@@ -84,6 +85,9 @@ struct ProvisionPlugin {
     access::FailureLimiter limiter; // wrong factory secrets per client address
     access::FailureLimiter denial_log{1, std::chrono::seconds(1), std::chrono::seconds(60), 100000};
     Counters counters;
+    // Refused or dropped device messages: one log line per device and reason per minute, the
+    // rest folded into the next (core LogSampler; locks briefly, so either thread may use it).
+    LogSampler refusal_log;
     Mailbox mailbox;
     BoundedQueue<Job> requests{1000};
     std::promise<void> first_load;

@@ -10,9 +10,13 @@
 namespace sarang::telemetry {
 namespace {
 
-void log_refusal(std::atomic<std::uint64_t>& counter, const char* what, const char* device) {
-    if (std::uint64_t count = plugin::count_for_log(counter))
-        LOG_WARN("telemetry", "%s; disconnecting %s (%llu so far)", what, device,
+void log_refusal(TelemetryPlugin& plugin, std::atomic<std::uint64_t>& counter, const char* reason,
+                 const char* device, std::string_view payload) {
+    std::uint64_t count = ++counter;
+    plugin.broker_refusals.add(device, reason, "the broker could not journal it; disconnected",
+                               payload);
+    if (plugin.rejection_log.due(device, reason))
+        LOG_WARN("telemetry", "%s; disconnecting %s (%llu so far)", reason, device,
                  static_cast<unsigned long long>(count));
 }
 
@@ -27,11 +31,17 @@ int journal_message(TelemetryPlugin& plugin, const mosquitto_evt_message& event)
                              event.payload ? event.payloadlen : 0);
     if (payload.size() > max_data_payload) {
         // Would be rejected by the writer anyway; acknowledged so the device does not resend.
-        if (std::uint64_t count = plugin::count_for_log(plugin.counters.oversized))
+        ++plugin.counters.oversized;
+        plugin.broker_refusals.add(username, "oversized",
+                                   "payload of " + std::to_string(payload.size()) +
+                                       " bytes, over " + std::to_string(max_data_payload),
+                                   payload);
+        if (std::optional<std::uint64_t> folded = plugin.rejection_log.due(username, "oversized"))
             LOG_WARN("telemetry",
-                     "rejected message from %s on '%s': payload of %zu bytes "
-                     "(%llu so far)",
-                     username, event.topic, payload.size(), static_cast<unsigned long long>(count));
+                     "rejected message from %s on '%s': payload of %zu bytes (oversized; %llu "
+                     "more since the last line)",
+                     username, event.topic, payload.size(),
+                     static_cast<unsigned long long>(*folded));
         return MOSQ_ERR_SUCCESS;
     }
     switch (
@@ -40,12 +50,13 @@ int journal_message(TelemetryPlugin& plugin, const mosquitto_evt_message& event)
         ++plugin.counters.journaled;
         return MOSQ_ERR_SUCCESS;
     case Journal::Append::full:
-        log_refusal(plugin.counters.refused_journal_full, "journal full", username);
+        log_refusal(plugin, plugin.counters.refused_journal_full, "journal_full", username,
+                    payload);
         return MOSQ_ERR_NOMEM;
     case Journal::Append::failed:
         break;
     }
-    log_refusal(plugin.counters.journal_errors, "journal write failed", username);
+    log_refusal(plugin, plugin.counters.journal_errors, "journal_write_failed", username, payload);
     return MOSQ_ERR_NOMEM;
 }
 

@@ -15,7 +15,9 @@ const char* shape_name(Shape shape) {
 void stage_message(const RawMessage& message, const DataTopic& topic, StagedBatch& out) {
     ParsedMessage parsed = parse_data_message(topic, message.payload);
     if (!parsed.ok()) {
-        out.rejected.push_back({message.device_id, message.topic, std::move(parsed.error)});
+        out.rejected.push_back({message.device_id, message.topic,
+                                std::string(rejection_reason(parsed)), std::move(parsed.error),
+                                rejection_sample(message.payload)});
         return;
     }
     std::string at = timestamp_text(message_time(message.received_at, parsed.device_time));
@@ -60,21 +62,24 @@ StagedBatch stage(const std::vector<RawMessage>& messages,
     for (const RawMessage& message : messages) {
         auto device = devices.find(message.device_id);
         if (device == devices.end()) {
-            out.rejected.push_back({message.device_id, message.topic, "unknown device"});
+            out.rejected.push_back({message.device_id, message.topic, "unknown_device",
+                                    "unknown device", rejection_sample(message.payload)});
             continue;
         }
         const KindSpec* kind = find_kind(device->second.kind);
         if (kind == nullptr) {
-            out.rejected.push_back(
-                {message.device_id, message.topic, "unknown kind " + device->second.kind});
+            out.rejected.push_back({message.device_id, message.topic, "unknown_kind",
+                                    "unknown kind " + device->second.kind,
+                                    rejection_sample(message.payload)});
             continue;
         }
         // The access plugin already limits devices to their prefix; checked again so this
         // plugin never stores a topic it did not verify.
         std::string_view subtopic = subtopic_under(device->second.topic_prefix, message.topic);
         if (subtopic.empty()) {
-            out.rejected.push_back(
-                {message.device_id, message.topic, "not under this device's prefix"});
+            out.rejected.push_back({message.device_id, message.topic, "wrong_topic",
+                                    "not under this device's prefix",
+                                    rejection_sample(message.payload)});
             continue;
         }
         const DataTopic* topic = kind->data_topic(subtopic);

@@ -28,7 +28,9 @@ struct DeviceInfo {
 struct Rejection {
     std::string device_id;
     std::string topic;
-    std::string reason;
+    std::string reason; // short and fixed: a log sampling key and a metric label
+    std::string detail; // for people: which field and why
+    std::string sample; // the payload's first bytes (rejection_sample)
 };
 
 // Rows in PostgreSQL's COPY text format, one per line, for staged_readings and staged_messages.

@@ -6,6 +6,8 @@
 // Counters are atomics because both sides update them.
 #include "journal.hpp"
 #include "plugin_support.hpp"
+#include "rejection_tally.hpp"
+#include "sarang/log_sampler.hpp"
 #include "sarang/worker.hpp"
 
 #include <atomic>
@@ -48,6 +50,11 @@ struct TelemetryPlugin {
     Settings settings;
     Journal journal;
     Counters counters;
+    // Refused data, one log line per device and reason per minute: the writer's rejections and
+    // the broker thread's oversized payloads (the sampler locks; no I/O under its lock).
+    LogSampler rejection_log;
+    // The broker thread's refusals, counted per device by the writer.
+    BrokerRefusals broker_refusals;
     // Writer only: the batch read from the journal and not landed yet. Here rather than in the
     // writer's body so that a restarted body (worker.hpp) lands it instead of skipping it.
     std::vector<RawMessage> pending;

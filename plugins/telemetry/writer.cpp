@@ -2,20 +2,21 @@
 // transaction per batch, then the journal is trimmed up to the batch.
 //
 // Ends of a batch: landed (new rows counted; rows already there, from a replay, are dropped by
-// the keys and counted as duplicates); rejected messages (bad payload, unknown device) logged
-// with the device id and counted, never written; PostgreSQL unreachable: the batch is kept and
-// retried with backoff while new messages wait in the journal on disk (core's DbLoop); a data
-// error that validation should have caught, or any other exception: the batch is landed again
-// one message at a time, so only the offending message is dropped (counted, logged sampled)
-// and one bad message cannot wedge the writer. At
-// shutdown what is waiting gets a few seconds; what does not land stays in the journal for the
-// next start.
+// the keys and counted as duplicates); rejected messages (bad payload, unknown device) never
+// written, counted per device and reason in device_rejections (in the landing transaction) and
+// logged sampled: one line per device and reason per minute however fast they come; PostgreSQL
+// unreachable: the batch is kept and retried with backoff while new messages wait in the journal on
+// disk (core's DbLoop); a data error that validation should have caught, or any other exception:
+// the batch is landed again one message at a time, so only the offending message is dropped
+// (counted, logged sampled) and one bad message cannot wedge the writer. At shutdown what is
+// waiting gets a few seconds; what does not land stays in the journal for the next start.
 #include "sarang/db_loop.hpp"
 #include "sarang/pg.hpp"
 #include "telemetry_plugin.hpp"
 
 #include <cstdio>
 #include <fcntl.h>
+#include <map>
 #include <set>
 #include <unistd.h>
 
@@ -39,23 +40,73 @@ std::map<std::string, DeviceInfo> lookup_devices(pg::Connection& db,
     return devices;
 }
 
+// Logs a rejection at most once per device and reason per interval (LogSampler); the folded
+// ones are in the next line, and in the flush() summary from run_writer's loop.
+void log_rejection(TelemetryPlugin& plugin, const Rejection& rejection) {
+    if (std::optional<std::uint64_t> folded =
+            plugin.rejection_log.due(rejection.device_id, rejection.reason))
+        LOG_WARN("telemetry",
+                 "rejected message from %s on '%s': %s (%s; %llu more since the last line)",
+                 rejection.device_id.c_str(), rejection.topic.c_str(), rejection.detail.c_str(),
+                 rejection.reason.c_str(), static_cast<unsigned long long>(*folded));
+}
+
+// Counts rows in device_rejections (sarang_add_rejections(), sql/0018).
+void add_rejections(pg::Transaction& transaction, const std::vector<RejectionRow>& rows) {
+    if (rows.empty())
+        return;
+    std::vector<std::string> devices, reasons, counts, details, samples;
+    for (const RejectionRow& row : rows) {
+        devices.push_back(row.device_id);
+        reasons.push_back(row.reason);
+        counts.push_back(std::to_string(row.count));
+        details.push_back(row.detail);
+        samples.push_back(row.sample);
+    }
+    transaction.exec_prepared("rejections", {pg::array_literal(devices), pg::array_literal(reasons),
+                                             pg::array_literal(counts), pg::array_literal(details),
+                                             pg::array_literal(samples)});
+}
+
+// What the broker thread refused since the last round, counted in a round of its own: a device
+// that only ever sends oversized payloads lands no batch.
+void count_broker_refusals(TelemetryPlugin& plugin, DbLoop& loop, std::stop_token stop) {
+    std::vector<RejectionRow> rows = plugin.broker_refusals.take();
+    if (rows.empty())
+        return;
+    DbLoop::RoundEnd end = loop.round(stop, [&](pg::Connection& db) {
+        db.ensure_connected();
+        pg::Transaction transaction(db);
+        add_rejections(transaction, rows);
+        transaction.commit();
+    });
+    if (end == DbLoop::RoundEnd::outage) // kept for the next round; dropped ones are logged
+        plugin.broker_refusals.restore(std::move(rows));
+}
+
 void land(TelemetryPlugin& plugin, pg::Connection& db, const std::vector<RawMessage>& batch) {
     StagedBatch staged = stage(batch, lookup_devices(db, batch));
     for (const Rejection& rejection : staged.rejected)
-        LOG_WARN("telemetry", "rejected message from %s on '%s': %s", rejection.device_id.c_str(),
-                 rejection.topic.c_str(), rejection.reason.c_str());
-    if (staged.reading_rows + staged.message_rows > 0) {
+        log_rejection(plugin, rejection);
+    // Rejections are counted in the landing transaction, so a batch landed again one message at
+    // a time counts each of them once.
+    if (staged.reading_rows + staged.message_rows > 0 || !staged.rejected.empty()) {
         pg::Transaction transaction(db);
-        if (staged.reading_rows > 0)
-            transaction.copy_in("COPY pg_temp.staged_readings FROM STDIN", staged.readings);
-        if (staged.message_rows > 0)
-            transaction.copy_in("COPY pg_temp.staged_messages FROM STDIN", staged.messages);
-        pg::Result landed = transaction.exec_prepared("land", {});
+        long long new_readings = 0, new_events = 0;
+        if (staged.reading_rows + staged.message_rows > 0) {
+            if (staged.reading_rows > 0)
+                transaction.copy_in("COPY pg_temp.staged_readings FROM STDIN", staged.readings);
+            if (staged.message_rows > 0)
+                transaction.copy_in("COPY pg_temp.staged_messages FROM STDIN", staged.messages);
+            pg::Result landed = transaction.exec_prepared("land", {});
+            new_readings = landed.integer(0, 0);
+            new_events = landed.integer(0, 1);
+        }
+        add_rejections(transaction, tally(staged.rejected));
         transaction.commit();
-        long long new_readings = landed.integer(0, 0);
         plugin.counters.readings_new += new_readings;
         plugin.counters.readings_duplicate += staged.reading_rows - new_readings;
-        plugin.counters.events_new += landed.integer(0, 1);
+        plugin.counters.events_new += new_events;
     }
     plugin.counters.messages_rejected += staged.rejected.size();
     plugin.counters.messages_landed += staged.accepted;
@@ -66,6 +117,8 @@ void prepare(pg::Connection& db) {
     db.prepare("lookup", "SELECT id, kind, topic_prefix FROM devices WHERE id = ANY($1::text[])");
     db.prepare("staging", "SELECT sarang_create_staging()");
     db.prepare("land", "SELECT new_readings, new_events FROM sarang_land_staged()");
+    db.prepare("rejections", "SELECT sarang_add_rejections($1::text[], $2::text[], $3::bigint[],"
+                             " $4::text[], $5::text[], 'mqtt', now())");
 }
 
 // A batch PostgreSQL (or staging) refused: land its messages one by one; DbLoop drops, counts
@@ -177,7 +230,14 @@ void run_writer(TelemetryPlugin& plugin, std::stop_token stop) {
             next_sync = now + plugin.settings.sync_interval;
         }
         if (now >= next_stats) {
+            plugin.rejection_log.flush([](const std::string& device, const std::string& reason,
+                                          std::uint64_t folded) {
+                LOG_WARN("telemetry",
+                         "rejected %llu more messages from %s (%s) in the last interval",
+                         static_cast<unsigned long long>(folded), device.c_str(), reason.c_str());
+            });
             write_stats(plugin);
+            count_broker_refusals(plugin, loop, stop);
             next_stats = now + stats_interval;
         }
         if (pending.empty())

@@ -66,8 +66,8 @@ std::optional<std::string> optional_flag(const std::optional<bool>& value) {
 
 void reject(VendingPlugin& plugin, const Result& result, std::string_view why) {
     std::uint64_t count = ++plugin.counters.rejected;
-    // Rate-limited: a misbehaving machine must not flood the broker's log.
-    if (count <= 100 || count % 1000 == 0)
+    // Sampled per machine and reason: a misbehaving machine must not flood the broker's log.
+    if (plugin.refusal_log.due(result.device_id, why))
         LOG_WARN("vending", "rejected dispense_result from %s on '%s': %.*s (%llu so far)",
                  result.device_id.c_str(), result.topic.c_str(), static_cast<int>(why.size()),
                  why.data(), static_cast<unsigned long long>(count));

@@ -21,7 +21,8 @@ int copy_result(VendingPlugin& plugin, const mosquitto_evt_message& event) {
         return MOSQ_ERR_SUCCESS;
     std::size_t size = event.payload ? event.payloadlen : 0;
     if (size > max_result_bytes) {
-        if (std::uint64_t count = plugin::count_for_log(plugin.counters.oversized))
+        std::uint64_t count = ++plugin.counters.oversized;
+        if (plugin.refusal_log.due(username, "oversized"))
             LOG_WARN("vending", "rejected result from %s: %zu bytes (%llu so far)", username, size,
                      static_cast<unsigned long long>(count));
         return MOSQ_ERR_SUCCESS;
@@ -32,7 +33,8 @@ int copy_result(VendingPlugin& plugin, const mosquitto_evt_message& event) {
         ++plugin.counters.queued;
         return MOSQ_ERR_SUCCESS;
     }
-    if (std::uint64_t count = plugin::count_for_log(plugin.counters.refused))
+    std::uint64_t count = ++plugin.counters.refused;
+    if (plugin.refusal_log.due(username, "queue_full"))
         LOG_WARN("vending", "result queue full; disconnecting %s (%llu so far)", username,
                  static_cast<unsigned long long>(count));
     return MOSQ_ERR_NOMEM;

@@ -9,6 +9,7 @@
 // The commands plugin sees the same MESSAGE events and settles the command row; this plugin
 // settles the order. Neither waits for the other (docs/vending.md).
 #include "plugin_support.hpp"
+#include "sarang/log_sampler.hpp"
 #include "sarang/worker.hpp"
 
 #include <atomic>
@@ -49,6 +50,9 @@ struct VendingPlugin {
     mosquitto_plugin_id_t* identifier = nullptr;
     Settings settings;
     Counters counters;
+    // Refused or dropped device messages: one log line per device and reason per minute, the
+    // rest folded into the next (core LogSampler; locks briefly, so either thread may use it).
+    LogSampler refusal_log;
     BoundedQueue<Result> results{result_queue_capacity};
     // Last: destroyed (stopped and joined) first.
     std::unique_ptr<Worker> writer;

@@ -176,9 +176,28 @@ test('a device opens with its charts, presence and commands', async () => {
   await until(page, 'the ph and tds charts', () =>
     ['ph', 'tds'].every((metric) => document.querySelector(`#charts figure[data-metric=${metric}] canvas`)));
   await until(page, 'presence history rows', () => document.querySelectorAll('#presence tbody tr td .presence').length > 0);
+  await until(page, 'the refused-data section', () => document.querySelector('#rejections').textContent.length > 0);
   await page.click('button[data-range=hour]');
   await until(page, 'the hour range', () => document.querySelector('button[data-range=hour]').classList.contains('active') && document.querySelector('#charts figure[data-metric=ph] canvas'));
   await shot(page, 'device');
+});
+
+test('refused data shows on the device view as text: why, and a sample', async () => {
+  const bad = JSON.parse(await ctl('devices', 'create', '--kind', 'hydro-sensor', '--name', 'Bad probe', '--id', 'probe-bad', '--owner', USER, '--json'));
+  const payload = { ph: '<img src=x onerror="window.__injected=1">' };
+  const posted = await apiCall('/api/v1/readings/', { method: 'POST', headers: { 'X-API-Key': bad.password }, body: payload });
+  assert.equal(posted.status, 422, posted.text);
+  await page.goto(API + '/#/device/probe-bad');
+  await until(page, 'the refused reading', () => document.querySelector('#rejections .rejection-reason')?.textContent === 'bad_field');
+  const shown = await page.evaluate(() => ({
+    sample: document.querySelector('#rejections .rejection-sample').textContent,
+    images: document.querySelectorAll('#rejections img').length,
+    injected: window.__injected === 1,
+  }));
+  assert.equal(shown.sample, JSON.stringify(payload));
+  assert.equal(shown.images, 0);
+  assert.equal(shown.injected, false);
+  await page.goto(API + '/#/');
 });
 
 test('the door unlocks with the right PIN only, and a lockout counts down', async () => {

@@ -59,6 +59,8 @@ const std::map<std::string, std::vector<ChecksumException>> endpoint_changes = [
                             "POST /api/auth/change-door-pin", "POST /api/auth/change-password",
                             "POST /api/device/control/door", "POST /api/v1/devices/claim"})
         changes[key] = lockout_alert;
+    for (const char* key : {"POST /api/v1/readings", "POST /api/readings"})
+        changes[key] = {{"device_rejections", {}, "a refused reading is counted per device"}};
     changes["POST /api/whatsapp/recipients/{phone}/verify"] = {
         {"whatsapp_recipients", {"code_attempts"}, "a wrong verification code uses up a try"}};
     return changes;

@@ -267,6 +267,19 @@ void devices_post_readings_with_their_key(void**) {
     assert_validation(post_reading(key, R"({"colour": "green"})"), "body");
     assert_int_equal(post_reading(key, "{not json").status, 400);
     assert_int_equal(stored_readings(device), 0);
+    // Each refusal is counted against the device, where its owner sees why (issue #18 item 4).
+    Body refused = ok(api_get("/api/v1/devices/" + device + "/", f.owner.token));
+    assert_int_equal(refused.integer("rejections.count"), 7);
+    assert_int_equal(refused.integer("rejections.by_reason.bad_field"), 4);
+    assert_int_equal(refused.integer("rejections.by_reason.bad_timestamp"), 1);
+    assert_int_equal(refused.integer("rejections.by_reason.no_metric"), 1);
+    assert_int_equal(refused.integer("rejections.by_reason.not_json"), 1);
+    assert_text_equal(refused.text("rejections.last_reason"), "not_json");
+    assert_text_equal(refused.text("rejections.last_sample"), "{not json");
+    assert_text_equal(refused.text("rejections.last_source"), "http");
+    Body clean = ok(api_get("/api/v1/devices/" + f.hydro[1] + "/", f.owner.token));
+    assert_int_equal(clean.integer("rejections.count"), 0);
+    assert_true(clean.is_null("rejections.last_reason"));
 
     // The seed's field names, at the seed's path.
     Body created = ok(post_reading(key, R"({"tds_value": 500, "ph_value": 6.0, "ts": )" + ts + "}",

@@ -1,11 +1,17 @@
 // The telemetry plugin with real parts: every data topic of every kind lands in PostgreSQL,
 // validated; a message carrying its own timestamp lands once however often it is delivered.
 // Its crash and outage promises are proven in tests/faults/ingest_faults_test.cpp.
+#include "api_session.hpp"
+#include "http_client.hpp"
 #include "mqtt_client.hpp"
 #include "sarang/pg.hpp"
+
 #include "stack_env.hpp"
+#include <jansson.h>
 
 #include <atomic>
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -155,6 +161,147 @@ void poisoned_messages_never_stop_the_writer(void**) {
         count("SELECT count(*) FROM readings WHERE device_id = $1 AND value = 6.25", pi.id), 1);
 }
 
+// Issue #18 item 4: devices epoch time in micro- and nanoseconds lands at that time.
+void epoch_micro_and_nanosecond_readings_land_at_their_time(void**) {
+    Device pi = connect_new_device("pi", "hydro-sensor");
+    long long seconds = std::time(nullptr) - 60;
+    publish(pi, "reading", R"({"ph":6.1,"ts":)" + std::to_string(seconds) + "123456}");
+    publish(pi, "reading", R"({"ph":6.2,"ts":)" + std::to_string(seconds + 1) + "123456789}");
+    expect_count_of(readings_of, pi.id, 2);
+    assert_int_equal(count("SELECT count(*) FROM readings WHERE device_id = $1 AND ("
+                           "(value = 6.1 AND at = to_timestamp(" +
+                               std::to_string(seconds) +
+                               ") + interval '123456 microseconds') OR "
+                               "(value = 6.2 AND at = to_timestamp(" +
+                               std::to_string(seconds + 1) + ") + interval '123456 microseconds'))",
+                           pi.id),
+                     2);
+}
+
+// What a device is told about refused data (docs/telemetry.md "Rejected data"): mosquitto
+// 2.0.11 cannot answer 0x99, so a refused QoS 1 message is acknowledged as stored over MQTT
+// 3.1.1 and 5 alike; the refusal is counted against the device, including the oversized ones
+// the broker thread drops unread.
+void refused_data_is_acknowledged_and_counted_for_its_owner(void**) {
+    for (int protocol : {4, 5}) {
+        std::string id = unique_id("pi");
+        std::string password = create_device(id);
+        MqttClient client(id, protocol);
+        assert_int_equal(client.connect(stack_env().mqtt_port, id, password), 0);
+        std::string topic = "hydro/" + id + "/reading";
+        assert_true(accepted(client.publish(topic, R"({"ph":"acid"})")));
+        for (int i = 0; i < 3; ++i)
+            assert_true(accepted(client.publish(topic, std::string(17 * 1024, ' ') + "{}")));
+        expect_count_of("SELECT coalesce(sum(count), 0) FROM device_rejections"
+                        " WHERE device_id = $1 AND reason = 'oversized'",
+                        id, 3);
+        expect_count_of("SELECT coalesce(sum(count), 0) FROM device_rejections"
+                        " WHERE device_id = $1 AND reason = 'bad_field'",
+                        id, 1);
+    }
+}
+
+std::string state_path(const std::string& relative) {
+    const char* state = std::getenv("SARANG_TEST_STATE");
+    assert_non_null(state);
+    return std::string(state) + "/" + relative;
+}
+
+long long log_lines_with(const std::string& a, const std::string& b) {
+    std::ifstream log(state_path("log/mosquitto.log"));
+    long long lines = 0;
+    for (std::string line; std::getline(log, line);)
+        lines += line.find(a) != std::string::npos && line.find(b) != std::string::npos;
+    return lines;
+}
+
+// `messages` lines of `payload` on the device's readings topic at full speed, by Debian's
+// mosquitto_pub (-l: one message per line of stdin).
+void flood(const std::string& id, const std::string& password, int qos, int messages,
+           const std::string& payload) {
+    std::string command = "mosquitto_pub -h 127.0.0.1 -p " + std::to_string(stack_env().mqtt_port) +
+                          " -V 5 -i " + id + " -u " + id + " -P '" + password + "' -q " +
+                          std::to_string(qos) + " -t hydro/" + id + "/reading -l";
+    std::FILE* pipe = popen(command.c_str(), "w");
+    assert_non_null(pipe);
+    std::string line = payload + "\n";
+    for (int i = 0; i < messages; ++i)
+        std::fwrite(line.data(), 1, line.size(), pipe);
+    assert_int_equal(pclose(pipe), 0);
+}
+
+long long metric_value(const std::string& metrics, const std::string& series) {
+    std::size_t at = metrics.find("\n" + series + " ");
+    return at == std::string::npos ? -1 : std::atoll(metrics.c_str() + at + series.size() + 2);
+}
+
+// Issue #18 item 4: 100,000 bad messages from four devices (QoS 0 and 1) cost a handful of log
+// lines per device and reason, and every one is counted against its device where its owner
+// (GET /api/v1/devices/{id}) and operators (/metrics) see it.
+void a_flood_of_bad_data_is_counted_and_logged_sampled(void**) {
+    struct Flooder {
+        std::string id, password;
+        int qos;
+        const char* payload;
+        const char* reason;
+    };
+    std::vector<Flooder> flooders;
+    const char* bad_field = R"({"ph":"seven"})";
+    const char* bad_time = R"({"ph":7,"ts":"yesterday"})";
+    for (int i = 0; i < 4; ++i) {
+        std::string id = unique_id("pi");
+        flooders.push_back({id, create_device(id), i % 2, i < 2 ? bad_field : bad_time,
+                            i < 2 ? "bad_field" : "bad_timestamp"});
+    }
+    constexpr int per_device = 25000;
+    auto started = std::chrono::steady_clock::now();
+    std::vector<std::thread> threads;
+    for (const Flooder& f : flooders)
+        threads.emplace_back([&f] { flood(f.id, f.password, f.qos, per_device, f.payload); });
+    for (std::thread& thread : threads)
+        thread.join();
+    for (const Flooder& f : flooders)
+        expect_count_of(
+            "SELECT coalesce(sum(count), 0) FROM device_rejections WHERE device_id = $1", f.id,
+            per_device, 30s);
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+
+    AppAccount admin = create_account(unique_id("flood-admin"), "admin");
+    long long total_lines = 0;
+    for (const Flooder& f : flooders) {
+        HttpResult device = api_get("/api/v1/devices/" + f.id + "/", admin.token);
+        assert_int_equal(device.status, 200);
+        json_t* body = json_loads(device.body.c_str(), 0, nullptr);
+        assert_non_null(body);
+        json_t* rejections = json_object_get(body, "rejections");
+        assert_int_equal(json_integer_value(json_object_get(rejections, "count")), per_device);
+        auto text = [&](const char* field) {
+            const char* value = json_string_value(json_object_get(rejections, field));
+            return std::string(value ? value : "");
+        };
+        assert_string_equal(text("last_reason").c_str(), f.reason);
+        assert_string_equal(text("last_sample").c_str(), f.payload);
+        assert_string_equal(text("last_source").c_str(), "mqtt");
+        json_decref(body);
+        long long lines = log_lines_with("from " + f.id + " ", f.reason);
+        print_message("%s (QoS %d, %s): %d messages, %lld log lines\n", f.id.c_str(), f.qos,
+                      f.reason, per_device, lines);
+        assert_true(lines >= 1 && lines <= 3);
+        total_lines += lines;
+    }
+    print_message("flood of %d bad messages: counted in %.1f s, %lld log lines in all\n",
+                  4 * per_device, seconds, total_lines);
+    HttpResult metrics = http_request(stack_env().http_port, "GET", "/metrics");
+    assert_int_equal(metrics.status, 200);
+    assert_true(
+        metric_value(metrics.body, "sarang_device_data_rejected_total{reason=\"bad_field\"}") >=
+        2 * per_device);
+    assert_true(
+        metric_value(metrics.body, "sarang_device_data_rejected_total{reason=\"bad_timestamp\"}") >=
+        2 * per_device);
+}
+
 } // namespace
 
 int main() {
@@ -163,6 +310,9 @@ int main() {
         cmocka_unit_test(a_message_with_its_own_timestamp_lands_once_however_often_delivered),
         cmocka_unit_test(bad_payloads_are_counted_and_never_written),
         cmocka_unit_test(poisoned_messages_never_stop_the_writer),
+        cmocka_unit_test(epoch_micro_and_nanosecond_readings_land_at_their_time),
+        cmocka_unit_test(a_flood_of_bad_data_is_counted_and_logged_sampled),
+        cmocka_unit_test(refused_data_is_acknowledged_and_counted_for_its_owner),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -154,6 +154,60 @@ void device_time_forms(void**) {
     assert_int_equal(at(R"({"ph":7,"ts":1762252200})"), 1762252200000LL);
     assert_int_equal(at(R"({"ph":7,"ts":1762252200123})"), 1762252200123LL);
     assert_int_equal(at(R"({"ph":7,"timestamp":"2025-11-04T17:30:00.5+07:00"})"), 1762252200500LL);
+    // Microseconds and nanoseconds (issue #18: a device sending epoch microseconds).
+    assert_int_equal(at(R"({"ph":7,"ts":1762252200123456})"), 1762252200123LL);
+    assert_int_equal(at(R"({"ph":7,"ts":1762252200123456789})"), 1762252200123LL);
+    auto ns = [](const char* payload) {
+        return duration_cast<nanoseconds>(hydro(payload).device_time.value().time_since_epoch())
+            .count();
+    };
+    assert_true(ns(R"({"ph":7,"ts":1762252200123456789})") == 1762252200123456789LL); // exact
+    assert_true(ns(R"({"ph":7,"ts":1762252200123456})") == 1762252200123456000LL);
+}
+
+// The unit boundaries: 1e11 is the last second count, 1e14 the last millisecond count, 1e17 the
+// last microsecond count; one more is the next unit, which starts at 1973-03-03 each time.
+void epoch_unit_boundaries(void**) {
+    auto seconds_of = [](const char* payload) {
+        ParsedMessage message = hydro(payload);
+        if (!message.ok())
+            return -1LL;
+        return static_cast<long long>(
+            duration_cast<seconds>(message.device_time.value().time_since_epoch()).count());
+    };
+    assert_int_equal(seconds_of(R"({"ph":7,"ts":9100000000})"), 9100000000LL); // seconds, 2258
+    assert_int_equal(seconds_of(R"({"ph":7,"ts":100000000000})"), -1);         // 1e11 s: after 2262
+    assert_int_equal(seconds_of(R"({"ph":7,"ts":100000000001})"), 100000000LL);    // ms, 1973
+    assert_int_equal(seconds_of(R"({"ph":7,"ts":100000000000000})"), -1);          // 1e14 ms
+    assert_int_equal(seconds_of(R"({"ph":7,"ts":100000000000001})"), 100000000LL); // us
+    assert_int_equal(seconds_of(R"({"ph":7,"ts":9100000000000000})"), 9100000000LL);
+    assert_int_equal(seconds_of(R"({"ph":7,"ts":100000000000000000})"), -1); // 1e17 us: 5138
+    assert_int_equal(seconds_of(R"({"ph":7,"ts":100000000000000001})"), 100000000LL); // ns
+    assert_int_equal(seconds_of(R"({"ph":7,"ts":9100000000000000000})"), 9100000000LL);
+    assert_int_equal(seconds_of(R"({"ph":7,"ts":9.3e18})"), -1); // ns after 2262
+    assert_int_equal(seconds_of(R"({"ph":7,"ts":1e30})"), -1);
+}
+
+void rejections_have_a_short_reason(void**) {
+    auto reason = [](const char* payload) { return std::string(rejection_reason(hydro(payload))); };
+    assert_string_equal(reason(R"({"ph":7})").c_str(), "");
+    assert_string_equal(reason(R"({"ph":7,"ts":"soon"})").c_str(), "bad_timestamp");
+    assert_string_equal(reason(R"({"ph":"x"})").c_str(), "bad_field");
+    assert_string_equal(reason(R"({"ph":7)").c_str(), "not_json");
+    assert_string_equal(reason(R"([1])").c_str(), "not_object");
+    assert_string_equal(reason(R"({"other":1})").c_str(), "no_metric");
+    // Samples: at most 200 bytes, valid UTF-8 even when the payload is not or is cut mid-way.
+    std::string big(500, 'x');
+    assert_int_equal(rejection_sample(big).size(), 200);
+    std::string bad(199, 'x');
+    bad += "\xff\xfe\xfd";
+    std::string sample = rejection_sample(bad);
+    assert_true(sample.size() <= 200);
+    assert_string_equal(sample.c_str(), std::string(199, 'x').c_str());
+    std::string euro = std::string(199, 'x') + "\xe2\x82\xac"; // a valid character cut in two
+    assert_string_equal(rejection_sample(euro).c_str(), std::string(199, 'x').c_str());
+    assert_string_equal(rejection_sample(std::string("a\0b", 3)).c_str(), "a\xef\xbf\xbd"
+                                                                          "b");
     assert_false(parse_iso8601("2025-02-31T00:00:00Z").has_value());
     assert_false(parse_iso8601("2025-11-04T10:30:00Zjunk").has_value());
     assert_false(parse_iso8601("2025-11-04").has_value());
@@ -214,6 +268,8 @@ int main() {
         cmocka_unit_test(range_bounds_are_inclusive),
         cmocka_unit_test(vending_telemetry_keeps_the_payload_and_lifts_the_temperature),
         cmocka_unit_test(status_words_and_objects),
+        cmocka_unit_test(epoch_unit_boundaries),
+        cmocka_unit_test(rejections_have_a_short_reason),
         cmocka_unit_test(events_need_an_object_with_typed_fields),
         cmocka_unit_test(device_time_forms),
         cmocka_unit_test(times_after_2261_are_refused),

@@ -1,4 +1,5 @@
 #include "message_batch.hpp"
+#include "rejection_tally.hpp"
 
 #include <cstring>
 
@@ -74,14 +75,54 @@ void bad_messages_are_rejected_with_a_reason_and_stage_nothing(void**) {
         },
         devices);
     assert_int_equal(out.rejected.size(), 6);
-    assert_text_equal(out.rejected[0].reason, "unknown device");
-    assert_text_equal(out.rejected[1].reason, "unknown kind toaster");
-    assert_text_equal(out.rejected[2].reason, "not under this device's prefix");
-    assert_text_equal(out.rejected[3].reason, "ph out of range [0, 14]");
+    assert_text_equal(out.rejected[0].detail, "unknown device");
+    assert_text_equal(out.rejected[1].detail, "unknown kind toaster");
+    assert_text_equal(out.rejected[2].detail, "not under this device's prefix");
+    assert_text_equal(out.rejected[3].detail, "ph out of range [0, 14]");
+    // Short reasons for sampling and metrics, and a sample of the payload for the owner.
+    assert_text_equal(out.rejected[0].reason, "unknown_device");
+    assert_text_equal(out.rejected[2].reason, "wrong_topic");
+    assert_text_equal(out.rejected[3].reason, "bad_field");
+    assert_text_equal(out.rejected[4].reason, "not_json");
+    assert_text_equal(out.rejected[4].sample, "garbage");
     assert_int_equal(out.ignored, 1); // another plugin's topic
     assert_int_equal(out.accepted, 1);
     assert_int_equal(out.reading_rows, 1);
     assert_int_equal(out.message_rows, 0);
+}
+
+// device_rejections rows: one per (device, reason) with the count and the newest sample.
+void rejections_are_tallied_per_device_and_reason(void**) {
+    std::vector<Rejection> rejected = {
+        {"pi-1", "t", "bad_field", "ph must be a number", "{\"ph\":\"a\"}"},
+        {"pi-1", "t", "bad_field", "ph must be a number", "{\"ph\":\"b\"}"},
+        {"pi-1", "t", "not_json", "not JSON", "x"},
+        {"ghost", "t", "unknown_device", "unknown device", "{}"},
+        {"pi-2", "t", "bad_field", "tds out of range", "{\"tds\":-1}"},
+    };
+    std::vector<RejectionRow> rows = tally(rejected);
+    assert_int_equal(rows.size(), 3);
+    assert_text_equal(rows[0].device_id, "pi-1");
+    assert_text_equal(rows[0].reason, "bad_field");
+    assert_int_equal(rows[0].count, 2);
+    assert_text_equal(rows[0].sample, "{\"ph\":\"b\"}");
+    assert_text_equal(rows[1].reason, "not_json");
+    assert_text_equal(rows[2].device_id, "pi-2");
+
+    BrokerRefusals refusals(2);
+    for (int i = 0; i < 1000; ++i)
+        refusals.add("pi-1", "oversized", "big", std::string(20000, 'x'));
+    refusals.add("pi-2", "oversized", "big", "y");
+    refusals.add("pi-3", "oversized", "big", "z"); // over the cap: only logged and in stats
+    std::vector<RejectionRow> taken = refusals.take();
+    assert_int_equal(taken.size(), 2);
+    assert_int_equal(taken[0].count, 1000);
+    assert_int_equal(taken[0].sample.size(), 200);
+    assert_true(refusals.take().empty());
+    refusals.add("pi-1", "oversized", "big", "x");
+    refusals.restore(std::move(taken)); // a round lost to an outage adds to newer counts
+    taken = refusals.take();
+    assert_int_equal(taken[0].count, 1001);
 }
 
 void timestamps_keep_microseconds_in_utc(void**) {
@@ -97,6 +138,7 @@ int main() {
         cmocka_unit_test(events_and_statuses_are_staged_with_their_payload),
         cmocka_unit_test(bad_messages_are_rejected_with_a_reason_and_stage_nothing),
         cmocka_unit_test(timestamps_keep_microseconds_in_utc),
+        cmocka_unit_test(rejections_are_tallied_per_device_and_reason),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

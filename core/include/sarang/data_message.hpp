@@ -27,7 +27,7 @@ struct ParsedMessage {
     std::vector<Metric> metrics;
     std::string kept_json;                // event and status shapes: the payload, compact JSON
     std::optional<bool> online;           // status shape: what the device says about itself
-    std::optional<TimePoint> device_time; // "ts" (epoch s or ms) or "timestamp" (ISO 8601)
+    std::optional<TimePoint> device_time; // "ts" (epoch s, ms, us or ns) or "timestamp" (ISO 8601)
     std::string error;                    // why it was rejected; empty when accepted
     std::string field;                    // the payload field at fault; empty: the whole payload
     bool ok() const { return error.empty(); }
@@ -36,6 +36,14 @@ struct ParsedMessage {
 // Objects may hold fields the kind does not know (newer firmware); known fields must have their
 // type, metrics must be finite numbers in range, and a readings message needs one metric.
 ParsedMessage parse_data_message(const DataTopic& topic, std::string_view payload);
+
+// A short, fixed name for why a message was rejected ("bad_timestamp", "not_json", "bad_field",
+// ...): a metric label and a sampling key, where `error` is the text for people. Empty if ok.
+std::string_view rejection_reason(const ParsedMessage& message);
+
+// At most `max_bytes` of a refused payload, valid UTF-8 (json::valid_utf8), cut at a character
+// boundary: what an owner is shown of the message that was refused.
+std::string rejection_sample(std::string_view payload, std::size_t max_bytes = 200);
 
 // The time a message is stored under: the device's timestamp when it is plausible (at most
 // seven days old and five minutes ahead of when the broker received it), else the receive time.

@@ -1,13 +1,16 @@
 // GET /api/v1/devices/ and GET /api/v1/devices/{id}: the caller's devices (admins see all) with
 // presence, the device's own reported status and its newest value of each metric, judged
 // against its thresholds. The list is filtered, ordered and paginated like seed 003's DRF
-// viewset. GET /api/v1/device/me: the device-facing check of a device's own credential.
+// viewset. One device also carries "rejections": the data Sarang refused from it (count, last
+// reason, detail and sample; device_rejections.hpp). GET /api/v1/device/me: the device-facing check
+// of a device's own credential.
 //
 // A hydro sensor's row is also seed 003's RaspberryPi: "status" ("online" / "offline", the
 // values the ?status= filter takes), "last_online" (= lastSeenAt), "location" (its home's name)
 // and "last_reading" (its newest reading message as a SensorReading, or null).
 #include "auth/caller.hpp"
 #include "device_access.hpp"
+#include "device_rejections.hpp"
 #include "handlers.hpp"
 #include "http_error.hpp"
 #include "pagination.hpp"
@@ -226,6 +229,7 @@ Response one_device(Services& services, const Request& request) {
         throw HttpError(404, "not_found", "no such device");
     json::Ptr device = device_object(rows, 0);
     add_latest(*db, {{*request.param("id"), device.get()}});
+    json::set(device.get(), "rejections", rejections_object(*db, *request.param("id")));
     return json_response(200, device.get());
 }
 

@@ -11,10 +11,13 @@
 //   -> 422 {"code": "validation_failed", "field": "ph_value"}: the field as the device named it
 //      ("body" when the body as a whole is wrong)
 #include "auth/caller.hpp"
+#include "device_rejections.hpp"
 #include "handlers.hpp"
 #include "http_error.hpp"
 #include "json_body.hpp"
 #include "sarang/data_message.hpp"
+#include "sarang/log.hpp"
+#include "sarang/log_sampler.hpp"
 #include "seed_shapes.hpp"
 #include "thresholds.hpp"
 #include "time_text.hpp"
@@ -24,6 +27,28 @@
 
 namespace sarang::http {
 namespace {
+
+// One log line per device and reason per minute, however fast a device posts bad readings.
+LogSampler rejection_log;
+
+// Counts a refused body against its device (device_rejections, and so /metrics) and logs it
+// sampled. Counting must not turn the 4xx into a 500: a failure here is logged and dropped.
+void note_rejection(Services& services, const Request& request, const std::string& reason,
+                    const std::string& detail) {
+    const std::string& device = request.device().id;
+    if (std::optional<std::uint64_t> folded = rejection_log.due(device, reason))
+        LOG_WARN("httpd", "rejected reading from %s: %s (%s; %llu more since the last line)",
+                 device.c_str(), json::valid_utf8(detail).c_str(), reason.c_str(),
+                 static_cast<unsigned long long>(*folded));
+    try {
+        DbPool::Lease db = services.db.acquire();
+        record_rejection(*db, device, reason, detail, request.body);
+    } catch (const std::exception& error) {
+        if (rejection_log.due(device, "count_failed"))
+            LOG_WARN("httpd", "rejected reading from %s not counted: %s", device.c_str(),
+                     error.what());
+    }
+}
 
 // Seed 003's SensorReading names its fields "<metric>_value"; they count as the metric's own
 // field unless that is present too. Returns {field: the name the device used} for those.
@@ -79,13 +104,22 @@ void add_seed_reading(pg::Connection& db, json_t* reply, const DeviceCaller& dev
 
 Response post_reading(Services& services, const Request& request) {
     const DeviceCaller& device = request.device();
-    json::Ptr body = json_object_body(request);
+    json::Ptr body;
+    try {
+        body = json_object_body(request);
+    } catch (const HttpError& error) {
+        note_rejection(services, request, "not_json", "the body is not a JSON object");
+        throw;
+    }
     const DataTopic* topic = readings_topic(find_kind(device.kind));
-    if (topic == nullptr)
+    if (topic == nullptr) {
+        note_rejection(services, request, "wrong_topic", "this kind sends no readings");
         reject("devices of kind " + device.kind + " send no readings");
+    }
     std::map<std::string, std::string> renamed = accept_seed_field_names(body.get(), *topic);
     ParsedMessage message = parse_data_message(*topic, json::dump(body.get()));
     if (!message.ok()) {
+        note_rejection(services, request, std::string(rejection_reason(message)), message.error);
         auto as_sent = renamed.find(message.field);
         if (as_sent == renamed.end())
             reject(message.error, message.field.empty() ? "body" : message.field);

@@ -1,5 +1,6 @@
 // One device: a chart per metric over a chosen range (the bucketed series API), its presence
-// history and its recent commands. The header follows the live stream.
+// history, its recent commands and the data Sarang refused from it (why, and a sample). The
+// header follows the live stream.
 import { ApiError, api, listOf } from './api.js';
 import { describe } from './auth.js';
 import { metricChart } from './chart.js';
@@ -28,13 +29,15 @@ export function deviceView(root, fleet, id) {
   const chartsBox = h('div', { class: 'charts', id: 'charts' });
   const presenceBox = h('div', { id: 'presence' });
   const commandsBox = h('div', { id: 'commands' });
+  const rejectionsBox = h('div', { id: 'rejections' });
   show(
     root,
     h('section', {}, h('p', {}, h('a', { href: '#/' }, '← Fleet')), header,
       h('div', { class: 'toolbar' }, h('h2', {}, 'Charts'), picker), chartsBox,
       h('div', { class: 'columns' },
         h('div', {}, h('h2', {}, 'Presence history'), presenceBox),
-        h('div', {}, h('h2', {}, 'Recent commands'), commandsBox))),
+        h('div', {}, h('h2', {}, 'Recent commands'), commandsBox)),
+      h('h2', {}, 'Refused data'), rejectionsBox),
   );
 
   function drawHeader() {
@@ -99,6 +102,27 @@ export function deviceView(root, fleet, id) {
     }
   }
 
+  // Text only (h() appends text nodes): the reason, detail and sample come from the device.
+  async function loadRejections() {
+    try {
+      const device = await api(`/api/v1/devices/${encodeURIComponent(id)}/`);
+      const refused = device.rejections;
+      if (!refused || !refused.count) return show(rejectionsBox, notice('Nothing refused from this device.', 'info'));
+      show(
+        rejectionsBox,
+        h('p', { class: 'rejection-summary' },
+          `${refused.count} message${refused.count === 1 ? '' : 's'} refused; last ${when(refused.last_at)} over ${refused.last_source}: `,
+          h('strong', { class: 'rejection-reason' }, refused.last_reason), ` (${refused.last_detail})`),
+        table(['reason', 'count'], Object.entries(refused.by_reason || {}).map(([reason, count]) =>
+          h('tr', {}, h('td', {}, reason), h('td', {}, String(count))))),
+        h('p', { class: 'muted' }, 'Last refused payload (first 200 bytes):'),
+        h('pre', { class: 'rejection-sample' }, refused.last_sample),
+      );
+    } catch (error) {
+      show(rejectionsBox, notice(describe(error)));
+    }
+  }
+
   const unsubscribe = fleet.subscribe((ids) => {
     if (ids === null || ids.includes(id)) drawHeader();
   });
@@ -106,6 +130,7 @@ export function deviceView(root, fleet, id) {
   loadCharts();
   loadPresence();
   loadCommands();
+  loadRejections();
   return () => {
     unsubscribe();
     for (const chart of charts) chart.destroy();
