@@ -26,6 +26,7 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 const std::vector<ChecksumException> expected_changes = {
+    {"access_nodes", {}, "each broker node refreshes its read-your-writes heartbeat every second"},
     {"device_presence", {}, "the sweep's devices connect: presence history is written by design"},
     {"device_rejections", {}, "refused data is counted per device and reason by design"},
     {"devices",
