@@ -9,7 +9,8 @@ namespace sarang::http {
 
 // Waits (at most access_sync::default_timeout) until every live broker node has applied what was
 // committed before; outside any transaction. Throws HttpError 503 "brokers_not_ready" (with
-// Retry-After) when a live node stays behind.
+// Retry-After) when a live node stays behind. Waits about one broker tick (up to 100 ms): only
+// for routes on the slow lane, never on a libmicrohttpd polling thread.
 void await_brokers(pg::Connection& db);
 void await_brokers(DbPool& pool);
 

@@ -286,8 +286,10 @@ void add_parcel_device_routes(Router& router, Services& services) {
                bound(services, control_holder));
     router.add("POST", "/api/device/control/stop-pipeline", Access::user(),
                bound(services, control_stop_pipeline));
+    // Slow lane: it waits for the broker nodes (await_brokers), which must not hold a polling
+    // thread.
     router.add("POST", "/api/device/generate-token", Access::user(),
-               bound(services, generate_token));
+               bound(services, generate_token), Lane::slow);
 }
 
 } // namespace sarang::http

@@ -191,8 +191,9 @@ Response status(Services& services, const Request& request) {
 } // namespace
 
 void add_softap_routes(Router& router, Services& services) {
-    router.add("POST", "/api/provision/register/", Access::user(),
-               bound(services, register_device));
+    // Slow lane: it waits for the broker nodes (await_brokers).
+    router.add("POST", "/api/provision/register/", Access::user(), bound(services, register_device),
+               Lane::slow);
     router.add("GET", "/api/provision/status/{id}", Access::user(), bound(services, status));
 }
 
