@@ -365,21 +365,15 @@ IntegrationLogin create_integration(const std::string& filters) {
     return login;
 }
 
-// Fresh clients until the broker admits the integration (its row reaches the snapshot through
-// NOTIFY) or the timeout passes; nullptr then.
+// One CONNECT at once: sarangctl integrations create|rotate exits only once every live broker
+// node has the credential (read-your-writes); nullptr when refused.
 std::unique_ptr<MqttClient> connect_integration(const IntegrationLogin& login,
                                                 const std::string& client_id,
-                                                const std::string& password,
-                                                std::chrono::milliseconds timeout = 3s) {
-    auto deadline = Clock::now() + timeout;
-    for (;;) {
-        auto client = std::make_unique<MqttClient>(client_id, 5);
-        if (client->connect(stack_env().mqtt_port, login.username, password) == 0)
-            return client;
-        if (Clock::now() > deadline)
-            return nullptr;
-        std::this_thread::sleep_for(25ms);
-    }
+                                                const std::string& password) {
+    auto client = std::make_unique<MqttClient>(client_id, 5);
+    if (client->connect(stack_env().mqtt_port, login.username, password) != 0)
+        return nullptr;
+    return client;
 }
 
 void an_integration_subscribes_within_its_filters_and_never_writes(void**) {
