@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <stop_token>
 #include <string>
 
 namespace sarang::pg {
@@ -60,6 +61,22 @@ class FirstLoad {
     bool posted_ = false;
 };
 
+// The newest access barrier (sql/0016_access_applied.sql) whose preceding changes the broker
+// thread has applied. mark() runs on the broker thread (a mailbox action, never waits beyond a
+// short lock); the loader waits for it before it records the barrier in access_nodes.
+class AppliedBarrier {
+  public:
+    void mark(long long barrier);
+    long long value() const;
+    // Loader thread: true once value() >= barrier; false at the timeout or on a stop request.
+    bool wait(long long barrier, std::stop_token stop, std::chrono::milliseconds timeout);
+
+  private:
+    mutable std::mutex mutex_;
+    std::condition_variable_any applied_;
+    long long value_ = 0;
+};
+
 // An admitted app connection: whose session it used, to end it when the session does.
 struct AppConnection {
     long long user_id = 0;
@@ -94,6 +111,7 @@ struct AccessPlugin {
     Counters counters;
     Mailbox mailbox;
     FirstLoad first_load;
+    AppliedBarrier applied;
     PresenceOutbox presence{100000};
     std::chrono::steady_clock::time_point next_housekeeping{};
     // The earliest end of a rotation grace among sessions still on a previous credential:

@@ -26,6 +26,27 @@ bool FirstLoad::wait(std::chrono::milliseconds timeout) {
     return done_.wait_for(lock, timeout, [this] { return posted_; });
 }
 
+void AppliedBarrier::mark(long long barrier) {
+    {
+        std::lock_guard lock(mutex_);
+        if (barrier <= value_)
+            return;
+        value_ = barrier;
+    }
+    applied_.notify_all();
+}
+
+long long AppliedBarrier::value() const {
+    std::lock_guard lock(mutex_);
+    return value_;
+}
+
+bool AppliedBarrier::wait(long long barrier, std::stop_token stop,
+                          std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    return applied_.wait_for(lock, stop, timeout, [&] { return value_ >= barrier; });
+}
+
 AccessPlugin::AccessPlugin(Settings s)
     : settings(std::move(s)),
       address_failures(settings.connect_failures_per_minute,

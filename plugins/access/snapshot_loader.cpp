@@ -5,7 +5,12 @@
 // reloads just the named rows. Whenever the connection is new (first start or after an outage,
 // when notifications may have been missed) it loads everything again. Results travel to the
 // broker thread through the mailbox; nothing here touches broker state.
+//
+// It also answers issuers' barriers (core/include/sarang/access_sync.hpp): after the changes
+// notified before a barrier are in the mailbox it posts a mark behind them, waits until the
+// broker thread has run it, and records the barrier with a heartbeat in access_nodes.
 #include "access_plugin.hpp"
+#include "sarang/access_sync.hpp"
 #include "sarang/db_loop.hpp"
 #include "sarang/pg.hpp"
 
@@ -29,6 +34,11 @@ constexpr const char* select_app_sessions = "SELECT u.id, u.username, encode(s.t
                                             " FROM users u JOIN sessions s ON s.user_id = u.id"
                                             " WHERE s.revoked_at IS NULL AND s.expires_at > now()"
                                             " AND s.scope = 'full'";
+// A live node refreshes its access_nodes row at least this often (issuers treat a row older than
+// access_sync::node_stale_after as a node that is down).
+constexpr std::chrono::milliseconds heartbeat_interval{1000};
+// How long the loader waits for the broker thread to run a mark before it records what it has.
+constexpr std::chrono::milliseconds mark_wait{1000};
 // Past this many changed ids in one wake-up a full reload is cheaper than a list.
 constexpr std::size_t full_reload_threshold = 1000;
 
@@ -161,6 +171,36 @@ void post_updates(AccessPlugin& plugin, pg::Connection& db, const std::set<std::
     });
 }
 
+// Every barrier taken before this read belongs to a change committed before it, which a full
+// load that starts afterwards sees.
+long long barrier_taken(pg::Connection& db) {
+    return db.exec("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM access_barrier_seq")
+        .integer(0, 0);
+}
+
+void record_applied(AccessPlugin& plugin, pg::Connection& db, long long applied) {
+    db.exec("INSERT INTO access_nodes AS n (node, applied_barrier, started_at, heartbeat_at)"
+            " VALUES ($1, $2::bigint, to_timestamp($3::double precision), now())"
+            " ON CONFLICT (node) DO UPDATE SET heartbeat_at = now(),"
+            " started_at = EXCLUDED.started_at,"
+            " applied_barrier = CASE WHEN n.started_at = EXCLUDED.started_at"
+            "   THEN greatest(n.applied_barrier, EXCLUDED.applied_barrier)"
+            "   ELSE EXCLUDED.applied_barrier END",
+            {plugin.settings.node_name, std::to_string(applied),
+             std::to_string(
+                 std::chrono::duration<double>(plugin.started_at.time_since_epoch()).count())});
+}
+
+// A stopping node must not make issuers wait for its heartbeat to go stale.
+void forget_node(AccessPlugin& plugin, pg::Connection& db) {
+    try {
+        if (db.connected())
+            db.exec("DELETE FROM access_nodes WHERE node = $1", {plugin.settings.node_name});
+    } catch (const std::exception& error) {
+        LOG_WARN("access", "could not remove this node from access_nodes: %s", error.what());
+    }
+}
+
 } // namespace
 
 void run_snapshot_loader(AccessPlugin& plugin, std::stop_token stop) {
@@ -173,16 +213,22 @@ void run_snapshot_loader(AccessPlugin& plugin, std::stop_token stop) {
         db.listen(devices_channel);
         db.listen(sessions_channel);
         db.listen(integrations_channel);
+        db.listen(access_sync::barrier_channel);
     };
     options.backoff_max = std::chrono::seconds(10);
     DbLoop loop(std::move(options));
     std::uint64_t loaded_generation = 0;
+    long long posted_barrier = 0;    // the newest mark in the mailbox
+    long long recorded_barrier = -1; // the newest applied barrier written to access_nodes
+    auto next_heartbeat = std::chrono::steady_clock::now();
     // Any failure pauses the loader for a backoff, never ends it: without it revocations stop
     // reaching the broker. A reconnect loads everything again.
     while (!stop.stop_requested()) {
         loop.round(stop, [&](pg::Connection& db) {
             db.ensure_connected();
+            long long barrier = posted_barrier;
             if (db.generation() != loaded_generation) {
+                barrier = std::max(barrier, barrier_taken(db));
                 post_app_users(plugin, db, std::nullopt); // before devices: see FirstLoad
                 post_integrations(plugin, db);
                 post_full_snapshot(plugin, db);
@@ -195,6 +241,8 @@ void run_snapshot_loader(AccessPlugin& plugin, std::stop_token stop) {
             for (pg::Notification& note : db.wait_notifications(std::chrono::milliseconds(250))) {
                 if (note.channel == integrations_channel) {
                     integrations_changed = true;
+                } else if (note.channel == access_sync::barrier_channel) {
+                    barrier = std::max(barrier, std::atoll(note.payload.c_str()));
                 } else if (note.channel == sessions_channel) {
                     users_changed.insert(std::atoll(note.payload.c_str()));
                 } else if (changed.size() >= full_reload_threshold) {
@@ -211,8 +259,23 @@ void run_snapshot_loader(AccessPlugin& plugin, std::stop_token stop) {
                 post_full_snapshot(plugin, db);
             else if (!changed.empty())
                 post_updates(plugin, db, changed);
+            // The mark runs after the updates above (the mailbox keeps order), which hold every
+            // change notified before the barrier.
+            if (barrier > posted_barrier) {
+                plugin.mailbox.post([&plugin, barrier] { plugin.applied.mark(barrier); });
+                posted_barrier = barrier;
+            }
+            auto now = std::chrono::steady_clock::now();
+            if (posted_barrier > recorded_barrier || now >= next_heartbeat) {
+                plugin.applied.wait(posted_barrier, stop, mark_wait);
+                long long applied = plugin.applied.value();
+                record_applied(plugin, db, applied);
+                recorded_barrier = applied;
+                next_heartbeat = now + heartbeat_interval;
+            }
         });
     }
+    forget_node(plugin, loop.db());
 }
 
 } // namespace sarang::access

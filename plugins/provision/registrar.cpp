@@ -8,6 +8,7 @@
 //   {"status":"error","code","error"[,"field"][,"remaining_attempts"][,"retry_after_s"]}
 #include "claim_request.hpp"
 #include "provision_plugin.hpp"
+#include "sarang/access_sync.hpp"
 #include "sarang/db_loop.hpp"
 #include "sarang/json.hpp"
 #include "sarang/pg.hpp"
@@ -61,8 +62,20 @@ std::string handle(ProvisionPlugin& plugin, pg::Connection& db, const Job& job) 
     provisioning::WithDb with_db = [&db](const std::function<void(pg::Connection&)>& body_fn) {
         body_fn(db);
     };
-    return answer_for(
-        provisioning::register_device(with_db, plugin.settings.registration, request));
+    provisioning::Outcome outcome =
+        provisioning::register_device(with_db, plugin.settings.registration, request);
+    // Read-your-writes (docs/identity-and-acl.md): the device connects with its credential the
+    // moment it has the answer, so answer once every live broker node has it. Past the bound the
+    // credential is sent anyway: it is stored and works as soon as the lagging node catches up.
+    if (outcome.issued()) {
+        access_sync::Outcome applied = access_sync::await_access_applied(db);
+        if (!applied.applied)
+            LOG_WARN("provision",
+                     "%s registered, but broker node(s) %s did not apply it within %lld ms",
+                     outcome.device_id.c_str(), access_sync::describe_lagging(applied).c_str(),
+                     static_cast<long long>(access_sync::default_timeout.count()));
+    }
+    return answer_for(outcome);
 }
 
 } // namespace

@@ -1,16 +1,22 @@
 // The access plugin against real mosquitto and PostgreSQL: the kinds' allow/deny matrix,
 // hostile identities, rotation with and without grace, revocation, presence across a session
 // takeover and a broker restart, and authentication while PostgreSQL is down.
+#include "api_session.hpp"
 #include "http_client.hpp"
 #include "mqtt_client.hpp"
+#include "sarang/access_sync.hpp"
 #include "sarang/credentials.hpp"
 #include "sarang/crypto.hpp"
 #include "sarang/pg.hpp"
 #include "stack_env.hpp"
 
+#include <algorithm>
 #include <atomic>
+#include <cstdlib>
+#include <cstring>
 #include <map>
 #include <memory>
+#include <optional>
 #include <sys/wait.h>
 #include <thread>
 
@@ -47,6 +53,15 @@ bool eventually(const std::string& sql, const pg::Params& params, const std::str
         }
         std::this_thread::sleep_for(25ms);
     }
+}
+
+// For rows this test writes straight to the database: the issuers' own wait (access_sync), so
+// what follows runs against a broker that has them.
+void brokers_applied() {
+    access_sync::Outcome outcome = access_sync::await_access_applied(db());
+    if (!outcome.applied)
+        fail_msg("broker node(s) %s did not apply barrier %lld",
+                 access_sync::describe_lagging(outcome).c_str(), outcome.barrier);
 }
 
 std::string online_of(const std::string& id) {
@@ -151,7 +166,6 @@ void rotation_with_grace_keeps_the_old_credential_until_it_ends(void**) {
     assert_int_equal(run_sarangctl("devices rotate " + id + " --grace-seconds 2 --json", output),
                      0);
     std::string new_password = password_from_json(output);
-    std::this_thread::sleep_for(300ms); // the rotation reaches the broker
     MqttClient old_session(id, 5);
     assert_int_equal(old_session.connect(stack_env().mqtt_port, id, old_password), 0);
     assert_false(old_session.wait_disconnected(1s)); // still inside the grace
@@ -263,7 +277,7 @@ AppLogin app_login(const std::string& stem) {
 // The wildcard check is what refuses these: an app user's client id is otherwise free.
 void an_app_session_with_a_wildcard_client_id_is_refused(void**) {
     AppLogin login = app_login("user");
-    std::this_thread::sleep_for(400ms); // the session reaches the broker
+    brokers_applied();
     MqttClient fine("app:" + login.username, 5);
     assert_int_equal(fine.connect(stack_env().mqtt_port, login.username, login.token), 0);
     for (const char* client_id : {"app+1", "app#", "app/1"}) {
@@ -284,7 +298,7 @@ void an_app_session_reads_only_its_own_devices(void**) {
               {std::to_string(owner.user_id), mine});
     db().exec("UPDATE devices SET owner_id = $1 WHERE id = $2",
               {std::to_string(other.user_id), theirs});
-    std::this_thread::sleep_for(400ms); // sessions and owners reach the broker
+    brokers_applied(); // sessions and owners written straight to the database
 
     MqttClient app("app:" + owner.username, 5);
     assert_int_equal(app.connect(stack_env().mqtt_port, owner.username, owner.token), 0);
@@ -320,7 +334,7 @@ void an_app_session_reads_only_its_own_devices(void**) {
     // The device changes owner: the old owner's subscription stops receiving it at once.
     db().exec("UPDATE devices SET owner_id = $1 WHERE id = $2",
               {std::to_string(other.user_id), mine});
-    std::this_thread::sleep_for(400ms);
+    brokers_applied();
     assert_true(accepted(device_again.publish("hydro/" + mine + "/reading", R"({"ph":7})")));
     assert_false(app.wait_message("hydro/" + mine + "/reading", 700ms));
 
@@ -351,21 +365,15 @@ IntegrationLogin create_integration(const std::string& filters) {
     return login;
 }
 
-// Fresh clients until the broker admits the integration (its row reaches the snapshot through
-// NOTIFY) or the timeout passes; nullptr then.
+// One CONNECT at once: sarangctl integrations create|rotate exits only once every live broker
+// node has the credential (read-your-writes); nullptr when refused.
 std::unique_ptr<MqttClient> connect_integration(const IntegrationLogin& login,
                                                 const std::string& client_id,
-                                                const std::string& password,
-                                                std::chrono::milliseconds timeout = 3s) {
-    auto deadline = Clock::now() + timeout;
-    for (;;) {
-        auto client = std::make_unique<MqttClient>(client_id, 5);
-        if (client->connect(stack_env().mqtt_port, login.username, password) == 0)
-            return client;
-        if (Clock::now() > deadline)
-            return nullptr;
-        std::this_thread::sleep_for(25ms);
-    }
+                                                const std::string& password) {
+    auto client = std::make_unique<MqttClient>(client_id, 5);
+    if (client->connect(stack_env().mqtt_port, login.username, password) != 0)
+        return nullptr;
+    return client;
 }
 
 void an_integration_subscribes_within_its_filters_and_never_writes(void**) {
@@ -569,6 +577,196 @@ void an_admin_app_session_reads_every_device(void**) {
     assert_false(app->wait_message_count("hydro/" + pi + "/status", before + 1, 500ms));
 }
 
+// Read-your-writes at issuance (issue #18 item 2): every way a credential is handed out answers
+// only once every live broker node has it, so a CONNECT made at once is admitted.
+struct IssueAndConnect {
+    int rounds = 0;
+    std::vector<double> issue_ms; // issuance latency, as the caller sees it
+    std::vector<std::string> refused;
+};
+
+double percentile(std::vector<double> values, double p) {
+    if (values.empty())
+        return 0;
+    std::sort(values.begin(), values.end());
+    return values[std::min(values.size() - 1, static_cast<std::size_t>(p * values.size()))];
+}
+
+// A worker's own identities: an app account, a parcel box it owns (generate-token) and a
+// device to rotate, so the workers never take over each other's connections.
+struct Issuer {
+    AppAccount account;
+    std::string box, device;
+};
+
+Issuer make_issuer(const std::string& stem) {
+    Issuer issuer{create_account(unique_id(stem)), unique_id("box"), unique_id("pi")};
+    create_device(issuer.box, "parcel-box", "--owner " + issuer.account.username);
+    create_device(issuer.device);
+    return issuer;
+}
+
+// One issuance of the kind `round` picks, then a CONNECT (MQTT 3.1.1) at once on `port`; what
+// went wrong, or nothing.
+std::optional<std::string> issue_then_connect(const Issuer& issuer, int round, int port,
+                                              IssueAndConnect& out) {
+    std::string id, password, client_id;
+    auto started = Clock::now();
+    switch (round % 8) {
+    case 0: { // a login: the session is the user's MQTT password
+        HttpResult answer = login(issuer.account.username, issuer.account.password);
+        if (answer.status != 200)
+            return "login answered " + std::to_string(answer.status) + " " + answer.body;
+        id = issuer.account.username;
+        password = json_field(answer.body, "token");
+        client_id = "app:" + id;
+        break;
+    }
+    case 1:
+    case 2: { // POST /api/device/generate-token
+        HttpResult answer = api_post("/api/device/generate-token?deviceId=" + issuer.box, "{}",
+                                     issuer.account.token);
+        if (answer.status != 200)
+            return "generate-token answered " + std::to_string(answer.status) + " " + answer.body;
+        id = client_id = issuer.box;
+        password = json_field(answer.body, "token");
+        break;
+    }
+    case 3: { // sarangctl devices create
+        id = client_id = unique_id("pi");
+        std::string output;
+        if (run_sarangctl("devices create --json --kind hydro-sensor --name " + id, output) != 0)
+            return "devices create failed: " + output;
+        password = password_from_json(output);
+        break;
+    }
+    default: { // sarangctl devices rotate, without a grace: only the new credential works
+        id = client_id = issuer.device;
+        std::string output;
+        if (run_sarangctl("devices rotate " + id + " --grace-seconds 0 --json", output) != 0)
+            return "devices rotate failed: " + output;
+        password = password_from_json(output);
+        break;
+    }
+    }
+    out.issue_ms.push_back(
+        std::chrono::duration<double, std::milli>(Clock::now() - started).count());
+    MqttClient client(client_id, 4);
+    int rc = client.connect(port, id, password);
+    if (rc != 0)
+        return "CONNACK " + std::to_string(rc) + " for " + id + " (round " + std::to_string(round) +
+               ")";
+    return std::nullopt;
+}
+
+// `rounds` round trips, one thread per issuer; round r of worker w connects to
+// ports[(r + w) % size].
+IssueAndConnect run_round_trips(std::vector<Issuer>& issuers, int rounds,
+                                const std::vector<int>& ports) {
+    std::vector<IssueAndConnect> results(issuers.size());
+    std::vector<std::thread> threads;
+    int per_worker = rounds / static_cast<int>(issuers.size());
+    for (std::size_t w = 0; w < issuers.size(); ++w)
+        threads.emplace_back([&, w] {
+            for (int round = 0; round < per_worker; ++round) {
+                ++results[w].rounds;
+                int port = ports[(round + w) % ports.size()];
+                if (auto problem = issue_then_connect(issuers[w], round + static_cast<int>(w), port,
+                                                      results[w]))
+                    results[w].refused.push_back(*problem);
+            }
+        });
+    for (std::thread& thread : threads)
+        thread.join();
+    IssueAndConnect all;
+    for (IssueAndConnect& result : results) {
+        all.rounds += result.rounds;
+        all.issue_ms.insert(all.issue_ms.end(), result.issue_ms.begin(), result.issue_ms.end());
+        all.refused.insert(all.refused.end(), result.refused.begin(), result.refused.end());
+    }
+    return all;
+}
+
+void report(const char* what, const IssueAndConnect& result, Clock::duration took) {
+    print_message("%s: %d round trips, %zu refused, issuance p50 %.1f ms p99 %.1f ms, %.1f s\n",
+                  what, result.rounds, result.refused.size(), percentile(result.issue_ms, 0.5),
+                  percentile(result.issue_ms, 0.99), std::chrono::duration<double>(took).count());
+    for (std::size_t i = 0; i < std::min<std::size_t>(result.refused.size(), 5); ++i)
+        print_message("  %s\n", result.refused[i].c_str());
+}
+
+void a_credential_works_the_moment_it_is_handed_out(void**) {
+    std::vector<Issuer> issuers;
+    for (int w = 0; w < 8; ++w)
+        issuers.push_back(make_issuer("rtt"));
+    auto started = Clock::now();
+    IssueAndConnect result = run_round_trips(issuers, 1000, {stack_env().mqtt_port});
+    report("one node", result, Clock::now() - started);
+    assert_int_equal(result.rounds, 1000);
+    assert_int_equal(result.refused.size(), 0);
+    // The wait alone (barrier NOTIFY -> loader -> one broker tick -> access_nodes -> poll),
+    // without the issuers' own work.
+    std::vector<double> barrier_ms;
+    for (int i = 0; i < 50; ++i) {
+        access_sync::Outcome outcome = access_sync::await_access_applied(db());
+        assert_true(outcome.applied);
+        barrier_ms.push_back(outcome.waited.count() / 1000.0);
+    }
+    print_message("barrier wait alone: p50 %.1f ms p99 %.1f ms\n", percentile(barrier_ms, 0.5),
+                  percentile(barrier_ms, 0.99));
+}
+
+int second_node_port() {
+    const char* port = std::getenv("SARANG_TEST_MQTT2_PORT");
+    if (port == nullptr)
+        fail_msg("SARANG_TEST_MQTT2_PORT is not set (with_stack.sh sets it)");
+    return std::atoi(port);
+}
+
+void issuance_waits_for_every_live_broker_node_and_only_those(void**) {
+    stack_control("broker2", "start");
+    // This node and the second one, each with a fresh heartbeat.
+    assert_true(eventually("SELECT count(*) FROM access_nodes"
+                           " WHERE heartbeat_at > now() - interval '3 s'",
+                           {}, "2", 10s));
+    std::vector<Issuer> issuers;
+    for (int w = 0; w < 4; ++w)
+        issuers.push_back(make_issuer("two"));
+    auto started = Clock::now();
+    IssueAndConnect result =
+        run_round_trips(issuers, 200, {stack_env().mqtt_port, second_node_port()});
+    report("two nodes", result, Clock::now() - started);
+    assert_int_equal(result.refused.size(), 0);
+
+    // A node that stops cleanly leaves at once; a live node that lags makes issuance fail
+    // clearly; a node that is down (stale heartbeat) never blocks it.
+    stack_control("broker2", "stop");
+    assert_true(
+        eventually("SELECT count(*) FROM access_nodes WHERE node = 'second-node'", {}, "0", 0ms));
+    db().exec("INSERT INTO access_nodes (node, applied_barrier, started_at, heartbeat_at)"
+              " VALUES ('lagging-node', 0, now(), now() + interval '1 hour')");
+    std::string output;
+    auto waited_from = Clock::now();
+    assert_int_equal(run_sarangctl("devices rotate " + issuers[0].device + " --json 2>&1", output),
+                     3);
+    assert_true(Clock::now() - waited_from >= 2s);
+    assert_non_null(std::strstr(output.c_str(), "lagging-node"));
+    HttpResult lagging = api_post("/api/device/generate-token?deviceId=" + issuers[0].box, "{}",
+                                  issuers[0].account.token);
+    assert_int_equal(lagging.status, 503);
+    assert_string_equal(json_field(lagging.body, "code").c_str(), "brokers_not_ready");
+
+    db().exec("UPDATE access_nodes SET heartbeat_at = now() - interval '1 minute'"
+              " WHERE node = 'lagging-node'");
+    waited_from = Clock::now();
+    assert_int_equal(run_sarangctl("devices rotate " + issuers[0].device + " --json", output), 0);
+    assert_true(Clock::now() - waited_from < 1s);
+    MqttClient at_once(issuers[0].device, 4);
+    assert_int_equal(
+        at_once.connect(stack_env().mqtt_port, issuers[0].device, password_from_json(output)), 0);
+    db().exec("DELETE FROM access_nodes WHERE node = 'lagging-node'");
+}
+
 void a_broker_restart_records_its_devices_offline(void**) {
     std::string id = unique_id("pi");
     std::string password = create_device(id);
@@ -625,6 +823,8 @@ int main() {
         cmocka_unit_test(rotating_or_revoking_an_integration_ends_its_sessions_within_a_second),
         cmocka_unit_test(mosquitto_sub_reads_as_an_integration),
         cmocka_unit_test(an_admin_app_session_reads_every_device),
+        cmocka_unit_test(a_credential_works_the_moment_it_is_handed_out),
+        cmocka_unit_test(issuance_waits_for_every_live_broker_node_and_only_those),
         cmocka_unit_test(a_broker_restart_records_its_devices_offline),
         cmocka_unit_test(a_broker_started_while_postgres_is_down_admits_devices_once_it_is_back),
     };

@@ -69,7 +69,6 @@ void the_seeds_auth_flow_works_end_to_end(void**) {
     assert_int_equal(api_get("/api/auth/session", token).status, 200);
     // A setup session is not an MQTT password either.
     {
-        std::this_thread::sleep_for(300ms);
         MqttClient app("app:" + name, 5);
         assert_int_not_equal(app.connect(stack_env().mqtt_port, name, token), 0);
     }

@@ -26,6 +26,9 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 const std::vector<ChecksumException> expected_changes = {
+    {"access_nodes",
+     {"applied_barrier", "heartbeat_at"},
+     "each broker node beats every second and records the barriers it applied"},
     {"device_presence", {}, "the sweep's devices connect: presence history is written by design"},
     {"device_rejections", {}, "refused data is counted per device and reason by design"},
     {"devices",

@@ -9,30 +9,33 @@ source "$SARANG_ROOT/tools/lib/stack.sh"
 STATE=$(mktemp -d /tmp/sarang-test.XXXXXX)
 cleanup() {
     local status=$?
+    stop_pidfile "$STATE/node2/run/mosquitto.pid" # a second broker node (stack_control.sh)
     stack_stop "$STATE"
     # A fault test may have mounted a small file system in the state folder.
     findmnt -rn -o TARGET | grep "^$STATE/" | xargs -r -n 1 umount -l || true
     # A sanitizer build's sidecar and sarangctl report to their logs and may exit 0 (leaks at
     # exit): any report there fails the test.
     if grep -lE '^==[0-9]+==ERROR: [A-Za-z]+Sanitizer|^[^ ]+:[0-9]+:[0-9]+: runtime error: ' \
-        "$STATE"/log/*.log 2>/dev/null; then
+        "$STATE"/log/*.log "$STATE"/node2/log/*.log 2>/dev/null; then
         echo "sanitizer reports in the stack's logs (above)"
         status=1
     fi
     if [ "$status" -ne 0 ]; then
-        for log in "$STATE"/log/*.log; do
+        for log in "$STATE"/log/*.log "$STATE"/node2/log/*.log; do
+            [ -f "$log" ] || continue
             echo "---- last lines of $(basename "$log") ----"
             tail -n 40 "$log"
         done
     fi
     rm -rf "$STATE"
-    release_ports "${PG_PORT:-}" "${MQTT_PORT:-}" "${HTTP_PORT:-}" "${AUX_PORT:-}"
+    release_ports "${PG_PORT:-}" "${MQTT_PORT:-}" "${HTTP_PORT:-}" "${AUX_PORT:-}" "${MQTT2_PORT:-}"
     exit "$status"
 }
 trap cleanup EXIT
 
-# AUX_PORT is for a fake server a test may start (the GOWA stand-in of the notification tests).
-read -r PG_PORT MQTT_PORT HTTP_PORT AUX_PORT < <(free_ports 4)
+# AUX_PORT is for a fake server a test may start (the GOWA stand-in of the notification tests);
+# MQTT2_PORT for a second broker node (stack_control.sh broker2 start).
+read -r PG_PORT MQTT_PORT HTTP_PORT AUX_PORT MQTT2_PORT < <(free_ports 5)
 # Tests need no durability of their own throwaway cluster.
 SARANG_PG_FSYNC=off
 export SARANG_PG_FSYNC
@@ -70,4 +73,5 @@ export SARANG_TEST_HTTP_PORT=$HTTP_PORT
 export SARANG_TEST_PG_PORT=$PG_PORT
 export SARANG_TEST_STATE=$STATE
 export SARANG_TEST_AUX_PORT=$AUX_PORT
+export SARANG_TEST_MQTT2_PORT=$MQTT2_PORT
 "$@"

@@ -2,6 +2,7 @@
 // sarangctl <area> <verb> [--option value ...]: one table of commands (main.cpp), one file per
 // area. Secrets are printed once and never taken from argv.
 #include "sarang/config.hpp"
+#include "sarang/pg.hpp"
 
 #include <map>
 #include <optional>
@@ -53,6 +54,13 @@ int integrations_revoke(const Config& config, const Args& args);
 int users_create(const Config& config, const Args& args);
 int users_reset_password(const Config& config, const Args& args);
 int users_ensure_admin(const Config& config, const Args& args);
+
+// Exit status of a command whose change is stored but not yet applied by every live broker node
+// within access_sync::default_timeout (docs/identity-and-acl.md).
+inline constexpr int brokers_lag_status = 3;
+// Waits until every live broker node has applied what this connection committed; false (after
+// an error on stderr) at the timeout. Call outside any transaction.
+bool brokers_have_it(pg::Connection& db);
 
 // Prints a device's MQTT credential (human text, or one JSON object with --json).
 void print_credential(const std::string& id, const std::string& name, const std::string& kind,

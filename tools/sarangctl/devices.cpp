@@ -1,5 +1,6 @@
 // sarangctl devices create|bulk-create|list|rotate|revoke
 #include "command.hpp"
+#include "sarang/access_sync.hpp"
 #include "sarang/credentials.hpp"
 #include "sarang/device_kinds.hpp"
 #include "sarang/json.hpp"
@@ -24,6 +25,18 @@ std::string known_kinds() {
 }
 
 } // namespace
+
+bool brokers_have_it(pg::Connection& db) {
+    access_sync::Outcome outcome = access_sync::await_access_applied(db);
+    if (outcome.applied)
+        return true;
+    std::fprintf(stderr,
+                 "sarangctl: the change is stored, but broker node(s) %s did not apply it within "
+                 "%lld ms; connections there are refused until they do (exit status %d)\n",
+                 access_sync::describe_lagging(outcome).c_str(),
+                 static_cast<long long>(access_sync::default_timeout.count()), brokers_lag_status);
+    return false;
+}
 
 void print_credential(const std::string& id, const std::string& name, const std::string& kind,
                       const std::string& prefix, const std::string& token, bool as_json) {
@@ -94,8 +107,9 @@ int devices_create(const Config& config, const Args& args) {
     }
     LOG_INFO("audit", "sarangctl | devices.create | id=%s kind=%s prefix=%s | credential=****",
              id.c_str(), kind_name.c_str(), prefix.c_str());
+    bool live = brokers_have_it(db);
     print_credential(id, name, kind_name, prefix, credential.token, args.flag("json"));
-    return 0;
+    return live ? 0 : brokers_lag_status;
 }
 
 int devices_list(const Config& config, const Args&) {
@@ -149,6 +163,7 @@ int devices_rotate(const Config& config, const Args& args) {
     }
     LOG_INFO("audit", "sarangctl | devices.rotate | id=%s grace_s=%ld | credential=****",
              id.c_str(), grace);
+    bool live = brokers_have_it(db);
     print_credential(id, std::string(rows.text(0, 0)), std::string(rows.text(0, 1)),
                      std::string(rows.text(0, 2)), credential.token, args.flag("json"));
     if (!args.flag("json")) {
@@ -158,7 +173,7 @@ int devices_rotate(const Config& config, const Args& args) {
         else
             std::printf("The previous credential stopped working now.\n");
     }
-    return 0;
+    return live ? 0 : brokers_lag_status;
 }
 
 int devices_revoke(const Config& config, const Args& args) {
@@ -251,9 +266,10 @@ int devices_bulk_create(const Config& config, const Args& args) {
     std::fclose(csv);
     LOG_INFO("audit", "sarangctl | devices.bulk-create | %s%ld..%s%ld kind=%s | credentials=%s",
              stem.c_str(), from, stem.c_str(), to, kind_name.c_str(), csv_path.c_str());
+    bool live = brokers_have_it(db);
     std::printf("registered %zu devices; their credentials are in %s (shown nowhere else)\n",
                 ids.size(), csv_path.c_str());
-    return 0;
+    return live ? 0 : brokers_lag_status;
 }
 
 } // namespace sarang::ctl

@@ -193,10 +193,11 @@ int devices_create_range(const Config& config, const Args& args) {
              "skipped=%zu | credentials=%s",
              pattern.c_str(), from, to, kind_name.c_str(), created, rotated, skipped,
              csv_path.c_str());
+    bool live = created + rotated == 0 || brokers_have_it(db);
     std::printf("created %zu, re-keyed %zu, skipped %zu already registered; new credentials "
                 "appended to %s (shown nowhere else)\n",
                 created, rotated, skipped, csv_path.c_str());
-    return 0;
+    return live ? 0 : brokers_lag_status;
 }
 
 } // namespace sarang::ctl

@@ -106,8 +106,9 @@ int integrations_create(const Config& config, const Args& args) {
     }
     LOG_INFO("audit", "sarangctl | integrations.create | name=%s filters=%zu | credential=****",
              name.c_str(), filters.size());
+    bool live = brokers_have_it(db); // read-your-writes, as for devices
     print_integration(name, filters, credential.token, args.flag("json"));
-    return 0;
+    return live ? 0 : brokers_lag_status;
 }
 
 int integrations_list(const Config& config, const Args&) {
@@ -146,11 +147,12 @@ int integrations_rotate(const Config& config, const Args& args) {
         all = end == std::string_view::npos ? std::string_view{} : all.substr(end + 1);
     }
     LOG_INFO("audit", "sarangctl | integrations.rotate | name=%s | credential=****", name.c_str());
+    bool live = brokers_have_it(db);
     print_integration(name, filters, credential.token, args.flag("json"));
     if (!args.flag("json"))
         std::printf("The previous credential stopped working now; its sessions are "
                     "disconnected.\n");
-    return 0;
+    return live ? 0 : brokers_lag_status;
 }
 
 int integrations_revoke(const Config& config, const Args& args) {

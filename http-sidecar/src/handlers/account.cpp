@@ -1,6 +1,7 @@
 // POST /api/auth/register, POST /api/auth/login, GET /api/auth/session, POST /api/auth/logout:
 // the seed's SmartParcel auth paths and fields (shared/seeds/004), with opaque hashed session
 // tokens instead of JWTs signed with a default secret.
+#include "auth/brokers_applied.hpp"
 #include "auth/caller.hpp"
 #include "auth/secret_check.hpp"
 #include "handlers.hpp"
@@ -129,6 +130,7 @@ Response login(Services& services, const Request& request) {
         throw HttpError(401, "invalid_credentials", "invalid username or password");
     audit(*db, {user_id, username, request.client_address, "login", "success", nullptr});
     transaction.commit();
+    await_brokers(*db); // the token is also this user's MQTT password
     bool setup_pending = session.boolean(0, 2);
 
     json::Ptr reply = json::own(json_object());

@@ -8,6 +8,7 @@
 //   POST /api/device/control/{capture,flash,buzzer,holder,stop-pipeline}   {prefix}/control
 //   POST /api/device/generate-token  a new device credential, shown once
 // Device messages go through the commands outbox (docs/commands.md), never MQTT from here.
+#include "auth/brokers_applied.hpp"
 #include "auth/caller.hpp"
 #include "commands/outbox.hpp"
 #include "handlers.hpp"
@@ -254,6 +255,7 @@ Response generate_token(Services& services, const Request& request) {
     }();
     if (rows.rows() != 1)
         throw HttpError(404, "not_found", "no such device");
+    await_brokers(services.db);
     LOG_INFO("audit", "httpd | device.generate_token | user=%lld id=%s grace_s=%lld",
              caller.user_id, box.id.c_str(), grace);
     json::Ptr answer = json::own(json_object());
@@ -284,8 +286,10 @@ void add_parcel_device_routes(Router& router, Services& services) {
                bound(services, control_holder));
     router.add("POST", "/api/device/control/stop-pipeline", Access::user(),
                bound(services, control_stop_pipeline));
+    // Slow lane: it waits for the broker nodes (await_brokers), which must not hold a polling
+    // thread.
     router.add("POST", "/api/device/generate-token", Access::user(),
-               bound(services, generate_token));
+               bound(services, generate_token), Lane::slow);
 }
 
 } // namespace sarang::http

@@ -8,6 +8,7 @@
 // auto-register), and the device's owner
 // is revealed (409) only to someone who proved its PIN.
 #include "sarang/provisioning.hpp"
+#include "auth/brokers_applied.hpp"
 #include "auth/caller.hpp"
 #include "auth/secret_check.hpp"
 #include "handlers.hpp"
@@ -73,6 +74,7 @@ Response auto_register(Services& services, const Request& request) {
     switch (outcome.status) {
     case provisioning::Status::registered:
     case provisioning::Status::reissued:
+        await_brokers(services.db); // the device connects right after this answer
         break;
     case provisioning::Status::invalid_request:
         fail_validation(outcome.field, outcome.message.substr(outcome.field.size() + 1));
@@ -177,6 +179,7 @@ Response claim(Services& services, const Request& request) {
                                  " FROM devices WHERE id = $1",
                                  {id});
     transaction.commit();
+    await_brokers(*db); // the owner's app sessions may now read the device's topics
 
     json::Ptr reply = json::own(json_object());
     json::set(reply.get(), "success", json::own(json_true()));

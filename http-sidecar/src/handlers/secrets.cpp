@@ -2,6 +2,7 @@
 // Passwords follow one policy everywhere (the seed allowed 6 characters on change); PINs are
 // stored as argon2id hashes (the seed kept them in clear) and every check is throttled per user
 // and per address.
+#include "auth/brokers_applied.hpp"
 #include "auth/caller.hpp"
 #include "auth/secret_check.hpp"
 #include "handlers.hpp"
@@ -87,6 +88,7 @@ Response first_setup(Services& services, const Request& request) {
     audit(*db, {caller.user_id, caller.username, request.client_address, "first_setup", "success",
                 nullptr});
     transaction.commit();
+    await_brokers(*db); // the session, now full, is also the user's MQTT password
 
     json::Ptr reply = json::own(json_object());
     json::set(reply.get(), "success", json::own(json_true()));

@@ -12,6 +12,7 @@
 // provision.pre_registrations_per_user_per_hour attempts an hour and
 // provision.max_pending_pre_registrations outstanding (neither provisioned nor past expires_at)
 // at a time; past either, 429 with Retry-After.
+#include "auth/brokers_applied.hpp"
 #include "auth/caller.hpp"
 #include "auth/throttle.hpp"
 #include "handlers.hpp"
@@ -122,6 +123,7 @@ Response register_device(Services& services, const Request& request) {
                         "pre_register", "success",
                         "{\"device_id\":\"" + node + "\",\"via\":\"softap\"}");
     transaction.commit();
+    await_brokers(*db);
 
     json::Ptr reply = json::own(json_object());
     auto put = [](json_t* object, const char* key, const std::string& value) {
@@ -189,8 +191,9 @@ Response status(Services& services, const Request& request) {
 } // namespace
 
 void add_softap_routes(Router& router, Services& services) {
-    router.add("POST", "/api/provision/register/", Access::user(),
-               bound(services, register_device));
+    // Slow lane: it waits for the broker nodes (await_brokers).
+    router.add("POST", "/api/provision/register/", Access::user(), bound(services, register_device),
+               Lane::slow);
     router.add("GET", "/api/provision/status/{id}", Access::user(), bound(services, status));
 }
 
