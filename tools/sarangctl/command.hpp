@@ -14,6 +14,7 @@ struct Args {
     std::map<std::string, std::string> options; // --name value
     std::vector<std::string> flags;             // --name without a value
     std::vector<std::string> positional;        // words without --
+    std::string config_path;                    // the sarang.conf read (payments set-key writes it)
     bool flag(const std::string& name) const;
     std::optional<std::string> get(const std::string& name) const;
     std::string require(const std::string& name) const; // throws UsageError
@@ -45,6 +46,7 @@ int factory_secret_revoke(const Config& config, const Args& args);
 int users_create(const Config& config, const Args& args);
 int users_reset_password(const Config& config, const Args& args);
 int users_ensure_admin(const Config& config, const Args& args);
+int payments_set_key(const Config& config, const Args& args);
 
 // Prints a device's MQTT credential (human text, or one JSON object with --json).
 void print_credential(const std::string& id, const std::string& name, const std::string& kind,
