@@ -87,7 +87,7 @@ started=$SECONDS
     cd "$WORK"
     export SARANG_ADMIN_PASSWORD=$admin_password SARANG_HTTP_PORT=$SARANG_TEST_HTTP_PORT
     export SARANG_MQTT_PORT=$SARANG_TEST_MQTT_PORT
-    exec setsid bash -c 'exec {trace}>trace.log; BASH_XTRACEFD=$trace; set -ex; source ./try-it.sh' \
+    exec setsid timeout 180 bash -c 'exec {trace}>trace.log; BASH_XTRACEFD=$trace; set -ex; source ./try-it.sh' \
         >"$WORK/out.log" 2>&1 </dev/null
 ) &
 GROUP=$!
