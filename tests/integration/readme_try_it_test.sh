@@ -57,6 +57,13 @@ printf 'SB-Mid-server-second-key\n' >"$WORK/key"
 [ "$(webhook ORD-none SB-Mid-server-second-key)" = 404 ] || fail "--file key not picked up"
 [ "$(grep -c '^vending.midtrans_server_key' "$STATE/sarang.conf")" = 1 ] || fail "key set twice"
 echo "not a key" | "${CTL[@]}" payments set-key >/dev/null 2>&1 && fail "a malformed key was taken"
+# A hand edit that breaks the file keeps the last good key (and says so in the log).
+cp -p "$STATE/sarang.conf" "$WORK/good.conf"
+cp -p "$STATE/sarang.conf" "$STATE/broken.conf"
+echo "vending.midtrans_server_key" >>"$STATE/broken.conf"
+mv "$STATE/broken.conf" "$STATE/sarang.conf"
+[ "$(webhook ORD-none SB-Mid-server-second-key)" = 404 ] || fail "a broken file lost the key"
+cp -p "$WORK/good.conf" "$STATE/sarang.conf"
 [ "$(cat "$STATE/run/httpd.pid")" = "$sidecar_pid" ] || fail "the sidecar restarted"
 # tools/up: a generated key on the first start only.
 mkdir "$WORK/up-state"
@@ -64,7 +71,7 @@ echo "http.port = 1" >"$WORK/up-state/sarang.conf"
 first=$(payment_key_init "$WORK/up-state")
 [[ $first == SB-Mid-server-* ]] || fail "tools/up generated no sandbox key"
 [ -z "$(payment_key_init "$WORK/up-state")" ] || fail "tools/up generated a second key"
-echo "payments: key hot-reloaded (503 -> 404 -> 401/404), argv refused, tools/up key once"
+echo "payments: key hot-reloaded (503 -> 404 -> 401/404), argv and bad keys refused, broken file keeps the key, tools/up key once"
 
 # ---- Item 6: README "Try it" ---------------------------------------------------------------
 readme=$SARANG_ROOT/README.md

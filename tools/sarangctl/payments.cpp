@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <sstream>
 #include <sys/stat.h>
 #include <termios.h>
@@ -110,7 +111,13 @@ std::string with_key(const std::string& text, const std::string& key) {
     return out;
 }
 
-void replace_file(const std::string& path, const std::string& text) {
+void replace_file(const std::string& given, const std::string& text) {
+    // A symlinked sarang.conf stays a symlink: the file it names is the one replaced.
+    std::unique_ptr<char, decltype(&std::free)> resolved(realpath(given.c_str(), nullptr),
+                                                         &std::free);
+    if (!resolved)
+        throw std::runtime_error("cannot resolve " + given + ": " + std::strerror(errno));
+    const std::string path = resolved.get();
     struct stat info {};
     if (stat(path.c_str(), &info) != 0)
         throw std::runtime_error("cannot stat " + path + ": " + std::strerror(errno));
