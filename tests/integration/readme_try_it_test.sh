@@ -21,7 +21,12 @@ GROUP=""
 cleanup() {
     # The README's background simulators, when a block failed before its own kill: the replay
     # runs in a process group of its own.
-    [ -z "$GROUP" ] || kill -TERM -- "-$GROUP" 2>/dev/null || true
+    if [ -n "$GROUP" ] && kill -TERM -- "-$GROUP" 2>/dev/null; then
+        for _ in $(seq 50); do # they save their state files through $WORK/.state on the way out
+            kill -0 -- "-$GROUP" 2>/dev/null || break
+            sleep 0.1
+        done
+    fi
     rm -rf "$WORK"
 }
 trap cleanup EXIT
