@@ -19,6 +19,7 @@
 #include "session_purger.hpp"
 #include "storage_sweeper.hpp"
 #include "stream/stream_hub.hpp"
+#include "vending/server_key.hpp"
 #include "web/static_site.hpp"
 #include "worker_status.hpp"
 
@@ -94,7 +95,8 @@ http::VendingSettings vending_settings(const Config& config) {
     vending.result_grace_ms = config.integer_in("vending.result_grace_ms", 0, 600000);
     vending.dispense_on_payment = config.boolean("vending.dispense_on_payment");
     if (vending.midtrans_server_key.empty())
-        LOG_WARN("httpd", "vending.midtrans_server_key is unset: payment webhooks are refused");
+        LOG_WARN("httpd", "vending.midtrans_server_key is unset: payment webhooks are refused"
+                          " until `sarangctl payments set-key`");
     return vending;
 }
 
@@ -212,6 +214,8 @@ int main(int argc, char** argv) {
         http::init_image_library(argv[0]);
         http::PhotoStore photos(config.string("storage.dir"));
         services.photos = &photos;
+        http::ServerKey server_key(config_path(argc, argv), services.vending.midtrans_server_key);
+        services.server_key = &server_key;
         options.upload_spool_dir = photos.spool_dir();
         http::Metrics metrics;
         // Declared before the server: streams' bodies call back into it until the daemon stops.

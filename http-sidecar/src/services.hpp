@@ -23,13 +23,14 @@ struct ProvisionSettings {
 
 // vending.* in sarang.conf (docs/vending.md).
 struct VendingSettings {
-    std::string midtrans_server_key; // empty: payment webhooks are refused
+    std::string midtrans_server_key; // at start; empty: payment webhooks are refused
     long long dispense_timeout_ms = 2150;
     long long result_grace_ms = 5000;
     bool dispense_on_payment = true;
 };
 
 class PhotoStore;
+class ServerKey;
 
 // storage.* and the parcel box's upload and credential settings (docs/parcel.md).
 struct StorageSettings {
@@ -48,6 +49,9 @@ struct Services {
     ProvisionSettings provision{};
     StorageSettings storage{};
     const PhotoStore* photos = nullptr; // set by main(); --list-routes runs without one
+    // Set by main(): the server key as sarang.conf says it now (sarangctl payments set-key).
+    // Unset: vending.midtrans_server_key as it was at start.
+    ServerKey* server_key = nullptr;
 };
 
 } // namespace sarang::http

@@ -7,7 +7,8 @@
 # State folder layout:
 #   pg/           PostgreSQL cluster (owned by postgres when run as root)
 #   run/          PostgreSQL socket
-#   sarang.conf   generated once: database password and pepper, mode 0640
+#   sarang.conf   generated once: database password and pepper, mode 0640 (tools/up adds a
+#                 sandbox payment server key; sarangctl payments set-key replaces it)
 #   mosquitto.conf
 #   log/          postgres.log, mosquitto.log, httpd.log
 
@@ -118,6 +119,17 @@ CONF
     grep -q '^storage.dir *=' "$conf" || echo "storage.dir = $state/storage" >>"$conf"
     # The dashboard as this build made it (the sarang_web target; docs/dashboard.md).
     grep -q '^http.web_dir *=' "$conf" || echo "http.web_dir = $SARANG_BUILD/http-sidecar/web" >>"$conf"
+}
+
+# tools/up only (test stacks choose their own key or none): a Midtrans sandbox-style server key
+# in sarang.conf unless one is set. Prints the key when this call made it, nothing otherwise.
+# Usage: payment_key_init STATE
+payment_key_init() {
+    local conf="$1/sarang.conf" key
+    grep -q '^vending.midtrans_server_key *=' "$conf" && return 0
+    key="SB-Mid-server-$(openssl rand -hex 16)"
+    echo "vending.midtrans_server_key = $key" >>"$conf"
+    echo "$key"
 }
 
 # The value of a key in a state folder's sarang.conf.

@@ -17,6 +17,7 @@ struct Args {
     std::vector<std::string> positional;        // words without --
     // Every value of an option that may be given more than once (--read A --read B).
     std::map<std::string, std::vector<std::string>> repeated;
+    std::string config_path; // the sarang.conf read (payments set-key writes it)
     bool flag(const std::string& name) const;
     std::optional<std::string> get(const std::string& name) const;
     std::string require(const std::string& name) const; // throws UsageError
@@ -54,6 +55,7 @@ int integrations_revoke(const Config& config, const Args& args);
 int users_create(const Config& config, const Args& args);
 int users_reset_password(const Config& config, const Args& args);
 int users_ensure_admin(const Config& config, const Args& args);
+int payments_set_key(const Config& config, const Args& args);
 
 // Exit status of a command whose change is stored but not yet applied by every live broker node
 // within access_sync::default_timeout (docs/identity-and-acl.md).

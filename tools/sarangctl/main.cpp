@@ -147,6 +147,14 @@ const std::vector<Command>& commands() {
          false,
          {},
          ctl::users_ensure_admin},
+        {"payments",
+         "set-key",
+         "payments set-key [--file PATH]\n"
+         "                        the Midtrans server key, read from PATH or stdin (never argv),\n"
+         "                        into this sarang.conf; sarang-httpd uses it without a restart",
+         false,
+         {},
+         ctl::payments_set_key},
     };
     return table;
 }
@@ -186,6 +194,7 @@ int main(int argc, char** argv) {
         try {
             ctl::Args args = ctl::parse_args({words.begin() + consumed, words.end()},
                                              command.boolean_flags, {"read"});
+            args.config_path = config_path;
             Config config = Config::load_file(config_path);
             log::set_level(config.string("log.level"));
             return command.run(config, args);

@@ -3,7 +3,8 @@
 // Verified before anything is read from the database: signature_key must equal
 // SHA512(order_id + status_code + gross_amount + vending.midtrans_server_key), compared in
 // constant time; otherwise 401 and nothing is written. While the server key is unset every
-// notification is refused (503): there is no default secret.
+// notification is refused (503): there is no default secret. The key is read as sarang.conf has
+// it now (vending/server_key.hpp), so `sarangctl payments set-key` needs no restart.
 //
 // Idempotent: a notification is one payments row per (order, transaction_status); a repeat
 // finds it and changes nothing (200 "duplicate", so the gateway stops retrying). The order only
@@ -19,6 +20,7 @@
 #include "sarang/log.hpp"
 #include "sarang/vending.hpp"
 #include "vending/orders.hpp"
+#include "vending/server_key.hpp"
 
 namespace sarang::http {
 namespace {
@@ -115,13 +117,16 @@ Response answer(const char* status, json::Ptr order, json::Ptr dispense) {
 
 Response payment_webhook(Services& services, const Request& request) {
     const VendingSettings& settings = services.vending;
-    if (settings.midtrans_server_key.empty())
+    const std::string server_key = services.server_key != nullptr
+                                       ? services.server_key->current()
+                                       : services.vending.midtrans_server_key;
+    if (server_key.empty())
         throw HttpError(503, "payments_not_configured",
-                        "payments are not configured: set vending.midtrans_server_key");
+                        "payments are not configured: sarangctl payments set-key");
     json::Ptr body = json_object_body(request);
     Notification n = read_notification(body.get());
     if (!vending::midtrans_signature_valid(n.signature_key, n.order_id, n.status_code,
-                                           n.gross_amount, settings.midtrans_server_key)) {
+                                           n.gross_amount, server_key)) {
         LOG_WARN("payments", "refused notification for order '%s' from %s: bad signature",
                  n.order_id.c_str(), request.client_address.c_str());
         throw HttpError(401, "invalid_signature", "signature_key does not match");
