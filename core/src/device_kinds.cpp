@@ -239,6 +239,21 @@ bool device_side_client_id(std::string_view client_id) {
            !client_id.starts_with(assigned_client_id_prefix);
 }
 
+bool own_client_id(std::string_view ns, std::string_view name, std::string_view client_id) {
+    if (client_id.starts_with(assigned_client_id_prefix))
+        return true;
+    if (name.empty() || !client_id.starts_with(ns))
+        return false;
+    std::string_view rest = client_id.substr(ns.size());
+    if (!rest.starts_with(':'))
+        return false;
+    rest.remove_prefix(1);
+    if (!rest.starts_with(name))
+        return false;
+    rest.remove_prefix(name.size());
+    return rest.empty() || rest.front() == ':';
+}
+
 bool valid_claimant_client_id(std::string_view client_id) {
     if (client_id.empty() || client_id.size() > 64 || device_side_client_id(client_id))
         return false;

@@ -24,20 +24,6 @@ bool has_forbidden_characters(const char* text) {
     return text != nullptr && std::strpbrk(text, "+#/") != nullptr;
 }
 
-// An app user's ids are its own too: app:<username> or app:<username>:<anything>, or the id the
-// broker assigned (auto-...). So one user can never evict another user's app either.
-bool app_user_client_id(std::string_view username, std::string_view client_id) {
-    if (client_id.starts_with("auto-"))
-        return true;
-    if (!client_id.starts_with("app:"))
-        return false;
-    std::string_view rest = client_id.substr(4);
-    if (!rest.starts_with(username))
-        return false;
-    rest.remove_prefix(username.size());
-    return rest.empty() || rest.front() == ':';
-}
-
 int refuse(AccessPlugin& plugin, const char* username, const char* address, const char* reason) {
     auto now = FailureLimiter::Clock::now();
     ++plugin.counters.auth_refused;
@@ -59,7 +45,7 @@ int authenticate_app_user(AccessPlugin& plugin, const mosquitto_evt_basic_auth& 
     const AppUser* user = plugin.app_users.find(std::string_view(event.username));
     if (user == nullptr)
         return MOSQ_ERR_PLUGIN_DEFER; // neither a device nor an app user: another plugin's
-    if (client_id == nullptr || !app_user_client_id(event.username, client_id))
+    if (client_id == nullptr || !own_client_id("app", event.username, client_id))
         return refuse(plugin, event.username, address,
                       "an app user's client id is app:<username>[:<suffix>] (or one the broker "
                       "assigns)");

@@ -1,5 +1,6 @@
 #include "integrations.hpp"
 
+#include "sarang/device_kinds.hpp"
 #include "snapshot_diff.hpp"
 
 namespace sarang::access {
@@ -11,15 +12,7 @@ std::string_view integration_name_of(std::string_view username) {
 }
 
 bool integration_client_id(std::string_view name, std::string_view client_id) {
-    if (client_id.starts_with("auto-"))
-        return true;
-    if (name.empty() || !client_id.starts_with(integration_username_prefix))
-        return false;
-    std::string_view rest = client_id.substr(integration_username_prefix.size());
-    if (!rest.starts_with(name))
-        return false;
-    rest.remove_prefix(name.size());
-    return rest.empty() || rest.front() == ':';
+    return own_client_id("integration", name, client_id);
 }
 
 const Integration* IntegrationSnapshot::find(std::string_view name) const {

@@ -257,6 +257,18 @@ void client_ids_are_split_between_devices_and_everyone_else(void**) {
     assert_false(valid_claimant_client_id("boot:" + std::string(60, 'a')));
 }
 
+void app_users_and_integrations_use_their_own_client_ids(void**) {
+    assert_true(own_client_id("app", "alice", "app:alice"));
+    assert_true(own_client_id("app", "alice", "app:alice:phone"));
+    assert_true(own_client_id("app", "alice", "auto-4B1C0000-0000"));
+    assert_false(own_client_id("app", "alice", "app:alice2")); // another user's
+    assert_false(own_client_id("app", "alice", "app:bob"));
+    assert_false(own_client_id("app", "alice", "alice")); // the device side
+    assert_false(own_client_id("app", "alice", "integration:alice"));
+    assert_false(own_client_id("app", "alice", "apps:alice"));
+    assert_false(own_client_id("app", "", "app:"));
+}
+
 void topic_prefixes_are_plain_levels(void**) {
     assert_true(valid_topic_prefix("hydro/pi-1"));
     assert_true(valid_topic_prefix("smartparcel/box-01"));
@@ -282,6 +294,7 @@ int main() {
         cmocka_unit_test(device_publishes_only_its_kinds_subtopics_under_its_prefix),
         cmocka_unit_test(prefix_is_matched_by_whole_levels),
         cmocka_unit_test(client_ids_are_split_between_devices_and_everyone_else),
+        cmocka_unit_test(app_users_and_integrations_use_their_own_client_ids),
         cmocka_unit_test(filters_within_filters),
         cmocka_unit_test(integrations_read_only_within_their_filters),
         cmocka_unit_test(admins_read_device_topics_and_never_write),

@@ -121,6 +121,11 @@ inline constexpr std::string_view assigned_client_id_prefix = "auto-";
 // over its session, and a device cannot take over anyone else's.
 bool device_side_client_id(std::string_view client_id);
 
+// Whether an identity that is not a device may use this client id: "<ns>:<name>" or
+// "<ns>:<name>:<suffix>" (one per phone, tab or worker), or an assigned "auto-..." one. So one app
+// user (ns "app") or integration (ns "integration") can never evict another's session either.
+bool own_client_id(std::string_view ns, std::string_view name, std::string_view client_id);
+
 // A claimant's client id, also a level of its two topics: 1-64 of [A-Za-z0-9_:-], not on the
 // device side ("boot:441D64BE2208", or an assigned "auto-...").
 bool valid_claimant_client_id(std::string_view client_id);
