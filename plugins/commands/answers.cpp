@@ -21,6 +21,10 @@ int copy_answer(CommandsPlugin& plugin, const mosquitto_evt_message& event) {
     std::size_t size = event.payload ? event.payloadlen : 0;
     if (size > max_answer_bytes) {
         std::uint64_t count = ++plugin.counters.answers_oversized;
+        plugin.refusals.add(username, "oversized",
+                            "answer of " + std::to_string(size) + " bytes (at most " +
+                                std::to_string(max_answer_bytes) + ")",
+                            {static_cast<const char*>(event.payload), size});
         if (plugin.refusal_log.due(username, "oversized"))
             LOG_WARN("commands", "ignored answer from %s on '%s': %zu bytes (%llu so far)",
                      username, event.topic, size, static_cast<unsigned long long>(count));
@@ -33,6 +37,8 @@ int copy_answer(CommandsPlugin& plugin, const mosquitto_evt_message& event) {
         return MOSQ_ERR_SUCCESS;
     }
     std::uint64_t count = ++plugin.counters.answers_refused;
+    plugin.refusals.add(username, "queue_full", "answer queue full; the device was disconnected",
+                        {static_cast<const char*>(event.payload), size});
     if (plugin.refusal_log.due(username, "queue_full"))
         LOG_WARN("commands", "answer queue full; disconnecting %s (%llu so far)", username,
                  static_cast<unsigned long long>(count));

@@ -11,6 +11,7 @@
 // needs to.
 #include "plugin_support.hpp"
 #include "sarang/log_sampler.hpp"
+#include "sarang/rejection_outbox.hpp"
 #include "sarang/worker.hpp"
 
 #include <atomic>
@@ -63,6 +64,8 @@ struct CommandsPlugin {
     // Refused or dropped device messages: one log line per device and reason per minute, the
     // rest folded into the next (core LogSampler; locks briefly, so either thread may use it).
     LogSampler refusal_log;
+    // The same refusals counted per device for device_rejections, written by the answer writer.
+    RejectionOutbox refusals;
     Mailbox mailbox;
     BoundedQueue<Answer> answers{answer_queue_capacity};
     // Workers last: destroyed (stopped and joined) first.

@@ -109,7 +109,7 @@ void rejections_are_tallied_per_device_and_reason(void**) {
     assert_text_equal(rows[1].reason, "not_json");
     assert_text_equal(rows[2].device_id, "pi-2");
 
-    BrokerRefusals refusals(2);
+    RejectionOutbox refusals(2);
     for (int i = 0; i < 1000; ++i)
         refusals.add("pi-1", "oversized", "big", std::string(20000, 'x'));
     refusals.add("pi-2", "oversized", "big", "y");
