@@ -65,10 +65,12 @@ void settle(CommandsPlugin& plugin, pg::Connection& db, const Answer& answer) {
         // Stray and malformed answers are counted and logged sampled (one line per device and
         // reason per minute), so a misbehaving device cannot flood the log.
         std::uint64_t count = ++plugin.counters.unmatched;
-        plugin.refusals.add(answer.device_id, parsed ? "unmatched_answer" : "not_json",
-                            parsed ? "answer on " + answer.topic + " settles no sent command"
-                                   : "answer on " + answer.topic + " is not JSON: " + parse_error,
-                            answer.payload);
+        if (counts_refusals(*kind, ack_subtopic))
+            plugin.refusals.add(answer.device_id, parsed ? "unmatched_answer" : "not_json",
+                                parsed
+                                    ? "answer on " + answer.topic + " settles no sent command"
+                                    : "answer on " + answer.topic + " is not JSON: " + parse_error,
+                                answer.payload);
         if (plugin.refusal_log.due(answer.device_id, parsed ? "unmatched_answer" : "not_json"))
             LOG_WARN("commands", "answer from %s on '%s' settles no sent command%s (%llu so far)",
                      answer.device_id.c_str(), answer.topic.c_str(), parsed ? "" : " (not JSON)",

@@ -10,6 +10,7 @@
 // Everything the plugin knows lives in PostgreSQL; nothing here survives a restart, nothing
 // needs to.
 #include "plugin_support.hpp"
+#include "sarang/device_kinds.hpp"
 #include "sarang/log_sampler.hpp"
 #include "sarang/rejection_outbox.hpp"
 #include "sarang/worker.hpp"
@@ -72,6 +73,15 @@ struct CommandsPlugin {
     std::unique_ptr<Worker> dispatcher;
     std::unique_ptr<Worker> answer_writer;
 };
+
+// Whether a refused answer on this ack subtopic is this plugin's to count in device_rejections:
+// not when the telemetry plugin stores the topic as data (it counts its own refusals there, and
+// a relay's "state" is also a spontaneous report, not a stray answer), nor when the vending
+// plugin settles it (dispense_result). One refused message is counted once (answers.cpp).
+bool counts_refusals(const KindSpec& kind, std::string_view ack_subtopic);
+// Broker thread, where the kind is not known: only when every kind that may answer on `topic`
+// would count it.
+bool counts_refusals(std::string_view topic);
 
 // Worker bodies (dispatcher.cpp, answer_writer.cpp).
 void run_dispatcher(CommandsPlugin& plugin, std::stop_token stop);
