@@ -123,6 +123,15 @@ void rejections_are_tallied_per_device_and_reason(void**) {
     refusals.restore(std::move(taken)); // a round lost to an outage adds to newer counts
     taken = refusals.take();
     assert_int_equal(taken[0].count, 1001);
+
+    // A plugin's odd reason name is folded into device_rejections' [a-z_]{1,40}, not refused.
+    RejectionOutbox names;
+    names.add("pi-1", "Locked-Out 2", "", "");
+    names.add("pi-1", "", "", "");
+    taken = names.take();
+    assert_int_equal(taken.size(), 2);
+    assert_text_equal(taken[0].reason, "locked_out__");
+    assert_text_equal(taken[1].reason, "rejected");
 }
 
 void timestamps_keep_microseconds_in_utc(void**) {
