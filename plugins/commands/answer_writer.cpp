@@ -11,6 +11,7 @@
 #include "sarang/db_loop.hpp"
 #include "sarang/json.hpp"
 #include "sarang/pg.hpp"
+#include "sarang/rejection_outbox.hpp"
 
 namespace sarang::commands {
 namespace {
@@ -23,6 +24,7 @@ void prepare_statements(pg::Connection& db) {
     db.prepare("settle", "UPDATE commands SET state = $2, acked_at = now(), finished_at = now(),"
                          "   result = $3::jsonb, error = $4"
                          " WHERE id = $1::uuid AND state = 'sent'");
+    prepare_rejections(db);
 }
 
 // What the device sent, as jsonb text: itself when it is JSON, else a JSON string of it (bytes
@@ -63,6 +65,12 @@ void settle(CommandsPlugin& plugin, pg::Connection& db, const Answer& answer) {
         // Stray and malformed answers are counted and logged sampled (one line per device and
         // reason per minute), so a misbehaving device cannot flood the log.
         std::uint64_t count = ++plugin.counters.unmatched;
+        if (counts_refusals(*kind, ack_subtopic))
+            plugin.refusals.add(answer.device_id, parsed ? "unmatched_answer" : "not_json",
+                                parsed
+                                    ? "answer on " + answer.topic + " settles no sent command"
+                                    : "answer on " + answer.topic + " is not JSON: " + parse_error,
+                                answer.payload);
         if (plugin.refusal_log.due(answer.device_id, parsed ? "unmatched_answer" : "not_json"))
             LOG_WARN("commands", "answer from %s on '%s' settles no sent command%s (%llu so far)",
                      answer.device_id.c_str(), answer.topic.c_str(), parsed ? "" : " (not JSON)",
@@ -113,6 +121,10 @@ void run_answer_writer(CommandsPlugin& plugin, std::stop_token stop) {
                     return "answer from " + answer.device_id + " on '" + answer.topic + "'";
                 });
         });
+        // Refusals (ours and the broker thread's) in a round of their own, after the answers
+        // that produced them; kept in memory while PostgreSQL is down.
+        if (loop.database_up())
+            flush_rejections(plugin.refusals, loop, stop);
     }
 }
 

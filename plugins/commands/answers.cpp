@@ -8,6 +8,27 @@
 #include "sarang/device_kinds.hpp"
 
 namespace sarang::commands {
+
+bool counts_refusals(const KindSpec& kind, std::string_view ack_subtopic) {
+    return kind.data_topic(ack_subtopic) == nullptr && ack_subtopic != "dispense_result";
+}
+
+bool counts_refusals(std::string_view topic) {
+    bool any = false;
+    for (const KindSpec& kind : all_kinds()) {
+        for (const CommandTopic& command : kind.commands) {
+            std::string_view ack = command.ack_subtopic;
+            if (ack.empty() || !topic.ends_with(ack) ||
+                (topic.size() > ack.size() && topic[topic.size() - ack.size() - 1] != '/'))
+                continue;
+            if (!counts_refusals(kind, ack))
+                return false;
+            any = true;
+        }
+    }
+    return any;
+}
+
 namespace {
 
 int copy_answer(CommandsPlugin& plugin, const mosquitto_evt_message& event) {
@@ -21,6 +42,11 @@ int copy_answer(CommandsPlugin& plugin, const mosquitto_evt_message& event) {
     std::size_t size = event.payload ? event.payloadlen : 0;
     if (size > max_answer_bytes) {
         std::uint64_t count = ++plugin.counters.answers_oversized;
+        if (counts_refusals(event.topic))
+            plugin.refusals.add(username, "oversized",
+                                "answer of " + std::to_string(size) + " bytes (at most " +
+                                    std::to_string(max_answer_bytes) + ")",
+                                {static_cast<const char*>(event.payload), size});
         if (plugin.refusal_log.due(username, "oversized"))
             LOG_WARN("commands", "ignored answer from %s on '%s': %zu bytes (%llu so far)",
                      username, event.topic, size, static_cast<unsigned long long>(count));
@@ -33,6 +59,10 @@ int copy_answer(CommandsPlugin& plugin, const mosquitto_evt_message& event) {
         return MOSQ_ERR_SUCCESS;
     }
     std::uint64_t count = ++plugin.counters.answers_refused;
+    if (counts_refusals(event.topic))
+        plugin.refusals.add(username, "queue_full",
+                            "answer queue full; the device was disconnected",
+                            {static_cast<const char*>(event.payload), size});
     if (plugin.refusal_log.due(username, "queue_full"))
         LOG_WARN("commands", "answer queue full; disconnecting %s (%llu so far)", username,
                  static_cast<unsigned long long>(count));

@@ -10,7 +10,9 @@
 // Everything the plugin knows lives in PostgreSQL; nothing here survives a restart, nothing
 // needs to.
 #include "plugin_support.hpp"
+#include "sarang/device_kinds.hpp"
 #include "sarang/log_sampler.hpp"
+#include "sarang/rejection_outbox.hpp"
 #include "sarang/worker.hpp"
 
 #include <atomic>
@@ -63,12 +65,23 @@ struct CommandsPlugin {
     // Refused or dropped device messages: one log line per device and reason per minute, the
     // rest folded into the next (core LogSampler; locks briefly, so either thread may use it).
     LogSampler refusal_log;
+    // The same refusals counted per device for device_rejections, written by the answer writer.
+    RejectionOutbox refusals;
     Mailbox mailbox;
     BoundedQueue<Answer> answers{answer_queue_capacity};
     // Workers last: destroyed (stopped and joined) first.
     std::unique_ptr<Worker> dispatcher;
     std::unique_ptr<Worker> answer_writer;
 };
+
+// Whether a refused answer on this ack subtopic is this plugin's to count in device_rejections:
+// not when the telemetry plugin stores the topic as data (it counts its own refusals there, and
+// a relay's "state" is also a spontaneous report, not a stray answer), nor when the vending
+// plugin settles it (dispense_result). One refused message is counted once (answers.cpp).
+bool counts_refusals(const KindSpec& kind, std::string_view ack_subtopic);
+// Broker thread, where the kind is not known: only when every kind that may answer on `topic`
+// would count it.
+bool counts_refusals(std::string_view topic);
 
 // Worker bodies (dispatcher.cpp, answer_writer.cpp).
 void run_dispatcher(CommandsPlugin& plugin, std::stop_token stop);

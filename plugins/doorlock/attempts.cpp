@@ -51,6 +51,10 @@ int copy_attempt(DoorlockPlugin& plugin, mosquitto_evt_message& event) {
         if (alert)
             return MOSQ_ERR_SUCCESS; // stored by telemetry all the same; too big to notify
         std::uint64_t count = ++plugin.counters.oversized;
+        plugin.refusals.add(username, "oversized",
+                            "attempt of " + std::to_string(size) + " bytes (at most " +
+                                std::to_string(door::max_attempt_bytes) + ")",
+                            {});
         if (plugin.refusal_log.due(username, "oversized"))
             LOG_WARN("doorlock", "ignored attempt from %s: %zu bytes (%llu so far)", username, size,
                      static_cast<unsigned long long>(count));
@@ -83,6 +87,8 @@ int copy_attempt(DoorlockPlugin& plugin, mosquitto_evt_message& event) {
     if (alert)
         return MOSQ_ERR_SUCCESS;
     std::uint64_t count = ++plugin.counters.refused;
+    plugin.refusals.add(username, "queue_full", "attempt queue full; the lock was disconnected",
+                        {});
     if (plugin.refusal_log.due(username, "queue_full"))
         LOG_WARN("doorlock", "attempt queue full; disconnecting %s (%llu so far)", username,
                  static_cast<unsigned long long>(count));

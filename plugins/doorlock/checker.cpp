@@ -57,6 +57,7 @@ class RecentVerdicts {
 };
 
 void prepare_statements(pg::Connection& db) {
+    prepare_rejections(db);
     db.prepare("lock", "SELECT d.kind, d.topic_prefix, d.owner_id, u.username, u.door_pin_hash"
                        " FROM devices d LEFT JOIN users u ON u.id = d.owner_id"
                        " WHERE d.id = $1 AND d.state <> 'revoked'");
@@ -157,6 +158,8 @@ void handle(DoorlockPlugin& plugin, pg::Connection& db, RecentVerdicts& recent,
     std::optional<Lock> lock = find_lock(db, attempt);
     if (!lock) {
         ++plugin.counters.rejected;
+        plugin.refusals.add(attempt.device_id, "wrong_topic",
+                            "not a door lock's attempt topic: " + attempt.topic, {});
         if (plugin.refusal_log.due(attempt.device_id, "wrong_topic"))
             LOG_WARN("doorlock",
                      "ignored an attempt from %s on '%s': not a door lock's attempt topic",
@@ -168,6 +171,8 @@ void handle(DoorlockPlugin& plugin, pg::Connection& db, RecentVerdicts& recent,
     door::Verdict verdict;
     if (!parsed) {
         ++plugin.counters.rejected;
+        plugin.refusals.add(attempt.device_id, "malformed_attempt", "malformed attempt: " + problem,
+                            {});
         if (plugin.refusal_log.due(attempt.device_id, "malformed_attempt"))
             LOG_WARN("doorlock", "malformed attempt from %s: %s", attempt.device_id.c_str(),
                      problem.c_str());
@@ -247,6 +252,8 @@ void run_checker(DoorlockPlugin& plugin, std::stop_token stop) {
                            attempt.device_id + " on '" + attempt.topic + "'";
                 });
         });
+        if (loop.database_up())
+            flush_rejections(plugin.refusals, loop, stop);
     }
 }
 

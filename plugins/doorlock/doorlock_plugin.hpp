@@ -14,6 +14,7 @@
 #include "plugin_support.hpp"
 #include "sarang/log_sampler.hpp"
 #include "sarang/pg.hpp"
+#include "sarang/rejection_outbox.hpp"
 #include "sarang/worker.hpp"
 
 #include <atomic>
@@ -80,6 +81,9 @@ struct DoorlockPlugin {
     // Refused or dropped device messages: one log line per device and reason per minute, the
     // rest folded into the next (core LogSampler; locks briefly, so either thread may use it).
     LogSampler refusal_log;
+    // The same refusals counted per device for device_rejections, written by the checker. An
+    // attempt carries a PIN, so its sample stays empty: PINs are never stored in clear.
+    RejectionOutbox refusals;
     Mailbox mailbox;
     BoundedQueue<Attempt> attempts{attempt_queue_capacity};
     // Broker thread: the connections that sent attempts, until their DISCONNECT. Only a lock's

@@ -11,6 +11,7 @@ namespace {
 void refuse_later(ProvisionPlugin& plugin, const void* connection, std::uint64_t serial,
                   const std::string& client_id, const char* code, const char* message) {
     std::uint64_t count = ++plugin.counters.requests_refused;
+    plugin.refusals.add(client_id, code, message, {});
     if (std::optional<std::uint64_t> folded = plugin.refusal_log.due(client_id, code))
         LOG_WARN("provision",
                  "refused a request from claimant %s: %s (%llu so far, %llu since the last line)",

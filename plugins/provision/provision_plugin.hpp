@@ -10,6 +10,7 @@
 #include "sarang/crypto.hpp"
 #include "sarang/log_sampler.hpp"
 #include "sarang/provisioning.hpp"
+#include "sarang/rejection_outbox.hpp"
 #include "sarang/worker.hpp"
 
 #include <atomic>
@@ -88,6 +89,10 @@ struct ProvisionPlugin {
     // Refused or dropped device messages: one log line per device and reason per minute, the
     // rest folded into the next (core LogSampler; locks briefly, so either thread may use it).
     LogSampler refusal_log;
+    // Refused requests counted per device for device_rejections when the claimant's client id
+    // or the claimed device id names a known device (others are skipped by the database),
+    // written by the registrar. A request carries a PIN, so its sample stays empty.
+    RejectionOutbox refusals;
     Mailbox mailbox;
     BoundedQueue<Job> requests{1000};
     std::promise<void> first_load;

@@ -49,8 +49,10 @@ std::string answer_for(const provisioning::Outcome& outcome) {
 std::string handle(ProvisionPlugin& plugin, pg::Connection& db, const Job& job) {
     ClaimProblem problem;
     std::optional<ClaimRequest> claim = parse_claim_request(job.payload, problem);
-    if (!claim)
+    if (!claim) {
+        plugin.refusals.add(job.client_id, problem.code, problem.message, {});
         return error_answer(problem.code, problem.message);
+    }
     provisioning::Request request;
     request.device_id = std::move(claim->device_id);
     request.pin = std::move(claim->pin);
@@ -74,7 +76,8 @@ std::string handle(ProvisionPlugin& plugin, pg::Connection& db, const Job& job) 
                      "%s registered, but broker node(s) %s did not apply it within %lld ms",
                      outcome.device_id.c_str(), access_sync::describe_lagging(applied).c_str(),
                      static_cast<long long>(access_sync::default_timeout.count()));
-    }
+    } else
+        plugin.refusals.add(request.device_id, outcome.code, outcome.message, {});
     return answer_for(outcome);
 }
 
@@ -85,6 +88,7 @@ void run_registrar(ProvisionPlugin& plugin, std::stop_token stop) {
     options.component = "provision";
     options.dsn = plugin.settings.dsn;
     options.application_name = "sarang-provision";
+    options.prepare = [](pg::Connection& db) { prepare_rejections(db); };
     DbLoop loop(std::move(options));
     const std::string unavailable =
         error_answer("unavailable", "registration is unavailable; retry later");
@@ -124,6 +128,8 @@ void run_registrar(ProvisionPlugin& plugin, std::stop_token stop) {
                 },
                 [](const Job& job) { return "registration request of " + job.client_id; });
         });
+        if (loop.database_up())
+            flush_rejections(plugin.refusals, loop, stop);
     }
 }
 

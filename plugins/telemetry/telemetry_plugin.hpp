@@ -54,7 +54,7 @@ struct TelemetryPlugin {
     // the broker thread's oversized payloads (the sampler locks; no I/O under its lock).
     LogSampler rejection_log;
     // The broker thread's refusals, counted per device by the writer.
-    BrokerRefusals broker_refusals;
+    RejectionOutbox broker_refusals;
     // Writer only: the batch read from the journal and not landed yet. Here rather than in the
     // writer's body so that a restarted body (worker.hpp) lands it instead of skipping it.
     std::vector<RawMessage> pending;

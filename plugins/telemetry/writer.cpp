@@ -51,39 +51,6 @@ void log_rejection(TelemetryPlugin& plugin, const Rejection& rejection) {
                  rejection.reason.c_str(), static_cast<unsigned long long>(*folded));
 }
 
-// Counts rows in device_rejections (sarang_add_rejections(), sql/0018).
-void add_rejections(pg::Transaction& transaction, const std::vector<RejectionRow>& rows) {
-    if (rows.empty())
-        return;
-    std::vector<std::string> devices, reasons, counts, details, samples;
-    for (const RejectionRow& row : rows) {
-        devices.push_back(row.device_id);
-        reasons.push_back(row.reason);
-        counts.push_back(std::to_string(row.count));
-        details.push_back(row.detail);
-        samples.push_back(row.sample);
-    }
-    transaction.exec_prepared("rejections", {pg::array_literal(devices), pg::array_literal(reasons),
-                                             pg::array_literal(counts), pg::array_literal(details),
-                                             pg::array_literal(samples)});
-}
-
-// What the broker thread refused since the last round, counted in a round of its own: a device
-// that only ever sends oversized payloads lands no batch.
-void count_broker_refusals(TelemetryPlugin& plugin, DbLoop& loop, std::stop_token stop) {
-    std::vector<RejectionRow> rows = plugin.broker_refusals.take();
-    if (rows.empty())
-        return;
-    DbLoop::RoundEnd end = loop.round(stop, [&](pg::Connection& db) {
-        db.ensure_connected();
-        pg::Transaction transaction(db);
-        add_rejections(transaction, rows);
-        transaction.commit();
-    });
-    if (end == DbLoop::RoundEnd::outage) // kept for the next round; dropped ones are logged
-        plugin.broker_refusals.restore(std::move(rows));
-}
-
 void land(TelemetryPlugin& plugin, pg::Connection& db, const std::vector<RawMessage>& batch) {
     StagedBatch staged = stage(batch, lookup_devices(db, batch));
     for (const Rejection& rejection : staged.rejected)
@@ -117,8 +84,7 @@ void prepare(pg::Connection& db) {
     db.prepare("lookup", "SELECT id, kind, topic_prefix FROM devices WHERE id = ANY($1::text[])");
     db.prepare("staging", "SELECT sarang_create_staging()");
     db.prepare("land", "SELECT new_readings, new_events FROM sarang_land_staged()");
-    db.prepare("rejections", "SELECT sarang_add_rejections($1::text[], $2::text[], $3::bigint[],"
-                             " $4::text[], $5::text[], 'mqtt', now())");
+    prepare_rejections(db);
 }
 
 // A batch PostgreSQL (or staging) refused: land its messages one by one; DbLoop drops, counts
@@ -237,7 +203,7 @@ void run_writer(TelemetryPlugin& plugin, std::stop_token stop) {
                          static_cast<unsigned long long>(folded), device.c_str(), reason.c_str());
             });
             write_stats(plugin);
-            count_broker_refusals(plugin, loop, stop);
+            flush_rejections(plugin.broker_refusals, loop, stop);
             next_stats = now + stats_interval;
         }
         if (pending.empty())

@@ -17,6 +17,7 @@
 // refusal, an exception) is counted and dropped, and the rest of the batch goes on.
 #include "sarang/db_loop.hpp"
 #include "sarang/pg.hpp"
+#include "sarang/rejection_outbox.hpp"
 #include "sarang/vending.hpp"
 #include "vending_plugin.hpp"
 
@@ -26,6 +27,7 @@ namespace {
 using namespace std::chrono_literals;
 
 void prepare_statements(pg::Connection& db) {
+    prepare_rejections(db);
     db.prepare("device", "SELECT kind, topic_prefix FROM devices WHERE id = $1");
     db.prepare("lock_order",
                "SELECT machine_id, slot_number, status FROM orders WHERE id = $1 FOR UPDATE");
@@ -64,10 +66,30 @@ std::optional<std::string> optional_flag(const std::optional<bool>& value) {
     return value ? std::optional(std::string(*value ? "true" : "false")) : std::nullopt;
 }
 
-void reject(VendingPlugin& plugin, const Result& result, std::string_view why) {
+// The short name device_rejections keeps for a refused outcome (sql/0018: [a-z_]).
+const char* reason_name(ResultOutcome outcome) {
+    switch (outcome) {
+    case ResultOutcome::unknown_order:
+        return "unknown_order";
+    case ResultOutcome::other_machine:
+        return "other_machine";
+    case ResultOutcome::wrong_slot:
+        return "wrong_slot";
+    case ResultOutcome::not_dispensed:
+        return "not_dispensed";
+    default:
+        return "rejected";
+    }
+}
+
+// Counted, logged and handed to device_rejections (written after this round by
+// flush_rejections). Called once per result, at the end of its handling, so a retried round
+// never counts it twice.
+void reject(VendingPlugin& plugin, const Result& result, const char* reason, std::string_view why) {
     std::uint64_t count = ++plugin.counters.rejected;
+    plugin.refusals.add(result.device_id, reason, why, result.payload);
     // Sampled per machine and reason: a misbehaving machine must not flood the broker's log.
-    if (plugin.refusal_log.due(result.device_id, why))
+    if (plugin.refusal_log.due(result.device_id, reason))
         LOG_WARN("vending", "rejected dispense_result from %s on '%s': %.*s (%llu so far)",
                  result.device_id.c_str(), result.topic.c_str(), static_cast<int>(why.size()),
                  why.data(), static_cast<unsigned long long>(count));
@@ -99,9 +121,10 @@ void settle(VendingPlugin& plugin, pg::Connection& db, const Result& result) {
     std::string problem;
     std::optional<DispenseResult> parsed = parse_dispense_result(result.payload, problem);
     if (!parsed)
-        return reject(plugin, result, problem);
+        return reject(plugin, result, problem == "not a JSON object" ? "not_json" : "bad_field",
+                      problem);
     if (!from_a_machine(db, result))
-        return reject(plugin, result, "not a vending machine's own result topic");
+        return reject(plugin, result, "wrong_topic", "not a vending machine's own result topic");
     pg::Transaction transaction(db);
     std::optional<OrderView> order = locked_order(transaction, parsed->order_id);
     ResultOutcome outcome = classify_result(order, result.device_id, *parsed);
@@ -114,7 +137,7 @@ void settle(VendingPlugin& plugin, pg::Connection& db, const Result& result) {
     case ResultOutcome::late:
         break;
     default:
-        return reject(plugin, result,
+        return reject(plugin, result, reason_name(outcome),
                       std::string(outcome_name(outcome)) + " (order " + parsed->order_id + ")");
     }
     bool late = outcome == ResultOutcome::late;
@@ -186,7 +209,7 @@ void run_result_writer(VendingPlugin& plugin, std::stop_token stop) {
                     } catch (const pg::Error& error) {
                         if (error.kind() != pg::ErrorKind::reject)
                             throw;
-                        reject(plugin, result, error.what());
+                        reject(plugin, result, "refused_by_database", error.what());
                     }
                 },
                 [](const Result& result) {
@@ -198,6 +221,8 @@ void run_result_writer(VendingPlugin& plugin, std::stop_token stop) {
                 next_sweep = std::chrono::steady_clock::now() + 250ms;
             }
         });
+        if (loop.database_up())
+            flush_rejections(plugin.refusals, loop, stop);
     }
 }
 

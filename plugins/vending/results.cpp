@@ -22,6 +22,10 @@ int copy_result(VendingPlugin& plugin, const mosquitto_evt_message& event) {
     std::size_t size = event.payload ? event.payloadlen : 0;
     if (size > max_result_bytes) {
         std::uint64_t count = ++plugin.counters.oversized;
+        plugin.refusals.add(username, "oversized",
+                            "dispense_result of " + std::to_string(size) + " bytes (at most " +
+                                std::to_string(max_result_bytes) + ")",
+                            {static_cast<const char*>(event.payload), size});
         if (plugin.refusal_log.due(username, "oversized"))
             LOG_WARN("vending", "rejected result from %s: %zu bytes (%llu so far)", username, size,
                      static_cast<unsigned long long>(count));
@@ -34,6 +38,8 @@ int copy_result(VendingPlugin& plugin, const mosquitto_evt_message& event) {
         return MOSQ_ERR_SUCCESS;
     }
     std::uint64_t count = ++plugin.counters.refused;
+    plugin.refusals.add(username, "queue_full", "result queue full; the machine was disconnected",
+                        {static_cast<const char*>(event.payload), size});
     if (plugin.refusal_log.due(username, "queue_full"))
         LOG_WARN("vending", "result queue full; disconnecting %s (%llu so far)", username,
                  static_cast<unsigned long long>(count));

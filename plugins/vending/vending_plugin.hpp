@@ -10,6 +10,7 @@
 // settles the order. Neither waits for the other (docs/vending.md).
 #include "plugin_support.hpp"
 #include "sarang/log_sampler.hpp"
+#include "sarang/rejection_outbox.hpp"
 #include "sarang/worker.hpp"
 
 #include <atomic>
@@ -53,6 +54,8 @@ struct VendingPlugin {
     // Refused or dropped device messages: one log line per device and reason per minute, the
     // rest folded into the next (core LogSampler; locks briefly, so either thread may use it).
     LogSampler refusal_log;
+    // The same refusals counted per device for device_rejections, written by the result writer.
+    RejectionOutbox refusals;
     BoundedQueue<Result> results{result_queue_capacity};
     // Last: destroyed (stopped and joined) first.
     std::unique_ptr<Worker> writer;

@@ -433,6 +433,20 @@ void poisoned_answers_never_stop_settlement(void**) {
         std::strstr(metrics.body.c_str(), "# TYPE sarang_worker_restarts_total counter"));
     assert_non_null(
         std::strstr(metrics.body.c_str(), R"(plugin="commands",worker="sarang-cmd-ack"} 0)"));
+
+    // Issue #18 item 4: answers the plugin refuses reach the owner as the device's rejections,
+    // from the broker thread (oversized) and the answer writer (stray, not JSON), once each.
+    // (A relay's "state" is also telemetry's data: the telemetry plugin counts its refusals.)
+    Device other = make_device("cmd-reject", "parcel-box", owner, "smartparcel");
+    auto other_client = connect_device(other);
+    answer(*other_client, other.prefix + "/control/ack",
+           R"({"id":"no-such-command","state":"on"})");
+    answer(*other_client, other.prefix + "/control/ack", std::string(64 * 1024 + 1, 'x'));
+    answer(*other_client, other.prefix + "/control/ack", "not json \xC3\xA9");
+    Rejections rejected = wait_rejections(other.id, owner.token, 3);
+    assert_int_equal(rejected.count, 3);
+    assert_text_equal(rejected.last_reason, "not_json");
+    assert_text_equal(rejected.last_sample, "not json \xC3\xA9");
 }
 
 void only_owners_and_admins_see_or_send(void**) {

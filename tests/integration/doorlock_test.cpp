@@ -166,6 +166,13 @@ void poisoned_attempts_never_stop_the_checker(void**) {
     json::Ptr right = keypad(lock, door_pin, "k-after-poison");
     assert_true(json_is_true(json_object_get(right.get(), "ok")));
     expect_unlock(lock, "keypad");
+
+    // Issue #18 item 4: the owner sees the three refused attempts; an attempt carries a PIN,
+    // so no sample of it is kept.
+    Rejections rejected = wait_rejections(lock.id, lock.owner.token, 3);
+    assert_int_equal(rejected.count, 3);
+    assert_text_equal(rejected.last_reason, "malformed_attempt");
+    assert_text_equal(rejected.last_sample, "");
 }
 
 void keypad_and_remote_failures_share_one_lockout(void**) {

@@ -309,6 +309,15 @@ void poisoned_results_never_stop_the_result_writer(void**) {
     publish(machine, "dispense_result", result_payload(order, 1, true));
     wait_status(order, "COMPLETED");
     assert_int_equal(stock_of(machine, 1), 4);
+
+    // Issue #18 item 4: each refused result is one of the machine's rejections, counted once.
+    assert_int_equal(wait_rejections(machine.id, admin().token, 4).count, 4);
+    std::string stray = result_payload(unique_id("ORD-none"), 1, true);
+    publish(machine, "dispense_result", stray);
+    Rejections rejected = wait_rejections(machine.id, admin().token, 5);
+    assert_int_equal(rejected.count, 5);
+    assert_text_equal(rejected.last_reason, "unknown_order");
+    assert_text_equal(rejected.last_sample, stray);
 }
 
 void telemetry_levels_update_slots_and_empty_or_sold_out_slots_refuse_orders(void**) {

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <jansson.h>
+#include <thread>
 
 namespace sarang::test {
 namespace {
@@ -40,6 +41,32 @@ long long json_integer_field(const std::string& body, const char* field) {
     long long out = json_integer_value(json_object_get(root, field));
     json_decref(root);
     return out;
+}
+
+Rejections wait_rejections(const std::string& device_id, const std::string& token, long long count,
+                           std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        HttpResult device = api_get("/api/v1/devices/" + device_id, token);
+        Rejections out;
+        if (json_t* root = json_loads(device.body.c_str(), 0, nullptr)) {
+            json_t* rejections = json_object_get(root, "rejections");
+            out.count = json_integer_value(json_object_get(rejections, "count"));
+            const char* reason = json_string_value(json_object_get(rejections, "last_reason"));
+            const char* sample = json_string_value(json_object_get(rejections, "last_sample"));
+            out.last_reason = reason ? reason : "";
+            out.last_sample = sample ? sample : "";
+            json_decref(root);
+        }
+        if (device.status == 200 && out.count >= count)
+            return out;
+        if (std::chrono::steady_clock::now() > deadline) {
+            std::fprintf(stderr, "wait_rejections(%s, %lld): HTTP %d %s\n", device_id.c_str(),
+                         count, device.status, device.body.c_str());
+            std::abort();
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
 }
 
 HttpResult api_post(const std::string& path, const std::string& json_body,

@@ -3,6 +3,7 @@
 // login and first-setup over HTTP.
 #include "http_client.hpp"
 
+#include <chrono>
 #include <string>
 
 namespace sarang::test {
@@ -28,5 +29,15 @@ HttpResult login(const std::string& username, const std::string& password);
 // A string field of a JSON object body; empty when absent.
 std::string json_field(const std::string& body, const char* field);
 long long json_integer_field(const std::string& body, const char* field);
+
+// A device's "rejections" in GET /api/v1/devices/{id} (docs/telemetry.md "Rejected data").
+struct Rejections {
+    long long count = 0;
+    std::string last_reason, last_sample;
+};
+// Polls GET /api/v1/devices/{id} until its rejection count is at least `count`; aborts the test
+// (with the last answer) when `timeout` passes first.
+Rejections wait_rejections(const std::string& device_id, const std::string& token, long long count,
+                           std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
 } // namespace sarang::test

@@ -109,7 +109,7 @@ void rejections_are_tallied_per_device_and_reason(void**) {
     assert_text_equal(rows[1].reason, "not_json");
     assert_text_equal(rows[2].device_id, "pi-2");
 
-    BrokerRefusals refusals(2);
+    RejectionOutbox refusals(2);
     for (int i = 0; i < 1000; ++i)
         refusals.add("pi-1", "oversized", "big", std::string(20000, 'x'));
     refusals.add("pi-2", "oversized", "big", "y");
@@ -123,6 +123,15 @@ void rejections_are_tallied_per_device_and_reason(void**) {
     refusals.restore(std::move(taken)); // a round lost to an outage adds to newer counts
     taken = refusals.take();
     assert_int_equal(taken[0].count, 1001);
+
+    // A plugin's odd reason name is folded into device_rejections' [a-z_]{1,40}, not refused.
+    RejectionOutbox names;
+    names.add("pi-1", "Locked-Out 2", "", "");
+    names.add("pi-1", "", "", "");
+    taken = names.take();
+    assert_int_equal(taken.size(), 2);
+    assert_text_equal(taken[0].reason, "locked_out__");
+    assert_text_equal(taken[1].reason, "rejected");
 }
 
 void timestamps_keep_microseconds_in_utc(void**) {
