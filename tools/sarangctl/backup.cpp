@@ -15,6 +15,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
@@ -170,6 +171,12 @@ int backup(const Config& config, const Args& args) {
     std::vector<std::string> photos = copy_photos(config, partial.path());
     paths.insert(paths.end(), photos.begin(), photos.end());
     if (with_secrets) {
+        for (const char* key : {"auth.pepper", "db.dsn"})
+            if (std::getenv(Config::env_name(key).c_str()) != nullptr)
+                std::fprintf(stderr,
+                             "sarangctl: warning: %s is set and overrides %s in the file; the "
+                             "backup holds the file as it is\n",
+                             Config::env_name(key).c_str(), key);
         copy_secrets(args.config_path, partial.path());
         paths.push_back(secrets_config_name);
         paths.push_back(std::string(secrets_folder) + "/README");
