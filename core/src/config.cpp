@@ -66,6 +66,8 @@ constexpr KeySpec schema[] = {
     {"http.max_streams_per_user", Type::integer, "8"},
     {"http.stream_heartbeat_s", Type::integer, "15"},
     {"http.web_dir", Type::string, ""},
+    {"http.trusted_proxies", Type::string, ""},
+    {"http.client_address_header", Type::string, "x-forwarded-for"},
     {"gowa.base_url", Type::string, ""},
     {"gowa.username", Type::string, ""},
     {"gowa.password", Type::string, ""},

@@ -14,6 +14,7 @@
 // requests finish (up to drain_timeout), run what the slow pool still holds, then stop the
 // polling threads.
 #include "metrics.hpp"
+#include "net/client_address.hpp"
 #include "router.hpp"
 #include "slow_pool.hpp"
 
@@ -40,6 +41,9 @@ struct ServerOptions {
     unsigned slow_workers = 2;
     std::size_t slow_queue = 64;
     std::chrono::milliseconds drain_timeout{10000};
+    // http.trusted_proxies / http.client_address_header (net/client_address.hpp).
+    TrustedProxies trusted_proxies;
+    ForwardedHeader forwarded_header = ForwardedHeader::x_forwarded_for;
 };
 
 class HttpServer {

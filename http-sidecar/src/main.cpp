@@ -181,6 +181,19 @@ int main(int argc, char** argv) {
         options.threads = static_cast<unsigned>(config.integer_in("http.threads", 1, 64));
         options.max_body_bytes =
             static_cast<std::size_t>(config.integer_in("http.max_body_bytes", 1, 1L << 30));
+        // Refused at start: a typo here would otherwise trust nobody (or everybody) quietly.
+        try {
+            options.trusted_proxies =
+                http::TrustedProxies::parse(config.string("http.trusted_proxies"));
+        } catch (const http::CidrError& error) {
+            throw ConfigError(std::string("http.trusted_proxies: ") + error.what());
+        }
+        try {
+            options.forwarded_header =
+                http::parse_forwarded_header(config.string("http.client_address_header"));
+        } catch (const http::CidrError& error) {
+            throw ConfigError(std::string("http.client_address_header: ") + error.what());
+        }
         options.slow_workers = static_cast<unsigned>(config.integer_in("http.slow_workers", 1, 64));
         options.slow_queue =
             static_cast<std::size_t>(config.integer_in("http.slow_queue", 1, 100000));
