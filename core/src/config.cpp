@@ -37,6 +37,7 @@ constexpr KeySpec schema[] = {
     {"auth.lockout_max_s", Type::integer, "900"},
     {"auth.address_lockout_after_failures", Type::integer, "20"},
     {"auth.registrations_per_address_per_hour", Type::integer, "10"},
+    {"auth.device_cookie_days", Type::integer, "180"},
     {"access.require_client_id_match", Type::boolean, "true"},
     {"access.initial_load_timeout_ms", Type::integer, "5000"},
     {"access.connect_failures_per_minute", Type::integer, "10"},
