@@ -256,8 +256,11 @@ void fill_client(const ServerOptions& options, MHD_Connection* connection, Reque
         options.forwarded_header == ForwardedHeader::forwarded ? "Forwarded" : "X-Forwarded-For");
     request.client_address = resolve_client_address(
         proxies, options.forwarded_header, request.peer_address, forwarded ? &*forwarded : nullptr);
-    std::optional<std::string> proto = joined_header(connection, "X-Forwarded-Proto");
-    std::optional<std::string> rfc7239 = joined_header(connection, "Forwarded");
+    // The scheme from the same family of headers as the address: the other one is the client's.
+    bool rfc = options.forwarded_header == ForwardedHeader::forwarded;
+    std::optional<std::string> proto =
+        rfc ? std::nullopt : joined_header(connection, "X-Forwarded-Proto");
+    std::optional<std::string> rfc7239 = rfc ? forwarded : std::nullopt;
     request.https = connection_uses_tls(connection) ||
                     forwarded_https(proxies, request.peer_address, proto ? &*proto : nullptr,
                                     rfc7239 ? &*rfc7239 : nullptr);
