@@ -69,6 +69,7 @@ constexpr KeySpec schema[] = {
     {"http.web_dir", Type::string, ""},
     {"http.trusted_proxies", Type::string, ""},
     {"http.client_address_header", Type::string, "x-forwarded-for"},
+    {"http.proxy_protocol_port", Type::integer, "0"},
     {"gowa.base_url", Type::string, ""},
     {"gowa.username", Type::string, ""},
     {"gowa.password", Type::string, ""},

@@ -2,6 +2,7 @@
 
 #include "db_pool.hpp"
 #include "http_error.hpp"
+#include "net/proxy_listener.hpp"
 #include "sarang/log.hpp"
 #include "sarang/pg.hpp"
 #include "stream/stream_body.hpp"
@@ -535,11 +536,19 @@ HttpServer::HttpServer(ServerOptions options, const Router& router, Metrics& met
     if (!daemon_)
         throw std::runtime_error("cannot listen on " + options_.bind + ":" +
                                  std::to_string(options_.port));
+    if (options_.proxy_protocol_port)
+        proxy_listener_ = std::make_unique<ProxyListener>(
+            options_.bind, *options_.proxy_protocol_port, options_.trusted_proxies, daemon_.get());
+}
+
+std::uint16_t HttpServer::proxy_protocol_port() const {
+    return proxy_listener_ ? proxy_listener_->port() : 0;
 }
 
 HttpServer::~HttpServer() {
     // New requests on open keep-alive connections get 503 shutting_down from here on.
     stopping_.store(true);
+    proxy_listener_.reset(); // no new connections through the PROXY listener either
     // Stop accepting. libmicrohttpd's own threads may still touch the listening socket, so it
     // is closed only after MHD_stop_daemon.
     MHD_socket listener = MHD_quiesce_daemon(daemon_.get());

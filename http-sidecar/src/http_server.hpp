@@ -23,11 +23,14 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 struct MHD_Daemon;
 
 namespace sarang::http {
+
+class ProxyListener;
 
 struct ServerOptions {
     std::string bind = "127.0.0.1";
@@ -44,6 +47,8 @@ struct ServerOptions {
     // http.trusted_proxies / http.client_address_header (net/client_address.hpp).
     TrustedProxies trusted_proxies;
     ForwardedHeader forwarded_header = ForwardedHeader::x_forwarded_for;
+    // http.proxy_protocol_port: a second listener for proxies in TCP mode (net/proxy_listener.hpp)
+    std::optional<std::uint16_t> proxy_protocol_port;
 };
 
 class HttpServer {
@@ -55,6 +60,7 @@ class HttpServer {
     HttpServer& operator=(const HttpServer&) = delete;
 
     std::uint16_t port() const;
+    std::uint16_t proxy_protocol_port() const; // 0: no PROXY listener
     // Runs at the start of shutdown, before the drain; must not throw.
     void on_stop(std::function<void()> hook) { stop_hook_ = std::move(hook); }
 
@@ -78,6 +84,7 @@ class HttpServer {
     std::unique_ptr<SlowPool> slow_pool_;
     std::function<void()> stop_hook_;
     std::unique_ptr<MHD_Daemon, StopDaemon> daemon_;
+    std::unique_ptr<ProxyListener> proxy_listener_; // stopped first, in the destructor
 };
 
 } // namespace sarang::http

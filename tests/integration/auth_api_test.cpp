@@ -7,9 +7,13 @@
 #include "sarang/pg.hpp"
 #include "stack_env.hpp"
 
+#include <arpa/inet.h>
 #include <cctype>
 #include <cstdlib>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <thread>
+#include <unistd.h>
 #include <vector>
 
 #include "cmocka.hpp"
@@ -427,6 +431,64 @@ std::string last_audit_address(const std::string& username) {
     return row.rows() == 1 ? std::string(row.text(0, 0)) : "";
 }
 
+int free_port() {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t size = sizeof address;
+    assert_int_equal(bind(fd, reinterpret_cast<sockaddr*>(&address), size), 0);
+    getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size);
+    close(fd);
+    return ntohs(address.sin_port);
+}
+
+// Polls until something accepts connections on `port`, up to `limit`.
+bool wait_for_port(int port, std::chrono::milliseconds limit) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    for (;;) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_port = htons(static_cast<std::uint16_t>(port));
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        bool open = connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+        close(fd);
+        if (open)
+            return true;
+        if (std::chrono::steady_clock::now() > deadline)
+            return false;
+        std::this_thread::sleep_for(20ms);
+    }
+}
+
+// Sends `bytes` on a new connection and returns everything answered until the server closes.
+std::string raw_exchange(int port, const std::string& bytes) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<std::uint16_t>(port));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+    timeval timeout{10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    assert_int_equal(send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL),
+                     static_cast<ssize_t>(bytes.size()));
+    std::string answer;
+    char buffer[4096];
+    for (ssize_t got; (got = recv(fd, buffer, sizeof buffer, 0)) > 0;)
+        answer.append(buffer, static_cast<std::size_t>(got));
+    close(fd);
+    return answer;
+}
+
+std::string login_request(const std::string& username) {
+    std::string body = "{\"username\":\"" + username + "\",\"password\":\"Any#Password-1\"}";
+    return "POST /api/auth/login HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+           "Content-Type: application/json\r\nContent-Length: " +
+           std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
 // http.trusted_proxies is empty here: a client cannot choose the address it is throttled by.
 void a_forwarded_for_from_an_untrusted_peer_changes_nothing(void**) {
     std::string ghost = unique_id("spoofer");
@@ -442,8 +504,11 @@ void a_forwarded_for_from_an_untrusted_peer_changes_nothing(void**) {
 // with X-Forwarded-For comes from the address it names; one without comes from 127.0.0.1.
 void a_trusted_proxy_names_the_client(void**) {
     setenv("SARANG_HTTP_TRUSTED_PROXIES", "127.0.0.1/32, ::1/128", 1);
+    int proxy_port = free_port();
+    setenv("SARANG_HTTP_PROXY_PROTOCOL_PORT", std::to_string(proxy_port).c_str(), 1);
     stack_control("sidecar", "stop");
     stack_control("sidecar", "start");
+    assert_true(wait_for_port(proxy_port, 10s));
     std::string ghost = unique_id("proxied");
     long long before = throttle_failures("login-address", "127.0.0.1");
     // The client's own (spoofed) entry is left of the one the proxy appended: not believed.
@@ -461,6 +526,22 @@ void a_trusted_proxy_names_the_client(void**) {
         401, "invalid_credentials");
     assert_int_equal(throttle_failures("login-address", "198.51.100.88"), 2);
     assert_int_equal(throttle_failures("login-address", "192.0.2.1"), -1);
+
+    // A proxy in TCP mode on http.proxy_protocol_port: the PROXY header (v1 and v2) names the
+    // client.
+    std::string v1 = "PROXY TCP4 198.51.100.120 127.0.0.1 40000 80\r\n";
+    std::string tcp_ghost = unique_id("proxied-tcp");
+    assert_non_null(std::strstr(raw_exchange(proxy_port, v1 + login_request(tcp_ghost)).c_str(),
+                                "invalid_credentials"));
+    assert_int_equal(throttle_failures("login-address", "198.51.100.120"), 1);
+    std::string v2("\r\n\r\n\0\r\nQUIT\n\x21\x11\x00\x0c", 16);
+    v2 += std::string("\xc6\x33\x64\x79\x7f\x00\x00\x01\x9c\x40\x00\x50", 12); // 198.51.100.121
+    assert_non_null(std::strstr(raw_exchange(proxy_port, v2 + login_request(tcp_ghost)).c_str(),
+                                "invalid_credentials"));
+    assert_int_equal(throttle_failures("login-address", "198.51.100.121"), 1);
+    assert_text_equal(last_audit_address(tcp_ghost), "198.51.100.121");
+    // Without a header the connection is dropped unanswered.
+    assert_text_equal(raw_exchange(proxy_port, login_request(tcp_ghost)), "");
 }
 
 // Issue #19 item 6: one attacker behind a carrier-grade NAT (every client shows the NAT's

@@ -1,6 +1,7 @@
 // http.trusted_proxies and the client address taken from X-Forwarded-For / Forwarded
 // (http-sidecar/src/net/client_address.hpp).
 #include "net/client_address.hpp"
+#include "net/proxy_protocol.hpp"
 
 #include "cmocka.hpp"
 
@@ -131,6 +132,73 @@ void https_is_believed_from_a_trusted_proxy_only(void**) {
     assert_false(forwarded_https(proxies, "10.0.0.2", nullptr, nullptr));
 }
 
+ProxyParse proxy(std::string_view bytes, ProxyHeader& header) {
+    return parse_proxy_header(bytes, header);
+}
+
+void proxy_protocol_v1_names_the_source(void**) {
+    ProxyHeader header;
+    std::string line = "PROXY TCP4 203.0.113.7 10.0.0.1 56324 443\r\nGET / HTTP/1.1\r\n";
+    assert_true(proxy(line, header) == ProxyParse::done);
+    assert_int_equal(header.length, line.find("GET"));
+    assert_true(header.has_source);
+    assert_text_equal(header.source.text(), "203.0.113.7");
+    assert_int_equal(header.source_port, 56324);
+    assert_true(proxy("PROXY TCP6 2001:db8::1 2001:db8::2 1 2\r\n", header) == ProxyParse::done);
+    assert_text_equal(header.source.text(), "2001:db8::1");
+    assert_true(proxy("PROXY UNKNOWN ffff::1 whatever\r\n", header) == ProxyParse::done);
+    assert_false(header.has_source);
+    // Every prefix of a valid line asks for more; nothing is taken before the CRLF.
+    for (std::size_t size = 0; size < line.find("\r\n") + 1; ++size)
+        assert_true(proxy(line.substr(0, size), header) == ProxyParse::need_more);
+    for (const char* bad :
+         {"GET / HTTP/1.1\r\n", "PROXY TCP4 203.0.113.7 10.0.0.1 56324\r\n",
+          "PROXY TCP4 2001:db8::1 10.0.0.1 1 2\r\n", "PROXY TCP6 203.0.113.7 2001:db8::2 1 2\r\n",
+          "PROXY TCP4 203.0.113.7 10.0.0.1 65536 1\r\n", "PROXY TCP4 203.0.113.7 10.0.0.1 01 1\r\n",
+          "PROXY TCP4  203.0.113.7 10.0.0.1 1 1\r\n", "PROXY UDP4 203.0.113.7 10.0.0.1 1 1\r\n"})
+        assert_true(proxy(bad, header) == ProxyParse::invalid);
+    assert_true(proxy("PROXY " + std::string(200, 'x'), header) == ProxyParse::invalid);
+}
+
+std::string v2(std::uint8_t command, std::uint8_t family, std::string addresses) {
+    std::string bytes("\r\n\r\n\0\r\nQUIT\n", 12);
+    bytes += static_cast<char>(0x20 | command);
+    bytes += static_cast<char>(family);
+    bytes += static_cast<char>(addresses.size() >> 8);
+    bytes += static_cast<char>(addresses.size() & 0xff);
+    return bytes + addresses;
+}
+
+void proxy_protocol_v2_names_the_source(void**) {
+    ProxyHeader header;
+    std::string v4 =
+        v2(1, 0x11, std::string("\xcb\x00\x71\x07\x0a\x00\x00\x01\xdc\x04\x01\xbb", 12));
+    assert_true(proxy(v4 + "GET", header) == ProxyParse::done);
+    assert_int_equal(header.length, 28);
+    assert_text_equal(header.source.text(), "203.0.113.7");
+    assert_int_equal(header.source_port, 56324);
+    std::string address6(36, '\0');
+    address6[0] = '\x20', address6[1] = '\x01', address6[2] = '\x0d', address6[3] = '\xb8',
+    address6[15] = '\x09';
+    assert_true(proxy(v2(1, 0x21, address6), header) == ProxyParse::done);
+    assert_text_equal(header.source.text(), "2001:db8::9");
+    // LOCAL (a health check) and TLVs after the addresses.
+    assert_true(proxy(v2(0, 0x00, ""), header) == ProxyParse::done);
+    assert_false(header.has_source);
+    assert_true(proxy(v2(1, 0x11, v4.substr(16) + std::string("\x04\x00\x01\x00", 4)), header) ==
+                ProxyParse::done);
+    assert_int_equal(header.length, 32);
+    for (std::size_t size = 0; size < v4.size(); ++size)
+        assert_true(proxy(v4.substr(0, size), header) == ProxyParse::need_more);
+    assert_true(proxy(v2(2, 0x11, v4.substr(16)), header) == ProxyParse::invalid); // command
+    assert_true(proxy(v2(1, 0x11, "short"), header) == ProxyParse::invalid);       // length
+    assert_true(proxy(v2(1, 0x21, v4.substr(16)), header) == ProxyParse::invalid); // v6 too short
+    std::string v3 = v4;
+    v3[12] = '\x31';
+    assert_true(proxy(v3, header) == ProxyParse::invalid); // version
+    assert_true(proxy(v2(1, 0x11, std::string(300, 'x')), header) == ProxyParse::invalid);
+}
+
 } // namespace
 
 int main() {
@@ -141,6 +209,8 @@ int main() {
         cmocka_unit_test(headers_count_only_from_a_trusted_peer),
         cmocka_unit_test(forwarded_is_read_when_configured),
         cmocka_unit_test(https_is_believed_from_a_trusted_proxy_only),
+        cmocka_unit_test(proxy_protocol_v1_names_the_source),
+        cmocka_unit_test(proxy_protocol_v2_names_the_source),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
