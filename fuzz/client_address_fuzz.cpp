@@ -1,14 +1,24 @@
-// http.trusted_proxies and the forwarded-address walk (http-sidecar/src/net/client_address.hpp).
+// http.trusted_proxies, the forwarded-address walk (http-sidecar/src/net/client_address.hpp) and
+// the PROXY protocol header (net/proxy_protocol.hpp).
 // The input is "<trusted list>\n<peer>\n<header>". A bad list must be a CidrError (a clear error
 // at start), never a crash; the resolved address is always an address the parser accepts (or the
 // peer's text when the peer itself is not one), and from an untrusted peer it is the peer.
 #include "fuzz_support.hpp"
 #include "net/client_address.hpp"
+#include "net/proxy_protocol.hpp"
 
 using namespace sarang::http;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string_view text(reinterpret_cast<const char*>(data), size);
+    // The same bytes as the start of a PROXY protocol connection: a header is never longer
+    // than what was read, and a source it names is an address.
+    ProxyHeader proxy;
+    if (parse_proxy_header(text, proxy) == ProxyParse::done) {
+        FUZZ_CHECK(proxy.length <= size && proxy.length <= proxy_header_max);
+        if (proxy.has_source)
+            FUZZ_CHECK(parse_ip(proxy.source.text()).has_value());
+    }
     std::size_t first = text.find('\n');
     std::string_view list = text.substr(0, first);
     std::string_view rest = first == std::string_view::npos ? "" : text.substr(first + 1);
