@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <fcntl.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -171,6 +172,8 @@ void ProxyListener::accept_one() {
             source_size = sizeof v4;
         }
     }
+    // libmicrohttpd's own accepted sockets are non-blocking; so is this one.
+    fcntl(client.fd, F_SETFL, fcntl(client.fd, F_GETFL) | O_NONBLOCK);
     // libmicrohttpd owns the socket from here, and closes it itself if it cannot take it.
     if (MHD_add_connection(daemon_, client.release(), reinterpret_cast<sockaddr*>(&source),
                            source_size) != MHD_YES)
