@@ -28,6 +28,8 @@ struct MHD_Daemon;
 
 namespace sarang::http {
 
+class TlsCredentials;
+
 struct ServerOptions {
     std::string bind = "127.0.0.1";
     std::uint16_t port = 8080; // 0: any free port
@@ -40,6 +42,10 @@ struct ServerOptions {
     unsigned slow_workers = 2;
     std::size_t slow_queue = 64;
     std::chrono::milliseconds drain_timeout{10000};
+    // HTTPS with this certificate when set (it must outlive the server); every answer then
+    // carries Strict-Transport-Security with this max-age (0: no header).
+    TlsCredentials* tls = nullptr;
+    long hsts_max_age = 31536000;
 };
 
 class HttpServer {
@@ -61,6 +67,10 @@ class HttpServer {
     SlowPool& slow_pool() { return *slow_pool_; }
     std::atomic<long>& in_flight() { return in_flight_; }
     bool stopping() const { return stopping_.load(std::memory_order_relaxed); }
+    // The Strict-Transport-Security value, or nullptr (plain HTTP, or max-age 0).
+    const std::string* strict_transport() const {
+        return strict_transport_.empty() ? nullptr : &strict_transport_;
+    }
 
   private:
     struct StopDaemon {
@@ -73,6 +83,7 @@ class HttpServer {
     std::atomic<bool> stopping_{false};
     std::unique_ptr<SlowPool> slow_pool_;
     std::function<void()> stop_hook_;
+    std::string strict_transport_;
     std::unique_ptr<MHD_Daemon, StopDaemon> daemon_;
 };
 
