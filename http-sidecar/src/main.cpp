@@ -219,6 +219,18 @@ int main(int argc, char** argv) {
         options.slow_workers = static_cast<unsigned>(config.integer_in("http.slow_workers", 1, 64));
         options.slow_queue =
             static_cast<std::size_t>(config.integer_in("http.slow_queue", 1, 100000));
+        // Checked first: a listener that would be refused stops the sidecar before anything runs.
+        std::unique_ptr<http::TlsCredentials> tls = tls_from_config(config, options.bind);
+        options.tls = tls.get();
+        options.hsts_max_age = config.integer_in("http.hsts_max_age", 0, 2L * 365 * 86400);
+        auto redirect_port =
+            static_cast<std::uint16_t>(config.integer_in("http.redirect_port", 0, 65535));
+        auto loopback_port =
+            static_cast<std::uint16_t>(config.integer_in("http.loopback_port", 0, 65535));
+        if (!tls && (redirect_port != 0 || loopback_port != 0))
+            throw ConfigError("http.redirect_port and http.loopback_port go with HTTPS (set "
+                              "http.tls_cert_file and http.tls_key_file)");
+
         long pool_size = config.integer_in("http.db_pool_size", 1, 256);
         std::chrono::seconds purge_interval(
             config.integer_in("http.session_purge_interval_s", 1, 86400));
@@ -266,17 +278,6 @@ int main(int argc, char** argv) {
                 [&site](const http::Request& request) { return site->serve(request); });
             LOG_INFO("httpd", "serving the dashboard from %s", web_dir.c_str());
         }
-
-        std::unique_ptr<http::TlsCredentials> tls = tls_from_config(config, options.bind);
-        options.tls = tls.get();
-        options.hsts_max_age = config.integer_in("http.hsts_max_age", 0, 2L * 365 * 86400);
-        auto redirect_port =
-            static_cast<std::uint16_t>(config.integer_in("http.redirect_port", 0, 65535));
-        auto loopback_port =
-            static_cast<std::uint16_t>(config.integer_in("http.loopback_port", 0, 65535));
-        if (!tls && (redirect_port != 0 || loopback_port != 0))
-            throw ConfigError("http.redirect_port and http.loopback_port go with HTTPS (set "
-                              "http.tls_cert_file and http.tls_key_file)");
 
         http::HttpServer server(options, router, metrics);
         server.on_stop([&hub] { hub.close_all(); });

@@ -9,11 +9,15 @@
 
 #include "../../firmware/host/mosquitto_transport.hpp"
 
+#include <arpa/inet.h>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <netinet/in.h>
+#include <openssl/ssl.h>
 #include <sstream>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -157,6 +161,74 @@ struct TlsDevice {
     }
 };
 
+// One HTTPS connection kept open across requests (keep-alive), verifying the server like curl.
+class HttpsConnection {
+  public:
+    HttpsConnection(int port, const std::string& ca_file)
+        : context_(SSL_CTX_new(TLS_client_method())) {
+        SSL_CTX_load_verify_locations(context_.get(), ca_file.c_str(), nullptr);
+        SSL_CTX_set_verify(context_.get(), SSL_VERIFY_PEER, nullptr);
+        fd_ = socket(AF_INET, SOCK_STREAM, 0);
+        timeval timeout{5, 0};
+        setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_port = htons(static_cast<std::uint16_t>(port));
+        inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
+        if (connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0)
+            return;
+        ssl_.reset(SSL_new(context_.get()));
+        SSL_set1_host(ssl_.get(), "localhost");
+        SSL_set_fd(ssl_.get(), fd_);
+        if (SSL_connect(ssl_.get()) != 1)
+            ssl_.reset();
+    }
+    ~HttpsConnection() {
+        ssl_.reset();
+        if (fd_ >= 0)
+            close(fd_);
+    }
+    HttpsConnection(const HttpsConnection&) = delete;
+    HttpsConnection& operator=(const HttpsConnection&) = delete;
+
+    // GET on this connection; true for a 200 whose whole body arrived.
+    bool get_ok(const std::string& path) {
+        if (!ssl_)
+            return false;
+        std::string request = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n";
+        if (SSL_write(ssl_.get(), request.data(), static_cast<int>(request.size())) <= 0)
+            return false;
+        std::string answer;
+        char buffer[4096];
+        for (;;) {
+            std::size_t end = answer.find("\r\n\r\n");
+            if (end != std::string::npos) {
+                std::size_t length = answer.find("Content-Length: ");
+                if (length != std::string::npos && length < end) {
+                    std::size_t body = std::stoul(answer.substr(length + 16));
+                    if (answer.size() >= end + 4 + body)
+                        return answer.starts_with("HTTP/1.1 200");
+                }
+            }
+            int got = SSL_read(ssl_.get(), buffer, sizeof buffer);
+            if (got <= 0)
+                return false;
+            answer.append(buffer, static_cast<std::size_t>(got));
+        }
+    }
+
+  private:
+    struct FreeContext {
+        void operator()(SSL_CTX* context) const { SSL_CTX_free(context); }
+    };
+    struct FreeSsl {
+        void operator()(SSL* ssl) const { SSL_free(ssl); }
+    };
+    std::unique_ptr<SSL_CTX, FreeContext> context_;
+    std::unique_ptr<SSL, FreeSsl> ssl_;
+    int fd_ = -1;
+};
+
 std::string served_fingerprint(int port) {
     Run served = run("openssl s_client -connect 127.0.0.1:" + std::to_string(port) +
                      " -servername localhost </dev/null 2>/dev/null | openssl x509 -noout "
@@ -270,8 +342,25 @@ void wrong_ca_and_plain_text_are_refused(void**) {
     assert_null(std::strstr(http.output.c_str(), "200"));
 }
 
+// A sidecar configured for plain HTTP beyond loopback does not start.
+void plain_http_off_loopback_does_not_start(void**) {
+    std::istringstream stack_config(read_file(stack_env().config_path));
+    std::string config;
+    for (std::string line; std::getline(stack_config, line);) {
+        if (!line.starts_with("http."))
+            config += line + "\n";
+    }
+    std::string path = env("SARANG_TEST_STATE") + "/open-plain.conf";
+    write_file(path, config + "http.bind = 0.0.0.0\nhttp.port = 0\n");
+    Run refused = run(env("SARANG_BUILD") + "/http-sidecar/sarang-httpd --config " + path);
+    assert_int_equal(refused.status, 1);
+    assert_non_null(
+        std::strstr(refused.output.c_str(), "would serve plain HTTP beyond this machine"));
+}
+
 // SIGHUP: mosquitto 2.0.11 loads its listeners' certificate files again, sarang-httpd its
-// certificate; sessions already open keep theirs. An expired certificate is served by
+// certificate; sessions already open keep theirs (an MQTT device and an HTTPS keep-alive
+// connection here). An expired certificate is served by
 // mosquitto (and refused by clients) but not taken by the sidecar, which keeps the old one.
 void reload_on_sighup_keeps_connections(void**) {
     std::unique_ptr<MqttClient> reader = hydro_reader();
@@ -280,6 +369,8 @@ void reload_on_sighup_keeps_connections(void**) {
     assert_true(kept.connect(create_device(kept_id)));
     std::string probe_id = unique_id("tls-probe");
     std::string probe_password = create_device(probe_id);
+    HttpsConnection browser(https_port(), tls_dir() + "/ca.crt");
+    assert_true(browser.get_ok("/healthz"));
     std::string original = read_file(tls_dir() + "/server.crt");
     std::string original_key = read_file(tls_dir() + "/server.key");
     std::string original_fingerprint =
@@ -335,6 +426,8 @@ void reload_on_sighup_keeps_connections(void**) {
     assert_true(eventually([&] { return served_fingerprint(https_port()) == fresh_fingerprint; }));
     assert_int_equal(mosquitto_pub(probe_id, probe_password, tls_dir() + "/ca.crt", "{}").status,
                      0);
+    // The HTTPS connection opened before both reloads still answers.
+    assert_true(browser.get_ok("/healthz"));
     assert_true(kept.transport.connected());
     assert_true(kept.publish_acknowledged(R"({"ph":7.2})"));
     assert_int_equal(reader->payloads("hydro/" + kept_id + "/reading").size() >= 1, 1);
@@ -354,6 +447,7 @@ int main() {
         cmocka_unit_test(plain_http_listener_only_redirects),
         cmocka_unit_test(firmware_transport_connects_over_tls),
         cmocka_unit_test(wrong_ca_and_plain_text_are_refused),
+        cmocka_unit_test(plain_http_off_loopback_does_not_start),
         cmocka_unit_test(reload_on_sighup_keeps_connections),
     };
     sarang_fw::host::MosquittoLibrary library;
