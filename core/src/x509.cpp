@@ -337,6 +337,14 @@ Key private_key_from_pem(std::string_view pem) {
     return key;
 }
 
+Authority authority_from_pem(std::string_view certificate_pem, std::string_view key_pem) {
+    Authority ca{certificate_from_pem(certificate_pem), private_key_from_pem(key_pem)};
+    require_authority(ca);
+    if (X509_check_ca(ca.certificate.get()) == 0)
+        throw X509Error("the certificate is not a CA certificate");
+    return ca;
+}
+
 std::string fingerprint_sha256_hex(const X509* certificate) {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int length = 0;

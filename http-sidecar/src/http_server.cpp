@@ -461,9 +461,11 @@ HttpServer::HttpServer(ServerOptions options, const Router& router, Metrics& met
     if (options_.tls != nullptr) {
         if (MHD_is_feature_supported(MHD_FEATURE_HTTPS_CERT_CALLBACK) != MHD_YES)
             throw std::runtime_error("this libmicrohttpd has no TLS certificate callback");
-        // The certificate is asked for at each handshake, so a reload needs no restart.
-        daemon_.reset(
-            start(MHD_USE_TLS, MHD_OPTION_HTTPS_CERT_CALLBACK, TlsCredentials::callback()));
+        // The certificate is asked for at each handshake, so a reload needs no restart. TLS 1.2
+        // and 1.3 only, like the broker's listener (tls_version tlsv1.2).
+        daemon_.reset(start(MHD_USE_TLS, MHD_OPTION_HTTPS_CERT_CALLBACK, TlsCredentials::callback(),
+                            MHD_OPTION_HTTPS_PRIORITIES,
+                            "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"));
         if (options_.hsts_max_age > 0)
             strict_transport_ = "max-age=" + std::to_string(options_.hsts_max_age);
     } else {

@@ -377,8 +377,8 @@ void reload_on_sighup_keeps_connections(void**) {
         x509::fingerprint_sha256(x509::certificate_from_pem(original).get());
 
     // An expired certificate from the same CA.
-    x509::Authority ca{x509::certificate_from_pem(read_file(tls_dir() + "/ca.crt")),
-                       x509::private_key_from_pem(read_file(tls_dir() + "/ca.key"))};
+    x509::Authority ca = x509::authority_from_pem(read_file(tls_dir() + "/ca.crt"),
+                                                  read_file(tls_dir() + "/ca.key"));
     x509::Key expired_key = x509::generate_key();
     x509::Certificate expired = x509::issue_server(
         ca, expired_key.get(), {{"localhost"}, {"127.0.0.1"}}, {-2 * 86400, -86400});

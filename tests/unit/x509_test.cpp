@@ -149,6 +149,22 @@ void pem_round_trips_and_fingerprints_are_stable(void**) {
     assert_text_equal(first_byte, hex.substr(0, 2));
     x509::Key key = x509::private_key_from_pem(x509::private_key_pem(ca.key.get()));
     assert_true(x509::key_matches(again.get(), key.get()));
+    // A CA read back from its files; a server certificate is no CA, a foreign key no match.
+    x509::Authority loaded = x509::authority_from_pem(pem, x509::private_key_pem(ca.key.get()));
+    assert_true(x509::key_matches(loaded.certificate.get(), ca.key.get()));
+    x509::Key server_key = x509::generate_key();
+    x509::Certificate server =
+        x509::issue_server(ca, server_key.get(), {{"localhost"}, {}}, x509::Validity::days(1));
+    auto loads = [](const std::string& cert, const std::string& key_pem) {
+        try {
+            x509::authority_from_pem(cert, key_pem);
+            return true;
+        } catch (const x509::X509Error&) {
+            return false;
+        }
+    };
+    assert_false(loads(x509::to_pem(server.get()), x509::private_key_pem(server_key.get())));
+    assert_false(loads(pem, x509::private_key_pem(server_key.get())));
     // A chain file: every certificate in order.
     x509::Authority second = x509::make_authority("Second", x509::Validity::days(1));
     auto chain = x509::certificates_from_pem(pem + x509::to_pem(second.certificate.get()));

@@ -89,6 +89,9 @@ Certificate certificate_from_pem(std::string_view pem);
 std::vector<Certificate> certificates_from_pem(std::string_view pem); // every one, in order
 Request request_from_pem(std::string_view pem);
 Key private_key_from_pem(std::string_view pem);
+// A CA from its files' text (ca.crt, ca.key); throws X509Error unless the key is the
+// certificate's and the certificate may sign others (basicConstraints CA:TRUE).
+Authority authority_from_pem(std::string_view certificate_pem, std::string_view key_pem);
 
 // SHA-256 of the DER encoding: "AB:CD:..." (as `openssl x509 -fingerprint -sha256` prints it)
 // and 64 lower-case hex digits (for storage and comparison).
