@@ -32,6 +32,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <pthread.h>
 
 using namespace sarang;
@@ -129,17 +131,45 @@ void register_stream_metrics(http::Metrics& metrics, http::StreamHub& hub) {
                         [&hub] { return static_cast<double>(hub.resyncs()); });
 }
 
-// Summed over the HTTPS server and its plain loopback twin (http.loopback_port).
-void register_gauges(http::Metrics& metrics, http::DbPool& pool,
-                     std::vector<http::HttpServer*> servers) {
-    auto sum = [servers](auto read) {
-        return [servers, read] {
+// The listeners /metrics sums over: the main server and its plain loopback twin
+// (http.loopback_port). Each leaves the set before it is destroyed (ServerSet::Entry, declared
+// after it), so /metrics answered by one during shutdown never reads the other once it is gone.
+class ServerSet {
+  public:
+    struct Entry {
+        Entry(ServerSet& set, http::HttpServer& server) : set_(set), server_(&server) {
+            std::lock_guard lock(set_.mutex_);
+            set_.servers_.push_back(server_);
+        }
+        ~Entry() {
+            std::lock_guard lock(set_.mutex_);
+            std::erase(set_.servers_, server_);
+        }
+        Entry(const Entry&) = delete;
+        Entry& operator=(const Entry&) = delete;
+
+      private:
+        ServerSet& set_;
+        http::HttpServer* server_;
+    };
+
+    template <typename Read> std::function<double()> sum(Read read) {
+        return [this, read] {
+            std::lock_guard lock(mutex_);
             double total = 0;
-            for (http::HttpServer* server : servers)
+            for (http::HttpServer* server : servers_)
                 total += static_cast<double>(read(*server));
             return total;
         };
-    };
+    }
+
+  private:
+    std::mutex mutex_;
+    std::vector<http::HttpServer*> servers_;
+};
+
+void register_gauges(http::Metrics& metrics, http::DbPool& pool, ServerSet& servers) {
+    auto sum = [&servers](auto read) { return servers.sum(read); };
     metrics.add_gauge("sarang_http_in_flight", "Requests being handled.",
                       sum([](http::HttpServer& server) { return server.in_flight().load(); }));
     metrics.add_gauge("sarang_http_db_pool_size", "PostgreSQL connections in the pool.",
@@ -265,6 +295,7 @@ int main(int argc, char** argv) {
         services.server_key = &server_key;
         options.upload_spool_dir = photos.spool_dir();
         http::Metrics metrics;
+        ServerSet servers;
         // Declared before the server: streams' bodies call back into it until the daemon stops.
         http::StreamHub hub(config.string("db.dsn"), stream_limits(config));
         http::Router router;
@@ -280,6 +311,7 @@ int main(int argc, char** argv) {
         }
 
         http::HttpServer server(options, router, metrics);
+        ServerSet::Entry listed(servers, server);
         server.on_stop([&hub] { hub.close_all(); });
         register_stream_metrics(metrics, hub);
         hub.start();
@@ -291,6 +323,7 @@ int main(int argc, char** argv) {
         http::NotificationWorker notifier(config.string("db.dsn"), notify);
         // The same API in plain HTTP on loopback only, beside HTTPS: local scrapers and tools.
         std::unique_ptr<http::HttpServer> loopback;
+        std::optional<ServerSet::Entry> loopback_listed;
         if (loopback_port != 0) {
             http::ServerOptions plain = options;
             plain.bind = options.bind.find(':') != std::string::npos ? "::1" : "127.0.0.1";
@@ -298,11 +331,9 @@ int main(int argc, char** argv) {
             plain.tls = nullptr;
             loopback = std::make_unique<http::HttpServer>(plain, router, metrics);
             loopback->on_stop([&hub] { hub.close_all(); });
+            loopback_listed.emplace(servers, *loopback);
             LOG_INFO("httpd", "plain HTTP on http://%s:%u", plain.bind.c_str(), loopback->port());
         }
-        std::vector<http::HttpServer*> servers{&server};
-        if (loopback)
-            servers.push_back(loopback.get());
         register_gauges(metrics, pool, servers);
         std::unique_ptr<http::RedirectServer> redirect;
         if (redirect_port != 0) {
