@@ -188,7 +188,8 @@ const std::vector<Command>& commands() {
          "install",
          "tls install --cert FILE --key FILE [--chain FILE] [--dir DIR]\n"
          "                        take a certificate from elsewhere (an ACME client): checks\n"
-         "                        the key and the dates, replaces DIR/server.crt and server.key",
+         "                        the key and the dates, replaces http.tls_cert_file and\n"
+         "                        http.tls_key_file (with --dir: DIR/server.crt, server.key)",
          false,
          {},
          ctl::tls_install},

@@ -130,15 +130,23 @@ void sync_dir(const std::string& dir) {
     }
 }
 
-// All files are written before any is renamed: a failure leaves the old set in place.
-void write_all(const std::string& dir,
-               const std::vector<std::tuple<std::string, std::string, mode_t>>& files) {
+std::string parent_dir(const std::string& path) {
+    std::size_t slash = path.rfind('/');
+    return slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+}
+
+// (path, content, mode). All files are written before any is renamed: a failure leaves the old
+// set in place.
+void write_all(const std::vector<std::tuple<std::string, std::string, mode_t>>& files) {
     std::vector<std::unique_ptr<PendingFile>> pending;
-    for (const auto& [name, content, mode] : files)
-        pending.push_back(std::make_unique<PendingFile>(dir + "/" + name, content, mode));
+    for (const auto& [path, content, mode] : files) {
+        ensure_dir(parent_dir(path));
+        pending.push_back(std::make_unique<PendingFile>(path, content, mode));
+    }
     for (auto& file : pending)
         file->commit();
-    sync_dir(dir);
+    for (const auto& file : files)
+        sync_dir(parent_dir(std::get<0>(file)));
 }
 
 long days_option(const Args& args, long fallback) {
@@ -204,11 +212,10 @@ int tls_init(const Config& config, const Args& args) {
     x509::Key server_key = x509::generate_key();
     x509::Certificate server =
         x509::issue_server(ca, server_key.get(), names, x509::Validity::days(days));
-    ensure_dir(dir);
-    write_all(dir, {{"ca.crt", x509::to_pem(ca.certificate.get()), 0644},
-                    {"ca.key", x509::private_key_pem(ca.key.get()), 0600},
-                    {"server.crt", x509::to_pem(server.get()), 0644},
-                    {"server.key", x509::private_key_pem(server_key.get()), 0640}});
+    write_all({{dir + "/ca.crt", x509::to_pem(ca.certificate.get()), 0644},
+               {dir + "/ca.key", x509::private_key_pem(ca.key.get()), 0600},
+               {dir + "/server.crt", x509::to_pem(server.get()), 0644},
+               {dir + "/server.key", x509::private_key_pem(server_key.get()), 0640}});
     std::printf("Wrote %s/{ca.crt,ca.key,server.crt,server.key}\n", dir.c_str());
     std::printf("Server certificate for: %s (valid %ld days)\n",
                 join([&] {
@@ -227,7 +234,14 @@ int tls_init(const Config& config, const Args& args) {
 }
 
 int tls_install(const Config& config, const Args& args) {
-    std::string dir = tls_dir(config, args);
+    // The files sarang-httpd reads (http.tls_cert_file, tls_key_file), else DIR/server.*.
+    std::string cert_path = config.string("http.tls_cert_file");
+    std::string key_path = config.string("http.tls_key_file");
+    if (args.get("dir") || cert_path.empty() || key_path.empty()) {
+        std::string dir = tls_dir(config, args);
+        cert_path = dir + "/server.crt";
+        key_path = dir + "/server.key";
+    }
     std::string cert_pem = read_file(args.require("cert"));
     std::string key_pem = read_file(args.require("key"));
     std::vector<x509::Certificate> chain = x509::certificates_from_pem(cert_pem);
@@ -254,14 +268,12 @@ int tls_install(const Config& config, const Args& args) {
     std::string full_chain;
     for (const x509::Certificate& certificate : chain)
         full_chain += x509::to_pem(certificate.get());
-    ensure_dir(dir);
-    write_all(dir, {{"server.key", x509::private_key_pem(key.get()), 0640},
-                    {"server.crt", full_chain, 0644}});
+    write_all({{key_path, x509::private_key_pem(key.get()), 0640}, {cert_path, full_chain, 0644}});
     auto days_left =
         std::chrono::duration_cast<std::chrono::hours>(x509::not_after(leaf) - now).count() / 24;
-    std::printf("Installed %s/server.crt (%s, %zu certificate(s), %ld days left) and server.key\n",
-                dir.c_str(), x509::subject_common_name(leaf).c_str(), chain.size(),
-                static_cast<long>(days_left));
+    std::printf("Installed %s (%s, %zu certificate(s), %ld days left) and %s\n", cert_path.c_str(),
+                x509::subject_common_name(leaf).c_str(), chain.size(), static_cast<long>(days_left),
+                key_path.c_str());
     if (x509::not_after(leaf) - now < soon)
         std::printf("Warning: it expires in less than 30 days.\n");
     std::printf("Fingerprint (SHA-256): %s\n", x509::fingerprint_sha256(leaf).c_str());
