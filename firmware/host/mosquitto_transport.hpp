@@ -5,14 +5,26 @@
 #include "sarang_fw/device_core.hpp"
 #include "sarang_fw/platform.hpp"
 
+#include <string>
+
 struct mosquitto;
 struct mosquitto_message;
 
 namespace sarang_fw::host {
 
+// TLS for the connections that follow (docs/tls.md). With a CA file the broker's certificate
+// must chain to it and name the host connected to; a client certificate and key (both or
+// neither) authenticate the device itself on a listener that requires one.
+struct TlsOptions {
+    std::string ca_file; // empty: plain MQTT
+    std::string cert_file;
+    std::string key_file;
+};
+
 class MosquittoTransport : public MqttTransport {
   public:
     MosquittoTransport() = default;
+    explicit MosquittoTransport(TlsOptions tls) : tls_(std::move(tls)) {}
     ~MosquittoTransport() override;
     MosquittoTransport(const MosquittoTransport&) = delete;
     MosquittoTransport& operator=(const MosquittoTransport&) = delete;
@@ -27,6 +39,8 @@ class MosquittoTransport : public MqttTransport {
     // Messages published but not yet acknowledged by the broker.
     int unacknowledged() const { return in_flight_; }
     bool connected() const { return connected_; }
+    // The last connection ended or never came up (refused, TLS handshake failed, closed).
+    bool lost() const { return lost_reported_; }
 
   private:
     static void on_connect(mosquitto*, void* self, int rc);
@@ -35,6 +49,9 @@ class MosquittoTransport : public MqttTransport {
     static void on_message(mosquitto*, void* self, const mosquitto_message* message);
     void close();
 
+    bool configure_tls();
+
+    TlsOptions tls_;
     DeviceCore* core_ = nullptr;
     mosquitto* handle_ = nullptr;
     bool connected_ = false;

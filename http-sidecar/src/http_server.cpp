@@ -3,10 +3,12 @@
 #include "db_pool.hpp"
 #include "http_error.hpp"
 #include "net/proxy_listener.hpp"
+#include "listen_address.hpp"
 #include "sarang/log.hpp"
 #include "sarang/pg.hpp"
 #include "stream/stream_body.hpp"
 #include "text_encoding.hpp"
+#include "tls_credentials.hpp"
 #include "upload/upload_spool.hpp"
 
 #include <arpa/inet.h>
@@ -40,6 +42,7 @@ struct RequestContext {
     bool response_ready = false;     // set by the slow job before it resumes
     Response response;
     int status = 0;
+    const std::string* strict_transport = nullptr; // the server's, for HTTPS answers
 };
 
 struct DestroyResponse {
@@ -152,6 +155,9 @@ MHD_Result send(MHD_Connection* connection, RequestContext& context, const Respo
     if (!sets_cache_control)
         MHD_add_response_header(reply.get(), "Cache-Control", "no-store");
     MHD_add_response_header(reply.get(), "X-Content-Type-Options", "nosniff");
+    if (context.strict_transport != nullptr)
+        MHD_add_response_header(reply.get(), "Strict-Transport-Security",
+                                context.strict_transport->c_str());
     for (const auto& [name, value] : response.headers)
         MHD_add_response_header(reply.get(), name.c_str(), value.c_str());
     MHD_Result queued =
@@ -399,6 +405,7 @@ MHD_Result handle_request(HttpServer& server, MHD_Connection* connection, const 
         context = start_request(server, connection, url, method);
         if (context == nullptr)
             return MHD_NO;
+        context->strict_transport = server.strict_transport();
         *slot = context;
         // A Content-Length over the limit is answered before any of the body is read.
         if (context->too_large)
@@ -511,28 +518,31 @@ void HttpServer::StopDaemon::operator()(MHD_Daemon* daemon) const {
 HttpServer::HttpServer(ServerOptions options, const Router& router, Metrics& metrics)
     : options_(std::move(options)), router_(router), metrics_(metrics),
       slow_pool_(std::make_unique<SlowPool>(options_.slow_workers, options_.slow_queue)) {
-    sockaddr_storage address{};
+    ListenAddress listen = parse_listen_address(options_.bind, options_.port);
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
                      MHD_ALLOW_SUSPEND_RESUME;
-    if (options_.bind.find(':') != std::string::npos) {
-        auto* v6 = reinterpret_cast<sockaddr_in6*>(&address);
-        v6->sin6_family = AF_INET6;
-        v6->sin6_port = htons(options_.port);
-        if (inet_pton(AF_INET6, options_.bind.c_str(), &v6->sin6_addr) != 1)
-            throw std::runtime_error("http.bind is not an IP address: " + options_.bind);
+    if (listen.ipv6)
         flags |= MHD_USE_IPv6;
+    auto start = [&](unsigned extra_flags, auto... extra_options) {
+        return MHD_start_daemon(
+            flags | extra_flags, options_.port, nullptr, nullptr, &on_request, this,
+            MHD_OPTION_SOCK_ADDR, &listen.address, MHD_OPTION_THREAD_POOL_SIZE, options_.threads,
+            MHD_OPTION_NOTIFY_COMPLETED, &on_completed, this, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+            MHD_OPTION_UNESCAPE_CALLBACK, &unescape, nullptr, extra_options..., MHD_OPTION_END);
+    };
+    if (options_.tls != nullptr) {
+        if (MHD_is_feature_supported(MHD_FEATURE_HTTPS_CERT_CALLBACK) != MHD_YES)
+            throw std::runtime_error("this libmicrohttpd has no TLS certificate callback");
+        // The certificate is asked for at each handshake, so a reload needs no restart. TLS 1.2
+        // and 1.3 only, like the broker's listener (tls_version tlsv1.2).
+        daemon_.reset(start(MHD_USE_TLS, MHD_OPTION_HTTPS_CERT_CALLBACK, TlsCredentials::callback(),
+                            MHD_OPTION_HTTPS_PRIORITIES,
+                            "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"));
+        if (options_.hsts_max_age > 0)
+            strict_transport_ = "max-age=" + std::to_string(options_.hsts_max_age);
     } else {
-        auto* v4 = reinterpret_cast<sockaddr_in*>(&address);
-        v4->sin_family = AF_INET;
-        v4->sin_port = htons(options_.port);
-        if (inet_pton(AF_INET, options_.bind.c_str(), &v4->sin_addr) != 1)
-            throw std::runtime_error("http.bind is not an IP address: " + options_.bind);
+        daemon_.reset(start(0u));
     }
-    daemon_.reset(MHD_start_daemon(
-        flags, options_.port, nullptr, nullptr, &on_request, this, MHD_OPTION_SOCK_ADDR, &address,
-        MHD_OPTION_THREAD_POOL_SIZE, options_.threads, MHD_OPTION_NOTIFY_COMPLETED, &on_completed,
-        this, MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_UNESCAPE_CALLBACK, &unescape, nullptr,
-        MHD_OPTION_END));
     if (!daemon_)
         throw std::runtime_error("cannot listen on " + options_.bind + ":" +
                                  std::to_string(options_.port));

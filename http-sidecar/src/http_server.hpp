@@ -31,6 +31,7 @@ struct MHD_Daemon;
 namespace sarang::http {
 
 class ProxyListener;
+class TlsCredentials;
 
 struct ServerOptions {
     std::string bind = "127.0.0.1";
@@ -49,6 +50,10 @@ struct ServerOptions {
     ForwardedHeader forwarded_header = ForwardedHeader::x_forwarded_for;
     // http.proxy_protocol_port: a second listener for proxies in TCP mode (net/proxy_listener.hpp)
     std::optional<std::uint16_t> proxy_protocol_port;
+    // HTTPS with this certificate when set (it must outlive the server); every answer then
+    // carries Strict-Transport-Security with this max-age (0: no header).
+    TlsCredentials* tls = nullptr;
+    long hsts_max_age = 31536000;
 };
 
 class HttpServer {
@@ -71,6 +76,10 @@ class HttpServer {
     SlowPool& slow_pool() { return *slow_pool_; }
     std::atomic<long>& in_flight() { return in_flight_; }
     bool stopping() const { return stopping_.load(std::memory_order_relaxed); }
+    // The Strict-Transport-Security value, or nullptr (plain HTTP, or max-age 0).
+    const std::string* strict_transport() const {
+        return strict_transport_.empty() ? nullptr : &strict_transport_;
+    }
 
   private:
     struct StopDaemon {
@@ -83,6 +92,7 @@ class HttpServer {
     std::atomic<bool> stopping_{false};
     std::unique_ptr<SlowPool> slow_pool_;
     std::function<void()> stop_hook_;
+    std::string strict_transport_;
     std::unique_ptr<MHD_Daemon, StopDaemon> daemon_;
     std::unique_ptr<ProxyListener> proxy_listener_; // stopped first, in the destructor
 };

@@ -1,5 +1,6 @@
 // sarang-httpd: the REST sidecar. Reads sarang.conf (--config PATH, or $SARANG_CONFIG), serves
-// until SIGINT or SIGTERM, then finishes running requests and exits.
+// until SIGINT or SIGTERM, then finishes running requests and exits. SIGHUP reads the HTTPS
+// certificate and key again (docs/tls.md).
 // `sarang-httpd --list-routes` prints the route table (METHOD PATTERN per line) and exits; the
 // OpenAPI test compares it with openapi.json. `--print-access` prints the routes' access rules
 // as the Markdown table docs/http-api.md carries (route_access_test compares the two).
@@ -8,10 +9,12 @@
 #include "device_rejections.hpp"
 #include "handlers/handlers.hpp"
 #include "http_server.hpp"
+#include "listen_address.hpp"
 #include "metrics.hpp"
 #include "notify/http_out.hpp"
 #include "notify/notification_worker.hpp"
 #include "parcel/photo_store.hpp"
+#include "redirect_server.hpp"
 #include "sarang/auth_settings.hpp"
 #include "sarang/config.hpp"
 #include "sarang/credentials.hpp"
@@ -19,6 +22,7 @@
 #include "session_purger.hpp"
 #include "storage_sweeper.hpp"
 #include "stream/stream_hub.hpp"
+#include "tls_credentials.hpp"
 #include "vending/server_key.hpp"
 #include "web/static_site.hpp"
 #include "worker_status.hpp"
@@ -28,6 +32,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <pthread.h>
 
 using namespace sarang;
@@ -125,20 +131,59 @@ void register_stream_metrics(http::Metrics& metrics, http::StreamHub& hub) {
                         [&hub] { return static_cast<double>(hub.resyncs()); });
 }
 
-void register_gauges(http::Metrics& metrics, http::DbPool& pool, http::HttpServer& server) {
+// The listeners /metrics sums over: the main server and its plain loopback twin
+// (http.loopback_port). Each leaves the set before it is destroyed (ServerSet::Entry, declared
+// after it), so /metrics answered by one during shutdown never reads the other once it is gone.
+class ServerSet {
+  public:
+    struct Entry {
+        Entry(ServerSet& set, http::HttpServer& server) : set_(set), server_(&server) {
+            std::lock_guard lock(set_.mutex_);
+            set_.servers_.push_back(server_);
+        }
+        ~Entry() {
+            std::lock_guard lock(set_.mutex_);
+            std::erase(set_.servers_, server_);
+        }
+        Entry(const Entry&) = delete;
+        Entry& operator=(const Entry&) = delete;
+
+      private:
+        ServerSet& set_;
+        http::HttpServer* server_;
+    };
+
+    template <typename Read> std::function<double()> sum(Read read) {
+        return [this, read] {
+            std::lock_guard lock(mutex_);
+            double total = 0;
+            for (http::HttpServer* server : servers_)
+                total += static_cast<double>(read(*server));
+            return total;
+        };
+    }
+
+  private:
+    std::mutex mutex_;
+    std::vector<http::HttpServer*> servers_;
+};
+
+void register_gauges(http::Metrics& metrics, http::DbPool& pool, ServerSet& servers) {
+    auto sum = [&servers](auto read) { return servers.sum(read); };
     metrics.add_gauge("sarang_http_in_flight", "Requests being handled.",
-                      [&server] { return static_cast<double>(server.in_flight().load()); });
+                      sum([](http::HttpServer& server) { return server.in_flight().load(); }));
     metrics.add_gauge("sarang_http_db_pool_size", "PostgreSQL connections in the pool.",
                       [&pool] { return static_cast<double>(pool.size()); });
     metrics.add_gauge("sarang_http_db_pool_idle", "PostgreSQL connections not leased.",
                       [&pool] { return static_cast<double>(pool.idle_count()); });
     metrics.add_gauge("sarang_http_slow_queue_depth", "Slow requests waiting for a worker.",
-                      [&server] { return static_cast<double>(server.slow_pool().queued()); });
+                      sum([](http::HttpServer& server) { return server.slow_pool().queued(); }));
     metrics.add_gauge("sarang_http_slow_workers_busy", "Slow workers running a request.",
-                      [&server] { return static_cast<double>(server.slow_pool().busy()); });
-    metrics.add_counter("sarang_http_slow_rejected_total",
-                        "Slow requests refused with 503 because the queue was full.",
-                        [&server] { return static_cast<double>(server.slow_pool().rejected()); });
+                      sum([](http::HttpServer& server) { return server.slow_pool().busy(); }));
+    metrics.add_counter(
+        "sarang_http_slow_rejected_total",
+        "Slow requests refused with 503 because the queue was full.",
+        sum([](http::HttpServer& server) { return server.slow_pool().rejected(); }));
     // The broker plugins' workers, from their rows in worker_status (every node's).
     metrics.add_family([&pool] {
         try {
@@ -150,6 +195,25 @@ void register_gauges(http::Metrics& metrics, http::DbPool& pool, http::HttpServe
             return std::string();
         }
     });
+}
+
+// http.tls_cert_file and http.tls_key_file: HTTPS when both are set. Plain HTTP is refused on
+// anything but loopback: there it carries passwords and session tokens in the clear.
+std::unique_ptr<http::TlsCredentials> tls_from_config(const Config& config,
+                                                      const std::string& bind) {
+    std::string cert = config.string("http.tls_cert_file");
+    std::string key = config.string("http.tls_key_file");
+    if (cert.empty() != key.empty())
+        throw ConfigError("set both http.tls_cert_file and http.tls_key_file, or neither");
+    if (cert.empty()) {
+        if (!http::is_loopback(bind))
+            throw ConfigError("http.bind = " + bind +
+                              " would serve plain HTTP beyond this machine; set "
+                              "http.tls_cert_file and http.tls_key_file (sarangctl tls init), "
+                              "or bind 127.0.0.1 behind a TLS proxy (docs/tls.md)");
+        return nullptr;
+    }
+    return std::make_unique<http::TlsCredentials>(cert, key);
 }
 
 } // namespace
@@ -168,6 +232,7 @@ int main(int argc, char** argv) {
     sigemptyset(&stop_signals);
     sigaddset(&stop_signals, SIGINT);
     sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
     std::signal(SIGPIPE, SIG_IGN);
 
@@ -203,6 +268,18 @@ int main(int argc, char** argv) {
         options.slow_workers = static_cast<unsigned>(config.integer_in("http.slow_workers", 1, 64));
         options.slow_queue =
             static_cast<std::size_t>(config.integer_in("http.slow_queue", 1, 100000));
+        // Checked first: a listener that would be refused stops the sidecar before anything runs.
+        std::unique_ptr<http::TlsCredentials> tls = tls_from_config(config, options.bind);
+        options.tls = tls.get();
+        options.hsts_max_age = config.integer_in("http.hsts_max_age", 0, 2L * 365 * 86400);
+        auto redirect_port =
+            static_cast<std::uint16_t>(config.integer_in("http.redirect_port", 0, 65535));
+        auto loopback_port =
+            static_cast<std::uint16_t>(config.integer_in("http.loopback_port", 0, 65535));
+        if (!tls && (redirect_port != 0 || loopback_port != 0))
+            throw ConfigError("http.redirect_port and http.loopback_port go with HTTPS (set "
+                              "http.tls_cert_file and http.tls_key_file)");
+
         long pool_size = config.integer_in("http.db_pool_size", 1, 256);
         std::chrono::seconds purge_interval(
             config.integer_in("http.session_purge_interval_s", 1, 86400));
@@ -237,6 +314,7 @@ int main(int argc, char** argv) {
         services.server_key = &server_key;
         options.upload_spool_dir = photos.spool_dir();
         http::Metrics metrics;
+        ServerSet servers;
         // Declared before the server: streams' bodies call back into it until the daemon stops.
         http::StreamHub hub(config.string("db.dsn"), stream_limits(config));
         http::Router router;
@@ -252,8 +330,8 @@ int main(int argc, char** argv) {
         }
 
         http::HttpServer server(options, router, metrics);
+        ServerSet::Entry listed(servers, server);
         server.on_stop([&hub] { hub.close_all(); });
-        register_gauges(metrics, pool, server);
         register_stream_metrics(metrics, hub);
         hub.start();
         http::SessionPurger purger(pool, purge_interval);
@@ -262,13 +340,51 @@ int main(int argc, char** argv) {
             std::chrono::seconds(config.integer_in("storage.sweep_interval_s", 1, 86400)),
             std::chrono::seconds(config.integer_in("storage.sweep_grace_s", 1, 86400)));
         http::NotificationWorker notifier(config.string("db.dsn"), notify);
-        LOG_INFO("httpd", "listening on http://%s:%u", options.bind.c_str(), server.port());
+        // The same API in plain HTTP on loopback only, beside HTTPS: local scrapers and tools.
+        std::unique_ptr<http::HttpServer> loopback;
+        std::optional<ServerSet::Entry> loopback_listed;
+        if (loopback_port != 0) {
+            http::ServerOptions plain = options;
+            plain.bind = options.bind.find(':') != std::string::npos ? "::1" : "127.0.0.1";
+            plain.port = loopback_port;
+            plain.tls = nullptr;
+            plain.proxy_protocol_port.reset();
+            loopback = std::make_unique<http::HttpServer>(plain, router, metrics);
+            loopback->on_stop([&hub] { hub.close_all(); });
+            loopback_listed.emplace(servers, *loopback);
+            LOG_INFO("httpd", "plain HTTP on http://%s:%u", plain.bind.c_str(), loopback->port());
+        }
+        register_gauges(metrics, pool, servers);
+        std::unique_ptr<http::RedirectServer> redirect;
+        if (redirect_port != 0) {
+            redirect = std::make_unique<http::RedirectServer>(
+                options.bind, redirect_port, config.string("http.public_url"), server.port());
+            LOG_INFO("httpd", "redirecting http://%s:%u to HTTPS", options.bind.c_str(),
+                     redirect->port());
+        }
+        if (tls)
+            LOG_INFO("httpd", "listening on https://%s:%u (%s)", options.bind.c_str(),
+                     server.port(), tls->describe().c_str());
+        else
+            LOG_INFO("httpd", "listening on http://%s:%u", options.bind.c_str(), server.port());
         if (server.proxy_protocol_port() != 0)
             LOG_INFO("httpd", "listening for PROXY protocol connections on %s:%u",
                      options.bind.c_str(), server.proxy_protocol_port());
 
         int received = 0;
-        sigwait(&stop_signals, &received);
+        while (sigwait(&stop_signals, &received) == 0 && received == SIGHUP) {
+            if (!tls) {
+                LOG_INFO("httpd", "SIGHUP: no TLS certificate to reload");
+                continue;
+            }
+            try {
+                tls->reload();
+                LOG_INFO("httpd", "SIGHUP: new TLS handshakes use %s", tls->describe().c_str());
+            } catch (const std::exception& error) {
+                LOG_ERROR("httpd", "SIGHUP: certificate not reloaded, the old one stays: %s",
+                          error.what());
+            }
+        }
         LOG_INFO("httpd", "%s received; finishing requests", strsignal(received));
     } catch (const std::exception& error) {
         LOG_ERROR("httpd", "%s", error.what());

@@ -29,6 +29,7 @@ cleanup() {
     fi
     rm -rf "$STATE"
     release_ports "${PG_PORT:-}" "${MQTT_PORT:-}" "${HTTP_PORT:-}" "${AUX_PORT:-}" "${MQTT2_PORT:-}"
+    release_ports "${MQTTS_PORT:-}" "${HTTPS_PORT:-}" "${REDIRECT_PORT:-}"
     exit "$status"
 }
 trap cleanup EXIT
@@ -36,6 +37,10 @@ trap cleanup EXIT
 # AUX_PORT is for a fake server a test may start (the GOWA stand-in of the notification tests);
 # MQTT2_PORT for a second broker node (stack_control.sh broker2 start).
 read -r PG_PORT MQTT_PORT HTTP_PORT AUX_PORT MQTT2_PORT < <(free_ports 5)
+# TLS (docs/tls.md): MQTT over server TLS on MQTTS_PORT; the sidecar serves HTTPS on HTTPS_PORT,
+# the same API in plain HTTP on HTTP_PORT (http.loopback_port, what most tests use) and only
+# redirects on REDIRECT_PORT.
+read -r MQTTS_PORT HTTPS_PORT REDIRECT_PORT < <(free_ports 3)
 # Tests need no durability of their own throwaway cluster.
 SARANG_PG_FSYNC=off
 export SARANG_PG_FSYNC
@@ -45,12 +50,19 @@ stack_init "$STATE" "$PG_PORT" "$HTTP_PORT"
 # refusals lock out the next. SARANG_TEST_CONF adds or overrides settings per test.
 echo "access.connect_failures_per_minute = ${SARANG_TEST_FAILURES_PER_MINUTE:-100000}" \
     >>"$STATE/sarang.conf"
+sed -i '/^http.port *=/d' "$STATE/sarang.conf" # HTTPS_PORT below
 cat >>"$STATE/sarang.conf" <<CONF
 gowa.base_url = http://127.0.0.1:$AUX_PORT
 gowa.username = sarang-test
 gowa.password = $(openssl rand -hex 12)
 http.public_url = http://127.0.0.1:$HTTP_PORT
+http.port = $HTTPS_PORT
+http.loopback_port = $HTTP_PORT
+http.redirect_port = $REDIRECT_PORT
+http.tls_cert_file = $STATE/tls/server.crt
+http.tls_key_file = $STATE/tls/server.key
 CONF
+tls_init "$STATE"
 # SARANG_TEST_CONF="key = value | key = value" sets or replaces settings (a key may appear once;
 # not ';', which CMake's ENVIRONMENT property splits on).
 if [ -n "${SARANG_TEST_CONF:-}" ]; then
@@ -63,7 +75,7 @@ if [ -n "${SARANG_TEST_CONF:-}" ]; then
 fi
 pg_start "$STATE" "$PG_PORT"
 sarangctl_in "$STATE" migrate >/dev/null
-broker_start "$STATE" "$MQTT_PORT"
+broker_start "$STATE" "$MQTT_PORT" "$MQTTS_PORT"
 sidecar_start "$STATE" "$HTTP_PORT"
 
 export SARANG_CONFIG="$STATE/sarang.conf"
@@ -74,4 +86,8 @@ export SARANG_TEST_PG_PORT=$PG_PORT
 export SARANG_TEST_STATE=$STATE
 export SARANG_TEST_AUX_PORT=$AUX_PORT
 export SARANG_TEST_MQTT2_PORT=$MQTT2_PORT
+export SARANG_TEST_MQTTS_PORT=$MQTTS_PORT
+export SARANG_TEST_HTTPS_PORT=$HTTPS_PORT
+export SARANG_TEST_HTTP_REDIRECT_PORT=$REDIRECT_PORT
+export SARANG_TEST_TLS_DIR=$STATE/tls
 "$@"

@@ -1,6 +1,7 @@
 // The sidecar's pure pieces: JSON body reading with its error statuses, and the metrics text.
 #include "http_error.hpp"
 #include "json_body.hpp"
+#include "listen_address.hpp"
 #include "metrics.hpp"
 #include "notify/messages.hpp"
 #include "response.hpp"
@@ -221,6 +222,42 @@ void seed_status_is_the_worst_reading_level(void**) {
     assert_true(reading_metric_names(find_kind("relay")).empty());
 }
 
+// Plain HTTP is served on loopback only (docs/tls.md).
+void only_loopback_counts_as_loopback(void**) {
+    assert_true(http::is_loopback("127.0.0.1"));
+    assert_true(http::is_loopback("127.1.2.3"));
+    assert_true(http::is_loopback("::1"));
+    assert_false(http::is_loopback("0.0.0.0"));
+    assert_false(http::is_loopback("::"));
+    assert_false(http::is_loopback("192.168.1.10"));
+    assert_false(http::is_loopback("128.0.0.1"));
+    assert_false(http::is_loopback("localhost"));
+    assert_false(http::is_loopback(""));
+}
+
+void redirects_keep_the_target_and_trust_no_odd_host(void**) {
+    // public_url wins when it is https.
+    assert_text_equal(http::redirect_location("https://sarang.example/", "x.example", 8443,
+                                              "/api/v1/devices?limit=5"),
+                      "https://sarang.example/api/v1/devices?limit=5");
+    // Otherwise the Host, its port replaced by the HTTPS one (none for 443).
+    assert_text_equal(
+        http::redirect_location("http://127.0.0.1:8080", "sarang.example:80", 443, "/login"),
+        "https://sarang.example/login");
+    assert_text_equal(http::redirect_location("", "10.0.0.5:8080", 8443, "/"),
+                      "https://10.0.0.5:8443/");
+    assert_text_equal(http::redirect_location("", "[2001:db8::1]:80", 443, "/a"),
+                      "https://[2001:db8::1]/a");
+    assert_text_equal(http::redirect_location("", "h.example", 443, "*"), "https://h.example/");
+    // No host to trust: the caller answers 400.
+    assert_text_equal(http::redirect_location("", "", 443, "/"), "");
+    assert_text_equal(http::redirect_location("", "evil.example/x", 443, "/"), "");
+    assert_text_equal(http::redirect_location("", "a@evil.example", 443, "/"), "");
+    assert_text_equal(http::redirect_location("", "h.example:80x", 443, "/"), "");
+    assert_text_equal(http::redirect_location("", "[zz]", 443, "/"), "");
+    assert_text_equal(http::redirect_location("", "h.example", 443, "/a\r\nSet-Cookie: x"), "");
+}
+
 } // namespace
 
 int main() {
@@ -235,6 +272,8 @@ int main() {
         cmocka_unit_test(webhook_secrets_are_per_hook_and_signatures_cover_the_body),
         cmocka_unit_test(worker_status_renders_series_and_names_troubled_workers),
         cmocka_unit_test(seed_status_is_the_worst_reading_level),
+        cmocka_unit_test(only_loopback_counts_as_loopback),
+        cmocka_unit_test(redirects_keep_the_target_and_trust_no_odd_host),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -3,7 +3,7 @@ SARANG_PACKAGES=(
     build-essential cmake pkg-config
     postgresql-15 postgresql-client-15
     mosquitto mosquitto-dev libmosquitto-dev mosquitto-clients
-    libpq-dev libmicrohttpd-dev libjansson-dev libargon2-dev libssl-dev libcmocka-dev
+    libpq-dev libmicrohttpd-dev libgnutls28-dev libjansson-dev libargon2-dev libssl-dev libcmocka-dev
     libcurl4-openssl-dev libvips-dev libcjson-dev curl jq openssl
     chromium chromium-driver
     clang-14 libclang-rt-14-dev valgrind

@@ -170,15 +170,18 @@ pg_stop() {
     as_postgres "$bin/pg_ctl" -D "$state/pg" -m fast -w stop >/dev/null 2>&1 || true
 }
 
-# Usage: broker_start STATE PORT
+# Usage: broker_start STATE PORT [MQTTS_PORT]
+# MQTTS_PORT: also a server-TLS listener there, with STATE/tls/server.{crt,key} (tls_init).
 broker_start() {
-    local state=$1 port=$2
+    local state=$1 port=$2 mqtts_port=${3:-} tls_lines='/^#@TLS@/d'
+    [ -z "$mqtts_port" ] || tls_lines='s/^#@TLS@//'
     # The telemetry journal belongs to this broker node; mosquitto drops root for its user.
     mkdir -p "$state/journal"
     chmod 700 "$state/journal"
     [ "$(id -u)" -ne 0 ] || chown mosquitto "$state/journal"
     sed -e "s|@MQTT_PORT@|$port|g" -e "s|@PLUGIN_DIR@|${SARANG_PLUGIN_BUILD:-$SARANG_BUILD}/plugins|g" \
         -e "s|@SARANG_CONF@|$state/sarang.conf|g" -e "s|@JOURNAL_DIR@|$state/journal|g" \
+        -e "$tls_lines" -e "s|@MQTTS_PORT@|$mqtts_port|g" -e "s|@TLS_DIR@|$state/tls|g" \
         "$SARANG_ROOT/broker-config/mosquitto.dev.conf.in" >"$state/mosquitto.conf"
     local wrapper=()
     [ -z "${SARANG_BROKER_WRAPPER:-}" ] || read -ra wrapper <<<"$SARANG_BROKER_WRAPPER"
@@ -195,6 +198,17 @@ sidecar_start() {
         >>"$state/log/httpd.log" 2>&1 &
     echo $! >"$state/run/httpd.pid"
     wait_for_port "$port" 20 sarang-httpd || { tail -n 20 "$state/log/httpd.log" >&2; return 1; }
+}
+
+# A private CA and a server certificate for localhost and 127.0.0.1 in STATE/tls, once; the
+# key readable by the mosquitto group (mosquitto reads it after dropping root).
+# Usage: tls_init STATE
+tls_init() {
+    local state=$1
+    [ -f "$state/tls/server.key" ] && return 0
+    sarangctl_in "$state" tls init --dir "$state/tls" --hostname localhost --ip 127.0.0.1 \
+        --days 30 >/dev/null
+    [ "$(id -u)" -ne 0 ] || chgrp -R mosquitto "$state/tls"
 }
 
 stop_pidfile() { # pidfile: TERM, wait up to 10 s, then KILL

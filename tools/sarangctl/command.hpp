@@ -58,6 +58,8 @@ int users_ensure_admin(const Config& config, const Args& args);
 int payments_set_key(const Config& config, const Args& args);
 int backup(const Config& config, const Args& args);
 int restore(const Config& config, const Args& args);
+int tls_init(const Config& config, const Args& args);
+int tls_install(const Config& config, const Args& args);
 
 // Exit status of a command whose change is stored but not yet applied by every live broker node
 // within access_sync::default_timeout (docs/identity-and-acl.md).

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <unistd.h>
 
 using namespace sarang;
 
@@ -173,6 +174,25 @@ const std::vector<Command>& commands() {
          false,
          {"force", "with-secrets"},
          ctl::restore},
+        {"tls",
+         "init",
+         "tls init [--dir DIR] [--hostname NAME]... [--ip ADDRESS]... [--days N] [--force]\n"
+         "                        a private CA and a server certificate for the MQTT TLS\n"
+         "                        listener and HTTPS (DIR/ca.crt ca.key server.crt server.key;\n"
+         "                        DIR defaults to the folder of http.tls_cert_file, then\n"
+         "                        /etc/sarang/tls); never overwrites without --force",
+         false,
+         {"force"},
+         ctl::tls_init},
+        {"tls",
+         "install",
+         "tls install --cert FILE --key FILE [--chain FILE] [--dir DIR]\n"
+         "                        take a certificate from elsewhere (an ACME client): checks\n"
+         "                        the key and the dates, replaces http.tls_cert_file and\n"
+         "                        http.tls_key_file (with --dir: DIR/server.crt, server.key)",
+         false,
+         {},
+         ctl::tls_install},
     };
     return table;
 }
@@ -211,9 +231,15 @@ int main(int argc, char** argv) {
         }
         try {
             ctl::Args args = ctl::parse_args({words.begin() + consumed, words.end()},
-                                             command.boolean_flags, {"read"});
+                                             command.boolean_flags, {"read", "hostname", "ip"});
             args.config_path = config_path;
-            Config config = Config::load_file(config_path);
+            // Certificates come before the first sarang.conf on a new install.
+            bool config_optional = std::strcmp(command.area, "tls") == 0;
+            Config config =
+                config_optional && access(config_path.c_str(), F_OK) != 0
+                    ? Config::parse("", "(no sarang.conf)",
+                                    [](const char*) { return static_cast<const char*>(nullptr); })
+                    : Config::load_file(config_path);
             log::set_level(config.string("log.level"));
             return command.run(config, args);
         } catch (const ctl::UsageError& error) {
