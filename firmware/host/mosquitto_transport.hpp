@@ -30,6 +30,8 @@ class MosquittoTransport : public MqttTransport {
     MosquittoTransport& operator=(const MosquittoTransport&) = delete;
 
     void attach(DeviceCore& core) { core_ = &core; }
+    // The same as the constructor's, for connections from the next one on.
+    void set_tls(TlsOptions tls) { tls_ = std::move(tls); }
     bool connect(const MqttSession& session) override;
     int publish(const std::string& topic, const std::string& payload, int qos) override;
     bool subscribe(const std::string& topic, int qos) override;

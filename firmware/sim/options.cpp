@@ -24,6 +24,9 @@ constexpr const char* usage =
     "  vending: [--dispense-success 0.9]   parcel-box: [--parcel-every SECONDS]\n"
     "  hydro-sensor: [--troubled 0.2] the share of probes whose tank wanders out of range\n"
     "  door-lock: SARANG_SIM_KEYPAD_PIN=PIN types that PIN on each lock's keypad once online\n"
+    "  TLS:     [--cafile CA.crt] trust this CA for the broker; mutual TLS with a device\n"
+    "           certificate (sarangctl devices cert): --cert 'certs/{name}.crt' --key\n"
+    "           'certs/{name}.key' against the broker's require_certificate listener\n"
     "kinds: vending, parcel-box, door-lock, env-sensor, hydro-sensor, relay\n"
     "Runs until SIGINT/SIGTERM (each device says offline and disconnects) or --duration.\n"
     "Credentials are kept in the state file (mode 0600) and reused by the next run.\n";
@@ -147,11 +150,24 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
             options.parcel_every_s = number;
         else if (flag == "--duration" && numeric && number > 0)
             options.duration_s = number;
+        else if (flag == "--cafile")
+            options.cafile = value;
+        else if (flag == "--cert")
+            options.cert_file = value;
+        else if (flag == "--key")
+            options.key_file = value;
         else
             return fail("unknown option or bad value: " + flag + " " + value);
     }
     if (sarang_fw::find_kind(options.kind) == nullptr)
         return fail("--kind must be one of the kinds below");
+    if (options.cert_file.empty() != options.key_file.empty())
+        return fail("--cert and --key go together");
+    if (!options.cert_file.empty() && options.cafile.empty())
+        return fail("--cert needs --cafile (the CA of the broker's server certificate)");
+    if (options.count > 1 && !options.cert_file.empty() &&
+        options.cert_file.find("{name}") == std::string::npos)
+        return fail("--cert must contain {name} when --count is above 1 (one per device)");
     if (options.name_pattern.empty())
         options.name_pattern = default_pattern(options.kind);
     if (options.name_pattern.find("{n}") == std::string::npos && options.count > 1)

@@ -28,6 +28,11 @@ struct Options {
     double parcel_every_s = 60;
     double troubled = 0.2; // hydro-sensor: the share of probes in tanks out of range
     double duration_s = 0; // 0: until SIGINT/SIGTERM
+    // TLS to the broker: the CA to trust, and a device certificate and key for mutual TLS
+    // (sarangctl devices cert); {name} in cert_file and key_file becomes each device's name.
+    std::string cafile;
+    std::string cert_file;
+    std::string key_file;
 };
 
 // nullopt after printing the problem (or the help) to stderr; exit_code says how to leave.

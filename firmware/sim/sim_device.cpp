@@ -5,6 +5,12 @@ namespace {
 
 constexpr const char* firmware = "sarang-sim/0.1";
 
+std::string with_name(std::string path, const std::string& name) {
+    for (std::size_t at; (at = path.find("{name}")) != std::string::npos;)
+        path.replace(at, 6, name);
+    return path;
+}
+
 } // namespace
 
 SimDevice::SimDevice(const Options& options, DeviceRecord& record, SystemClock& clock,
@@ -32,6 +38,9 @@ SimDevice::SimDevice(const Options& options, DeviceRecord& record, SystemClock& 
     core_ =
         std::make_unique<sarang_fw::DeviceCore>(config, *app_, transport_, store_, clock, random);
     transport_.attach(*core_);
+    if (!options.cafile.empty())
+        transport_.set_tls({options.cafile, with_name(options.cert_file, record.name),
+                            with_name(options.key_file, record.name)});
 }
 
 std::unique_ptr<sarang_fw::DeviceApp> SimDevice::make_app(const Options& options,

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <stop_token>
 #include <string>
 
@@ -120,6 +121,10 @@ struct AccessPlugin {
     void note_grace_end(const DeviceRecord& device) {
         next_grace_end = std::min(next_grace_end, device.previous_expires_at);
     }
+    // When the certificates that admitted live sessions expire (TLS checks the dates only at the
+    // handshake): housekeeping re-checks those devices once the time has passed. One entry per
+    // certificate and device, so reconnects add nothing; an entry goes when it is due.
+    std::set<std::pair<WallClock::time_point, std::string>> certificate_ends;
     // Workers last: destroyed (stopped and joined) first.
     std::unique_ptr<Worker> loader;
     std::unique_ptr<Worker> presence_writer;

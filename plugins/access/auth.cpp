@@ -20,6 +20,9 @@
 #include "sarang/device_kinds.hpp"
 
 #include <cstring>
+#include <memory>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
 
 namespace sarang::access {
 namespace {
@@ -101,10 +104,93 @@ int authenticate_integration(AccessPlugin& plugin, const mosquitto_evt_basic_aut
     return MOSQ_ERR_SUCCESS;
 }
 
+bool address_exhausted(AccessPlugin& plugin, const char* address) {
+    auto now = FailureLimiter::Clock::now();
+    if (!plugin.address_failures.exhausted(address, now))
+        return false;
+    ++plugin.counters.auth_rate_limited;
+    if (std::optional<std::uint64_t> folded = plugin.address_failures.log_due(address, now))
+        LOG_WARN("access",
+                 "refusing connects from %s for now: too many failures (%llu more "
+                 "refused since the last line)",
+                 address, static_cast<unsigned long long>(*folded));
+    return true;
+}
+
+struct X509Free {
+    void operator()(X509* certificate) const { X509_free(certificate); }
+};
+using X509Ptr = std::unique_ptr<X509, X509Free>;
+
+// A device on a listener with require_certificate (mutual TLS). The handshake has verified the
+// chain against the listener's cafile (the device CA) and the validity dates; this admits only
+// a certificate Sarang issued and has not revoked, found by its SHA-256 fingerprint (the
+// subject's CN alone would let any certificate the CA ever signed in). The certificate stands
+// for the password: a username, if sent, must be the device id; a password is ignored.
+int authenticate_certificate(AccessPlugin& plugin, const mosquitto_evt_basic_auth& event,
+                             X509* certificate, const char* address) {
+    const char* shown = event.username != nullptr ? event.username : "(client certificate)";
+    if (address_exhausted(plugin, address))
+        return MOSQ_ERR_AUTH;
+    if (!plugin.devices.loaded()) {
+        ++plugin.counters.auth_unavailable;
+        LOG_WARN("access", "refusing %s: device list not loaded yet", shown);
+        return MOSQ_ERR_UNKNOWN;
+    }
+    crypto::Digest fingerprint{};
+    unsigned int length = 0;
+    if (X509_digest(certificate, EVP_sha256(), fingerprint.data(), &length) != 1 ||
+        length != fingerprint.size())
+        return refuse(plugin, shown, address, "cannot fingerprint the client certificate");
+    const DeviceRecord* device = plugin.devices.find_by_certificate(fingerprint);
+    if (device == nullptr)
+        return refuse(plugin, shown, address, "client certificate not issued or revoked");
+    const char* name = device->id.c_str();
+    if (device->revoked())
+        return refuse(plugin, name, address, "device revoked");
+    if (device->kind == nullptr)
+        return refuse(plugin, name, address, "unknown device kind");
+    if (!certificate_valid(*device, fingerprint, WallClock::now()))
+        return refuse(plugin, name, address, "client certificate expired");
+    if (event.username != nullptr && device->id != event.username)
+        return refuse(plugin, name, address, "username differs from the certificate's device");
+    const char* client_id = mosquitto_client_id(event.client);
+    if (client_id == nullptr || has_forbidden_characters(client_id) ||
+        !device_side_client_id(client_id))
+        return refuse(plugin, name, address, "client id is reserved for app users and claimants");
+    if (plugin.settings.require_client_id_match && device->id != client_id)
+        return refuse(plugin, name, address, "client id differs from device id");
+    if (device->id != client_id && plugin.devices.find(std::string_view(client_id)) != nullptr)
+        return refuse(plugin, name, address, "client id is another device's id");
+    // The broker's username is the device id whatever the client sent, so logs, kicks by
+    // username and any other plugin see the same identity as for a password device.
+    if (event.username == nullptr && mosquitto_set_username(event.client, name) != MOSQ_ERR_SUCCESS)
+        return refuse(plugin, name, address, "cannot set the username");
+
+    ++plugin.counters.auth_accepted;
+    Session session{device->id,           client_id,    fingerprint, device->kind_name,
+                    device->topic_prefix, device->kind, true};
+    SessionRegistry::Opened opened = plugin.sessions.opened(event.client, std::move(session));
+    if (opened.went_offline)
+        plugin.presence.record({std::move(*opened.went_offline), false, WallClock::now(), {}});
+    if (opened.now_online)
+        plugin.presence.record({device->id, true, WallClock::now(), {}});
+    plugin.sessions.mark_previous_credential(event.client, false);
+    for (const CertificateRecord& active : device->certificates) {
+        if (active.fingerprint == fingerprint)
+            plugin.certificate_ends.emplace(active.not_after, device->id);
+    }
+    LOG_DEBUG("access", "accepted %s by client certificate", name);
+    return MOSQ_ERR_SUCCESS;
+}
+
 int authenticate(AccessPlugin& plugin, const mosquitto_evt_basic_auth& event) {
     const char* address = mosquitto_client_address(event.client);
     if (address == nullptr)
         address = "?";
+    // Non-null only on a listener with require_certificate: every client there has one.
+    if (X509Ptr certificate{static_cast<X509*>(mosquitto_client_certificate(event.client))})
+        return authenticate_certificate(plugin, event, certificate.get(), address);
     if (event.username == nullptr) {
         // Anonymous clients are for the broker's allow_anonymous to decide, but never on a
         // device's client id.

@@ -16,16 +16,39 @@ CredentialMatch match_credential(const DeviceRecord& device, const crypto::Diges
     return previous ? CredentialMatch::previous : CredentialMatch::none;
 }
 
+bool certificate_valid(const DeviceRecord& device, const crypto::Digest& fingerprint,
+                       WallClock::time_point now) {
+    for (const CertificateRecord& certificate : device.certificates) {
+        if (certificate.fingerprint == fingerprint)
+            return now < certificate.not_after;
+    }
+    return false;
+}
+
 bool session_still_valid(const DeviceRecord* device, const Session& session,
                          WallClock::time_point now) {
-    return device != nullptr && !device->revoked() && device->kind != nullptr &&
-           device->kind_name == session.kind_name && device->topic_prefix == session.topic_prefix &&
-           match_credential(*device, session.credential, now) != CredentialMatch::none;
+    if (device == nullptr || device->revoked() || device->kind == nullptr ||
+        device->kind_name != session.kind_name || device->topic_prefix != session.topic_prefix)
+        return false;
+    if (session.certificate)
+        return certificate_valid(*device, session.credential, now);
+    return match_credential(*device, session.credential, now) != CredentialMatch::none;
 }
+
+namespace {
+std::string_view fingerprint_key(const crypto::Digest& fingerprint) {
+    return {reinterpret_cast<const char*>(fingerprint.data()), fingerprint.size()};
+}
+} // namespace
 
 const DeviceRecord* DeviceSnapshot::find(std::string_view id) const {
     auto found = devices_.find(id);
     return found == devices_.end() ? nullptr : &found->second;
+}
+
+const DeviceRecord* DeviceSnapshot::find_by_certificate(const crypto::Digest& fingerprint) const {
+    auto found = by_fingerprint_.find(fingerprint_key(fingerprint));
+    return found == by_fingerprint_.end() ? nullptr : find(found->second);
 }
 
 const std::vector<std::string>& DeviceSnapshot::prefixes_owned_by(long long user_id) const {
@@ -44,6 +67,9 @@ bool DeviceSnapshot::under_device_prefix(std::string_view topic) const {
 }
 
 void DeviceSnapshot::index_owner(const DeviceRecord& record) {
+    for (const CertificateRecord& certificate : record.certificates)
+        by_fingerprint_.insert_or_assign(std::string(fingerprint_key(certificate.fingerprint)),
+                                         record.id);
     if (!record.revoked())
         ++live_prefixes_[record.topic_prefix];
     if (record.owner_id && !record.revoked())
@@ -51,6 +77,11 @@ void DeviceSnapshot::index_owner(const DeviceRecord& record) {
 }
 
 void DeviceSnapshot::unindex_owner(const DeviceRecord& record) {
+    for (const CertificateRecord& certificate : record.certificates) {
+        auto found = by_fingerprint_.find(fingerprint_key(certificate.fingerprint));
+        if (found != by_fingerprint_.end() && found->second == record.id)
+            by_fingerprint_.erase(found);
+    }
     if (auto live = live_prefixes_.find(record.topic_prefix);
         !record.revoked() && live != live_prefixes_.end() && --live->second == 0)
         live_prefixes_.erase(live);
@@ -75,6 +106,7 @@ std::vector<std::string> DeviceSnapshot::replace_all(std::vector<DeviceRecord> r
     devices_ = std::move(next);
     prefixes_by_owner_.clear();
     live_prefixes_.clear();
+    by_fingerprint_.clear();
     for (const auto& [id, record] : devices_)
         index_owner(record);
     loaded_ = true;

@@ -16,6 +16,14 @@ namespace sarang::access {
 
 using WallClock = std::chrono::system_clock;
 
+// An active (not revoked) device certificate (sql/0020_device_certificates.sql): the SHA-256
+// of its DER encoding, and when it stops being accepted.
+struct CertificateRecord {
+    crypto::Digest fingerprint{};
+    WallClock::time_point not_after{};
+    bool operator==(const CertificateRecord&) const = default;
+};
+
 struct DeviceRecord {
     std::string id;
     std::string kind_name;
@@ -26,7 +34,8 @@ struct DeviceRecord {
     // The credential before the last rotation, accepted until previous_expires_at.
     std::optional<crypto::Digest> previous_hash;
     WallClock::time_point previous_expires_at{};
-    std::optional<long long> owner_id; // the user whose app sessions may read this device
+    std::optional<long long> owner_id;           // the user whose app sessions may read this device
+    std::vector<CertificateRecord> certificates; // active ones only
 
     bool revoked() const { return state == "revoked"; }
     bool operator==(const DeviceRecord&) const = default;
@@ -39,16 +48,21 @@ enum class CredentialMatch { none, current, previous };
 CredentialMatch match_credential(const DeviceRecord& device, const crypto::Digest& presented,
                                  WallClock::time_point now);
 
+// True when `fingerprint` is one of the device's active certificates and has not expired.
+bool certificate_valid(const DeviceRecord& device, const crypto::Digest& fingerprint,
+                       WallClock::time_point now);
+
 // What a connection was admitted with, so it can be checked again when the device changes.
 struct Session {
     std::string device_id;
     std::string client_id;
-    crypto::Digest credential{};
+    crypto::Digest credential{}; // the password's HMAC, or the certificate's fingerprint
     std::string kind_name;
     std::string topic_prefix;
     // What ACL checks use, so they need no snapshot lookup: a session whose device's kind or
     // prefix changes is kicked (session_still_valid), so these never go stale while it lives.
     const KindSpec* kind = nullptr;
+    bool certificate = false; // admitted by a client certificate (mutual TLS)
 };
 
 // False when the session must end: the device is gone or revoked, its kind or prefix moved, or
@@ -59,6 +73,8 @@ bool session_still_valid(const DeviceRecord* device, const Session& session,
 class DeviceSnapshot {
   public:
     const DeviceRecord* find(std::string_view id) const;
+    // The device an active certificate with this fingerprint belongs to (nullptr: none).
+    const DeviceRecord* find_by_certificate(const crypto::Digest& fingerprint) const;
 
     // Both return the ids whose record changed or vanished; their sessions need a new look.
     std::vector<std::string> replace_all(std::vector<DeviceRecord> records);
@@ -73,7 +89,8 @@ class DeviceSnapshot {
     bool under_device_prefix(std::string_view topic) const;
 
   private:
-    // Both also keep live_prefixes_ (every device's, not only owned ones) in step.
+    // Both also keep live_prefixes_ (every device's, not only owned ones) and by_fingerprint_ in
+    // step.
     void index_owner(const DeviceRecord& record);
     void unindex_owner(const DeviceRecord& record);
 
@@ -86,6 +103,8 @@ class DeviceSnapshot {
     std::unordered_map<std::string, DeviceRecord, Hash, std::equal_to<>> devices_;
     std::unordered_map<long long, std::vector<std::string>> prefixes_by_owner_;
     std::unordered_map<std::string, int, Hash, std::equal_to<>> live_prefixes_; // prefix -> count
+    // Raw 32-byte fingerprint -> device id, over every device's active certificates.
+    std::unordered_map<std::string, std::string, Hash, std::equal_to<>> by_fingerprint_;
     bool loaded_ = false;
 };
 

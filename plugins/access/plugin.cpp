@@ -135,6 +135,14 @@ void AccessPlugin::housekeeping() {
             graced.insert(device);
         revalidate({graced.begin(), graced.end()});
     }
+    // Sessions on a device certificate end when it expires.
+    std::vector<std::string> expired;
+    for (auto due = certificate_ends.begin();
+         due != certificate_ends.end() && due->first <= WallClock::now();
+         due = certificate_ends.erase(due))
+        expired.push_back(due->second);
+    if (!expired.empty())
+        revalidate(expired);
     revalidate_app_connections({}); // sessions expire by the clock, without a notification
     address_failures.prune(now);
     username_failures.prune(now);

@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 namespace sarang::access {
 namespace {
@@ -28,6 +29,10 @@ constexpr const char* select_columns =
     " encode(previous_credential_hash, 'hex'),"
     " (extract(epoch FROM previous_credential_expires_at) * 1000000)::bigint, owner_id"
     " FROM devices";
+// Active device certificates (sql/0020_device_certificates.sql), attached to their devices.
+constexpr const char* select_certificates = "SELECT device_id, encode(fingerprint, 'hex'),"
+                                            " (extract(epoch FROM not_after) * 1000000)::bigint"
+                                            " FROM device_certificates WHERE revoked_at IS NULL";
 constexpr const char* select_app_sessions = "SELECT u.id, u.username, encode(s.token_hash, 'hex'),"
                                             " (extract(epoch FROM s.expires_at) * 1000000)::bigint,"
                                             " u.role = 'admin'"
@@ -73,6 +78,29 @@ std::vector<DeviceRecord> records_from(const pg::Result& rows) {
         records.push_back(std::move(record));
     }
     return records;
+}
+
+// Reads the active certificates of `records` (all of them, or those of `ids`) into them.
+void attach_certificates(pg::Connection& db, std::vector<DeviceRecord>& records,
+                         const std::set<std::string>* ids) {
+    pg::Result rows =
+        ids == nullptr
+            ? db.exec(select_certificates)
+            : db.exec(std::string(select_certificates) + " AND device_id = ANY($1::text[])",
+                      {pg::array_literal({ids->begin(), ids->end()})});
+    std::unordered_map<std::string, std::vector<CertificateRecord>> by_device;
+    for (int row = 0; row < rows.rows(); ++row) {
+        std::optional<crypto::Digest> fingerprint = digest_from(rows, row, 1);
+        if (!fingerprint)
+            continue;
+        by_device[std::string(rows.text(row, 0))].push_back(
+            {*fingerprint, WallClock::time_point(std::chrono::microseconds(rows.integer(row, 2)))});
+    }
+    for (DeviceRecord& record : records) {
+        auto found = by_device.find(record.id);
+        if (found != by_device.end())
+            record.certificates = std::move(found->second);
+    }
 }
 
 // Rows of select_app_sessions, grouped by user.
@@ -132,6 +160,7 @@ void post_app_users(AccessPlugin& plugin, pg::Connection& db,
 void post_full_snapshot(AccessPlugin& plugin, pg::Connection& db) {
     auto started = std::chrono::steady_clock::now();
     std::vector<DeviceRecord> records = records_from(db.exec(select_columns));
+    attach_certificates(db, records, nullptr);
     double load_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
             .count();
@@ -154,6 +183,7 @@ void post_updates(AccessPlugin& plugin, pg::Connection& db, const std::set<std::
     pg::Result rows = db.exec(std::string(select_columns) + " WHERE id = ANY($1::text[])",
                               {pg::array_literal({ids.begin(), ids.end()})});
     std::vector<DeviceRecord> found = records_from(rows);
+    attach_certificates(db, found, &ids);
     plugin.mailbox.post([&plugin, ids, found = std::move(found)]() mutable {
         std::vector<std::string> changed;
         std::set<std::string> missing = ids;

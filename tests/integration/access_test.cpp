@@ -8,15 +8,19 @@
 #include "sarang/credentials.hpp"
 #include "sarang/crypto.hpp"
 #include "sarang/pg.hpp"
+#include "sarang/x509.hpp"
 #include "stack_env.hpp"
 
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <sys/wait.h>
 #include <thread>
 
@@ -805,6 +809,222 @@ void a_broker_started_while_postgres_is_down_admits_devices_once_it_is_back(void
     assert_int_equal(rc, 0);
 }
 
+// ---- Device certificates (mutual TLS; issue #19 item 3) ----
+
+std::string read_text(const std::string& path) {
+    std::ifstream in(path);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+void write_text(const std::string& path, const std::string& text) {
+    std::ofstream(path) << text;
+}
+
+// A folder in the stack's state folder (removed with it).
+std::string cert_dir() {
+    static std::string dir = [] {
+        std::string path = std::string(std::getenv("SARANG_TEST_STATE")) + "/device-certs";
+        std::filesystem::create_directories(path);
+        return path;
+    }();
+    return dir;
+}
+
+// `sarangctl devices cert ID --generate`: DIR/ID.key and DIR/ID.crt.
+void issue_certificate(const std::string& id) {
+    std::string output;
+    assert_int_equal(
+        run_sarangctl("devices cert " + id + " --generate --out-dir " + cert_dir(), output), 0);
+}
+
+// A client of the mTLS listener presenting `certificate` (a path stem: .crt and .key).
+std::unique_ptr<MqttClient> mtls_client(const std::string& client_id, const std::string& stem) {
+    auto client = std::make_unique<MqttClient>(client_id, 5);
+    assert_true(client->set_tls(stack_env().mtls_server_ca, stem + ".crt", stem + ".key"));
+    return client;
+}
+
+void a_device_certificate_connects_with_the_same_acl_and_presence(void**) {
+    assert_true(stack_env().mqtt_mtls_port > 0);
+    std::string id = unique_id("pi");
+    std::string password = create_device(id);
+    issue_certificate(id);
+    std::string stem = cert_dir() + "/" + id;
+    // No username: the certificate names the device.
+    auto device = mtls_client(id, stem);
+    assert_int_equal(device->connect(stack_env().mqtt_mtls_port, "", ""), 0);
+    assert_true(eventually(online_of(id), {}, "true"));
+    assert_true(accepted(device->publish("hydro/" + id + "/reading", "{\"ph\":6.5}")));
+    assert_int_equal(device->publish("hydro/" + id + "/config", "{}"), denied_v5);
+    assert_int_equal(device->subscribe("hydro/" + id + "/config"), 1);
+    assert_int_equal(device->subscribe("hydro/#"), 0x87);
+    // The same device with its username, and with another device's: the latter is refused.
+    auto named = mtls_client(id, stem);
+    assert_int_equal(named->connect(stack_env().mqtt_mtls_port, id, ""), 0);
+    std::string other = unique_id("pi");
+    create_device(other);
+    auto impostor = mtls_client(other, stem);
+    assert_int_equal(impostor->connect(stack_env().mqtt_mtls_port, other, ""), refused_v5);
+    // The password credential keeps working beside it.
+    {
+        MqttClient plain(id, 5);
+        assert_int_equal(plain.connect(stack_env().mqtt_port, id, password), 0);
+        assert_true(accepted(plain.publish("hydro/" + id + "/reading", "{\"ph\":6.6}")));
+    }
+    named.reset();
+    device.reset();
+    assert_true(eventually(online_of(id), {}, "false"));
+}
+
+void certificates_the_broker_must_refuse(void**) {
+    std::string id = unique_id("pi");
+    create_device(id);
+    x509::Authority ca{
+        x509::certificate_from_pem(read_text(stack_env().tls_dir + "/device-ca.crt")),
+        x509::private_key_from_pem(read_text(stack_env().tls_dir + "/device-ca.key"))};
+    // Each signed for this device and registered in device_certificates, so only the property
+    // named is what the broker refuses it for.
+    auto make = [&](const std::string& name, const x509::Authority& signer,
+                    const x509::Validity& validity, bool registered) {
+        x509::Key key = x509::generate_key();
+        x509::Request request = x509::make_request(key.get(), id);
+        x509::Certificate certificate = x509::sign_csr(signer, request.get(), id, validity);
+        std::string stem = cert_dir() + "/" + name;
+        write_text(stem + ".crt", x509::to_pem(certificate.get()));
+        write_text(stem + ".key", x509::private_key_pem(key.get()));
+        if (registered)
+            db().exec("INSERT INTO device_certificates (fingerprint, device_id, serial, not_after)"
+                      " VALUES (decode($1, 'hex'), $2, 'test', now() + interval '1 day')",
+                      {x509::fingerprint_sha256_hex(certificate.get()), id});
+        return stem;
+    };
+    x509::Authority stranger = x509::make_authority("Not Sarang", x509::Validity::days(1));
+    std::string other_ca = make(id + "-other-ca", stranger, x509::Validity::days(1), true);
+    std::string expired = make(id + "-expired", ca, {-2 * 86400, -86400}, true);
+    std::string unregistered = make(id + "-unregistered", ca, x509::Validity::days(1), false);
+    brokers_applied();
+    // The TLS handshake fails: no CONNACK at all.
+    assert_int_not_equal(mtls_client(id, other_ca)->connect(stack_env().mqtt_mtls_port, "", ""), 0);
+    assert_int_not_equal(mtls_client(id, expired)->connect(stack_env().mqtt_mtls_port, "", ""), 0);
+    // Signed by the device CA with the device's CN, but never issued: the fingerprint decides.
+    assert_int_equal(mtls_client(id, unregistered)->connect(stack_env().mqtt_mtls_port, "", ""),
+                     refused_v5);
+    // No certificate at all on the mTLS listener.
+    MqttClient bare(id, 5);
+    assert_true(bare.set_tls(stack_env().mtls_server_ca));
+    assert_int_not_equal(bare.connect(stack_env().mqtt_mtls_port, "", ""), 0);
+}
+
+void revoking_a_certificate_or_its_device_ends_the_session_within_a_second(void**) {
+    std::string id = unique_id("pi");
+    create_device(id);
+    issue_certificate(id);
+    std::string stem = cert_dir() + "/" + id;
+    std::string fingerprint(db().exec("SELECT encode(fingerprint, 'hex') FROM device_certificates"
+                                      " WHERE device_id = $1",
+                                      {id})
+                                .text(0, 0));
+    auto session = mtls_client(id, stem);
+    assert_int_equal(session->connect(stack_env().mqtt_mtls_port, "", ""), 0);
+    std::string output;
+    auto revoked_at = Clock::now();
+    assert_int_equal(
+        run_sarangctl("devices cert-revoke " + id + " --fingerprint " + fingerprint, output), 0);
+    assert_true(session->wait_disconnected(2s));
+    auto took = Clock::now() - revoked_at;
+    print_message("certificate revoke -> disconnect: %lld ms\n",
+                  static_cast<long long>(
+                      std::chrono::duration_cast<std::chrono::milliseconds>(took).count()));
+    assert_true(took < 1s);
+    assert_int_equal(mtls_client(id, stem)->connect(stack_env().mqtt_mtls_port, "", ""),
+                     refused_v5);
+    assert_int_not_equal(run_sarangctl("devices cert-revoke " + id, output), 0); // none left
+
+    // A valid certificate of a device that is then revoked.
+    std::string revoked = unique_id("pi");
+    create_device(revoked);
+    issue_certificate(revoked);
+    std::string revoked_stem = cert_dir() + "/" + revoked;
+    auto live = mtls_client(revoked, revoked_stem);
+    assert_int_equal(live->connect(stack_env().mqtt_mtls_port, "", ""), 0);
+    revoked_at = Clock::now();
+    assert_int_equal(run_sarangctl("devices revoke " + revoked, output), 0);
+    assert_true(live->wait_disconnected(2s));
+    assert_true(Clock::now() - revoked_at < 1s);
+    assert_int_equal(
+        mtls_client(revoked, revoked_stem)->connect(stack_env().mqtt_mtls_port, "", ""),
+        refused_v5);
+}
+
+// TLS checks a certificate's dates only at the handshake: the plugin ends the session when the
+// certificate expires (housekeeping, about once a second).
+void a_session_ends_when_its_certificate_expires(void**) {
+    std::string id = unique_id("pi");
+    create_device(id);
+    x509::Authority ca{
+        x509::certificate_from_pem(read_text(stack_env().tls_dir + "/device-ca.crt")),
+        x509::private_key_from_pem(read_text(stack_env().tls_dir + "/device-ca.key"))};
+    x509::Key key = x509::generate_key();
+    x509::Request request = x509::make_request(key.get(), id);
+    x509::Certificate certificate = x509::sign_csr(ca, request.get(), id, {-300, 5});
+    auto expires = Clock::now() + 5s;
+    std::string stem = cert_dir() + "/" + id + "-short";
+    write_text(stem + ".crt", x509::to_pem(certificate.get()));
+    write_text(stem + ".key", x509::private_key_pem(key.get()));
+    db().exec("INSERT INTO device_certificates (fingerprint, device_id, serial, not_after)"
+              " VALUES (decode($1, 'hex'), $2, 'test', now() + interval '5 seconds')",
+              {x509::fingerprint_sha256_hex(certificate.get()), id});
+    brokers_applied();
+    auto session = mtls_client(id, stem);
+    assert_int_equal(session->connect(stack_env().mqtt_mtls_port, "", ""), 0);
+    assert_true(session->wait_disconnected(8s));
+    auto late = Clock::now() - expires;
+    print_message("certificate expiry -> disconnect: %lld ms after not_after\n",
+                  static_cast<long long>(
+                      std::chrono::duration_cast<std::chrono::milliseconds>(late).count()));
+    assert_true(late > -500ms && late < 2s);
+}
+
+void sarangctl_signs_only_sound_csrs(void**) {
+    std::string id = unique_id("pi");
+    create_device(id);
+    std::string output;
+    // A CSR with someone else's subject: the certificate names the device all the same.
+    x509::Key key = x509::generate_key();
+    x509::Request request = x509::make_request(key.get(), "someone-else");
+    std::string request_pem = x509::to_pem(request.get());
+    std::string csr = cert_dir() + "/" + id + ".csr";
+    write_text(csr, request_pem);
+    std::string certificate = cert_dir() + "/" + id + "-signed.crt";
+    assert_int_equal(
+        run_sarangctl("devices cert " + id + " --csr " + csr + " --out " + certificate, output), 0);
+    x509::Certificate issued = x509::certificate_from_pem(read_text(certificate));
+    assert_string_equal(x509::subject_common_name(issued.get()).c_str(), id.c_str());
+    assert_int_equal(db().exec("SELECT count(*) FROM device_certificates WHERE device_id = $1"
+                               " AND fingerprint = decode($2, 'hex')",
+                               {id, x509::fingerprint_sha256_hex(issued.get())})
+                         .integer(0, 0),
+                     1);
+    write_text(cert_dir() + "/" + id + ".key", x509::private_key_pem(key.get()));
+    std::rename(certificate.c_str(), (cert_dir() + "/" + id + ".crt").c_str());
+    auto device = mtls_client(id, cert_dir() + "/" + id);
+    assert_int_equal(device->connect(stack_env().mqtt_mtls_port, "", ""), 0);
+    // A tampered CSR (its signature no longer verifies), garbage, an unknown device.
+    std::string tampered = request_pem;
+    tampered[tampered.size() / 2] = tampered[tampered.size() / 2] == 'A' ? 'B' : 'A';
+    write_text(csr, tampered);
+    assert_int_not_equal(run_sarangctl("devices cert " + id + " --csr " + csr, output), 0);
+    write_text(csr, "not a csr\n");
+    assert_int_not_equal(run_sarangctl("devices cert " + id + " --csr " + csr, output), 0);
+    write_text(csr, request_pem);
+    assert_int_not_equal(run_sarangctl("devices cert nobody-" + id + " --csr " + csr, output), 0);
+    assert_int_equal(
+        db().exec("SELECT count(*) FROM device_certificates WHERE device_id = $1", {id})
+            .integer(0, 0),
+        1);
+}
 } // namespace
 
 int main() {
@@ -827,6 +1047,11 @@ int main() {
         cmocka_unit_test(issuance_waits_for_every_live_broker_node_and_only_those),
         cmocka_unit_test(a_broker_restart_records_its_devices_offline),
         cmocka_unit_test(a_broker_started_while_postgres_is_down_admits_devices_once_it_is_back),
+        cmocka_unit_test(a_device_certificate_connects_with_the_same_acl_and_presence),
+        cmocka_unit_test(certificates_the_broker_must_refuse),
+        cmocka_unit_test(revoking_a_certificate_or_its_device_ends_the_session_within_a_second),
+        cmocka_unit_test(a_session_ends_when_its_certificate_expires),
+        cmocka_unit_test(sarangctl_signs_only_sound_csrs),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

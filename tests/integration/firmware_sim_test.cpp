@@ -14,6 +14,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <fcntl.h>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <sstream>
@@ -387,6 +388,42 @@ void a_bulk_fleet_comes_from_sarangctl_for_an_owner(void**) {
     assert_int_equal(sim.stop(), 0);
 }
 
+// Device certificates (issue #19 item 3): the host transport presents the device's certificate
+// to the mutual-TLS listener; the reading lands like a password device's.
+void a_sim_with_a_device_certificate_publishes_over_mutual_tls(void**) {
+    assert_true(stack_env().mqtt_mtls_port > 0);
+    std::string stem = unique_id("simcert");
+    std::string id = stem + "-1";
+    create_device(id);
+    std::string dir = std::string(std::getenv("SARANG_TEST_STATE")) + "/sim-certs";
+    std::filesystem::create_directories(dir);
+    std::string output;
+    assert_int_equal(run_sarangctl("devices cert " + id + " --generate --out-dir " + dir, output),
+                     0);
+    Sim sim = start_sim("cert", {"--kind",      "hydro-sensor",
+                                 "--count",     "1",
+                                 "--name",      stem + "-{n}",
+                                 "--rate",      "4",
+                                 "--register",  "bulk",
+                                 "--config",    stack_env().config_path,
+                                 "--sarangctl", stack_env().sarangctl,
+                                 "--mqtt-port", std::to_string(stack_env().mqtt_mtls_port),
+                                 "--cafile",    stack_env().mtls_server_ca,
+                                 "--cert",      dir + "/{name}.crt",
+                                 "--key",       dir + "/{name}.key"});
+    sim.wait_for("all 1 hydro-sensor device(s) online");
+    wait_until(
+        [&] {
+            return scalar("SELECT count(*) FROM latest_readings WHERE device_id = $1", {id}) != "0";
+        },
+        15s, "the certificate device's reading");
+    // Presence is written apart from the readings (the access plugin's writer lingers).
+    wait_until(
+        [&] { return scalar("SELECT online::text FROM devices WHERE id = $1", {id}) == "true"; },
+        5s, "the certificate device online");
+    assert_int_equal(sim.stop(), 0);
+}
+
 // Seed 000's relay: registers itself, is claimed, and switches on a command.
 void a_relay_registers_itself_and_answers_a_command(void**) {
     Sim sim = start_claimed("relay", 1);
@@ -491,6 +528,7 @@ int main() {
         cmocka_unit_test(the_lock_opens_by_keypad_and_remotely_without_ever_holding_the_pin),
         cmocka_unit_test(a_parcel_is_photographed_and_uploaded_with_the_device_credential),
         cmocka_unit_test(a_bulk_fleet_comes_from_sarangctl_for_an_owner),
+        cmocka_unit_test(a_sim_with_a_device_certificate_publishes_over_mutual_tls),
         cmocka_unit_test(a_relay_registers_itself_and_answers_a_command),
         cmocka_unit_test(a_room_sensor_is_set_up_through_its_access_point),
         cmocka_unit_test(the_pi_client_publishes_from_the_fleet_csv),

@@ -30,6 +30,7 @@ cleanup() {
     rm -rf "$STATE"
     release_ports "${PG_PORT:-}" "${MQTT_PORT:-}" "${HTTP_PORT:-}" "${AUX_PORT:-}" "${MQTT2_PORT:-}"
     release_ports "${MQTTS_PORT:-}" "${HTTPS_PORT:-}" "${REDIRECT_PORT:-}"
+    release_ports "${MQTT_MTLS_PORT:-}" # device certificates
     exit "$status"
 }
 trap cleanup EXIT
@@ -41,6 +42,9 @@ read -r PG_PORT MQTT_PORT HTTP_PORT AUX_PORT MQTT2_PORT < <(free_ports 5)
 # the same API in plain HTTP on HTTP_PORT (http.loopback_port, what most tests use) and only
 # redirects on REDIRECT_PORT.
 read -r MQTTS_PORT HTTPS_PORT REDIRECT_PORT < <(free_ports 3)
+# ---- device certificates (issue #19 item 3): a mutual-TLS MQTT listener ----
+read -r MQTT_MTLS_PORT < <(free_ports 1)
+# ---- end device certificates ----
 # Tests need no durability of their own throwaway cluster.
 SARANG_PG_FSYNC=off
 export SARANG_PG_FSYNC
@@ -75,6 +79,24 @@ if [ -n "${SARANG_TEST_CONF:-}" ]; then
 fi
 pg_start "$STATE" "$PG_PORT"
 sarangctl_in "$STATE" migrate >/dev/null
+# ---- device certificates (issue #19 item 3): a mutual-TLS MQTT listener ----
+# The device CA (beside tls_init's server certificate) signs device certificates (sarangctl
+# devices cert); the listener admits only clients with one, and the access plugin maps its
+# fingerprint to the device. No use_identity_as_username: with it mosquitto 2.0.11 skips the
+# plugins' BASIC_AUTH (docs/identity-and-acl.md, "Device certificates").
+sarangctl_in "$STATE" tls device-ca init --dir "$STATE/tls" >/dev/null
+[ "$(id -u)" -ne 0 ] || chgrp mosquitto "$STATE/tls/device-ca.crt"
+cat >"$STATE/mosquitto.extra.conf" <<CONF
+
+# Device certificates: mutual TLS (with_stack.sh)
+listener $MQTT_MTLS_PORT 127.0.0.1
+cafile $STATE/tls/device-ca.crt
+certfile $STATE/tls/server.crt
+keyfile $STATE/tls/server.key
+require_certificate true
+CONF
+export SARANG_TEST_MQTT_MTLS_PORT=$MQTT_MTLS_PORT
+# ---- end device certificates ----
 broker_start "$STATE" "$MQTT_PORT" "$MQTTS_PORT"
 sidecar_start "$STATE" "$HTTP_PORT"
 

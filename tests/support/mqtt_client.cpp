@@ -162,9 +162,17 @@ void MqttClient::disconnect_with_will() {
     mosquitto_disconnect_v5(handle_, 0x04, nullptr);
 }
 
+bool MqttClient::set_tls(const std::string& cafile, const std::string& certfile,
+                         const std::string& keyfile) {
+    return mosquitto_tls_set(
+               handle_, cafile.c_str(), nullptr, certfile.empty() ? nullptr : certfile.c_str(),
+               keyfile.empty() ? nullptr : keyfile.c_str(), nullptr) == MOSQ_ERR_SUCCESS;
+}
+
 int MqttClient::connect(int port, const std::string& username, const std::string& password,
                         std::chrono::milliseconds timeout) {
-    mosquitto_username_pw_set(handle_, username.c_str(), password.c_str());
+    if (!username.empty())
+        mosquitto_username_pw_set(handle_, username.c_str(), password.c_str());
     if (mosquitto_connect(handle_, "127.0.0.1", port, 30) != MOSQ_ERR_SUCCESS)
         return no_answer;
     if (mosquitto_loop_start(handle_) != MOSQ_ERR_SUCCESS)

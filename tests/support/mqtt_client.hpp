@@ -34,7 +34,12 @@ class MqttClient {
     // MQTT 5 DISCONNECT with reason 0x04: the broker publishes the will as if the connection
     // had dropped.
     void disconnect_with_will();
-    // CONNACK return / reason code: 0 accepted; 5 (3.1.1) or 135 (5) not authorised.
+    // TLS before connect(): trust `cafile` for the server, present the client certificate
+    // (mutual TLS) when `certfile` is not empty. False when libmosquitto refuses the files.
+    bool set_tls(const std::string& cafile, const std::string& certfile = "",
+                 const std::string& keyfile = "");
+    // CONNACK return / reason code: 0 accepted; 5 (3.1.1) or 135 (5) not authorised. An empty
+    // username sends none (and no password).
     int connect(int port, const std::string& username, const std::string& password,
                 std::chrono::milliseconds timeout = std::chrono::seconds(5));
     // QoS 1: the PUBACK reason code (0 success, 135 not authorised on MQTT 5).

@@ -31,6 +31,12 @@ const StackEnv& stack_env() {
         e.config_path = need("SARANG_CONFIG");
         e.sarangctl = need("SARANG_TEST_SARANGCTL");
         e.mqtt_port = std::atoi(need("SARANG_TEST_MQTT_PORT").c_str());
+        if (const char* port = std::getenv("SARANG_TEST_MQTT_MTLS_PORT"))
+            e.mqtt_mtls_port = std::atoi(port);
+        if (const char* dir = std::getenv("SARANG_TEST_TLS_DIR")) {
+            e.tls_dir = dir;
+            e.mtls_server_ca = e.tls_dir + "/ca.crt"; // sarangctl tls init's CA
+        }
         e.http_port = std::atoi(need("SARANG_TEST_HTTP_PORT").c_str());
         return e;
     }();

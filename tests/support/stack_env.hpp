@@ -16,6 +16,11 @@ struct StackEnv {
     std::string sarangctl;   // path of the built sarangctl
     int mqtt_port = 0;
     int http_port = 0;
+    // Device certificates: the mutual-TLS listener, the TLS folder (device-ca.crt and .key
+    // beside sarangctl tls init's files) and the CA of the listener's server certificate.
+    int mqtt_mtls_port = 0;
+    std::string tls_dir;
+    std::string mtls_server_ca;
 
     Config config() const { return Config::load_file(config_path); }
 };

@@ -156,8 +156,37 @@ void integrations_are_named_and_diffed(void**) {
     assert_true(snapshot.replace_all({rotated}).empty());
 }
 
+// Device certificates: found by fingerprint while active, gone with a revocation or the
+// device; a session on one ends when it is revoked or expires, and never matches a password.
+void certificates_are_found_by_fingerprint_until_revoked_or_expired(void**) {
+    auto now = WallClock::now();
+    DeviceRecord with_cert = device("pi-1");
+    with_cert.certificates.push_back({digest(7), now + 1h});
+    DeviceSnapshot snapshot;
+    snapshot.replace_all({with_cert, device("pi-2")});
+    assert_non_null(snapshot.find_by_certificate(digest(7)));
+    assert_string_equal(snapshot.find_by_certificate(digest(7))->id.c_str(), "pi-1");
+    assert_null(snapshot.find_by_certificate(digest(1))); // a password hash is no certificate
+    Session by_certificate = session_of(with_cert, 7);
+    by_certificate.certificate = true;
+    assert_true(session_still_valid(snapshot.find("pi-1"), by_certificate, now));
+    assert_false(session_still_valid(snapshot.find("pi-1"), by_certificate, now + 2h)); // expired
+    assert_false(session_still_valid(snapshot.find("pi-1"), session_of(with_cert, 7), now));
+
+    // Revoked: the reload carries the device without it.
+    assert_int_equal(snapshot.update("pi-1", device("pi-1")).size(), 1);
+    assert_null(snapshot.find_by_certificate(digest(7)));
+    assert_false(session_still_valid(snapshot.find("pi-1"), by_certificate, now));
+    // Issued again, then the device goes.
+    assert_int_equal(snapshot.update("pi-1", with_cert).size(), 1);
+    assert_non_null(snapshot.find_by_certificate(digest(7)));
+    snapshot.update("pi-1", std::nullopt);
+    assert_null(snapshot.find_by_certificate(digest(7)));
+}
+
 int main() {
     const CMUnitTest tests[] = {
+        cmocka_unit_test(certificates_are_found_by_fingerprint_until_revoked_or_expired),
         cmocka_unit_test(first_load_changes_nothing_and_finds_devices),
         cmocka_unit_test(reload_reports_changed_and_removed_devices),
         cmocka_unit_test(update_reports_only_real_changes),

@@ -183,6 +183,8 @@ broker_start() {
         -e "s|@SARANG_CONF@|$state/sarang.conf|g" -e "s|@JOURNAL_DIR@|$state/journal|g" \
         -e "$tls_lines" -e "s|@MQTTS_PORT@|$mqtts_port|g" -e "s|@TLS_DIR@|$state/tls|g" \
         "$SARANG_ROOT/broker-config/mosquitto.dev.conf.in" >"$state/mosquitto.conf"
+    # Listeners a test stack adds (with_stack.sh: the device-certificate mTLS listener).
+    [ ! -f "$state/mosquitto.extra.conf" ] || cat "$state/mosquitto.extra.conf" >>"$state/mosquitto.conf"
     local wrapper=()
     [ -z "${SARANG_BROKER_WRAPPER:-}" ] || read -ra wrapper <<<"$SARANG_BROKER_WRAPPER"
     # valgrind runs mosquitto in its own process: the pid is the broker's either way.

@@ -60,6 +60,10 @@ int backup(const Config& config, const Args& args);
 int restore(const Config& config, const Args& args);
 int tls_init(const Config& config, const Args& args);
 int tls_install(const Config& config, const Args& args);
+// Device certificates (device_certs.cpp).
+int tls_device_ca_init(const Config& config, const Args& args);
+int devices_cert(const Config& config, const Args& args);
+int devices_cert_revoke(const Config& config, const Args& args);
 
 // Exit status of a command whose change is stored but not yet applied by every live broker node
 // within access_sync::default_timeout (docs/identity-and-acl.md).

@@ -71,6 +71,30 @@ const std::vector<Command>& commands() {
          true,
          {},
          ctl::devices_revoke},
+        // Device certificates (mutual TLS; device_certs.cpp).
+        {"devices",
+         "cert",
+         "devices cert ID (--csr FILE [--out FILE] | --generate --out-dir DIR) [--days N]\n"
+         "                        [--dir TLSDIR]  sign a device's CSR with the device CA (CN = "
+         "ID)\n"
+         "                        and print the certificate; --generate also makes the key here",
+         true,
+         {"generate"},
+         ctl::devices_cert},
+        {"devices",
+         "cert-revoke",
+         "devices cert-revoke ID [--fingerprint SHA256]\n"
+         "                        revoke a device's certificates (or one); its mTLS sessions end",
+         true,
+         {},
+         ctl::devices_cert_revoke},
+        {"tls",
+         "device-ca",
+         "tls device-ca init [--dir TLSDIR] [--days N] [--force]\n"
+         "                        make the device CA (TLSDIR/device-ca.crt, device-ca.key)",
+         false,
+         {"force"},
+         ctl::tls_device_ca_init},
         {"factory-secret",
          "create",
          "factory-secret create [--label TEXT] [--json]\n"
