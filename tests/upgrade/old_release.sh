@@ -30,7 +30,7 @@ old_release_build() {
     if [ "$(cat "$stamp" 2>/dev/null)" != "$commit" ]; then
         rm -rf "$dir"
         mkdir -p "$dir"
-        git -C "$SARANG_ROOT" archive "$commit" | tar -x -C "$dir"
+        git -C "$SARANG_ROOT" archive "$commit" | tar -x -C "$dir" || return 1
         echo "$commit" >"$stamp"
     fi
     local targets=()

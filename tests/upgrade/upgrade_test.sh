@@ -39,7 +39,7 @@ fail() {
 step() { printf '[%4d s] %s\n' "$SECONDS" "$*"; }
 
 for binary in tools/sarangctl http-sidecar/sarang-httpd plugins/telemetry/sarang_telemetry.so; do
-    [ -x "$CUR_BUILD/$binary" ] || [ -f "$CUR_BUILD/$binary" ] ||
+    [ -e "$CUR_BUILD/$binary" ] ||
         fail "$CUR_BUILD/$binary is missing: build the current tree first (tools/test builds it)"
 done
 if tag_commit=$(git -C "$CUR_ROOT" rev-parse -q --verify "$OLD_TAG^{commit}" 2>/dev/null) &&
@@ -61,6 +61,7 @@ WORK=$STATE/upgrade
 mkdir -p "$WORK"
 cleanup() {
     local status=$?
+    set +e # a publisher that already exited must not change the test's status
     touch "$WORK/stop"
     for pidfile in "$WORK"/*/pid "$WORK/sampler.pid"; do
         [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null
@@ -240,6 +241,8 @@ for id in "${!CRED[@]}"; do
     done
 done
 wait_landing 30 30 "after the restart with the current broker"
+online=$(sql "SELECT count(*) FROM devices WHERE id LIKE 'upg-%' AND online")
+[ "$online" -eq "$DEVICES" ] || fail "$online of $DEVICES boxes online after the broker restart"
 restart_ended=$(date +%s.%N)
 touch "$WORK/stop"
 deadline=$((SECONDS + 20))
@@ -300,9 +303,12 @@ photo=$(jq -r --argjson id "$PACKAGE_BEFORE" '.packages[] | select(.id == $id) |
     "$WORK/body.json")
 [ "$(api "$photo")" = 200 ] || fail "photo of package $PACKAGE_BEFORE ($photo)"
 [ "$(api '/api/v1/devices/upg-1/readings?limit=5')" = 200 ] || fail "current sidecar: readings"
+[ "$(api /api/v1/devices)" = 200 ] || fail "current sidecar: GET /api/v1/devices"
+listed=$(grep -o '"upg-[0-9]*"' "$WORK/body.json" | sort -u | wc -l)
+[ "$listed" -eq "$DEVICES" ] || fail "current sidecar lists $listed of the $DEVICES boxes"
 login=$(curl -s -o /dev/null -w '%{http_code}' "$H/api/auth/login" -H 'Content-Type: application/json' \
     -d '{"username":"alice","password":"Fresh#Pass-2026"}')
 [ "$login" = 200 ] || fail "the old password no longer signs in ($login)"
-step "current release serves the old data: session, packages, photo, readings, password"
+step "current release serves the old data: session, password, devices, packages, photo, readings"
 echo "upgrade $OLD_TAG -> $(git -C "$CUR_ROOT" describe --always --dirty 2>/dev/null || echo current):" \
     "passed; old build $build_seconds s, test $((SECONDS - test_started)) s"
