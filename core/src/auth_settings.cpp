@@ -28,6 +28,8 @@ AuthSettings auth_settings_from_config(const Config& config) {
     settings.address.lock_after =
         static_cast<int>(config.integer_in("auth.address_lockout_after_failures", 1, 10000));
 
+    settings.device_cookie_ttl =
+        std::chrono::days(config.integer_in("auth.device_cookie_days", 1, 3650));
     settings.register_address = settings.account;
     settings.register_address.lock_after =
         static_cast<int>(config.integer_in("auth.registrations_per_address_per_hour", 1, 10000));

@@ -1,7 +1,10 @@
 #include "sarang/crypto.hpp"
 
 #include <argon2.h>
+#include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <memory>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -26,6 +29,29 @@ Digest sha256(std::string_view data) {
     Digest digest{};
     unsigned int length = 0;
     if (EVP_Digest(data.data(), data.size(), digest.data(), &length, EVP_sha256(), nullptr) != 1)
+        throw std::runtime_error("SHA-256 failed");
+    return digest;
+}
+
+Digest sha256_file(const std::string& path) {
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
+                                                         &std::fclose);
+    if (!file)
+        throw std::runtime_error("cannot read " + path + ": " + std::strerror(errno));
+    std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> context(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+    if (!context || EVP_DigestInit_ex(context.get(), EVP_sha256(), nullptr) != 1)
+        throw std::runtime_error("SHA-256 failed");
+    std::vector<char> buffer(1 << 16);
+    std::size_t got = 0;
+    while ((got = std::fread(buffer.data(), 1, buffer.size(), file.get())) > 0) {
+        if (EVP_DigestUpdate(context.get(), buffer.data(), got) != 1)
+            throw std::runtime_error("SHA-256 failed");
+    }
+    if (std::ferror(file.get()))
+        throw std::runtime_error("cannot read " + path + ": " + std::strerror(errno));
+    Digest digest{};
+    unsigned int length = 0;
+    if (EVP_DigestFinal_ex(context.get(), digest.data(), &length) != 1)
         throw std::runtime_error("SHA-256 failed");
     return digest;
 }

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <libpq-fe.h>
+#include <memory>
 #include <poll.h>
 
 namespace sarang::pg {
@@ -23,6 +24,27 @@ ErrorKind classify(std::string_view sqlstate) {
     if (sqlstate.starts_with("22") || sqlstate.starts_with("23"))
         return ErrorKind::reject;
     return ErrorKind::bug;
+}
+
+std::vector<std::pair<std::string, std::string>> libpq_environment(const std::string& conninfo) {
+    char* error = nullptr;
+    std::unique_ptr<PQconninfoOption, void (*)(PQconninfoOption*)> options(
+        PQconninfoParse(conninfo.c_str(), &error), &PQconninfoFree);
+    if (!options) {
+        // libpq's message may quote the string, password included: say only where it failed.
+        PQfreemem(error);
+        throw std::runtime_error("db.dsn is not a valid libpq connection string");
+    }
+    std::vector<std::pair<std::string, std::string>> environment;
+    for (PQconninfoOption* option = options.get(); option->keyword != nullptr; ++option) {
+        if (option->val == nullptr)
+            continue;
+        if (option->envvar == nullptr)
+            throw std::runtime_error(std::string("db.dsn sets ") + option->keyword +
+                                     ", which PostgreSQL's tools cannot take from the environment");
+        environment.emplace_back(option->envvar, option->val);
+    }
+    return environment;
 }
 
 std::string array_literal(const std::vector<std::string>& items) {

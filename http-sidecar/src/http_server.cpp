@@ -2,6 +2,7 @@
 
 #include "db_pool.hpp"
 #include "http_error.hpp"
+#include "net/proxy_listener.hpp"
 #include "sarang/log.hpp"
 #include "sarang/pg.hpp"
 #include "stream/stream_body.hpp"
@@ -16,6 +17,7 @@
 #include <netinet/in.h>
 #include <optional>
 #include <stdexcept>
+#include <strings.h>
 #include <thread>
 #include <unistd.h>
 
@@ -199,6 +201,72 @@ std::string client_address(MHD_Connection* connection) {
     return address;
 }
 
+// Every value of one header joined with ", " in arrival order: a proxy that appends its own
+// X-Forwarded-For line (HAProxy's option forwardfor) leaves the client's line first, and the
+// request's header map keeps only the first.
+struct JoinedHeader {
+    const char* name;
+    std::optional<std::string> value;
+};
+
+MHD_Result join_header(void* cls, MHD_ValueKind, const char* key, const char* value) {
+    auto& joined = *static_cast<JoinedHeader*>(cls);
+    if (key == nullptr || strcasecmp(key, joined.name) != 0)
+        return MHD_YES;
+    try {
+        if (joined.value)
+            *joined.value += ", ";
+        else
+            joined.value.emplace();
+        *joined.value += value ? value : "";
+        return MHD_YES;
+    } catch (...) {
+        return MHD_NO;
+    }
+}
+
+std::optional<std::string> joined_header(MHD_Connection* connection, const char* name) {
+    JoinedHeader joined{name, std::nullopt};
+    MHD_get_connection_values(connection, MHD_HEADER_KIND, &join_header, &joined);
+    return joined.value;
+}
+
+bool connection_uses_tls(MHD_Connection* connection) {
+    const MHD_ConnectionInfo* info =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_DAEMON);
+    if (info == nullptr || info->daemon == nullptr)
+        return false;
+    const MHD_DaemonInfo* flags = MHD_get_daemon_info(info->daemon, MHD_DAEMON_INFO_FLAGS);
+    return flags != nullptr && (flags->flags & MHD_USE_TLS) != 0;
+}
+
+// The one place a request's client address is decided (net/client_address.hpp): the peer, or
+// what a trusted proxy says. Throttles, audit rows, sessions and log lines all read it.
+void fill_client(const ServerOptions& options, MHD_Connection* connection, Request& request) {
+    const TrustedProxies& proxies = options.trusted_proxies;
+    // Without a header this only normalises (an IPv4-mapped peer becomes plain IPv4).
+    request.peer_address = resolve_client_address(proxies, options.forwarded_header,
+                                                  client_address(connection), nullptr);
+    if (proxies.empty()) {
+        request.client_address = request.peer_address;
+        request.https = connection_uses_tls(connection);
+        return;
+    }
+    std::optional<std::string> forwarded = joined_header(
+        connection,
+        options.forwarded_header == ForwardedHeader::forwarded ? "Forwarded" : "X-Forwarded-For");
+    request.client_address = resolve_client_address(
+        proxies, options.forwarded_header, request.peer_address, forwarded ? &*forwarded : nullptr);
+    // The scheme from the same family of headers as the address: the other one is the client's.
+    bool rfc = options.forwarded_header == ForwardedHeader::forwarded;
+    std::optional<std::string> proto =
+        rfc ? std::nullopt : joined_header(connection, "X-Forwarded-Proto");
+    std::optional<std::string> rfc7239 = rfc ? forwarded : std::nullopt;
+    request.https = connection_uses_tls(connection) ||
+                    forwarded_https(proxies, request.peer_address, proto ? &*proto : nullptr,
+                                    rfc7239 ? &*rfc7239 : nullptr);
+}
+
 // The path and every query name and value as UTF-8 text (see text_encoding.hpp).
 bool text_is_utf8(const Request& request) {
     if (!valid_utf8(request.path))
@@ -215,7 +283,7 @@ void fill_request(HttpServer& server, MHD_Connection* connection, const char* ur
     Request& request = context.request;
     request.method = method;
     request.path = url;
-    request.client_address = client_address(connection);
+    fill_client(server.options(), connection, request);
     MHD_get_connection_values(connection, MHD_HEADER_KIND, &collect_header, &request.headers);
     MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, &collect_argument, &request.query);
     context.body_limit = server.options().max_body_bytes;
@@ -406,9 +474,13 @@ void log_completed(HttpServer& server, const RequestContext& context,
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - context.started).count();
     server.metrics().record(context.route, context.request.method, context.status, seconds);
-    LOG_INFO("http", "%s \"%s %s\" %d %.1fms%s", context.request.client_address.c_str(),
-             context.request.method.c_str(), context.request.path.c_str(), context.status,
-             seconds * 1000, code == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+    const Request& request = context.request;
+    std::string via = request.peer_address == request.client_address || request.peer_address.empty()
+                          ? std::string()
+                          : " via " + request.peer_address;
+    LOG_INFO("http", "%s%s \"%s %s\" %d %.1fms%s", request.client_address.c_str(), via.c_str(),
+             request.method.c_str(), request.path.c_str(), context.status, seconds * 1000,
+             code == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
 }
 
 size_t unescape(void*, MHD_Connection*, char* text) {
@@ -464,11 +536,19 @@ HttpServer::HttpServer(ServerOptions options, const Router& router, Metrics& met
     if (!daemon_)
         throw std::runtime_error("cannot listen on " + options_.bind + ":" +
                                  std::to_string(options_.port));
+    if (options_.proxy_protocol_port)
+        proxy_listener_ = std::make_unique<ProxyListener>(
+            options_.bind, *options_.proxy_protocol_port, options_.trusted_proxies, daemon_.get());
+}
+
+std::uint16_t HttpServer::proxy_protocol_port() const {
+    return proxy_listener_ ? proxy_listener_->port() : 0;
 }
 
 HttpServer::~HttpServer() {
     // New requests on open keep-alive connections get 503 shutting_down from here on.
     stopping_.store(true);
+    proxy_listener_.reset(); // no new connections through the PROXY listener either
     // Stop accepting. libmicrohttpd's own threads may still touch the listening socket, so it
     // is closed only after MHD_stop_daemon.
     MHD_socket listener = MHD_quiesce_daemon(daemon_.get());

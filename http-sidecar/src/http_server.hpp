@@ -14,6 +14,7 @@
 // requests finish (up to drain_timeout), run what the slow pool still holds, then stop the
 // polling threads.
 #include "metrics.hpp"
+#include "net/client_address.hpp"
 #include "router.hpp"
 #include "slow_pool.hpp"
 
@@ -22,11 +23,14 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 struct MHD_Daemon;
 
 namespace sarang::http {
+
+class ProxyListener;
 
 struct ServerOptions {
     std::string bind = "127.0.0.1";
@@ -40,6 +44,11 @@ struct ServerOptions {
     unsigned slow_workers = 2;
     std::size_t slow_queue = 64;
     std::chrono::milliseconds drain_timeout{10000};
+    // http.trusted_proxies / http.client_address_header (net/client_address.hpp).
+    TrustedProxies trusted_proxies;
+    ForwardedHeader forwarded_header = ForwardedHeader::x_forwarded_for;
+    // http.proxy_protocol_port: a second listener for proxies in TCP mode (net/proxy_listener.hpp)
+    std::optional<std::uint16_t> proxy_protocol_port;
 };
 
 class HttpServer {
@@ -51,6 +60,7 @@ class HttpServer {
     HttpServer& operator=(const HttpServer&) = delete;
 
     std::uint16_t port() const;
+    std::uint16_t proxy_protocol_port() const; // 0: no PROXY listener
     // Runs at the start of shutdown, before the drain; must not throw.
     void on_stop(std::function<void()> hook) { stop_hook_ = std::move(hook); }
 
@@ -74,6 +84,7 @@ class HttpServer {
     std::unique_ptr<SlowPool> slow_pool_;
     std::function<void()> stop_hook_;
     std::unique_ptr<MHD_Daemon, StopDaemon> daemon_;
+    std::unique_ptr<ProxyListener> proxy_listener_; // stopped first, in the destructor
 };
 
 } // namespace sarang::http

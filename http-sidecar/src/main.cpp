@@ -181,6 +181,25 @@ int main(int argc, char** argv) {
         options.threads = static_cast<unsigned>(config.integer_in("http.threads", 1, 64));
         options.max_body_bytes =
             static_cast<std::size_t>(config.integer_in("http.max_body_bytes", 1, 1L << 30));
+        // Refused at start: a typo here would otherwise trust nobody (or everybody) quietly.
+        try {
+            options.trusted_proxies =
+                http::TrustedProxies::parse(config.string("http.trusted_proxies"));
+        } catch (const http::CidrError& error) {
+            throw ConfigError(std::string("http.trusted_proxies: ") + error.what());
+        }
+        try {
+            options.forwarded_header =
+                http::parse_forwarded_header(config.string("http.client_address_header"));
+        } catch (const http::CidrError& error) {
+            throw ConfigError(std::string("http.client_address_header: ") + error.what());
+        }
+        if (long port = config.integer_in("http.proxy_protocol_port", 0, 65535); port != 0) {
+            if (options.trusted_proxies.empty())
+                throw ConfigError("http.proxy_protocol_port needs http.trusted_proxies: only "
+                                  "the proxies listed there may connect to it");
+            options.proxy_protocol_port = static_cast<std::uint16_t>(port);
+        }
         options.slow_workers = static_cast<unsigned>(config.integer_in("http.slow_workers", 1, 64));
         options.slow_queue =
             static_cast<std::size_t>(config.integer_in("http.slow_queue", 1, 100000));
@@ -244,6 +263,9 @@ int main(int argc, char** argv) {
             std::chrono::seconds(config.integer_in("storage.sweep_grace_s", 1, 86400)));
         http::NotificationWorker notifier(config.string("db.dsn"), notify);
         LOG_INFO("httpd", "listening on http://%s:%u", options.bind.c_str(), server.port());
+        if (server.proxy_protocol_port() != 0)
+            LOG_INFO("httpd", "listening for PROXY protocol connections on %s:%u",
+                     options.bind.c_str(), server.proxy_protocol_port());
 
         int received = 0;
         sigwait(&stop_signals, &received);

@@ -39,7 +39,12 @@ struct Request {
     std::string method;
     std::string path;
     std::string body;
+    // The client as http.trusted_proxies allows it to be known (net/client_address.hpp): the
+    // TCP peer, or the address a trusted proxy forwarded. Every throttle, audit row and log line
+    // uses this one.
     std::string client_address;
+    std::string peer_address; // the TCP peer itself
+    bool https = false;       // TLS here, or a trusted proxy says the client used HTTPS
     std::map<std::string, std::string> headers; // names lower-cased
     std::map<std::string, std::string> query;
     std::map<std::string, std::string> params; // from {placeholders}, filled by the router

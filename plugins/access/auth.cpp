@@ -8,9 +8,13 @@
 // targeted publishes made to it (commands, door verdicts) and evicting its current holder, so
 // nobody may take over a device's session and a device may not take over anyone's.
 //
-// Failed attempts are counted per client address and per username. An address that used up its
-// budget is refused before any credential work. A username that did is only logged less: a
-// stranger guessing a device's name must not lock the real device out.
+// Failed attempts are counted per username, and per client address only when the username names
+// no identity here (an unknown integration, a device's client id under another name, an anonymous
+// client on a device's id). An address that used up its budget is refused before any credential
+// work, but again only for such names: behind HAProxy in TCP mode or a carrier-grade NAT every
+// device shares one address, and a hostile one there must not lock the others out. Guessing is
+// no threat to a known identity (256-bit tokens, one HMAC per check); a username that used up its
+// budget is only logged less, so a stranger guessing a device's name cannot lock it out either.
 #include "access_plugin.hpp"
 #include "sarang/credentials.hpp"
 #include "sarang/device_kinds.hpp"
@@ -24,10 +28,21 @@ bool has_forbidden_characters(const char* text) {
     return text != nullptr && std::strpbrk(text, "+#/") != nullptr;
 }
 
+// A device, an app user or a live integration: someone whose credential is checked whatever the
+// address's failure count.
+bool names_known_identity(AccessPlugin& plugin, std::string_view username) {
+    if (!plugin.devices.loaded())
+        return false;
+    if (std::string_view name = integration_name_of(username); !name.empty())
+        return plugin.integrations.find(name) != nullptr;
+    return plugin.devices.find(username) != nullptr || plugin.app_users.find(username) != nullptr;
+}
+
 int refuse(AccessPlugin& plugin, const char* username, const char* address, const char* reason) {
     auto now = FailureLimiter::Clock::now();
     ++plugin.counters.auth_refused;
-    plugin.address_failures.failed(address, now);
+    if (!names_known_identity(plugin, username))
+        plugin.address_failures.failed(address, now);
     plugin.username_failures.failed(username, now);
     if (std::optional<std::uint64_t> folded = plugin.username_failures.log_due(username, now)) {
         if (*folded > 0)
@@ -100,7 +115,8 @@ int authenticate(AccessPlugin& plugin, const mosquitto_evt_basic_auth& event) {
         return MOSQ_ERR_PLUGIN_DEFER;
     }
     auto now = FailureLimiter::Clock::now();
-    if (plugin.address_failures.exhausted(address, now)) {
+    if (plugin.address_failures.exhausted(address, now) &&
+        !names_known_identity(plugin, event.username)) {
         ++plugin.counters.auth_rate_limited;
         if (std::optional<std::uint64_t> folded = plugin.address_failures.log_due(address, now))
             LOG_WARN("access",

@@ -7,8 +7,13 @@
 #include "sarang/pg.hpp"
 #include "stack_env.hpp"
 
+#include <arpa/inet.h>
 #include <cctype>
+#include <cstdlib>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <thread>
+#include <unistd.h>
 #include <vector>
 
 #include "cmocka.hpp"
@@ -404,10 +409,230 @@ void parallel_wrong_passwords_get_at_most_three_verifications(void**) {
     assert_int_equal(unauthorized, 2);
 }
 
+// POST /api/auth/login with extra headers (a proxy's X-Forwarded-For, a device cookie).
+HttpResult login_with(const std::string& username, const std::string& password,
+                      const HttpHeaders& headers) {
+    return http_request(http_port(), "POST", "/api/auth/login",
+                        "{\"username\":\"" + username + "\",\"password\":\"" + password + "\"}",
+                        headers);
+}
+
+long long throttle_failures(const std::string& scope, const std::string& subject) {
+    pg::Result row = db().exec("SELECT failures FROM auth_throttle WHERE scope = $1"
+                               " AND subject = $2",
+                               {scope, subject});
+    return row.rows() == 1 ? row.integer(0, 0) : -1; // -1: never counted
+}
+
+std::string last_audit_address(const std::string& username) {
+    pg::Result row = db().exec("SELECT coalesce(client_address, '') FROM audit_log"
+                               " WHERE username = $1 ORDER BY id DESC LIMIT 1",
+                               {username});
+    return row.rows() == 1 ? std::string(row.text(0, 0)) : "";
+}
+
+int free_port() {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t size = sizeof address;
+    assert_int_equal(bind(fd, reinterpret_cast<sockaddr*>(&address), size), 0);
+    getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size);
+    close(fd);
+    return ntohs(address.sin_port);
+}
+
+// Polls until something accepts connections on `port`, up to `limit`.
+bool wait_for_port(int port, std::chrono::milliseconds limit) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    for (;;) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_port = htons(static_cast<std::uint16_t>(port));
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        bool open = connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+        close(fd);
+        if (open)
+            return true;
+        if (std::chrono::steady_clock::now() > deadline)
+            return false;
+        std::this_thread::sleep_for(20ms);
+    }
+}
+
+// Sends `bytes` on a new connection and returns everything answered until the server closes.
+std::string raw_exchange(int port, const std::string& bytes) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<std::uint16_t>(port));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+    timeval timeout{10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    assert_int_equal(send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL),
+                     static_cast<ssize_t>(bytes.size()));
+    std::string answer;
+    char buffer[4096];
+    for (ssize_t got; (got = recv(fd, buffer, sizeof buffer, 0)) > 0;)
+        answer.append(buffer, static_cast<std::size_t>(got));
+    close(fd);
+    return answer;
+}
+
+std::string login_request(const std::string& username) {
+    std::string body = "{\"username\":\"" + username + "\",\"password\":\"Any#Password-1\"}";
+    return "POST /api/auth/login HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+           "Content-Type: application/json\r\nContent-Length: " +
+           std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+// http.trusted_proxies is empty here: a client cannot choose the address it is throttled by.
+void a_forwarded_for_from_an_untrusted_peer_changes_nothing(void**) {
+    std::string ghost = unique_id("spoofer");
+    long long before = throttle_failures("login-address", "127.0.0.1");
+    assert_error(login_with(ghost, "Any#Password-1", {{"X-Forwarded-For", "198.51.100.77"}}), 401,
+                 "invalid_credentials");
+    assert_int_equal(throttle_failures("login-address", "198.51.100.77"), -1);
+    assert_int_equal(throttle_failures("login-address", "127.0.0.1"), before + 1);
+    assert_text_equal(last_audit_address(ghost), "127.0.0.1");
+}
+
+// Restarts the sidecar trusting 127.0.0.1 (the tests' peer) as a proxy: from here on a request
+// with X-Forwarded-For comes from the address it names; one without comes from 127.0.0.1.
+void a_trusted_proxy_names_the_client(void**) {
+    setenv("SARANG_HTTP_TRUSTED_PROXIES", "127.0.0.1/32, ::1/128", 1);
+    int proxy_port = free_port();
+    setenv("SARANG_HTTP_PROXY_PROTOCOL_PORT", std::to_string(proxy_port).c_str(), 1);
+    stack_control("sidecar", "stop");
+    stack_control("sidecar", "start");
+    assert_true(wait_for_port(proxy_port, 10s));
+    std::string ghost = unique_id("proxied");
+    long long before = throttle_failures("login-address", "127.0.0.1");
+    // The client's own (spoofed) entry is left of the one the proxy appended: not believed.
+    assert_error(
+        login_with(ghost, "Any#Password-1", {{"X-Forwarded-For", "192.0.2.1, 198.51.100.88"}}), 401,
+        "invalid_credentials");
+    assert_int_equal(throttle_failures("login-address", "198.51.100.88"), 1);
+    assert_int_equal(throttle_failures("login-address", "192.0.2.1"), -1);
+    assert_int_equal(throttle_failures("login-address", "127.0.0.1"), before);
+    assert_text_equal(last_audit_address(ghost), "198.51.100.88");
+    // HAProxy appends its own header line: every line counts, the client's first one included.
+    assert_error(
+        login_with(ghost, "Any#Password-1",
+                   {{"X-Forwarded-For", "192.0.2.1"}, {"X-Forwarded-For", "198.51.100.88"}}),
+        401, "invalid_credentials");
+    assert_int_equal(throttle_failures("login-address", "198.51.100.88"), 2);
+    assert_int_equal(throttle_failures("login-address", "192.0.2.1"), -1);
+
+    // A proxy in TCP mode on http.proxy_protocol_port: the PROXY header (v1 and v2) names the
+    // client.
+    std::string v1 = "PROXY TCP4 198.51.100.120 127.0.0.1 40000 80\r\n";
+    std::string tcp_ghost = unique_id("proxied-tcp");
+    assert_non_null(std::strstr(raw_exchange(proxy_port, v1 + login_request(tcp_ghost)).c_str(),
+                                "invalid_credentials"));
+    assert_int_equal(throttle_failures("login-address", "198.51.100.120"), 1);
+    std::string v2("\r\n\r\n\0\r\nQUIT\n\x21\x11\x00\x0c", 16);
+    v2 += std::string("\xc6\x33\x64\x79\x7f\x00\x00\x01\x9c\x40\x00\x50", 12); // 198.51.100.121
+    assert_non_null(std::strstr(raw_exchange(proxy_port, v2 + login_request(tcp_ghost)).c_str(),
+                                "invalid_credentials"));
+    assert_int_equal(throttle_failures("login-address", "198.51.100.121"), 1);
+    assert_text_equal(last_audit_address(tcp_ghost), "198.51.100.121");
+    // Without a header the connection is dropped unanswered.
+    assert_text_equal(raw_exchange(proxy_port, login_request(tcp_ghost)), "");
+}
+
+// Issue #19 item 6: one attacker behind a carrier-grade NAT (every client shows the NAT's
+// address, 203.0.113.50 here) guessing A's password. Needs a_trusted_proxy_names_the_client.
+void an_attacker_behind_a_shared_address_does_not_lock_out_its_users(void**) {
+    const HttpHeaders nat = {{"X-Forwarded-For", "203.0.113.50"}};
+    AppAccount a = create_account(unique_id("natted-a"));
+    AppAccount b = create_account(unique_id("natted-b"));
+    // A signed in on this phone before: the reply carries a device cookie (JSON and Set-Cookie).
+    HttpResult earlier = login_with(a.username, a.password, nat);
+    assert_int_equal(earlier.status, 200);
+    std::string cookie = json_field(earlier.body, "deviceCookie");
+    assert_false(cookie.empty());
+    std::string set_cookie = earlier.header("set-cookie");
+    assert_non_null(std::strstr(set_cookie.c_str(), ("sarang_device=" + cookie).c_str()));
+    assert_non_null(std::strstr(set_cookie.c_str(), "HttpOnly"));
+    assert_null(std::strstr(set_cookie.c_str(), "Secure")); // plain HTTP
+    // Only SHA-256 of the nonce is stored, never the token.
+    std::string nonce = cookie.substr(cookie.find('.') + 1, 64);
+    assert_int_equal(db().exec("SELECT count(*) FROM device_cookies WHERE nonce_hash ="
+                               " sha256(convert_to($1, 'UTF8'))",
+                               {nonce})
+                         .integer(0, 0),
+                     1);
+
+    // The attacker: 25 wrong passwords for A from the shared address, without a cookie.
+    int locked = 0;
+    for (int i = 0; i < 25; ++i)
+        locked += login_with(a.username, "Wrong#Guess-" + std::to_string(i), nat).status == 429;
+    assert_int_equal(locked, 23); // the 3rd locks A for untrusted clients; refusals count nothing
+    // A on a new phone (no cookie) is locked with the attacker ...
+    assert_error(login_with(a.username, a.password, nat), 429, "locked_out");
+    // ... but A's phone with its cookie signs in, as an app (header) or a browser (cookie).
+    HttpResult trusted = login_with(a.username, a.password, {nat[0], {"X-Device-Cookie", cookie}});
+    assert_int_equal(trusted.status, 200);
+    assert_text_equal(json_field(trusted.body, "deviceCookie"), cookie); // renewed, not replaced
+    assert_int_equal(
+        login_with(a.username, a.password, {nat[0], {"Cookie", "x=1; sarang_device=" + cookie}})
+            .status,
+        200);
+    // A forged or another user's cookie is no cookie at all.
+    std::string forged = cookie;
+    forged.back() = forged.back() == '0' ? '1' : '0';
+    assert_error(login_with(a.username, a.password, {nat[0], {"X-Device-Cookie", forged}}), 429,
+                 "locked_out");
+    // B on the same address, without a cookie, is not locked: the account lockout stopped the
+    // attacker's count at 3 of the address's 20.
+    HttpResult b_login = login_with(b.username, b.password, nat);
+    assert_int_equal(b_login.status, 200);
+    std::string b_cookie = json_field(b_login.body, "deviceCookie");
+    assert_int_equal(throttle_failures("login-address", "203.0.113.50"), 3);
+
+    // The attacker sprays usernames instead: the address locks for clients without a cookie ...
+    int status = 0;
+    for (int i = 0; i < 25 && status != 429; ++i)
+        status = login_with(unique_id("spray"), "Guess#Word-2026", nat).status;
+    assert_int_equal(status, 429);
+    AppAccount c = create_account(unique_id("natted-c")); // (set up from 127.0.0.1)
+    assert_error(login_with(c.username, c.password, nat), 429, "locked_out");
+    // ... but not for B and A, who signed in here before.
+    assert_int_equal(
+        login_with(b.username, b.password, {nat[0], {"X-Device-Cookie", b_cookie}}).status, 200);
+    assert_int_equal(
+        login_with(a.username, a.password, {nat[0], {"X-Device-Cookie", cookie}}).status, 200);
+
+    // Wrong passwords with a cookie lock that cookie only, not the account or the address.
+    long long account_before = throttle_failures("login-account", b.username);
+    for (int i = 0; i < 2; ++i)
+        assert_error(
+            login_with(b.username, "Wrong#Guess-9", {nat[0], {"X-Device-Cookie", b_cookie}}), 401,
+            "invalid_credentials");
+    assert_error(login_with(b.username, "Wrong#Guess-9", {nat[0], {"X-Device-Cookie", b_cookie}}),
+                 429, "locked_out");
+    assert_int_equal(throttle_failures("login-account", b.username), account_before);
+    assert_int_equal(login(b.username, b.password).status, 200); // from 127.0.0.1, no cookie
+}
+
+// Set-Cookie is Secure when the client used HTTPS, as a trusted proxy reports it.
+void the_device_cookie_is_secure_behind_an_https_proxy(void**) {
+    AppAccount account = create_account(unique_id("https"));
+    HttpResult reply =
+        login_with(account.username, account.password,
+                   {{"X-Forwarded-For", "198.51.100.99"}, {"X-Forwarded-Proto", "https"}});
+    assert_int_equal(reply.status, 200);
+    assert_non_null(std::strstr(reply.header("set-cookie").c_str(), "; Secure"));
+}
+
 // Last: it locks this test's client address (127.0.0.1) out of logins for a while.
 void many_accounts_from_one_address_lock_the_address(void**) {
     long long before = db().exec("SELECT coalesce(max(failures), 0) FROM auth_throttle"
-                                 " WHERE scope = 'login-address'")
+                                 " WHERE scope = 'login-address' AND subject = '127.0.0.1'")
                            .integer(0, 0);
     int status = 0;
     int attempts = 0;
@@ -430,6 +655,10 @@ int main() {
         cmocka_unit_test(wrong_passwords_lock_the_account_out),
         cmocka_unit_test(wrong_pins_lock_pin_checks_out),
         cmocka_unit_test(parallel_wrong_passwords_get_at_most_three_verifications),
+        cmocka_unit_test(a_forwarded_for_from_an_untrusted_peer_changes_nothing),
+        cmocka_unit_test(a_trusted_proxy_names_the_client),
+        cmocka_unit_test(an_attacker_behind_a_shared_address_does_not_lock_out_its_users),
+        cmocka_unit_test(the_device_cookie_is_secure_behind_an_https_proxy),
         cmocka_unit_test(many_accounts_from_one_address_lock_the_address),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);

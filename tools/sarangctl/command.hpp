@@ -56,6 +56,8 @@ int users_create(const Config& config, const Args& args);
 int users_reset_password(const Config& config, const Args& args);
 int users_ensure_admin(const Config& config, const Args& args);
 int payments_set_key(const Config& config, const Args& args);
+int backup(const Config& config, const Args& args);
+int restore(const Config& config, const Args& args);
 
 // Exit status of a command whose change is stored but not yet applied by every live broker node
 // within access_sync::default_timeout (docs/identity-and-acl.md).

@@ -155,6 +155,24 @@ const std::vector<Command>& commands() {
          false,
          {},
          ctl::payments_set_key},
+        {"backup",
+         nullptr,
+         "backup DIR [--with-secrets]\n"
+         "                        the database (pg_dump), package photos and a manifest with\n"
+         "                        checksums into the new folder DIR; --with-secrets adds\n"
+         "                        sarang.conf with the pepper and keys in DIR/secrets/",
+         false,
+         {"with-secrets"},
+         ctl::backup},
+        {"restore",
+         nullptr,
+         "restore DIR [--force] [--with-secrets]\n"
+         "                        check DIR against its manifest, then replace the database and\n"
+         "                        photos with it (--force: over a database with devices);\n"
+         "                        --with-secrets also installs its sarang.conf",
+         false,
+         {"force", "with-secrets"},
+         ctl::restore},
     };
     return table;
 }

@@ -17,6 +17,8 @@ struct AuthSettings {
     LockoutRule account;          // per username (logins) or per user (PIN and password checks)
     LockoutRule address;          // per client address, across accounts
     LockoutRule register_address; // account creation per client address
+    // A device cookie (sign-in from a known browser or app) unused this long is forgotten.
+    std::chrono::days device_cookie_ttl{180};
 };
 
 // Throws ConfigError naming the key that is out of range.

@@ -19,6 +19,9 @@ std::vector<std::uint8_t> random_bytes(std::size_t count);
 std::string random_token();
 
 Digest sha256(std::string_view data);
+// SHA-256 of a file's bytes, read in pieces (backups: dumps may be larger than memory); throws
+// std::runtime_error naming the file when it cannot be read.
+Digest sha256_file(const std::string& path);
 Digest hmac_sha256(std::string_view key, std::string_view data);
 // SHA-512 as 128 lower-case hex digits (payment gateways sign with it: Midtrans).
 std::string sha512_hex(std::string_view data);

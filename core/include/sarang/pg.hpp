@@ -16,6 +16,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 struct pg_conn;
@@ -38,6 +39,12 @@ ErrorKind classify(std::string_view sqlstate);
 // A text[] literal ({"a","b"}) with quotes and backslashes escaped, for passing many values as
 // one parameter: WHERE id = ANY($1::text[]), or unnest($1::text[], ...) for batch inserts.
 std::string array_literal(const std::vector<std::string>& items);
+
+// The PG* environment variables (PGHOST, PGPASSWORD, ...) that say what `conninfo` says, for
+// PostgreSQL's own programs (pg_dump, pg_restore) run as children: a password in their argv
+// would show in ps. Throws std::runtime_error when conninfo does not parse or sets something
+// that has no environment variable.
+std::vector<std::pair<std::string, std::string>> libpq_environment(const std::string& conninfo);
 
 class Error : public std::runtime_error {
   public:

@@ -3,6 +3,8 @@
 // tokens instead of JWTs signed with a default secret.
 #include "auth/brokers_applied.hpp"
 #include "auth/caller.hpp"
+#include "auth/device_cookie_token.hpp"
+#include "auth/device_cookies.hpp"
 #include "auth/secret_check.hpp"
 #include "handlers.hpp"
 #include "http_error.hpp"
@@ -106,10 +108,16 @@ Response login(Services& services, const Request& request) {
     std::optional<long long> user_id = known ? std::optional(user.integer(0, 0)) : std::nullopt;
     std::optional<std::string> verified_hash =
         known ? std::optional(std::string(user.text(0, 1))) : std::nullopt;
-    check_secret(
-        services, request,
-        {SecretKind::password, login_keys(services, username, request), user_id, username, "login"},
-        verified_hash, password);
+    // A client with a live device cookie for this user is counted on its own (OWASP device
+    // cookies): the account's and the address's counts are those of untrusted clients.
+    std::optional<TrustedDevice> device =
+        known ? trusted_device(services, request, *user_id) : std::nullopt;
+    std::vector<ThrottleKey> keys =
+        device ? std::vector{device_cookie_throttle_key(services, device->id)}
+               : login_keys(services, username, request);
+    check_secret(services, request,
+                 {SecretKind::password, std::move(keys), user_id, username, "login"}, verified_hash,
+                 password);
 
     std::string token = crypto::random_token();
     DbPool::Lease db = services.db.acquire();
@@ -128,7 +136,12 @@ Response login(Services& services, const Request& request) {
          request.client_address});
     if (session.rows() != 1)
         throw HttpError(401, "invalid_credentials", "invalid username or password");
-    audit(*db, {user_id, username, request.client_address, "login", "success", nullptr});
+    std::string device_token = remember_device(*db, services, *user_id, device);
+    json::Ptr audit_detail = json::own(json_object());
+    json::set(audit_detail.get(), "deviceCookie",
+              json::own(json_string(device ? "presented" : "issued")));
+    audit(*db,
+          {user_id, username, request.client_address, "login", "success", std::move(audit_detail)});
     transaction.commit();
     await_brokers(*db); // the token is also this user's MQTT password
     bool setup_pending = session.boolean(0, 2);
@@ -156,7 +169,16 @@ Response login(Services& services, const Request& request) {
     json::set(
         reply.get(), "user",
         user_object(username, std::string(user.text(0, 2)), setup_pending, user.boolean(0, 4)));
-    return json_response(status, reply.get());
+    // For apps, which keep it and send it back as X-Device-Cookie; browsers get the cookie.
+    json::set(reply.get(), "deviceCookie", json::own(json_string(device_token.c_str())));
+    Response response = json_response(status, reply.get());
+    response.headers.emplace_back(
+        "Set-Cookie", device_cookie_header_value(device_token,
+                                                 std::chrono::duration_cast<std::chrono::seconds>(
+                                                     services.auth.device_cookie_ttl)
+                                                     .count(),
+                                                 request.https));
+    return response;
 }
 
 Response session_info(Services&, const Request& request) {
