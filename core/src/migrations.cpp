@@ -36,11 +36,19 @@ Plan plan(std::vector<File> on_disk, const std::vector<Applied>& applied) {
         }
     }
     int newest_applied = 0;
+    int newest_file = on_disk.empty() ? 0 : on_disk.back().version;
     std::map<int, const Applied*> applied_by_version;
     for (const Applied& done : applied) {
         applied_by_version.emplace(done.version, &done);
         newest_applied = std::max(newest_applied, done.version);
         auto file = by_version.find(done.version);
+        // Past every file: a newer release migrated this database and was rolled back. Its
+        // migrations only expanded the schema, so this release runs on it. (An empty folder
+        // is a wrong folder, not a rollback.)
+        if (file == by_version.end() && newest_file > 0 && done.version > newest_file) {
+            result.newer.push_back(done.name);
+            continue;
+        }
         if (file == by_version.end()) {
             result.error = "migration " + done.name +
                            " is applied to the database but missing from the folder";
@@ -121,6 +129,7 @@ RunResult run(pg::Connection& connection, const std::string& folder) {
         throw std::runtime_error(planned.error);
 
     RunResult result;
+    result.newer = planned.newer;
     for (const File& file : planned.pending) {
         pg::Transaction transaction(connection);
         connection.exec_script(file.content);

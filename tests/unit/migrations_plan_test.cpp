@@ -52,6 +52,25 @@ void missing_applied_file_is_refused(void**) {
     assert_non_null(std::strstr(plan_.error.c_str(), "missing from the folder"));
 }
 
+// A rollback: the newer release's migrations are past every file of this one.
+void applied_past_every_file_is_a_newer_release(void**) {
+    Plan plan_ =
+        plan({file(1, "0001_a.sql", "a"), file(2, "0002_b.sql", "b")}, {{1, "0001_a.sql", "a"},
+                                                                        {2, "0002_b.sql", "b"},
+                                                                        {3, "0003_c.sql", "c"},
+                                                                        {4, "0004_d.sql", "d"}});
+    assert_true(plan_.error.empty());
+    assert_true(plan_.pending.empty());
+    assert_int_equal(plan_.newer.size(), 2);
+    assert_string_equal(plan_.newer.back().c_str(), "0004_d.sql");
+    // ... but not with a file of its own missing in between, nor from an empty folder.
+    Plan gap = plan({file(1, "0001_a.sql", "a"), file(3, "0003_c.sql", "c")},
+                    {{1, "0001_a.sql", "a"}, {2, "0002_b.sql", "b"}, {3, "0003_c.sql", "c"}});
+    assert_non_null(std::strstr(gap.error.c_str(), "0002_b.sql is applied"));
+    Plan empty = plan({}, {{1, "0001_a.sql", "a"}});
+    assert_non_null(std::strstr(empty.error.c_str(), "missing from the folder"));
+}
+
 void duplicate_versions_are_refused(void**) {
     Plan plan_ = plan({file(1, "0001_a.sql", "a"), file(1, "0001_b.sql", "b")}, {});
     assert_non_null(std::strstr(plan_.error.c_str(), "share version 1"));
@@ -74,6 +93,7 @@ int main() {
         cmocka_unit_test(applied_files_are_skipped),
         cmocka_unit_test(edited_applied_file_is_refused),
         cmocka_unit_test(missing_applied_file_is_refused),
+        cmocka_unit_test(applied_past_every_file_is_a_newer_release),
         cmocka_unit_test(duplicate_versions_are_refused),
         cmocka_unit_test(file_older_than_newest_applied_is_refused),
     };

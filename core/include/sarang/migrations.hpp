@@ -2,7 +2,9 @@
 // Schema migrations: sql/NNNN_name.sql files applied in version order, each in its own
 // transaction, recorded in schema_migrations with the SHA-256 of the file. An applied file that
 // was edited or removed, or a new file older than the newest applied one, stops the run before
-// anything changes.
+// anything changes. Applied migrations newer than every file are a newer release's schema (a
+// rollback to this release, docs/upgrading.md): reported, not refused, since migrations are
+// expand-only.
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,8 +33,9 @@ struct Applied {
 std::optional<int> version_of(std::string_view file_name);
 
 struct Plan {
-    std::vector<File> pending; // in version order
-    std::string error;         // non-empty: refuse to run
+    std::vector<File> pending;      // in version order
+    std::vector<std::string> newer; // applied, newer than every file: a newer release's schema
+    std::string error;              // non-empty: refuse to run
 };
 
 // Pure: decides what to apply, or why nothing may be applied.
@@ -44,6 +47,7 @@ std::vector<File> read_folder(const std::string& folder);
 
 struct RunResult {
     std::vector<std::string> applied; // file names applied by this run
+    std::vector<std::string> newer;   // Plan::newer
 };
 
 // Takes an advisory lock so two migrators never interleave, plans, applies. Throws
