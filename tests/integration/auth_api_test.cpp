@@ -6,6 +6,7 @@
 #include "mqtt_client.hpp"
 #include "sarang/pg.hpp"
 #include "stack_env.hpp"
+#include "tls_client.hpp"
 
 #include <arpa/inet.h>
 #include <cctype>
@@ -462,24 +463,11 @@ bool wait_for_port(int port, std::chrono::milliseconds limit) {
     }
 }
 
-// Sends `bytes` on a new connection and returns everything answered until the server closes.
-std::string raw_exchange(int port, const std::string& bytes) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(static_cast<std::uint16_t>(port));
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-    timeval timeout{10, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-    assert_int_equal(send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL),
-                     static_cast<ssize_t>(bytes.size()));
-    std::string answer;
-    char buffer[4096];
-    for (ssize_t got; (got = recv(fd, buffer, sizeof buffer, 0)) > 0;)
-        answer.append(buffer, static_cast<std::size_t>(got));
-    close(fd);
-    return answer;
+// What a proxy in TCP mode passes on: its PROXY header in plain text, then the client's own TLS
+// (the PROXY listener serves the stack's HTTPS). Returns everything answered until the close.
+std::string proxied_exchange(int port, const std::string& header, const std::string& request) {
+    TlsConnection connection(port, stack_env().tls_dir + "/ca.crt", header);
+    return connection.send(request) ? connection.read_until_close() : "";
 }
 
 std::string login_request(const std::string& username) {
@@ -531,17 +519,17 @@ void a_trusted_proxy_names_the_client(void**) {
     // client.
     std::string v1 = "PROXY TCP4 198.51.100.120 127.0.0.1 40000 80\r\n";
     std::string tcp_ghost = unique_id("proxied-tcp");
-    assert_non_null(std::strstr(raw_exchange(proxy_port, v1 + login_request(tcp_ghost)).c_str(),
+    assert_non_null(std::strstr(proxied_exchange(proxy_port, v1, login_request(tcp_ghost)).c_str(),
                                 "invalid_credentials"));
     assert_int_equal(throttle_failures("login-address", "198.51.100.120"), 1);
     std::string v2("\r\n\r\n\0\r\nQUIT\n\x21\x11\x00\x0c", 16);
     v2 += std::string("\xc6\x33\x64\x79\x7f\x00\x00\x01\x9c\x40\x00\x50", 12); // 198.51.100.121
-    assert_non_null(std::strstr(raw_exchange(proxy_port, v2 + login_request(tcp_ghost)).c_str(),
+    assert_non_null(std::strstr(proxied_exchange(proxy_port, v2, login_request(tcp_ghost)).c_str(),
                                 "invalid_credentials"));
     assert_int_equal(throttle_failures("login-address", "198.51.100.121"), 1);
     assert_text_equal(last_audit_address(tcp_ghost), "198.51.100.121");
     // Without a header the connection is dropped unanswered.
-    assert_text_equal(raw_exchange(proxy_port, login_request(tcp_ghost)), "");
+    assert_text_equal(proxied_exchange(proxy_port, "", login_request(tcp_ghost)), "");
 }
 
 // Issue #19 item 6: one attacker behind a carrier-grade NAT (every client shows the NAT's

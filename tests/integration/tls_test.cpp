@@ -6,6 +6,7 @@
 #include "mqtt_client.hpp"
 #include "sarang/x509.hpp"
 #include "stack_env.hpp"
+#include "tls_client.hpp"
 
 #include "../../firmware/host/mosquitto_transport.hpp"
 
@@ -15,7 +16,6 @@
 #include <cstdlib>
 #include <fstream>
 #include <netinet/in.h>
-#include <openssl/ssl.h>
 #include <sstream>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -161,74 +161,6 @@ struct TlsDevice {
     }
 };
 
-// One HTTPS connection kept open across requests (keep-alive), verifying the server like curl.
-class HttpsConnection {
-  public:
-    HttpsConnection(int port, const std::string& ca_file)
-        : context_(SSL_CTX_new(TLS_client_method())) {
-        SSL_CTX_load_verify_locations(context_.get(), ca_file.c_str(), nullptr);
-        SSL_CTX_set_verify(context_.get(), SSL_VERIFY_PEER, nullptr);
-        fd_ = socket(AF_INET, SOCK_STREAM, 0);
-        timeval timeout{5, 0};
-        setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_port = htons(static_cast<std::uint16_t>(port));
-        inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
-        if (connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0)
-            return;
-        ssl_.reset(SSL_new(context_.get()));
-        SSL_set1_host(ssl_.get(), "localhost");
-        SSL_set_fd(ssl_.get(), fd_);
-        if (SSL_connect(ssl_.get()) != 1)
-            ssl_.reset();
-    }
-    ~HttpsConnection() {
-        ssl_.reset();
-        if (fd_ >= 0)
-            close(fd_);
-    }
-    HttpsConnection(const HttpsConnection&) = delete;
-    HttpsConnection& operator=(const HttpsConnection&) = delete;
-
-    // GET on this connection; true for a 200 whose whole body arrived.
-    bool get_ok(const std::string& path) {
-        if (!ssl_)
-            return false;
-        std::string request = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n";
-        if (SSL_write(ssl_.get(), request.data(), static_cast<int>(request.size())) <= 0)
-            return false;
-        std::string answer;
-        char buffer[4096];
-        for (;;) {
-            std::size_t end = answer.find("\r\n\r\n");
-            if (end != std::string::npos) {
-                std::size_t length = answer.find("Content-Length: ");
-                if (length != std::string::npos && length < end) {
-                    std::size_t body = std::stoul(answer.substr(length + 16));
-                    if (answer.size() >= end + 4 + body)
-                        return answer.starts_with("HTTP/1.1 200");
-                }
-            }
-            int got = SSL_read(ssl_.get(), buffer, sizeof buffer);
-            if (got <= 0)
-                return false;
-            answer.append(buffer, static_cast<std::size_t>(got));
-        }
-    }
-
-  private:
-    struct FreeContext {
-        void operator()(SSL_CTX* context) const { SSL_CTX_free(context); }
-    };
-    struct FreeSsl {
-        void operator()(SSL* ssl) const { SSL_free(ssl); }
-    };
-    std::unique_ptr<SSL_CTX, FreeContext> context_;
-    std::unique_ptr<SSL, FreeSsl> ssl_;
-    int fd_ = -1;
-};
-
 std::string served_fingerprint(int port) {
     Run served = run("openssl s_client -connect 127.0.0.1:" + std::to_string(port) +
                      " -servername localhost </dev/null 2>/dev/null | openssl x509 -noout "
@@ -369,8 +301,12 @@ void reload_on_sighup_keeps_connections(void**) {
     assert_true(kept.connect(create_device(kept_id)));
     std::string probe_id = unique_id("tls-probe");
     std::string probe_password = create_device(probe_id);
-    HttpsConnection browser(https_port(), tls_dir() + "/ca.crt");
-    assert_true(browser.get_ok("/healthz"));
+    TlsConnection browser(https_port(), tls_dir() + "/ca.crt");
+    auto get_ok = [&browser](const char* path) {
+        return browser.send(std::string("GET ") + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n") &&
+               browser.read_answer().starts_with("HTTP/1.1 200");
+    };
+    assert_true(get_ok("/healthz"));
     std::string original = read_file(tls_dir() + "/server.crt");
     std::string original_key = read_file(tls_dir() + "/server.key");
     std::string original_fingerprint =
@@ -427,7 +363,7 @@ void reload_on_sighup_keeps_connections(void**) {
     assert_int_equal(mosquitto_pub(probe_id, probe_password, tls_dir() + "/ca.crt", "{}").status,
                      0);
     // The HTTPS connection opened before both reloads still answers.
-    assert_true(browser.get_ok("/healthz"));
+    assert_true(get_ok("/healthz"));
     assert_true(kept.transport.connected());
     assert_true(kept.publish_acknowledged(R"({"ph":7.2})"));
     assert_int_equal(reader->payloads("hydro/" + kept_id + "/reading").size() >= 1, 1);
