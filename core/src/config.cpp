@@ -7,8 +7,8 @@
 #include <fstream>
 #include <sstream>
 
-#ifndef SARANG_SOURCE_DIR
-#define SARANG_SOURCE_DIR "."
+#ifndef SARANG_DATA_DIR
+#define SARANG_DATA_DIR "."
 #endif
 
 namespace sarang {
@@ -25,7 +25,7 @@ struct KeySpec {
 // The one list of settings. docs/configuration.md explains each of them.
 constexpr KeySpec schema[] = {
     {"db.dsn", Type::string, nullptr},
-    {"db.migrations_dir", Type::string, SARANG_SOURCE_DIR "/sql"},
+    {"db.migrations_dir", Type::string, SARANG_DATA_DIR "/sql"},
     {"auth.pepper", Type::string, nullptr},
     {"auth.argon2_memory_kib", Type::integer, "47104"},
     {"auth.argon2_time_cost", Type::integer, "2"},
