@@ -116,7 +116,7 @@ phase_run() {
         /usr/share/sarang/sql /usr/share/sarang/web /usr/share/sarang/openapi.json \
         /usr/share/man/man1/sarangctl.1.gz /usr/share/man/man8/sarang-httpd.8.gz \
         /etc/mosquitto/conf.d/sarang.conf $CONF /etc/sarang/tls/ca.crt /etc/sarang/tls/ca.key \
-        /etc/sarang/tls/server.crt /etc/sarang/tls/server.key \
+        /etc/sarang/tls/server.crt /etc/sarang/tls/server.key /etc/sarang/tls/device-ca.crt \
         /var/lib/sarang/storage /var/lib/sarang/journal; do
         R stat -c '    %A %U:%G %n' "$path" || fail "$path missing"
     done
@@ -144,6 +144,7 @@ phase_run() {
     sed 's/^/      /' <<<"$listening"
     grep -qx '0.0.0.0:8883' <<<"$listening" || fail "MQTT over TLS is not on every address"
     grep -qx '0.0.0.0:443' <<<"$listening" || fail "HTTPS is not on every address"
+    grep -qx '0.0.0.0:8884' <<<"$listening" || fail "MQTT with device certificates is not on every address"
     ! grep -E ':(1883|80|8080)$' <<<"$listening" | grep -qv '^127\.0\.0\.1:' ||
         fail "plain MQTT or HTTP beyond loopback"
 
@@ -177,6 +178,20 @@ phase_run() {
         fail "a plain-text client was accepted on 8883"
     fi
     echo "    plain text on 8883: refused"
+
+    step "a device certificate on 8884 (sarangctl devices cert, mosquitto_pub --cert)"
+    R sarangctl --config $CONF devices cert "$id" --generate --out-dir /tmp/device-cert |
+        sed 's/^/    /'
+    local cert_file=/tmp/device-cert/$id.crt key_file=/tmp/device-cert/$id.key
+    R mosquitto_pub -h localhost -p 8884 --cafile /etc/sarang/tls/ca.crt --cert "$cert_file" \
+        --key "$key_file" -i "$id" -q 1 -t "hydro/$id/reading" -m '{"tds":498.0,"ph":6.9}' ||
+        fail "the device's certificate was refused on 8884"
+    echo "    published hydro/$id/reading with its certificate"
+    if R mosquitto_pub -h localhost -p 8884 --cafile /etc/sarang/tls/ca.crt -i "$id" -u "$id" \
+        -P "$password" -t "hydro/$id/reading" -m '{}' 2>/dev/null; then
+        fail "a client without a certificate was accepted on 8884"
+    fi
+    echo "    no certificate on 8884: refused"
 
     step "HTTPS: the reading (curl --cacert)"
     local latest=""
