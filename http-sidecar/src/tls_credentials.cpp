@@ -1,4 +1,5 @@
 #include "tls_credentials.hpp"
+#include "sarang/files.hpp"
 
 #include "sarang/log.hpp"
 #include "sarang/x509.hpp"
@@ -36,15 +37,6 @@ std::atomic<TlsCredentials*> registered{nullptr};
 // Written under TlsCredentials::mutex_, read by the callback under the same mutex.
 std::mutex* callback_mutex = nullptr;
 const TlsCredentials::Bundle* callback_bundle = nullptr;
-
-std::string read_file(const std::string& path) {
-    std::ifstream file(path, std::ios::binary);
-    if (!file)
-        throw std::runtime_error("cannot read " + path);
-    std::stringstream text;
-    text << file.rdbuf();
-    return text.str();
-}
 
 gnutls_datum_t datum(const std::string& text) {
     return {reinterpret_cast<unsigned char*>(const_cast<char*>(text.data())),

@@ -200,17 +200,8 @@ int authenticate(AccessPlugin& plugin, const mosquitto_evt_basic_auth& event) {
             return refuse(plugin, "(anonymous)", address, "client id is a device's id");
         return MOSQ_ERR_PLUGIN_DEFER;
     }
-    auto now = FailureLimiter::Clock::now();
-    if (plugin.address_failures.exhausted(address, now) &&
-        !names_known_identity(plugin, event.username)) {
-        ++plugin.counters.auth_rate_limited;
-        if (std::optional<std::uint64_t> folded = plugin.address_failures.log_due(address, now))
-            LOG_WARN("access",
-                     "refusing connects from %s for now: too many failures (%llu more "
-                     "refused since the last line)",
-                     address, static_cast<unsigned long long>(*folded));
+    if (!names_known_identity(plugin, event.username) && address_exhausted(plugin, address))
         return MOSQ_ERR_AUTH;
-    }
     const char* client_id = mosquitto_client_id(event.client);
     std::string_view username(event.username);
     if (!plugin.devices.loaded()) {

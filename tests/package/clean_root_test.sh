@@ -180,6 +180,7 @@ phase_run() {
     echo "    plain text on 8883: refused"
 
     step "a device certificate on 8884 (sarangctl devices cert, mosquitto_pub --cert)"
+    R install -d -m 0700 /tmp/device-cert
     R sarangctl --config $CONF devices cert "$id" --generate --out-dir /tmp/device-cert |
         sed 's/^/    /'
     local cert_file=/tmp/device-cert/$id.crt key_file=/tmp/device-cert/$id.key

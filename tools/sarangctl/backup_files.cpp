@@ -165,13 +165,4 @@ void make_dir(const std::string& dir, unsigned mode) {
         fail("cannot set the mode of", dir, errno);
 }
 
-std::string read_whole_file(const std::string& path) {
-    std::ifstream file(path, std::ios::binary);
-    if (!file)
-        throw std::runtime_error("cannot read " + path);
-    std::stringstream text;
-    text << file.rdbuf();
-    return text.str();
-}
-
 } // namespace sarang::ctl

@@ -24,6 +24,5 @@ void replace_file_synced(const std::string& from, const std::string& to, const s
 void fsync_dir(const std::string& dir);
 // mkdir with `mode`; throws when it exists or cannot be made.
 void make_dir(const std::string& dir, unsigned mode);
-std::string read_whole_file(const std::string& path);
 
 } // namespace sarang::ctl

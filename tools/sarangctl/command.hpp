@@ -58,6 +58,9 @@ int users_ensure_admin(const Config& config, const Args& args);
 int payments_set_key(const Config& config, const Args& args);
 int backup(const Config& config, const Args& args);
 int restore(const Config& config, const Args& args);
+// The TLS folder: --dir, then the folder of http.tls_cert_file (so init and install write what
+// the sidecar reads), then the packaged layout's /etc/sarang/tls.
+std::string tls_dir(const Config& config, const Args& args);
 int tls_init(const Config& config, const Args& args);
 int tls_install(const Config& config, const Args& args);
 // Device certificates (device_certs.cpp).

@@ -8,6 +8,7 @@
 #include "command.hpp"
 #include "sarang/credentials.hpp"
 #include "sarang/device_kinds.hpp"
+#include "sarang/files.hpp"
 #include "sarang/log.hpp"
 #include "sarang/x509.hpp"
 
@@ -33,29 +34,12 @@ constexpr const char* ca_key_file = "device-ca.key";
 
 using Clock = std::chrono::system_clock;
 
-// As `sarangctl tls init` decides it (tls.cpp): --dir, then the folder of
-// http.tls_cert_file, then the packaged layout's /etc/sarang/tls.
-std::string tls_dir(const Config& config, const Args& args) {
-    if (std::optional<std::string> dir = args.get("dir"))
-        return *dir;
-    if (std::string cert = config.string("http.tls_cert_file"); !cert.empty()) {
-        std::size_t slash = cert.rfind('/');
-        if (slash != std::string::npos)
-            return slash == 0 ? "/" : cert.substr(0, slash);
+std::string read_input(const std::string& path, const char* what) {
+    try {
+        return read_file(path, 64 * 1024);
+    } catch (const std::runtime_error& error) {
+        throw std::runtime_error(std::string(what) + ": " + error.what());
     }
-    return "/etc/sarang/tls";
-}
-
-std::string read_file(const std::string& path, const char* what) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        throw std::runtime_error(std::string("cannot read ") + what + " " + path + ": " +
-                                 std::strerror(errno));
-    std::ostringstream text;
-    text << in.rdbuf();
-    if (text.str().size() > 64 * 1024)
-        throw std::runtime_error(path + " is larger than 64 KiB: not a " + what);
-    return text.str();
 }
 
 // Created fresh (never overwritten unless `replace`), with `mode` from the start, so a key is
@@ -90,8 +74,8 @@ x509::Authority load_ca(const std::string& dir) {
                                  dir +
                                  "` and give its device-ca.crt to the mTLS listener's cafile");
     x509::Authority ca{
-        x509::certificate_from_pem(read_file(certificate, "the device CA certificate")),
-        x509::private_key_from_pem(read_file(dir + "/" + ca_key_file, "the device CA key"))};
+        x509::certificate_from_pem(read_input(certificate, "the device CA certificate")),
+        x509::private_key_from_pem(read_input(dir + "/" + ca_key_file, "the device CA key"))};
     if (!x509::key_matches(ca.certificate.get(), ca.key.get()))
         throw std::runtime_error(dir + "/" + ca_key_file + " is not the key of " + certificate);
     return ca;
@@ -179,7 +163,7 @@ int devices_cert(const Config& config, const Args& args) {
         request = x509::make_request(key.get(), id);
     } else {
         try {
-            request = x509::request_from_pem(read_file(*csr_path, "CSR"));
+            request = x509::request_from_pem(read_input(*csr_path, "CSR"));
         } catch (const x509::X509Error& error) {
             throw std::runtime_error(*csr_path +
                                      " is not a PEM certificate signing request (-----BEGIN "

@@ -8,6 +8,7 @@
 #include "command.hpp"
 #include "pg_tools.hpp"
 #include "restore_refresh.hpp"
+#include "sarang/files.hpp"
 #include "sarang/log.hpp"
 #include "sarang/migrations.hpp"
 
@@ -24,7 +25,7 @@ Manifest verified_manifest(const std::string& dir) {
     const std::string path = dir + "/" + manifest_name;
     if (::access(path.c_str(), F_OK) != 0)
         throw UsageError(dir + " is not a Sarang backup (no " + manifest_name + ")");
-    Manifest manifest = parse_manifest(read_whole_file(path));
+    Manifest manifest = parse_manifest(read_file(path));
     std::vector<std::string> problems = verify_backup(dir, manifest);
     for (const std::string& problem : problems)
         std::fprintf(stderr, "sarangctl: %s/%s\n", dir.c_str(), problem.c_str());
@@ -54,9 +55,9 @@ std::string config_to_install(const Config& config, const Args& args, const std:
     if (!manifest.secrets_included)
         throw UsageError("this backup holds no secrets (made without --with-secrets)");
     const std::string backup_config = dir + "/" + secrets_config_name;
-    std::string text = read_whole_file(backup_config);
+    std::string text = read_file(backup_config);
     Config restored = Config::parse(text, backup_config, nullptr);
-    if (text == read_whole_file(args.config_path))
+    if (text == read_file(args.config_path))
         return {};
     if (restored.string("auth.pepper") != current_pepper && !force)
         throw UsageError("the backup's auth.pepper differs from the one in " + args.config_path +

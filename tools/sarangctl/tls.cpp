@@ -9,6 +9,7 @@
 // server.key is 0640 (group sarang: mosquitto and sarang-httpd read it), ca.key 0600 (nobody
 // but the operator needs it).
 #include "command.hpp"
+#include "sarang/files.hpp"
 #include "sarang/x509.hpp"
 
 #include <cerrno>
@@ -29,31 +30,18 @@ constexpr long default_server_days = 825; // the longest validity Apple platform
 constexpr long ca_days = 3650;
 constexpr auto soon = std::chrono::hours(24 * 30);
 
-std::string tls_dir(const Config& config, const Args& args) {
-    if (std::optional<std::string> dir = args.get("dir"))
-        return *dir;
-    // The folder of the configured certificate, so init and install write what the sidecar
-    // reads.
-    if (std::string cert = config.string("http.tls_cert_file"); !cert.empty()) {
-        std::size_t slash = cert.rfind('/');
-        if (slash != std::string::npos)
-            return slash == 0 ? "/" : cert.substr(0, slash);
-    }
-    return default_dir;
-}
-
 bool exists(const std::string& path) {
     struct stat info {};
     return lstat(path.c_str(), &info) == 0;
 }
 
-std::string read_file(const std::string& path) {
-    std::ifstream file(path, std::ios::binary);
-    if (!file)
-        throw UsageError("cannot read " + path);
-    std::stringstream text;
-    text << file.rdbuf();
-    return text.str();
+// A file the admin named: one that cannot be read is a usage error.
+std::string read_given_file(const std::string& path) {
+    try {
+        return read_file(path);
+    } catch (const std::runtime_error& error) {
+        throw UsageError(error.what());
+    }
 }
 
 void ensure_dir(const std::string& dir) {
@@ -191,6 +179,19 @@ void print_reload_hint() {
 
 } // namespace
 
+std::string tls_dir(const Config& config, const Args& args) {
+    if (std::optional<std::string> dir = args.get("dir"))
+        return *dir;
+    // The folder of the configured certificate, so init and install write what the sidecar
+    // reads.
+    if (std::string cert = config.string("http.tls_cert_file"); !cert.empty()) {
+        std::size_t slash = cert.rfind('/');
+        if (slash != std::string::npos)
+            return slash == 0 ? "/" : cert.substr(0, slash);
+    }
+    return default_dir;
+}
+
 int tls_init(const Config& config, const Args& args) {
     std::string dir = tls_dir(config, args);
     long days = days_option(args, default_server_days);
@@ -242,11 +243,11 @@ int tls_install(const Config& config, const Args& args) {
         cert_path = dir + "/server.crt";
         key_path = dir + "/server.key";
     }
-    std::string cert_pem = read_file(args.require("cert"));
-    std::string key_pem = read_file(args.require("key"));
+    std::string cert_pem = read_given_file(args.require("cert"));
+    std::string key_pem = read_given_file(args.require("key"));
     std::vector<x509::Certificate> chain = x509::certificates_from_pem(cert_pem);
     if (std::optional<std::string> chain_file = args.get("chain")) {
-        for (x509::Certificate& more : x509::certificates_from_pem(read_file(*chain_file)))
+        for (x509::Certificate& more : x509::certificates_from_pem(read_given_file(*chain_file)))
             chain.push_back(std::move(more));
     }
     x509::Key key = x509::private_key_from_pem(key_pem);
