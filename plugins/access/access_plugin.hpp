@@ -49,9 +49,9 @@ struct Counters {
     std::uint64_t kicks = 0;
 };
 
-// Signalled by the loader when its first full snapshot is in the mailbox, so init can wait for
-// it before the listeners open.
-class FirstLoad {
+// A one-time event from the loader that init waits for before the listeners open (first_load,
+// node_registered below).
+class StartupSignal {
   public:
     void signal();
     bool wait(std::chrono::milliseconds timeout);
@@ -111,7 +111,12 @@ struct AccessPlugin {
     FailureLimiter denial_log; // only its log folding: one denial line per client a minute
     Counters counters;
     Mailbox mailbox;
-    FirstLoad first_load;
+    // The first full snapshot and its barrier mark are in the mailbox.
+    StartupSignal first_load;
+    // This node's access_nodes row records that load's barrier. Until it exists, issuers
+    // (core access_sync) do not know the node and would not wait for it: a device created right
+    // after the broker started could be refused for a moment.
+    StartupSignal node_registered;
     AppliedBarrier applied;
     PresenceOutbox presence{100000};
     std::chrono::steady_clock::time_point next_housekeeping{};

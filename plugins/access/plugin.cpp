@@ -13,7 +13,7 @@
 
 namespace sarang::access {
 
-void FirstLoad::signal() {
+void StartupSignal::signal() {
     {
         std::lock_guard lock(mutex_);
         posted_ = true;
@@ -21,7 +21,7 @@ void FirstLoad::signal() {
     done_.notify_all();
 }
 
-bool FirstLoad::wait(std::chrono::milliseconds timeout) {
+bool StartupSignal::wait(std::chrono::milliseconds timeout) {
     std::unique_lock lock(mutex_);
     return done_.wait_for(lock, timeout, [this] { return posted_; });
 }
@@ -212,13 +212,21 @@ SARANG_PLUGIN_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier
                 FileTable::own, "access");
             // Listeners open only after init returns: waiting here lets devices that connect
             // right at start find their credentials, without ever blocking a connected client.
-            if (state.first_load.wait(
-                    std::chrono::milliseconds(state.settings.initial_load_timeout_ms)))
+            auto timeout = std::chrono::milliseconds(state.settings.initial_load_timeout_ms);
+            if (state.first_load.wait(timeout)) {
+                // Applies the snapshot and its barrier mark, which lets the loader register
+                // this node (it waits for the mark to be applied on this thread).
                 state.mailbox.drain();
-            else
+                if (!state.node_registered.wait(timeout))
+                    LOG_WARN("access",
+                             "node not registered in access_nodes after %d ms; credentials issued "
+                             "until it is may be refused for a moment",
+                             state.settings.initial_load_timeout_ms);
+            } else {
                 LOG_WARN("access",
                          "device list not loaded after %d ms; devices are refused until it is",
                          state.settings.initial_load_timeout_ms);
+            }
             LOG_INFO("access", "ready (%zu devices, node %s)", state.devices.size(),
                      state.settings.node_name.c_str());
         });

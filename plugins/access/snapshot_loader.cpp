@@ -176,7 +176,6 @@ void post_full_snapshot(AccessPlugin& plugin, pg::Connection& db) {
                                                            swap_started)
                      .count());
     });
-    plugin.first_load.signal();
 }
 
 void post_updates(AccessPlugin& plugin, pg::Connection& db, const std::set<std::string>& ids) {
@@ -251,6 +250,23 @@ void run_snapshot_loader(AccessPlugin& plugin, std::stop_token stop) {
     long long posted_barrier = 0;    // the newest mark in the mailbox
     long long recorded_barrier = -1; // the newest applied barrier written to access_nodes
     auto next_heartbeat = std::chrono::steady_clock::now();
+    // The mark runs on the broker thread after everything posted before it (the mailbox keeps
+    // order).
+    auto post_mark = [&](long long barrier) {
+        if (barrier > posted_barrier) {
+            plugin.mailbox.post([&plugin, barrier] { plugin.applied.mark(barrier); });
+            posted_barrier = barrier;
+        }
+    };
+    // Records the newest mark the broker thread has run (waiting a little for the posted one):
+    // never a barrier whose changes are not applied yet.
+    auto record = [&](pg::Connection& db) {
+        plugin.applied.wait(posted_barrier, stop, mark_wait);
+        long long applied = plugin.applied.value();
+        record_applied(plugin, db, applied);
+        recorded_barrier = applied;
+        next_heartbeat = std::chrono::steady_clock::now() + heartbeat_interval;
+    };
     // Any failure pauses the loader for a backoff, never ends it: without it revocations stop
     // reaching the broker. A reconnect loads everything again.
     while (!stop.stop_requested()) {
@@ -259,10 +275,16 @@ void run_snapshot_loader(AccessPlugin& plugin, std::stop_token stop) {
             long long barrier = posted_barrier;
             if (db.generation() != loaded_generation) {
                 barrier = std::max(barrier, barrier_taken(db));
-                post_app_users(plugin, db, std::nullopt); // before devices: see FirstLoad
+                post_app_users(plugin, db, std::nullopt); // before devices
                 post_integrations(plugin, db);
                 post_full_snapshot(plugin, db);
                 loaded_generation = db.generation();
+                // The load's mark goes right behind the snapshot, before init drains the
+                // mailbox, and the node's row is written before init returns (node_registered).
+                post_mark(barrier);
+                plugin.first_load.signal();
+                record(db);
+                plugin.node_registered.signal();
             }
             std::set<std::string> changed;
             std::set<long long> users_changed;
@@ -291,18 +313,10 @@ void run_snapshot_loader(AccessPlugin& plugin, std::stop_token stop) {
                 post_updates(plugin, db, changed);
             // The mark runs after the updates above (the mailbox keeps order), which hold every
             // change notified before the barrier.
-            if (barrier > posted_barrier) {
-                plugin.mailbox.post([&plugin, barrier] { plugin.applied.mark(barrier); });
-                posted_barrier = barrier;
-            }
-            auto now = std::chrono::steady_clock::now();
-            if (posted_barrier > recorded_barrier || now >= next_heartbeat) {
-                plugin.applied.wait(posted_barrier, stop, mark_wait);
-                long long applied = plugin.applied.value();
-                record_applied(plugin, db, applied);
-                recorded_barrier = applied;
-                next_heartbeat = now + heartbeat_interval;
-            }
+            post_mark(barrier);
+            if (posted_barrier > recorded_barrier ||
+                std::chrono::steady_clock::now() >= next_heartbeat)
+                record(db);
         });
     }
     forget_node(plugin, loop.db());
