@@ -12,6 +12,7 @@
 #include "command.hpp"
 #include "pg_tools.hpp"
 #include "sarang/log.hpp"
+#include "utc_text.hpp"
 
 #include <cerrno>
 #include <cstdio>
@@ -37,15 +38,6 @@ constexpr const char* secrets_readme =
     "it can attack device credentials offline and sign payment notifications.\n\n"
     "Store this backup like the server's private keys: encrypted, access-controlled, never in\n"
     "a shared folder or a ticket. `sarangctl restore DIR --with-secrets` installs it.\n";
-
-std::string utc_now() {
-    std::time_t now = std::time(nullptr);
-    std::tm parts{};
-    gmtime_r(&now, &parts);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &parts);
-    return text;
-}
 
 std::string without_trailing_slashes(std::string path) {
     while (path.size() > 1 && path.back() == '/')
@@ -157,7 +149,7 @@ int backup(const Config& config, const Args& args) {
 
     Manifest manifest;
     manifest.sarang_version = SARANG_VERSION;
-    manifest.created_at = utc_now();
+    manifest.created_at = utc_text(std::chrono::system_clock::now());
     manifest.secrets_included = with_secrets;
     manifest.pepper_check = pepper_check(config.string("auth.pepper"));
     {

@@ -11,6 +11,7 @@
 #include "sarang/files.hpp"
 #include "sarang/log.hpp"
 #include "sarang/x509.hpp"
+#include "utc_text.hpp"
 
 #include <cctype>
 #include <cerrno>
@@ -92,15 +93,6 @@ std::string serial_hex(const X509* certificate) {
     return text;
 }
 
-std::string iso_utc(Clock::time_point at) {
-    std::time_t seconds = Clock::to_time_t(at);
-    std::tm utc{};
-    gmtime_r(&seconds, &utc);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-    return text;
-}
-
 // "AB:CD:..." (openssl x509 -fingerprint -sha256) or plain hex, any case -> 64 lowercase hex.
 std::string normalized_fingerprint(const std::string& given) {
     std::string hex;
@@ -136,7 +128,7 @@ int tls_device_ca_init(const Config& config, const Args& args) {
     std::printf("device CA written to %s/%s (key %s, mode 0600), valid until %s\n"
                 "point the mTLS listener's cafile at %s/%s\n",
                 dir.c_str(), ca_certificate_file, ca_key_file,
-                iso_utc(x509::not_after(ca.certificate.get())).c_str(), dir.c_str(),
+                utc_text(x509::not_after(ca.certificate.get())).c_str(), dir.c_str(),
                 ca_certificate_file);
     return 0;
 }
@@ -211,7 +203,7 @@ int devices_cert(const Config& config, const Args& args) {
         std::fputs(pem.c_str(), stdout);
     std::fprintf(generate || args.get("out") ? stdout : stderr,
                  "certificate for %s: sha256 %s, serial %s, valid until %s\n", id.c_str(),
-                 fingerprint.c_str(), serial.c_str(), iso_utc(expires).c_str());
+                 fingerprint.c_str(), serial.c_str(), utc_text(expires).c_str());
     return live ? 0 : brokers_lag_status;
 }
 

@@ -1,5 +1,6 @@
 #include "net/proxy_listener.hpp"
 
+#include "listen_address.hpp"
 #include "net/proxy_protocol.hpp"
 #include "sarang/log.hpp"
 
@@ -85,23 +86,9 @@ std::optional<ProxyHeader> read_header(int fd) {
 ProxyListener::ProxyListener(const std::string& bind, std::uint16_t port, TrustedProxies proxies,
                              MHD_Daemon* daemon)
     : proxies_(std::move(proxies)), daemon_(daemon) {
-    sockaddr_storage address{};
-    socklen_t size = 0;
-    if (bind.find(':') != std::string::npos) {
-        auto& v6 = reinterpret_cast<sockaddr_in6&>(address);
-        v6.sin6_family = AF_INET6;
-        v6.sin6_port = htons(port);
-        if (inet_pton(AF_INET6, bind.c_str(), &v6.sin6_addr) != 1)
-            throw std::runtime_error("http.bind is not an IP address: " + bind);
-        size = sizeof v6;
-    } else {
-        auto& v4 = reinterpret_cast<sockaddr_in&>(address);
-        v4.sin_family = AF_INET;
-        v4.sin_port = htons(port);
-        if (inet_pton(AF_INET, bind.c_str(), &v4.sin_addr) != 1)
-            throw std::runtime_error("http.bind is not an IP address: " + bind);
-        size = sizeof v4;
-    }
+    ListenAddress where = parse_listen_address(bind, port);
+    sockaddr_storage& address = where.address;
+    socklen_t size = where.ipv6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
     Fd listener{socket(address.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)};
     int on = 1;
     if (listener.fd < 0 || setsockopt(listener.fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0 ||
