@@ -1,0 +1,200 @@
+// Retention with the real stack (issue #20 item 1, docs/operations.md "Retention"): the row
+// deletes of sql/0023 (settled notifications with their deliveries, settled commands) run by
+// `sarangctl retention run` in batches, and what `sarangctl retention status` reports before
+// and after. Rows are made old by writing their times directly: waiting 90 days is not a test.
+#include "api_session.hpp"
+#include "sarang/json.hpp"
+#include "sarang/pg.hpp"
+#include "stack_env.hpp"
+
+#include <string>
+
+#include "cmocka.hpp"
+
+using namespace sarang;
+using namespace sarang::test;
+
+namespace {
+
+long long count_of(const std::string& sql, const pg::Params& params = {}) {
+    return db().exec(sql, params).integer(0, 0);
+}
+
+// The object of `retention status --json` for one row-deleted kind.
+json::Ptr status_of_kind(const std::string& kind) {
+    std::string output;
+    assert_int_equal(run_sarangctl("retention status --json", output), 0);
+    std::string error;
+    json::Ptr status = json::parse(output, error);
+    if (!status)
+        fail_msg("retention status --json printed no JSON (%s): %s", error.c_str(), output.c_str());
+    json_t* kinds = json_object_get(status.get(), "row_deleted");
+    for (std::size_t i = 0; i < json_array_size(kinds); ++i) {
+        json_t* entry = json_array_get(kinds, i);
+        if (kind == json_string_value(json_object_get(entry, "kind")))
+            return json::own(json_incref(entry));
+    }
+    fail_msg("no kind %s in: %s", kind.c_str(), output.c_str());
+    return nullptr;
+}
+
+long long field(const json::Ptr& object, const char* key) {
+    json_t* value = json_object_get(object.get(), key);
+    if (!json_is_integer(value))
+        fail_msg("%s is not an integer", key);
+    return json_integer_value(value);
+}
+
+std::string user_id_of(const AppAccount& account) {
+    return std::string(
+        db().exec("SELECT id FROM users WHERE username = $1", {account.username}).text(0, 0));
+}
+
+// A notification `age_days` old with one delivery per state given ("" : none). Deliveries the
+// worker must not touch meanwhile: pending ones are due only in the far future, sending ones
+// are claimed for as long.
+std::string old_notification(const std::string& user_id, const std::string& marker, int age_days,
+                             const std::string& delivery_state) {
+    std::string id(db().exec("INSERT INTO notifications (user_id, kind, data, created_at)"
+                             " VALUES ($1, 'test', jsonb_build_object('marker', $2::text),"
+                             " now() - $3::integer * interval '1 day') RETURNING id",
+                             {user_id, marker, std::to_string(age_days)})
+                       .text(0, 0));
+    if (!delivery_state.empty())
+        db().exec("INSERT INTO notification_deliveries"
+                  " (notification_id, channel, target, state, next_attempt_at, claimed_until)"
+                  " VALUES ($1, 'webhook', '0', $2, 'infinity',"
+                  " CASE WHEN $2 = 'sending' THEN 'infinity'::timestamptz END)",
+                  {id, delivery_state});
+    return id;
+}
+
+void settled_notifications_go_with_their_deliveries(void**) {
+    AppAccount owner = create_account(unique_id("ret-notify"));
+    std::string user = user_id_of(owner);
+    std::string marker = unique_id("marker");
+    std::string sent = old_notification(user, marker, 100, "sent");
+    std::string failed = old_notification(user, marker, 100, "failed");
+    std::string bare = old_notification(user, marker, 100, "");
+    std::string pending = old_notification(user, marker, 100, "pending");
+    std::string sending = old_notification(user, marker, 100, "sending");
+    std::string recent = old_notification(user, marker, 10, "sent");
+    // More than one batch (5,000 rows per transaction) of old settled ones.
+    db().exec("INSERT INTO notifications (user_id, kind, data, created_at)"
+              " SELECT $1, 'test', jsonb_build_object('marker', $2::text),"
+              " now() - interval '95 days' FROM generate_series(1, 6000)",
+              {user, marker});
+
+    json::Ptr before = status_of_kind("notifications");
+    assert_int_equal(field(before, "retention_days"), 90);
+    assert_int_equal(field(before, "due_rows"), 6003);
+    assert_int_equal(field(before, "held_rows"), 2); // pending and sending
+    assert_true(field(before, "oldest_due_age_seconds") >= 100 * 86400);
+
+    std::string output;
+    assert_int_equal(run_sarangctl("retention run", output), 0);
+    assert_non_null(
+        std::strstr(output.c_str(), "notifications deleted (with their deliveries): 6003\n"));
+    const std::string mine = "SELECT count(*) FROM notifications WHERE data->>'marker' = $1";
+    assert_int_equal(count_of(mine, {marker}), 3);
+    for (const std::string& kept : {pending, sending, recent})
+        assert_int_equal(count_of("SELECT count(*) FROM notifications WHERE id = $1", {kept}), 1);
+    for (const std::string& gone : {sent, failed})
+        assert_int_equal(count_of("SELECT count(*) FROM notification_deliveries"
+                                  " WHERE notification_id = $1",
+                                  {gone}),
+                         0);
+    assert_int_equal(count_of("SELECT count(*) FROM notification_deliveries d JOIN notifications n"
+                              " ON n.id = d.notification_id WHERE n.data->>'marker' = $1",
+                              {marker}),
+                     3);
+
+    json::Ptr after = status_of_kind("notifications");
+    assert_int_equal(field(after, "due_rows"), 0);
+    assert_int_equal(field(after, "held_rows"), 2);
+    // The recent one becomes due 80 days from now.
+    assert_true(json_is_string(json_object_get(after.get(), "next_due_at")));
+    // Nothing is due now: a second run deletes nothing.
+    assert_int_equal(run_sarangctl("retention run", output), 0);
+    assert_non_null(
+        std::strstr(output.c_str(), "notifications deleted (with their deliveries): 0\n"));
+    db().exec("DELETE FROM notifications WHERE data->>'marker' = $1", {marker});
+}
+
+// A command settled `age_days` ago in `state` (open ones: created then, still open).
+std::string old_command(const std::string& device, const std::string& state, int age_days) {
+    bool settled = state == "acked" || state == "failed" || state == "expired";
+    return std::string(
+        db().exec("INSERT INTO commands (device_id, subtopic, payload, state, created_at,"
+                  " expires_at, finished_at)"
+                  " VALUES ($1, 'cmd', '{}', $2, now() - ($3::integer + 1) * interval '1 day',"
+                  " CASE WHEN $4 THEN now() - $3::integer * interval '1 day'"
+                  " ELSE now() + interval '1 day' END,"
+                  " CASE WHEN $4 THEN now() - $3::integer * interval '1 day' END) RETURNING id",
+                  {device, state, std::to_string(age_days), settled ? "true" : "false"})
+            .text(0, 0));
+}
+
+void settled_commands_go_and_dispenses_keep_their_log(void**) {
+    std::string device = unique_id("ret-cmd");
+    create_device(device, "vending");
+    std::string acked = old_command(device, "acked", 95);
+    std::string failed = old_command(device, "failed", 95);
+    std::string expired = old_command(device, "expired", 95);
+    std::string recent = old_command(device, "acked", 10);
+    // Still open after 100 days (say, a far deadline): never deleted, however old.
+    std::string open = old_command(device, "sent", 100);
+    db().exec("INSERT INTO slots (machine_id, slot_number, price, capacity) VALUES ($1, 1, 5000,"
+              " 10)",
+              {device});
+    std::string order = unique_id("ORD");
+    db().exec("INSERT INTO orders (id, machine_id, slot_number, amount, status)"
+              " VALUES ($1, $2, 1, 5000, 'COMPLETED')",
+              {order, device});
+    db().exec("INSERT INTO dispense_logs (order_id, machine_id, slot_number, command_id,"
+              " timeout_ms) VALUES ($1, $2, 1, $3, 2000)",
+              {order, device, acked});
+
+    json::Ptr before = status_of_kind("commands");
+    assert_int_equal(field(before, "retention_days"), 90);
+    assert_int_equal(field(before, "due_rows"), 3);
+    assert_int_equal(field(before, "held_rows"), 1);
+
+    std::string output;
+    assert_int_equal(run_sarangctl("retention run", output), 0);
+    assert_non_null(std::strstr(output.c_str(), "commands deleted: 3\n"));
+    const std::string exists = "SELECT count(*) FROM commands WHERE id = $1";
+    for (const std::string& gone : {acked, failed, expired})
+        assert_int_equal(count_of(exists, {gone}), 0);
+    for (const std::string& kept : {recent, open})
+        assert_int_equal(count_of(exists, {kept}), 1);
+    // The dispense's log stays; only its link to the deleted command is cleared.
+    assert_int_equal(count_of("SELECT count(*) FROM dispense_logs WHERE order_id = $1"
+                              " AND command_id IS NULL",
+                              {order}),
+                     1);
+    assert_int_equal(field(status_of_kind("commands"), "due_rows"), 0);
+}
+
+void status_text_names_every_kind_and_setting(void**) {
+    std::string output;
+    assert_int_equal(run_sarangctl("retention status", output), 0);
+    for (const char* expected :
+         {"notifications  (row deletes, 90 days, notifications.retention_days)\n",
+          "commands  (row deletes, 90 days, commands.retention_days)\n",
+          "package_photos  (row deletes, 365 days, parcel.photo_retention_days)\n"}) {
+        if (!std::strstr(output.c_str(), expected))
+            fail_msg("'%s' not in:\n%s", expected, output.c_str());
+    }
+}
+
+} // namespace
+
+int main() {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(settled_notifications_go_with_their_deliveries),
+        cmocka_unit_test(settled_commands_go_and_dispenses_keep_their_log),
+        cmocka_unit_test(status_text_names_every_kind_and_setting),
+    };
+    return cmocka_run_group_tests(tests, nullptr, nullptr);
+}
