@@ -20,21 +20,27 @@ long long count_of(const std::string& sql, const pg::Params& params = {}) {
     return db().exec(sql, params).integer(0, 0);
 }
 
-// The object of `retention status --json` for one row-deleted kind.
-json::Ptr status_of_kind(const std::string& kind) {
+// `retention status --json`, parsed.
+json::Ptr retention_status_json() {
     std::string output;
     assert_int_equal(run_sarangctl("retention status --json", output), 0);
     std::string error;
     json::Ptr status = json::parse(output, error);
     if (!status)
         fail_msg("retention status --json printed no JSON (%s): %s", error.c_str(), output.c_str());
+    return status;
+}
+
+// The object of `retention status --json` for one row-deleted kind.
+json::Ptr status_of_kind(const std::string& kind) {
+    json::Ptr status = retention_status_json();
     json_t* kinds = json_object_get(status.get(), "row_deleted");
     for (std::size_t i = 0; i < json_array_size(kinds); ++i) {
         json_t* entry = json_array_get(kinds, i);
         if (kind == json_string_value(json_object_get(entry, "kind")))
             return json::own(json_incref(entry));
     }
-    fail_msg("no kind %s in: %s", kind.c_str(), output.c_str());
+    fail_msg("no kind %s in: %s", kind.c_str(), json::dump(status.get()).c_str());
     return nullptr;
 }
 
@@ -176,6 +182,87 @@ void settled_commands_go_and_dispenses_keep_their_log(void**) {
     assert_int_equal(field(status_of_kind("commands"), "due_rows"), 0);
 }
 
+std::string text_at(json_t* object, const char* key) {
+    json_t* value = json_object_get(object, key);
+    return json_is_string(value) ? json_string_value(value) : "";
+}
+
+// readings as sql/0022 partitions it: its daily partitions with their ranges, the rows of the
+// partition that holds today (estimated: after ANALYZE, exact), sizes that add up, and the
+// oldest ranged partition as the next to go, 90 days after its end.
+void status_shows_the_partitions_of_readings_and_what_goes_next(void**) {
+    std::string device = unique_id("ret-read");
+    create_device(device, "hydro-sensor");
+    db().exec("INSERT INTO readings (device_id, metric, at, value)"
+              " SELECT $1, 'm' || g, now(), g FROM generate_series(1, 3) g",
+              {device});
+    db().exec("ANALYZE readings");
+    std::string today(
+        db().exec("SELECT tableoid::regclass::text FROM readings WHERE device_id = $1 LIMIT 1",
+                  {device})
+            .text(0, 0));
+
+    json::Ptr status = retention_status_json();
+    json_t* tables = json_object_get(status.get(), "partitioned");
+    json_t* readings = nullptr;
+    for (std::size_t i = 0; i < json_array_size(tables); ++i) {
+        if (text_at(json_array_get(tables, i), "table") == "public.readings")
+            readings = json_array_get(tables, i);
+    }
+    if (!readings)
+        fail_msg("public.readings is not among the partitioned tables: %s",
+                 json::dump(status.get()).c_str());
+    assert_text_equal(text_at(readings, "control"), "at");
+    assert_text_equal(text_at(readings, "partition_interval"), "1 day");
+    assert_text_equal(text_at(readings, "setting"), "telemetry.retention_days");
+    assert_text_equal(text_at(readings, "partman_retention"), "90 days");
+    json_t* days = json_object_get(readings, "retention_days");
+    assert_true(json_is_null(days) || json_integer_value(days) == 90);
+
+    json_t* partitions = json_object_get(readings, "partitions");
+    assert_true(json_array_size(partitions) >= 5); // 4 days back, today, 4 ahead, the default
+    long long bytes = 0;
+    std::string oldest, oldest_end;
+    bool found_today = false;
+    for (std::size_t i = 0; i < json_array_size(partitions); ++i) {
+        json_t* partition = json_array_get(partitions, i);
+        bytes += json_integer_value(json_object_get(partition, "bytes"));
+        std::string name = text_at(partition, "name"), end = text_at(partition, "to");
+        if (name == today) {
+            found_today = true;
+            assert_int_equal(json_integer_value(json_object_get(partition, "rows_estimate")), 3);
+            // A day long, and holding now.
+            assert_true(db().exec("SELECT $1::timestamptz <= now() AND now() < $2::timestamptz"
+                                  " AND $2::timestamptz - $1::timestamptz = interval '1 day'",
+                                  {text_at(partition, "from"), end})
+                            .boolean(0, 0));
+        }
+        if (!end.empty() && (oldest_end.empty() || end < oldest_end)) {
+            oldest = name;
+            oldest_end = end;
+        }
+    }
+    assert_true(found_today);
+    assert_int_equal(json_integer_value(json_object_get(readings, "total_bytes")), bytes);
+    json_t* next = json_object_get(readings, "next_drop");
+    assert_text_equal(text_at(next, "partition"), oldest);
+    std::string expected_drop(db().exec("SELECT to_char(($1::timestamptz + interval '90 days')"
+                                        " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
+                                        {oldest_end})
+                                  .text(0, 0));
+    assert_text_equal(text_at(next, "dropped_after"), expected_drop);
+    assert_false(json_is_true(json_object_get(next, "due")));
+
+    std::string output;
+    assert_int_equal(run_sarangctl("retention status", output), 0);
+    std::string line = "  next to go: " + oldest + ", dropped after " + expected_drop + "\n";
+    for (const std::string& expected :
+         {std::string("public.readings  (by at, 1 day partitions)\n"), line}) {
+        if (!std::strstr(output.c_str(), expected.c_str()))
+            fail_msg("'%s' not in:\n%s", expected.c_str(), output.c_str());
+    }
+}
+
 void status_text_names_every_kind_and_setting(void**) {
     std::string output;
     assert_int_equal(run_sarangctl("retention status", output), 0);
@@ -194,6 +281,7 @@ int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(settled_notifications_go_with_their_deliveries),
         cmocka_unit_test(settled_commands_go_and_dispenses_keep_their_log),
+        cmocka_unit_test(status_shows_the_partitions_of_readings_and_what_goes_next),
         cmocka_unit_test(status_text_names_every_kind_and_setting),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);

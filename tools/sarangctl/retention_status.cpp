@@ -29,26 +29,35 @@ json::Ptr integer_or_null(const pg::Result& rows, int row, int column) {
                                                : json_integer(rows.integer(row, column)));
 }
 
-// A child's range comes from its bound expression (FOR VALUES FROM ('...') TO ('...')); the
-// default partition has none. It is dropped once its whole range is older than the retention:
-// at the first maintenance run after its upper bound plus the retention ($2; NULL: never).
-const std::string partitions_sql =
-    "WITH kids AS ("
-    "  SELECT c.relname AS name, c.reltuples, pg_total_relation_size(c.oid) AS bytes,"
-    "         pg_get_expr(c.relpartbound, c.oid) AS bound"
-    "  FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
-    "  WHERE i.inhparent = $1::regclass),"
-    " ranged AS ("
-    "  SELECT name, reltuples, bytes,"
-    "         substring(bound FROM $r$FROM \\('([^']+)'\\)$r$)::timestamptz AS lo,"
-    "         substring(bound FROM $r$TO \\('([^']+)'\\)$r$)::timestamptz AS hi"
-    "  FROM kids)"
-    " SELECT name, " +
-    iso("lo") + ", " + iso("hi") +
-    ", CASE WHEN reltuples < 0 THEN NULL ELSE reltuples::bigint END, bytes, " +
-    iso("hi + $2::interval") +
-    ", hi + $2::interval <= now()"
-    " FROM ranged ORDER BY lo NULLS FIRST, name";
+// A child's range comes from its bound expression (FOR VALUES FROM ('...') TO ('...')). The
+// default partition has none, but may hold the rows from before partitioning, all earlier than
+// its cutover (partition_cutovers, sql/0022): the retention worker empties it (TRUNCATE) once
+// the cutover is older than the retention, as it drops a partition once its upper bound is. Both
+// happen at the first maintenance run after that bound plus the retention ($2; NULL: never).
+std::string partitions_sql(bool with_cutovers) {
+    const std::string cutover = with_cutovers ? "(SELECT pc.cutover FROM partition_cutovers pc"
+                                                " WHERE to_regclass(pc.default_table) = c.oid)"
+                                              : "NULL::timestamptz";
+    return "WITH kids AS ("
+           "  SELECT c.relname AS name, c.reltuples, pg_total_relation_size(c.oid) AS bytes,"
+           "         pg_get_expr(c.relpartbound, c.oid) AS bound, " +
+           cutover +
+           " AS cutover"
+           "  FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+           "  WHERE i.inhparent = $1::regclass),"
+           " ranged AS ("
+           "  SELECT name, reltuples, bytes, bound = 'DEFAULT' AS is_default,"
+           "         substring(bound FROM $r$FROM \\('([^']+)'\\)$r$)::timestamptz AS lo,"
+           "         coalesce(substring(bound FROM $r$TO \\('([^']+)'\\)$r$)::timestamptz,"
+           "                  cutover) AS hi"
+           "  FROM kids)"
+           " SELECT name, " +
+           iso("lo") + ", " + iso("hi") +
+           ", CASE WHEN reltuples < 0 THEN NULL ELSE reltuples::bigint END, bytes, " +
+           iso("hi + $2::interval") +
+           ", hi + $2::interval <= now(), is_default"
+           " FROM ranged ORDER BY hi NULLS LAST, name";
+}
 
 json::Ptr partitioned_table(pg::Connection& db, const Config& config, const ManagedParent& parent) {
     std::string key = retention_key_for(parent.parent);
@@ -58,7 +67,9 @@ json::Ptr partitioned_table(pg::Connection& db, const Config& config, const Mana
     std::optional<std::string> in_force = parent.partman_retention;
     if (!in_force && days)
         in_force = std::to_string(*days) + " days";
-    pg::Result rows = db.exec(partitions_sql, {parent.parent, in_force});
+    bool with_cutovers =
+        db.exec("SELECT to_regclass('partition_cutovers') IS NOT NULL").text(0, 0) == "t";
+    pg::Result rows = db.exec(partitions_sql(with_cutovers), {parent.parent, in_force});
 
     json::Ptr table = json::own(json_object());
     json::set(table.get(), "table", json::string(parent.parent));
@@ -75,15 +86,20 @@ json::Ptr partitioned_table(pg::Connection& db, const Config& config, const Mana
     for (int row = 0; row < rows.rows(); ++row) {
         json::Ptr partition = json::own(json_object());
         json::set(partition.get(), "name", json::string(rows.text(row, 0)));
+        bool is_default = rows.boolean(row, 7);
+        json::set(partition.get(), "default", json::own(json_boolean(is_default)));
         json::set(partition.get(), "from", text_or_null(rows, row, 1));
+        // The default partition's "to": its cutover, while it holds rows from before it.
         json::set(partition.get(), "to", text_or_null(rows, row, 2));
         json::set(partition.get(), "rows_estimate", integer_or_null(rows, row, 3));
         json::set(partition.get(), "bytes", json::own(json_integer(rows.integer(row, 4))));
         total += rows.integer(row, 4);
-        // The oldest ranged partition is the next to go (the default partition never goes).
+        // Rows come oldest bound first: the first with a bound goes next. A default partition
+        // is emptied, never dropped (landing falls back to it).
         if (json_is_null(next.get()) && !rows.is_null(row, 2)) {
             next = json::own(json_object());
             json::set(next.get(), "partition", json::string(rows.text(row, 0)));
+            json::set(next.get(), "action", json::string(is_default ? "truncate" : "drop"));
             json::set(next.get(), "dropped_after", text_or_null(rows, row, 5));
             json::set(next.get(), "due",
                       json::own(json_boolean(!rows.is_null(row, 6) && rows.boolean(row, 6))));
@@ -230,19 +246,25 @@ void print_text(const json_t* status) {
             const json_t* rows = json_object_get(partition, "rows_estimate");
             std::string estimate =
                 json_is_integer(rows) ? std::to_string(json_integer_value(rows)) : "?";
+            bool is_default = json_is_true(json_object_get(partition, "default"));
             std::printf("    %-40s %-20s .. %-20s ~%s rows  %s\n", text_of(partition, "name"),
-                        text_of(partition, "from", "(default)"), text_of(partition, "to", ""),
-                        estimate.c_str(), human_bytes(integer_of(partition, "bytes")).c_str());
+                        is_default ? "(default)" : text_of(partition, "from"),
+                        text_of(partition, "to", ""), estimate.c_str(),
+                        human_bytes(integer_of(partition, "bytes")).c_str());
         }
         const json_t* next = json_object_get(table, "next_drop");
         if (!json_is_object(next))
             std::printf("  next to go: nothing (no ranged partition)\n");
-        else if (json_is_true(json_object_get(next, "due")))
-            std::printf("  next to go: %s, due now (dropped at the next maintenance run)\n",
-                        text_of(next, "partition"));
-        else
-            std::printf("  next to go: %s, dropped after %s\n", text_of(next, "partition"),
-                        text_of(next, "dropped_after", "never (no retention)"));
+        else {
+            bool truncated = std::string_view(text_of(next, "action")) == "truncate";
+            const char* verb = truncated ? "emptied" : "dropped";
+            if (json_is_true(json_object_get(next, "due")))
+                std::printf("  next to go: %s, due now (%s at the next maintenance run)\n",
+                            text_of(next, "partition"), verb);
+            else
+                std::printf("  next to go: %s, %s after %s\n", text_of(next, "partition"), verb,
+                            text_of(next, "dropped_after", "never (no retention)"));
+        }
     }
     const json_t* kinds = json_object_get(status, "row_deleted");
     for (std::size_t i = 0; i < json_array_size(kinds); ++i) {
