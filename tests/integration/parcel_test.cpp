@@ -253,7 +253,7 @@ void a_photo_past_its_retention_is_removed_and_answers_gone(void**) {
 
     std::string output;
     assert_int_equal(run_sarangctl("retention run", output), 0);
-    if (!std::strstr(output.c_str(), "package photos removed: 1\n"))
+    if (!std::strstr(output.c_str(), "package photos: 1 past retention\n"))
         fail_msg("retention run said:\n%s", output.c_str());
     assert_false(std::filesystem::exists(photo));
     assert_false(std::filesystem::exists(thumb));

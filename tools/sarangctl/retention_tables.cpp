@@ -42,11 +42,7 @@ std::string retention_key_for(const std::string& parent) {
 std::optional<long> retention_days(const Config& config, const std::string& key) {
     if (key.empty())
         return std::nullopt;
-    try {
-        return config.integer(key);
-    } catch (const ConfigError&) { // a key of a branch this build does not have
-        return std::nullopt;
-    }
+    return config.integer_in(key, 1, 36500);
 }
 
 } // namespace sarang::ctl

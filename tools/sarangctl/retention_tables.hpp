@@ -26,7 +26,7 @@ std::vector<ManagedParent> managed_parents(pg::Connection& db);
 // telemetry.retention_days); empty for a table Sarang has no setting for.
 std::string retention_key_for(const std::string& parent);
 
-// The key's value in days; nullopt when this build does not know the key.
+// The key's value in days; nullopt for no key.
 std::optional<long> retention_days(const Config& config, const std::string& key);
 
 } // namespace sarang::ctl
