@@ -1,13 +1,22 @@
 // Retention with the real stack (issue #20 item 1, docs/operations.md "Retention"): the row
 // deletes of sql/0023 (settled notifications with their deliveries, settled commands) run by
-// `sarangctl retention run` in batches, and what `sarangctl retention status` reports before
-// and after. Rows are made old by writing their times directly: waiting 90 days is not a test.
+// `sarangctl retention run` in batches and by sarang-httpd's retention worker, and what
+// `sarangctl retention status` reports before and after. Rows are made old by writing their
+// times directly: waiting 90 days is not a test.
+//
+// The sidecar's worker runs every second here (retention.interval_seconds = 1) with sarang.conf's
+// 90 days; this program's sarangctl keeps notifications and commands 30 days (the environment
+// overrides sarang.conf). Rows 30-90 days old are therefore sarangctl's alone to delete, and
+// rows older than 90 days show that the worker deletes too.
 #include "api_session.hpp"
 #include "sarang/json.hpp"
 #include "sarang/pg.hpp"
 #include "stack_env.hpp"
 
+#include <chrono>
+#include <cstdlib>
 #include <string>
+#include <thread>
 
 #include "cmocka.hpp"
 
@@ -18,6 +27,18 @@ namespace {
 
 long long count_of(const std::string& sql, const pg::Params& params = {}) {
     return db().exec(sql, params).integer(0, 0);
+}
+
+// Polls `sql` (one count; $1 = param) until it is 0; fails after 20 s.
+void wait_until_none(const std::string& sql, const std::string& param) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    long long seen = count_of(sql, {param});
+    while (seen != 0 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        seen = count_of(sql, {param});
+    }
+    if (seen != 0)
+        fail_msg("%s for %s: still %lld after 20 s", sql.c_str(), param.c_str(), seen);
 }
 
 // `retention status --json`, parsed.
@@ -79,23 +100,23 @@ void settled_notifications_go_with_their_deliveries(void**) {
     AppAccount owner = create_account(unique_id("ret-notify"));
     std::string user = user_id_of(owner);
     std::string marker = unique_id("marker");
-    std::string sent = old_notification(user, marker, 100, "sent");
-    std::string failed = old_notification(user, marker, 100, "failed");
-    std::string bare = old_notification(user, marker, 100, "");
-    std::string pending = old_notification(user, marker, 100, "pending");
-    std::string sending = old_notification(user, marker, 100, "sending");
+    std::string sent = old_notification(user, marker, 50, "sent");
+    std::string failed = old_notification(user, marker, 50, "failed");
+    std::string bare = old_notification(user, marker, 50, "");
+    std::string pending = old_notification(user, marker, 50, "pending");
+    std::string sending = old_notification(user, marker, 50, "sending");
     std::string recent = old_notification(user, marker, 10, "sent");
     // More than one batch (5,000 rows per transaction) of old settled ones.
     db().exec("INSERT INTO notifications (user_id, kind, data, created_at)"
               " SELECT $1, 'test', jsonb_build_object('marker', $2::text),"
-              " now() - interval '95 days' FROM generate_series(1, 6000)",
+              " now() - interval '45 days' FROM generate_series(1, 6000)",
               {user, marker});
 
     json::Ptr before = status_of_kind("notifications");
-    assert_int_equal(field(before, "retention_days"), 90);
+    assert_int_equal(field(before, "retention_days"), 30);
     assert_int_equal(field(before, "due_rows"), 6003);
     assert_int_equal(field(before, "held_rows"), 2); // pending and sending
-    assert_true(field(before, "oldest_due_age_seconds") >= 100 * 86400);
+    assert_true(field(before, "oldest_due_age_seconds") >= 50 * 86400);
 
     std::string output;
     assert_int_equal(run_sarangctl("retention run", output), 0);
@@ -117,7 +138,7 @@ void settled_notifications_go_with_their_deliveries(void**) {
     json::Ptr after = status_of_kind("notifications");
     assert_int_equal(field(after, "due_rows"), 0);
     assert_int_equal(field(after, "held_rows"), 2);
-    // The recent one becomes due 80 days from now.
+    // The recent one becomes due 20 days from now.
     assert_true(json_is_string(json_object_get(after.get(), "next_due_at")));
     // Nothing is due now: a second run deletes nothing.
     assert_int_equal(run_sarangctl("retention run", output), 0);
@@ -142,9 +163,9 @@ std::string old_command(const std::string& device, const std::string& state, int
 void settled_commands_go_and_dispenses_keep_their_log(void**) {
     std::string device = unique_id("ret-cmd");
     create_device(device, "vending");
-    std::string acked = old_command(device, "acked", 95);
-    std::string failed = old_command(device, "failed", 95);
-    std::string expired = old_command(device, "expired", 95);
+    std::string acked = old_command(device, "acked", 45);
+    std::string failed = old_command(device, "failed", 45);
+    std::string expired = old_command(device, "expired", 45);
     std::string recent = old_command(device, "acked", 10);
     // Still open after 100 days (say, a far deadline): never deleted, however old.
     std::string open = old_command(device, "sent", 100);
@@ -160,7 +181,7 @@ void settled_commands_go_and_dispenses_keep_their_log(void**) {
               {order, device, acked});
 
     json::Ptr before = status_of_kind("commands");
-    assert_int_equal(field(before, "retention_days"), 90);
+    assert_int_equal(field(before, "retention_days"), 30);
     assert_int_equal(field(before, "due_rows"), 3);
     assert_int_equal(field(before, "held_rows"), 1);
 
@@ -260,12 +281,25 @@ void status_shows_the_partitions_of_readings_and_what_goes_next(void**) {
     }
 }
 
+// sarang-httpd's worker runs the same jobs each round (its own 90 days).
+void the_sidecar_deletes_what_is_past_its_retention(void**) {
+    AppAccount owner = create_account(unique_id("ret-worker"));
+    std::string settled = old_notification(user_id_of(owner), unique_id("marker"), 100, "sent");
+    std::string device = unique_id("ret-worker");
+    create_device(device, "vending");
+    std::string acked = old_command(device, "acked", 95);
+    wait_until_none("SELECT count(*) FROM notifications WHERE id = $1", settled);
+    wait_until_none("SELECT count(*) FROM notification_deliveries WHERE notification_id = $1",
+                    settled);
+    wait_until_none("SELECT count(*) FROM commands WHERE id = $1::uuid", acked);
+}
+
 void status_text_names_every_kind_and_setting(void**) {
     std::string output;
     assert_int_equal(run_sarangctl("retention status", output), 0);
     for (const char* expected :
-         {"notifications  (row deletes, 90 days, notifications.retention_days)\n",
-          "commands  (row deletes, 90 days, commands.retention_days)\n",
+         {"notifications  (row deletes, 30 days, notifications.retention_days)\n",
+          "commands  (row deletes, 30 days, commands.retention_days)\n",
           "package_photos  (row deletes, 365 days, parcel.photo_retention_days)\n"}) {
         if (!std::strstr(output.c_str(), expected))
             fail_msg("'%s' not in:\n%s", expected, output.c_str());
@@ -279,7 +313,11 @@ int main() {
         cmocka_unit_test(settled_notifications_go_with_their_deliveries),
         cmocka_unit_test(settled_commands_go_and_dispenses_keep_their_log),
         cmocka_unit_test(status_shows_the_partitions_of_readings_and_what_goes_next),
+        cmocka_unit_test(the_sidecar_deletes_what_is_past_its_retention),
         cmocka_unit_test(status_text_names_every_kind_and_setting),
     };
+    // This program's sarangctl (not the sidecar) keeps notifications and commands 30 days.
+    setenv("SARANG_NOTIFICATIONS_RETENTION_DAYS", "30", 1);
+    setenv("SARANG_COMMANDS_RETENTION_DAYS", "30", 1);
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
