@@ -62,10 +62,11 @@ std::string partitions_sql(bool with_cutovers) {
 json::Ptr partitioned_table(pg::Connection& db, const Config& config, const ManagedParent& parent) {
     std::string key = retention_key_for(parent.parent);
     std::optional<long> days = retention_days(config, key);
-    // What pg_partman drops by is its own setting; the retention worker writes sarang.conf's
-    // value there on every run, so until then the two may differ and both are shown.
+    // pg_partman drops by its own setting, but every round of the retention worker first
+    // writes sarang.conf's value there: the next drop follows sarang.conf. The two differ only
+    // until that round (sarang.conf just edited), so both are shown.
     std::optional<std::string> in_force = parent.partman_retention;
-    if (!in_force && days)
+    if (days)
         in_force = std::to_string(*days) + " days";
     bool with_cutovers =
         db.exec("SELECT to_regclass('partition_cutovers') IS NOT NULL").text(0, 0) == "t";
