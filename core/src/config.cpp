@@ -89,6 +89,8 @@ constexpr KeySpec schema[] = {
     {"notify.offline_after_s", Type::integer, "600"},
     {"notify.retry_base_ms", Type::integer, "2000"},
     {"notify.image_url_ttl_s", Type::integer, "86400"},
+    {"notifications.retention_days", Type::integer, "90"},
+    {"commands.retention_days", Type::integer, "90"},
     {"vending.midtrans_server_key", Type::string, ""},
     {"vending.dispense_timeout_ms", Type::integer, "2150"},
     {"vending.result_grace_ms", Type::integer, "5000"},
@@ -99,6 +101,7 @@ constexpr KeySpec schema[] = {
     {"storage.upload_timeout_s", Type::integer, "120"},
     {"storage.sweep_interval_s", Type::integer, "3600"},
     {"storage.sweep_grace_s", Type::integer, "600"},
+    {"parcel.photo_retention_days", Type::integer, "365"},
     {"log.level", Type::string, "info"},
 };
 

@@ -16,6 +16,7 @@
 #include "parcel/photo_store.hpp"
 #include "redirect_server.hpp"
 #include "retention/partition_jobs.hpp"
+#include "retention/row_jobs.hpp"
 #include "sarang/auth_settings.hpp"
 #include "sarang/config.hpp"
 #include "sarang/credentials.hpp"
@@ -335,10 +336,16 @@ int main(int argc, char** argv) {
         http::Metrics metrics;
         // Partition maintenance and retention (docs/operations.md, "Partitions and retention");
         // before the servers, whose /metrics reads its counters until they stop.
+        // Partitions first, then the row deletes of what is not partitioned (sql/0023).
+        std::vector<http::RetentionJob> retention_jobs =
+            http::partition_jobs(http::partitioned_tables(config));
+        for (http::RetentionJob& job :
+             http::row_retention_jobs(retention::RowRetention::from(config)))
+            retention_jobs.push_back(std::move(job));
         http::RetentionWorker retention(
             config.string("db.dsn"),
             std::chrono::seconds(config.integer_in("retention.interval_seconds", 1, 86400)),
-            std::chrono::seconds(2), http::partition_jobs(http::partitioned_tables(config)));
+            std::chrono::seconds(2), std::move(retention_jobs));
         register_retention_metrics(metrics, retention.counters());
         ServerSet servers;
         // Declared before the server: streams' bodies call back into it until the daemon stops.

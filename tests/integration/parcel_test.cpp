@@ -235,6 +235,73 @@ void deleting_a_package_leaves_no_file(void**) {
     assert_int_equal(api_get("/api/packages/" + id, box.owner.token).status, 404);
 }
 
+// Issue #20: after parcel.photo_retention_days (365) `sarangctl retention run` removes both
+// files and records it on the row; the package stays listed and its image URLs answer 410.
+void a_photo_past_its_retention_is_removed_and_answers_gone(void**) {
+    ParcelBox box = make_parcel_box("box-old");
+    HttpResult old_one = upload(box, test_jpeg(120, 80), meta_of(box));
+    HttpResult new_one = upload(box, test_jpeg(120, 80), meta_of(box));
+    assert_int_equal(old_one.status, 200);
+    assert_int_equal(new_one.status, 200);
+    std::string id = std::to_string(json_integer_field(old_one.body, "id"));
+    std::string kept = std::to_string(json_integer_field(new_one.body, "id"));
+    db().exec("UPDATE packages SET received_at = now() - interval '366 days' WHERE id = $1", {id});
+    pg::Result files = db().exec("SELECT photo_file, thumb_file FROM packages WHERE id = $1", {id});
+    std::filesystem::path photo = packages_dir() / std::string(files.text(0, 0));
+    std::filesystem::path thumb = packages_dir() / std::string(files.text(0, 1));
+    assert_true(std::filesystem::exists(photo) && std::filesystem::exists(thumb));
+
+    std::string output;
+    assert_int_equal(run_sarangctl("retention run", output), 0);
+    if (!std::strstr(output.c_str(), "package photos: 1 past retention\n"))
+        fail_msg("retention run said:\n%s", output.c_str());
+    assert_false(std::filesystem::exists(photo));
+    assert_false(std::filesystem::exists(thumb));
+    HttpResult package = api_get("/api/packages/" + id, box.owner.token);
+    assert_int_equal(package.status, 200);
+    assert_non_null(std::strstr(package.body.c_str(), "\"photoRemovedAt\":\""));
+    for (const char* image : {"/photo", "/thumb"}) {
+        HttpResult gone =
+            http_request(stack_env().http_port, "GET", "/api/v1/packages/" + id + image, "",
+                         bearer(box.owner.token));
+        assert_int_equal(gone.status, 410);
+        assert_text_equal(json_field(gone.body, "code"), "gone");
+    }
+    // The newer package keeps its photo.
+    stored_image(box.owner.token, "/api/v1/packages/" + kept + "/photo");
+    assert_non_null(std::strstr(api_get("/api/packages/" + kept, box.owner.token).body.c_str(),
+                                "\"photoRemovedAt\":null"));
+}
+
+// A crash between marking a photo removed and unlinking its files leaves them to the storage
+// sweep (every second here): a marked row no longer keeps its files.
+void the_sweep_takes_the_files_of_a_photo_marked_removed(void**) {
+    ParcelBox box = make_parcel_box("box-crash");
+    HttpResult stored = upload(box, test_jpeg(64, 48), meta_of(box));
+    assert_int_equal(stored.status, 200);
+    std::string id = std::to_string(json_integer_field(stored.body, "id"));
+    pg::Result files = db().exec("UPDATE packages SET photo_removed_at = now() WHERE id = $1"
+                                 " RETURNING photo_file, thumb_file",
+                                 {id});
+    std::vector<std::filesystem::path> left;
+    for (int column = 0; column < 2; ++column) {
+        left.push_back(packages_dir() / std::string(files.text(0, column)));
+        // Older than storage.sweep_grace_s, as a year-old photo is.
+        std::filesystem::last_write_time(
+            left.back(), std::filesystem::file_time_type::clock::now() - std::chrono::hours(1));
+    }
+    auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (std::filesystem::exists(left[0]) || std::filesystem::exists(left[1])) {
+        if (std::chrono::steady_clock::now() > deadline)
+            fail_msg("the sweep left %s", left[0].c_str());
+        std::this_thread::sleep_for(100ms);
+    }
+    assert_int_equal(http_request(stack_env().http_port, "GET", "/api/v1/packages/" + id + "/thumb",
+                                  "", bearer(box.owner.token))
+                         .status,
+                     410);
+}
+
 void stats_and_pickup(void**) {
     ParcelBox box = make_parcel_box("box-stats");
     for (int i = 0; i < 3; ++i)
@@ -373,6 +440,8 @@ int main() {
         cmocka_unit_test(a_box_uploads_one_photo_at_a_time),
         cmocka_unit_test(a_trickling_upload_is_dropped),
         cmocka_unit_test(deleting_a_package_leaves_no_file),
+        cmocka_unit_test(a_photo_past_its_retention_is_removed_and_answers_gone),
+        cmocka_unit_test(the_sweep_takes_the_files_of_a_photo_marked_removed),
         cmocka_unit_test(stats_and_pickup),
         cmocka_unit_test(settings_are_checked_stored_and_sent),
         cmocka_unit_test(control_payloads_are_the_seeds),

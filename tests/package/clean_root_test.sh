@@ -94,12 +94,14 @@ phase_install() {
     mount -t devpts -o newinstance devpts "$root/dev/pts" # apt's terminal log
     step "apt install ./$(basename "$deb") (dependencies from Debian's archive)"
     R apt-get update -qq
-    # Recommends left out but postgresql (what the package recommends): a smaller, quicker
-    # root. The test's own tools: mosquitto-clients, curl; systemd and procps only for
-    # `systemd-analyze verify` (sysinit.target, /bin/kill of mosquitto.service).
+    # Recommends left out but postgresql and postgresql-15-partman (what the package
+    # recommends): a smaller, quicker root. The test's own tools: mosquitto-clients, curl;
+    # systemd and procps only for `systemd-analyze verify` (sysinit.target, /bin/kill of
+    # mosquitto.service).
     DEBIAN_FRONTEND=noninteractive R apt-get install -y -q --no-install-recommends \
-        "/tmp/$(basename "$deb")" postgresql mosquitto-clients curl ca-certificates \
-        systemd procps 2>&1 | grep -E '^(Setting up (sarang|mosquitto |postgresql )|sarang:|Err|E:|W:)' || true
+        "/tmp/$(basename "$deb")" postgresql postgresql-15-partman mosquitto-clients curl \
+        ca-certificates systemd procps 2>&1 |
+        grep -E '^(Setting up (sarang|mosquitto |postgresql |postgresql-15-partman )|sarang:|Err|E:|W:)' || true
     R dpkg-query -W -f='${Status} ${Version}\n' sarang | grep -q "install ok installed 0.2.0" ||
         fail "sarang is not installed"
 }
@@ -113,7 +115,8 @@ phase_run() {
 
     step "installed files"
     for path in /usr/bin/sarangctl /usr/bin/sarang-httpd /usr/lib/sarang/plugins \
-        /usr/share/sarang/sql /usr/share/sarang/web /usr/share/sarang/openapi.json \
+        /usr/share/sarang/sql /usr/share/sarang/sql/superuser/pg_partman.sql \
+        /usr/share/sarang/web /usr/share/sarang/openapi.json \
         /usr/share/man/man1/sarangctl.1.gz /usr/share/man/man8/sarang-httpd.8.gz \
         /etc/mosquitto/conf.d/sarang.conf $CONF /etc/sarang/tls/ca.crt /etc/sarang/tls/ca.key \
         /etc/sarang/tls/server.crt /etc/sarang/tls/server.key /etc/sarang/tls/device-ca.crt \
@@ -123,11 +126,16 @@ phase_run() {
     R id mosquitto | sed 's/^/    /'
     R id mosquitto | grep -q '(sarang)' || fail "mosquitto is not in group sarang"
 
-    step "PostgreSQL, then dpkg-reconfigure sarang creates the role and database"
+    step "PostgreSQL, then dpkg-reconfigure sarang creates the role and database with pg_partman"
     R pg_ctlcluster 15 main start
     R dpkg-reconfigure sarang 2>&1 | sed 's/^/    /'
     R runuser -u postgres -- psql -qAt -c "SELECT datname FROM pg_database WHERE datname = 'sarang'" |
         grep -qx sarang || fail "no database sarang"
+    local partman
+    partman=$(R runuser -u postgres -- psql -d sarang -qAt -c \
+        "SELECT extversion || ' in ' || extnamespace::regnamespace FROM pg_extension WHERE extname = 'pg_partman'")
+    [ -n "$partman" ] || fail "postinst did not install pg_partman into database sarang"
+    echo "    pg_partman $partman"
 
     step "sarang-migrate.service"
     run_unit sarang-migrate.service ExecStart
@@ -203,6 +211,15 @@ phase_run() {
     done
     grep -q "\"$id\"" <<<"$latest" || fail "the reading did not arrive: $latest"
     echo "    $(jq -c '.results[0] // .[0] // .' <<<"$latest" | cut -c1-160)"
+
+    step "sarangctl retention status: the partitions pg_partman made"
+    local retention
+    retention=$(R sarangctl --config $CONF retention status --json)
+    jq -r '.partitioned[] | "    \(.table): \(.partitions | length) partitions, next to go \(.next_drop.partition)"' \
+        <<<"$retention"
+    [ "$(jq '[.partitioned[] | select(.table == "public.readings") | .partitions | length][0] // 0' \
+        <<<"$retention")" -ge 5 ] || fail "retention status shows no partitions of readings"
+    R sarangctl --config $CONF retention run | sed 's/^/    /' || fail "sarangctl retention run"
 
     step "stop the services, apt purge sarang"
     kill -TERM "${service_pids[@]}"

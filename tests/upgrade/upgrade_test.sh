@@ -4,8 +4,9 @@
 #      cache folder (tests/upgrade/old_release.sh), run a stack on their own migrations;
 #   2. with the old sarangctl and API: a user, parcel boxes, a package with its photo;
 #   3. the boxes publish readings at QoS 1 without pause (mosquitto_pub -l, one connection each);
-#   4. the CURRENT `sarangctl migrate` runs while the old broker and sidecar serve: no box
-#      disconnects, readings keep landing, the old sidecar still reads and writes;
+#   4. the operator step (sql/superuser/pg_partman.sql as the superuser), then the CURRENT
+#      `sarangctl migrate` runs while the old broker and sidecar serve: no box disconnects,
+#      readings keep landing, the old sidecar still reads and writes;
 #   5. the sidecar, then the broker are restarted with the current binaries: the boxes reconnect
 #      with their old credentials, and every reading sent across it all lands exactly once;
 #      the data made before the upgrade, and the old session, work through the new API.
@@ -98,6 +99,12 @@ access.connect_failures_per_minute = 100000
 http.public_url = $H
 CONF
 pg_start "$STATE" "$PG_PORT"
+# As the superuser, through standard input (the checkout need not be readable by postgres).
+superuser_sql() { as_postgres "$(pg_bindir)/psql" -h "$STATE/run" -p "$PG_PORT" -U postgres \
+    -d sarang -qAtX -v ON_ERROR_STOP=1 "$@"; }
+# A v0.1.0 install has no pg_partman; the current pg_start installs it: take it away, so that
+# the operator step before the migration (step 4) is what brings it.
+superuser_sql -c 'DROP EXTENSION IF EXISTS pg_partman' -c 'DROP SCHEMA IF EXISTS partman' >/dev/null
 old_ctl migrate --dir "$OLD_ROOT/sql" >/dev/null
 as_old broker_start "$STATE" "$MQTT_PORT"
 as_old sidecar_start "$STATE" "$HTTP_PORT"
@@ -192,6 +199,11 @@ broker_log_at=$(stat -c %s "$STATE/log/mosquitto.log")
 httpd_log_at=$(stat -c %s "$STATE/log/httpd.log")
 before=$(sql "SELECT string_agg(version::text, ' ' ORDER BY version) FROM schema_migrations" \
     2>/dev/null || echo '?')
+# The operator step of docs/upgrading.md: pg_partman into the database, as the superuser.
+superuser_sql -v role=sarang <"$CUR_ROOT/sql/superuser/pg_partman.sql" >/dev/null ||
+    fail "sql/superuser/pg_partman.sql failed"
+step "operator step: pg_partman $(superuser_sql -c \
+    "SELECT extversion FROM pg_extension WHERE extname = 'pg_partman'") installed by the superuser"
 migrate_started=$(date +%s.%N)
 "$CUR_BUILD/tools/sarangctl" --config "$STATE/sarang.conf" migrate --dir "$CUR_ROOT/sql" \
     >"$WORK/migrate.log" 2>&1 || { cat "$WORK/migrate.log"; fail "current migrate failed"; }
@@ -317,5 +329,16 @@ login=$(curl -s -o /dev/null -w '%{http_code}' "$H/api/auth/login" -H 'Content-T
     -d '{"username":"alice","password":"Fresh#Pass-2026"}')
 [ "$login" = 200 ] || fail "the old password no longer signs in ($login)"
 step "current release serves the old data: session, password, devices, packages, photo, readings"
+# The readings of before the migration stay in readings' default partition until its cutover is
+# older than the retention: retention status names it as the next to go, emptied, not dropped.
+"$CUR_BUILD/tools/sarangctl" --config "$STATE/sarang.conf" retention status --json \
+    >"$WORK/retention.json" 2>>"$WORK/sarangctl.log" || fail "sarangctl retention status"
+jq -e '.partitioned[] | select(.table == "public.readings") |
+    (.partitions | map(select(.default)) | .[0].bytes > 0) and .next_drop.action == "truncate"' \
+    "$WORK/retention.json" >/dev/null ||
+    fail "retention status does not show the pre-migration readings as next to go: $(cat "$WORK/retention.json")"
+step "retention status: readings $(jq -r '.partitioned[] | select(.table == "public.readings") |
+    "\(.partitions | length) partitions, next to go \(.next_drop.partition) after \(.next_drop.dropped_after)"' \
+    "$WORK/retention.json")"
 echo "upgrade $OLD_TAG -> $(git -C "$CUR_ROOT" describe --always --dirty 2>/dev/null || echo current):" \
     "passed; old build $build_seconds s, test $((SECONDS - test_started)) s"

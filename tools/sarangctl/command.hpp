@@ -57,6 +57,9 @@ int users_reset_password(const Config& config, const Args& args);
 int users_ensure_admin(const Config& config, const Args& args);
 int payments_set_key(const Config& config, const Args& args);
 int backup(const Config& config, const Args& args);
+// Retention (retention_status.cpp, retention_run.cpp; docs/operations.md "Retention").
+int retention_status(const Config& config, const Args& args);
+int retention_run(const Config& config, const Args& args);
 int restore(const Config& config, const Args& args);
 // The TLS folder: --dir, then the folder of http.tls_cert_file (so init and install write what
 // the sidecar reads), then the packaged layout's /etc/sarang/tls.

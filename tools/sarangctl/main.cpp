@@ -198,6 +198,22 @@ const std::vector<Command>& commands() {
          false,
          {"force", "with-secrets"},
          ctl::restore},
+        {"retention",
+         "status",
+         "retention status [--json]\n"
+         "                        partitions of each partitioned table (range, rows, size),\n"
+         "                        what is dropped next and when; rows due for the row-deleted\n"
+         "                        kinds (notifications, commands, package photos)",
+         false,
+         {"json"},
+         ctl::retention_status},
+        {"retention",
+         "run",
+         "retention run         one maintenance round now: pg_partman's (partitions made ahead,\n"
+         "                        old ones dropped), then the row deletes",
+         false,
+         {},
+         ctl::retention_run},
         {"tls",
          "init",
          "tls init [--dir DIR] [--hostname NAME]... [--ip ADDRESS]... [--days N] [--force]\n"

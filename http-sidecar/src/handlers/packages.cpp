@@ -8,6 +8,7 @@
 //   GET    /api/v1/packages[/{id}]                  the seed's v1 aliases
 //   GET    /api/v1/packages/{id}/photo|thumb        the image, with a session
 //   GET    /api/v1/media/packages/{file}?expires=&signature=   the image by signed link
+// An image of a package whose photo retention removed answers 410 Gone.
 // Someone else's package answers 404, like one that does not exist.
 #include "auth/caller.hpp"
 #include "device_access.hpp"
@@ -29,7 +30,8 @@ namespace {
 
 const std::string package_columns = "p.id, p.device_id, " + iso8601_sql("p.received_at") +
                                     ", p.distance_cm, p.reason, p.firmware, p.status, " +
-                                    iso8601_sql("p.picked_up_at");
+                                    iso8601_sql("p.picked_up_at") + ", " +
+                                    iso8601_sql("p.photo_removed_at");
 
 // Packages the caller may see: $1 is owner_filter.
 const std::string visible_packages = " FROM packages p JOIN devices d ON d.id = p.device_id"
@@ -58,6 +60,8 @@ json::Ptr package_json(const pg::Result& rows, int row) {
     json::set(package.get(), "firmware", text_or_null(rows, row, 5));
     json::set(package.get(), "status", text_or_null(rows, row, 6));
     json::set(package.get(), "pickedUpAt", text_or_null(rows, row, 7));
+    // Set once parcel.photo_retention_days removed the photo: its URLs then answer 410.
+    json::set(package.get(), "photoRemovedAt", text_or_null(rows, row, 8));
     return package;
 }
 
@@ -182,6 +186,13 @@ Response pickup_package(Services& services, const Request& request) {
     return json_response(200, body.get());
 }
 
+// A package that outlived parcel.photo_retention_days keeps its row but not its photo.
+[[noreturn]] void photo_removed() {
+    throw HttpError(
+        410, "gone",
+        "the photo was removed after the retention period (parcel.photo_retention_days)");
+}
+
 Response jpeg_file(const PhotoStore* store, const std::string& name) {
     if (store == nullptr || !PhotoStore::valid_name(name))
         throw HttpError(404, "not_found", "no such image");
@@ -204,11 +215,14 @@ Response package_image(Services& services, const Request& request, bool thumb) {
     pg::Result rows = [&] {
         DbPool::Lease db = services.db.acquire();
         return db->exec(std::string("SELECT ") + (thumb ? "p.thumb_file" : "p.photo_file") +
-                            visible_packages + " AND p.id = $2",
+                            ", p.photo_removed_at IS NOT NULL" + visible_packages +
+                            " AND p.id = $2",
                         {owner_filter(caller), package_id(request)});
     }();
     if (rows.rows() != 1)
         throw HttpError(404, "not_found", "no such package");
+    if (rows.boolean(0, 1))
+        photo_removed();
     return jpeg_file(services.photos, std::string(rows.text(0, 0)));
 }
 
@@ -232,10 +246,14 @@ Response signed_media(Services& services, const Request& request) {
         throw HttpError(403, "forbidden", "the link is invalid or has expired");
     pg::Result rows = [&] {
         DbPool::Lease db = services.db.acquire();
-        return db->exec("SELECT 1 FROM packages WHERE photo_file = $1 OR thumb_file = $1", {name});
+        return db->exec("SELECT photo_removed_at IS NOT NULL FROM packages"
+                        " WHERE photo_file = $1 OR thumb_file = $1",
+                        {name});
     }();
     if (rows.rows() == 0)
         throw HttpError(404, "not_found", "no such image");
+    if (rows.boolean(0, 0))
+        photo_removed();
     return jpeg_file(services.photos, name);
 }
 

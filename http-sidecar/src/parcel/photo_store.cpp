@@ -9,8 +9,8 @@
 #include <cmath>
 #include <cstring>
 #include <dirent.h>
-#include <filesystem>
 #include <fcntl.h>
+#include <filesystem>
 #include <memory>
 #include <string_view>
 #include <sys/stat.h>
@@ -270,8 +270,11 @@ long long PhotoStore::sweep(DbPool& pool, std::chrono::seconds grace) const {
         return removed;
     DbPool::Lease db = pool.acquire();
     pg::Result orphans =
+        // A package whose photo retention removed (photo_removed_at) keeps its file names but
+        // no longer owns the files: the retention job's leftovers after a crash are ours.
         db->exec("SELECT f FROM unnest($1::text[]) AS f WHERE NOT EXISTS"
-                 " (SELECT 1 FROM packages p WHERE p.photo_file = f OR p.thumb_file = f)",
+                 " (SELECT 1 FROM packages p WHERE (p.photo_file = f OR p.thumb_file = f)"
+                 " AND p.photo_removed_at IS NULL)",
                  {pg::array_literal(candidates)});
     for (int row = 0; row < orphans.rows(); ++row)
         removed += ::unlink(path_of(std::string(orphans.text(row, 0))).c_str()) == 0;

@@ -55,7 +55,8 @@ class PhotoStore {
     std::string path_of(const std::string& name) const { return packages_dir_ + "/" + name; }
     const std::string& spool_dir() const { return spool_dir_; }
 
-    // Removes temporary files and photos no package row references, older than `grace`.
+    // Removes temporary files and photos no package row references (a row whose photo
+    // retention removed references none), older than `grace`.
     // Returns the files removed.
     long long sweep(DbPool& pool, std::chrono::seconds grace) const;
 
