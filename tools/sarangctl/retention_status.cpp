@@ -3,6 +3,7 @@
 // that goes next; for every kind kept by row deletes (sql/0023), its rows, the rows due and how
 // old the oldest of them is. Read-only. docs/operations.md "Retention".
 #include "command.hpp"
+#include "retention/partition_jobs.hpp"
 #include "retention/row_retention.hpp"
 #include "retention_tables.hpp"
 #include "sarang/json.hpp"
@@ -60,7 +61,7 @@ std::string partitions_sql(bool with_cutovers) {
 }
 
 json::Ptr partitioned_table(pg::Connection& db, const Config& config, const ManagedParent& parent) {
-    std::string key = retention_key_for(parent.parent);
+    std::string key = http::retention_key_of(parent.parent);
     std::optional<long> days = retention_days(config, key);
     // pg_partman drops by its own setting, but every round of the retention worker first
     // writes sarang.conf's value there: the next drop follows sarang.conf. The two differ only

@@ -1,6 +1,5 @@
 #include "retention_tables.hpp"
 
-#include <string_view>
 #include <utility>
 
 namespace sarang::ctl {
@@ -19,24 +18,6 @@ std::vector<ManagedParent> managed_parents(pg::Connection& db) {
         parents.push_back(std::move(parent));
     }
     return parents;
-}
-
-std::string retention_key_for(const std::string& parent) {
-    std::string_view table = parent;
-    if (std::size_t dot = table.rfind('.'); dot != std::string_view::npos)
-        table.remove_prefix(dot + 1);
-    static const std::pair<std::string_view, const char*> keys[] = {
-        {"readings", "telemetry.retention_days"},
-        {"device_events", "telemetry.retention_days"},
-        {"reading_rollups", "telemetry.rollup_retention_days"},
-        {"device_presence", "presence.retention_days"},
-        {"audit_log", "audit.retention_days"},
-    };
-    for (const auto& [name, key] : keys) {
-        if (table == name)
-            return key;
-    }
-    return "";
 }
 
 std::optional<long> retention_days(const Config& config, const std::string& key) {

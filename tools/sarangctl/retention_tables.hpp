@@ -22,10 +22,6 @@ struct ManagedParent {
 // Empty when pg_partman is not installed in the database (schema partman) or has no parents.
 std::vector<ManagedParent> managed_parents(pg::Connection& db);
 
-// The sarang.conf key that sets a partitioned table's retention ("readings" ->
-// telemetry.retention_days); empty for a table Sarang has no setting for.
-std::string retention_key_for(const std::string& parent);
-
 // The key's value in days; nullopt for no key.
 std::optional<long> retention_days(const Config& config, const std::string& key);
 

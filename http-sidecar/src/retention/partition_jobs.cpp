@@ -61,18 +61,37 @@ void maintain(pg::Connection& db, const PartitionedTable& table) {
 
 } // namespace
 
+namespace {
+
+struct TableKey {
+    std::string_view parent;
+    const char* retention_key;
+};
+
+constexpr TableKey table_keys[] = {
+    {"public.readings", "telemetry.retention_days"},
+    {"public.device_events", "telemetry.retention_days"},
+    {"public.reading_rollups", "telemetry.rollup_retention_days"},
+    {"public.device_presence", "presence.retention_days"},
+    {"public.audit_log", "audit.retention_days"},
+};
+
+} // namespace
+
 std::vector<PartitionedTable> partitioned_tables(const Config& config) {
-    auto days = [&config](const char* key) {
-        return static_cast<int>(config.integer_in(key, 1, 36500));
-    };
-    int telemetry = days("telemetry.retention_days");
-    return {
-        {"public.readings", telemetry},
-        {"public.device_events", telemetry},
-        {"public.reading_rollups", days("telemetry.rollup_retention_days")},
-        {"public.device_presence", days("presence.retention_days")},
-        {"public.audit_log", days("audit.retention_days")},
-    };
+    std::vector<PartitionedTable> tables;
+    for (const TableKey& table : table_keys)
+        tables.push_back({std::string(table.parent), table.retention_key,
+                          static_cast<int>(config.integer_in(table.retention_key, 1, 36500))});
+    return tables;
+}
+
+std::string retention_key_of(std::string_view parent) {
+    for (const TableKey& table : table_keys) {
+        if (parent == table.parent || parent == table.parent.substr(sizeof "public." - 1))
+            return table.retention_key;
+    }
+    return "";
 }
 
 std::vector<RetentionJob> partition_jobs(std::vector<PartitionedTable> tables) {

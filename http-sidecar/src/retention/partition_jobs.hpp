@@ -6,6 +6,7 @@
 #include "retention/retention_worker.hpp"
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace sarang {
@@ -15,12 +16,17 @@ class Config;
 namespace sarang::http {
 
 struct PartitionedTable {
-    std::string parent; // "public.readings"
+    std::string parent;        // "public.readings"
+    std::string retention_key; // the sarang.conf key of its retention: "telemetry.retention_days"
     int retention_days;
 };
 
 // The five tables with their retention from sarang.conf (telemetry.retention_days, ...).
 std::vector<PartitionedTable> partitioned_tables(const Config& config);
+
+// The sarang.conf key of a partitioned table's retention ("public.readings" or "readings" ->
+// "telemetry.retention_days"); empty for a table Sarang has no setting for.
+std::string retention_key_of(std::string_view parent);
 
 std::vector<RetentionJob> partition_jobs(std::vector<PartitionedTable> tables);
 
