@@ -18,9 +18,9 @@
 #                                                    RATE 0: as fast as each broker acknowledges)
 #
 # ROUNDS=N repeats the four runs N times (the order rotates) and reports medians. PIN=1 puts the
-# brokers on CPU 0 and PostgreSQL and the load tool on CPU 1. PERF=FILE records the Sarang
-# broker's runs with `perf record -g` into FILE (for `perf report -i FILE`; root or
-# perf_event_paranoid <= 1). ONLY="sarang dynsec" runs just those (no ratio without both). Needs a build with tests
+# brokers on CPU 0 and PostgreSQL and the load tool on CPU 1. PERF=DIR records each broker's
+# run with `perf record -g` into DIR/NAME.perf (for `perf report -i`; root or
+# perf_event_paranoid <= 1); perf's own overhead then counts in the CPU figures. ONLY="sarang dynsec" runs just those (no ratio without both). Needs a build with tests
 # (tools/test). Prints every run, the table and the ratios for bench/RESULTS.md.
 set -euo pipefail
 SARANG_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -149,8 +149,9 @@ run() {                                            # name port credentials [inge
     pid=${BROKER_PID[$name]}
     load=$(cut -d' ' -f1 /proc/loadavg)
     local perf_pid=
-    if [ -n "${PERF:-}" ] && [ "$name" = sarang ]; then
-        perf record -q -g -F 1999 -p "$pid" -o "$PERF" 2>>"$STATE/log/perf.log" &
+    if [ -n "${PERF:-}" ]; then
+        mkdir -p "$PERF"
+        perf record -q -g -F 1999 -p "$pid" -o "$PERF/$name.perf" 2>>"$STATE/log/perf.log" &
         perf_pid=$!
         sleep 0.5
     fi
@@ -174,7 +175,8 @@ broker_thread_us_per_message=$(awk -v t="$((thread_after - thread_before))" -v a
         -v hz="$TICKS" 'BEGIN { printf "%.2f", t * 1e6 / hz / a }')" | tee -a "$STATE/results"
 }
 
-read -ra order <<<"${ONLY:-anonymous files dynsec sarang}"
+read -ra BROKERS <<<"${ONLY:-anonymous files dynsec sarang}"
+order=("${BROKERS[@]}")
 for round in $(seq 1 "$ROUNDS"); do
     echo "==> round $round: $DEVICES devices, $DURATION s, QoS 1, window $WINDOW, offered ${RATE/#0/as fast as acknowledged} msgs/s"
     for name in "${order[@]}"; do
@@ -204,7 +206,7 @@ expected_rows=$(total sarang landed expected)
 lost_rows=$(total sarang landed lost)
 echo "| broker | acked msgs/s | broker CPU per message (process) | broker thread only | load1 | stores the data |"
 echo "|---|---|---|---|---|---|"
-for name in "${order[@]}"; do
+for name in "${BROKERS[@]}"; do
     stores=no
     [ "$name" != sarang ] ||
         stores="yes: $landed_rows of $expected_rows rows, $lost_rows lost, $(median sarang landed rows_per_s) rows/s"
@@ -214,4 +216,9 @@ echo
 echo "broker CPU per message sarang / dynsec:    $(ratio "$(cpu sarang)" "$(cpu dynsec)") (broker thread $(ratio "$(thread sarang)" "$(thread dynsec)"))"
 echo "broker CPU per message sarang / files:     $(ratio "$(cpu sarang)" "$(cpu files)") (broker thread $(ratio "$(thread sarang)" "$(thread files)"))"
 echo "broker CPU per message sarang / anonymous: $(ratio "$(cpu sarang)" "$(cpu anonymous)")"
+stat_value() { awk -v m="sarang_telemetry_$1" '$1 == m { print $2 }' "$STATE/journal/stats.prom" 2>/dev/null; }
+sleep 1.5 # the writer rewrites stats.prom about once a second
+if [[ " ${BROKERS[*]} " == *" sarang "* ]]; then
+    echo "sarang telemetry writer: $(stat_value messages_landed_total) messages landed in $(stat_value batches_total) batches ($(ratio "$(stat_value messages_landed_total)" "$(stat_value batches_total)") a batch)"
+fi
 [ "$lost_rows" = 0 ] || { echo "sarang lost $lost_rows acknowledged rows" >&2; exit 1; }

@@ -71,20 +71,36 @@ std::string errno_text() {
 
 } // namespace
 
+// Slicing-by-8: eight bytes per step through eight tables, several times faster than a byte
+// at a time. It runs on the broker thread for every append and on the worker for every read.
 std::uint32_t crc32(std::string_view bytes, std::uint32_t crc) {
-    static const std::array<std::uint32_t, 256> table = [] {
-        std::array<std::uint32_t, 256> t{};
+    using Tables = std::array<std::array<std::uint32_t, 256>, 8>;
+    static const Tables tables = [] {
+        Tables t{};
         for (std::uint32_t i = 0; i < 256; ++i) {
             std::uint32_t c = i;
             for (int k = 0; k < 8; ++k)
                 c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-            t[i] = c;
+            t[0][i] = c;
         }
+        for (std::uint32_t i = 0; i < 256; ++i)
+            for (std::size_t k = 1; k < 8; ++k)
+                t[k][i] = (t[k - 1][i] >> 8) ^ t[0][t[k - 1][i] & 0xFF];
         return t;
     }();
     crc = ~crc;
-    for (unsigned char byte : bytes)
-        crc = table[(crc ^ byte) & 0xFF] ^ (crc >> 8);
+    const auto* at = reinterpret_cast<const unsigned char*>(bytes.data());
+    std::size_t left = bytes.size();
+    for (; left >= 8; left -= 8, at += 8) {
+        // Little-endian byte order by construction, whatever the host's.
+        std::uint32_t low = (at[0] | at[1] << 8 | at[2] << 16 | std::uint32_t{at[3]} << 24) ^ crc;
+        std::uint32_t high = at[4] | at[5] << 8 | at[6] << 16 | std::uint32_t{at[7]} << 24;
+        crc = tables[7][low & 0xFF] ^ tables[6][(low >> 8) & 0xFF] ^ tables[5][(low >> 16) & 0xFF] ^
+              tables[4][low >> 24] ^ tables[3][high & 0xFF] ^ tables[2][(high >> 8) & 0xFF] ^
+              tables[1][(high >> 16) & 0xFF] ^ tables[0][high >> 24];
+    }
+    for (; left > 0; --left, ++at)
+        crc = tables[0][(crc ^ *at) & 0xFF] ^ (crc >> 8);
     return ~crc;
 }
 
@@ -109,6 +125,14 @@ Journal::Journal(std::filesystem::path dir, JournalLimits limits)
     if (error)
         throw std::runtime_error("journal folder " + dir_.string() + ": " + error.message());
     recover();
+}
+
+Journal::~Journal() {
+    try {
+        flush_checkpoint();
+    } catch (const std::exception&) {
+        // Only a path that cannot be built: the next start re-lands a little more.
+    }
 }
 
 std::filesystem::path Journal::segment_path(std::uint64_t first) const {
@@ -169,6 +193,7 @@ void Journal::recover() {
     next_sequence_ = last_sequence + 1;
     last_appended_.store(last_sequence, std::memory_order_release);
     checkpoint_.store(std::min(checkpoint, last_sequence), std::memory_order_relaxed);
+    checkpoint_written_ = checkpoint_.load();
     next_read_ = checkpoint_.load() + 1;
 
     // Whole segments that landed before the crash; the reader starts in the one after them.
@@ -263,8 +288,12 @@ Journal::Append Journal::append(std::string_view device_id, std::string_view top
 void Journal::wait_for_data(std::chrono::milliseconds timeout, std::stop_token stop) {
     std::unique_lock lock(doorbell_mutex_);
     reader_waiting_.store(true, std::memory_order_seq_cst);
-    doorbell_.wait_for(lock, stop, timeout, [&] { return last_appended() >= next_read_; });
+    bool arrived =
+        doorbell_.wait_for(lock, stop, timeout, [&] { return last_appended() >= next_read_; });
     reader_waiting_.store(false, std::memory_order_relaxed);
+    // Nobody rings while the reader is not waiting: this wakes only for stop (or spuriously).
+    if (arrived && limits_.gather.count() > 0)
+        doorbell_.wait_for(lock, stop, limits_.gather, [] { return false; });
 }
 
 std::vector<std::uint64_t> Journal::segment_firsts() const {
@@ -389,32 +418,56 @@ std::vector<RawMessage> Journal::read(std::size_t max) {
     return out;
 }
 
-void Journal::write_checkpoint(std::uint64_t sequence) {
+bool Journal::write_checkpoint(std::uint64_t sequence) {
     std::filesystem::path temporary = dir_ / "checkpoint.tmp";
     FileHandle fd(::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
     char text[32];
     int length =
         std::snprintf(text, sizeof text, "%llu\n", static_cast<unsigned long long>(sequence));
-    if (!fd || ::write(fd.get(), text, length) != length) {
-        LOG_WARN("telemetry", "journal checkpoint not written: %s", errno_text().c_str());
-        return;
+    std::error_code error;
+    if (fd && ::write(fd.get(), text, length) == length) {
+        // Not fsynced: a lost checkpoint only means landing some records again, which
+        // PostgreSQL deduplicates.
+        std::filesystem::rename(temporary, dir_ / "checkpoint", error);
+        if (!error) {
+            checkpoint_written_ = sequence;
+            next_checkpoint_ = std::chrono::steady_clock::now() + limits_.checkpoint_interval;
+            return true;
+        }
     }
-    // Not fsynced: a lost checkpoint only means landing some records again, which PostgreSQL
-    // deduplicates.
-    std::filesystem::rename(temporary, dir_ / "checkpoint");
+    LOG_WARN("telemetry", "journal checkpoint not written: %s",
+             error ? error.message().c_str() : errno_text().c_str());
+    return false;
+}
+
+void Journal::flush_checkpoint() {
+    std::uint64_t landed = checkpoint_.load(std::memory_order_relaxed);
+    if (landed > checkpoint_written_)
+        write_checkpoint(landed);
+}
+
+bool Journal::oldest_finished_landed(std::uint64_t sequence) const {
+    if (finished_.empty())
+        return false;
+    std::uint64_t successor = finished_.size() > 1 ? finished_[1].first : read_segment_first_;
+    if (!read_fd_ && finished_.size() == 1)
+        successor = next_read_; // between segments
+    return successor <= sequence + 1;
 }
 
 void Journal::landed(std::uint64_t sequence) {
     if (sequence <= checkpoint_.load(std::memory_order_relaxed))
         return;
-    write_checkpoint(sequence);
     checkpoint_.store(sequence, std::memory_order_relaxed);
-    while (!finished_.empty()) {
-        std::uint64_t successor = finished_.size() > 1 ? finished_[1].first : read_segment_first_;
-        if (!read_fd_ && finished_.size() == 1)
-            successor = next_read_; // between segments
-        if (successor > sequence + 1)
-            break;
+    // A segment is deleted only once the file says it has landed: a restart must never look
+    // for a record before the checkpoint in a segment that is gone.
+    bool segment_done = oldest_finished_landed(sequence);
+    if ((segment_done || std::chrono::steady_clock::now() >= next_checkpoint_) &&
+        !write_checkpoint(sequence))
+        return; // segments stay until a checkpoint covers them
+    if (!segment_done)
+        return;
+    while (oldest_finished_landed(sequence)) {
         std::error_code error;
         std::filesystem::remove(segment_path(finished_.front().first), error);
         bytes_.fetch_sub(std::min(bytes_.load(), finished_.front().size),
@@ -424,6 +477,7 @@ void Journal::landed(std::uint64_t sequence) {
 }
 
 void Journal::close_reader() {
+    flush_checkpoint();
     read_fd_ = FileHandle();
     read_buffer_.clear();
     read_position_ = 0;

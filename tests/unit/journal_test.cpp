@@ -219,6 +219,112 @@ void crc32_matches_the_standard_check_value(void**) {
     assert_int_equal(crc32("123456789"), 0xCBF43926u);
 }
 
+// The eight-bytes-a-step CRC against the plain definition, at every length and alignment
+// around its step, and continued over pieces.
+void crc32_agrees_with_the_bitwise_definition(void**) {
+    auto reference = [](std::string_view bytes) {
+        std::uint32_t crc = ~0u;
+        for (unsigned char byte : bytes) {
+            crc ^= byte;
+            for (int k = 0; k < 8; ++k)
+                crc = (crc & 1) ? 0xEDB88320u ^ (crc >> 1) : crc >> 1;
+        }
+        return ~crc;
+    };
+    std::string data;
+    for (int i = 0; i < 300; ++i)
+        data.push_back(static_cast<char>((i * 131 + 7) & 0xFF));
+    for (std::size_t offset = 0; offset < 9; ++offset)
+        for (std::size_t length = 0; length + offset <= 100; ++length) {
+            std::string_view piece(data.data() + offset, length);
+            assert_int_equal(crc32(piece), reference(piece));
+        }
+    std::string_view all(data);
+    assert_int_equal(crc32(all.substr(37), crc32(all.substr(0, 37))), reference(all));
+}
+
+std::uint64_t checkpoint_file(const fs::path& folder) {
+    unsigned long long value = 0;
+    std::ifstream(folder / "checkpoint") >> value;
+    return value;
+}
+
+// The checkpoint file is rewritten at most once a checkpoint_interval (a new file and a rename
+// per landed batch cost the writer more than the landing's own work at moderate rates), and
+// what landed since is written when the journal closes.
+void the_checkpoint_file_is_written_at_most_once_an_interval_and_at_close(void**) {
+    Folder folder;
+    {
+        Journal journal(folder.path, {.checkpoint_interval = std::chrono::hours(1)});
+        append_n(journal, 0, 10);
+        std::vector<RawMessage> read = journal.read(4);
+        journal.landed(read.back().sequence); // the first one is written at once
+        assert_int_equal(checkpoint_file(folder.path), 4);
+        read = journal.read(4);
+        journal.landed(read.back().sequence);
+        assert_int_equal(journal.last_landed(), 8);
+        assert_int_equal(checkpoint_file(folder.path), 4); // not due yet
+    }
+    assert_int_equal(checkpoint_file(folder.path), 8); // written as the journal closed
+    Journal reopened(folder.path, {});
+    assert_int_equal(reopened.last_landed(), 8);
+    assert_int_equal(reopened.read(100).size(), 2);
+}
+
+// A crash before the next checkpoint re-lands what landed since the last one (the database
+// deduplicates), and never skips anything: the file only ever names landed records.
+void a_crash_between_checkpoints_replays_from_the_last_one_written(void**) {
+    Folder folder, copy;
+    Journal journal(folder.path, {.checkpoint_interval = std::chrono::hours(1)});
+    append_n(journal, 0, 10);
+    journal.landed(journal.read(3).back().sequence);
+    journal.landed(journal.read(4).back().sequence);
+    // What a SIGKILL leaves on disk: copied while the journal is still open.
+    for (const auto& entry : fs::directory_iterator(folder.path))
+        fs::copy_file(entry.path(), copy.path / entry.path().filename());
+    Journal reopened(copy.path, {});
+    assert_int_equal(reopened.last_landed(), 3);
+    std::vector<RawMessage> replay = reopened.read(100);
+    assert_int_equal(replay.size(), 7);
+    assert_int_equal(replay.front().sequence, 4);
+}
+
+// A landed segment is deleted only after a checkpoint past it is on disk, whatever the interval.
+void a_landed_segment_goes_only_with_a_checkpoint_past_it(void**) {
+    Folder folder;
+    Journal journal(folder.path, {.segment_bytes = 1000,
+                                  .max_bytes = 1 << 20,
+                                  .checkpoint_interval = std::chrono::hours(1)});
+    append_n(journal, 0, 5);
+    journal.landed(journal.read(2).back().sequence); // written: the first
+    append_n(journal, 5, 100);
+    assert_true(folder.segments() > 3);
+    std::vector<RawMessage> all = journal.read(1000);
+    journal.landed(all.back().sequence);
+    assert_int_equal(folder.segments(), 1);
+    assert_int_equal(checkpoint_file(folder.path), all.back().sequence);
+}
+
+// The worker, woken by the first record after the journal ran dry, lets more arrive for
+// `gather` before it reads; a stop request cuts that short.
+void the_worker_gathers_records_after_the_first_and_stops_at_once(void**) {
+    Folder folder;
+    Journal journal(folder.path, {.gather = std::chrono::milliseconds(150)});
+    append_n(journal, 0, 1);
+    std::stop_source never;
+    auto started = std::chrono::steady_clock::now();
+    journal.wait_for_data(std::chrono::seconds(5), never.get_token());
+    assert_true(std::chrono::steady_clock::now() - started >= std::chrono::milliseconds(150));
+
+    journal.read(10);
+    std::stop_source stop;
+    stop.request_stop();
+    append_n(journal, 1, 1);
+    started = std::chrono::steady_clock::now();
+    journal.wait_for_data(std::chrono::seconds(5), stop.get_token());
+    assert_true(std::chrono::steady_clock::now() - started < std::chrono::seconds(5));
+}
+
 } // namespace
 
 int main() {
@@ -231,6 +337,11 @@ int main() {
         cmocka_unit_test(a_torn_record_inside_an_older_segment_is_skipped),
         cmocka_unit_test(the_reader_closes_its_descriptor_in_its_own_fd_table),
         cmocka_unit_test(crc32_matches_the_standard_check_value),
+        cmocka_unit_test(crc32_agrees_with_the_bitwise_definition),
+        cmocka_unit_test(the_checkpoint_file_is_written_at_most_once_an_interval_and_at_close),
+        cmocka_unit_test(a_crash_between_checkpoints_replays_from_the_last_one_written),
+        cmocka_unit_test(a_landed_segment_goes_only_with_a_checkpoint_past_it),
+        cmocka_unit_test(the_worker_gathers_records_after_the_first_and_stops_at_once),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
