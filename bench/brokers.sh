@@ -17,6 +17,9 @@
 #   bench/brokers.sh [DEVICES] [SECONDS] [RATE]      (defaults 100, 20 and 15000 messages/s;
 #                                                    RATE 0: as fast as each broker acknowledges)
 #
+# BEFORE=BUILD_DIR adds a fifth broker, "before": Sarang with the plugins of that build (say, of
+# the commit before a change) beside this build's, on the same PostgreSQL and devices, with its
+# own journal and node name, so a change is measured against its baseline in the same run.
 # ROUNDS=N repeats the four runs N times (the order rotates) and reports medians. PIN=1 puts the
 # brokers on CPU 0 and PostgreSQL and the load tool on CPU 1. PERF=DIR records each broker's
 # run with `perf record -g` into DIR/NAME.perf (for `perf report -i`; root or
@@ -42,6 +45,7 @@ declare -A BROKER_PID
 cleanup() {
     for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
     for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+    [ -z "${BEFORE_STATE:-}" ] || stop_pidfile "$BEFORE_STATE/run/mosquitto.pid"
     stack_stop "$STATE"
     rm -rf "$STATE"
 }
@@ -51,7 +55,7 @@ BROKER_CPUS=()
 LOAD_CPUS=()
 [ "${PIN:-0}" != 1 ] || { BROKER_CPUS=(taskset -c 0); LOAD_CPUS=(taskset -c 1); }
 
-read -r PG_PORT HTTP_PORT ANON_PORT FILES_PORT DYNSEC_PORT SARANG_PORT < <(free_ports 6)
+read -r PG_PORT HTTP_PORT ANON_PORT FILES_PORT DYNSEC_PORT SARANG_PORT BEFORE_PORT < <(free_ports 7)
 stack_init "$STATE" "$PG_PORT" "$HTTP_PORT"
 echo "log.level = warning" >>"$STATE/sarang.conf"
 pg_start "$STATE" "$PG_PORT"
@@ -141,6 +145,18 @@ BROKER_PID[sarang]=$(cat "$STATE/run/mosquitto.pid")
 # Every plugin's init has returned once the listener is open (access waits there for the
 # device list), so the devices can connect now.
 
+if [ -n "${BEFORE:-}" ]; then
+    BEFORE_STATE=$STATE/before
+    mkdir -p "$BEFORE_STATE/log" "$BEFORE_STATE/run"
+    chmod 755 "$BEFORE_STATE"
+    [ "$(id -u)" -ne 0 ] || { chgrp mosquitto "$BEFORE_STATE/log"; chmod 775 "$BEFORE_STATE/log"; }
+    cp -p "$STATE/sarang.conf" "$BEFORE_STATE/sarang.conf"
+    echo "broker.node_name = bench-before" >>"$BEFORE_STATE/sarang.conf"
+    SARANG_PLUGIN_BUILD=$BEFORE broker_start "$BEFORE_STATE" "$BEFORE_PORT"
+    BROKER_PID[before]=$(cat "$BEFORE_STATE/run/mosquitto.pid")
+    [ "${PIN:-0}" != 1 ] || taskset -a -p -c 0 "${BROKER_PID[before]}" >/dev/null
+fi
+
 cpu_ticks() { awk '{ print $14 + $15 }' "$1"; } # /proc stat file: utime + stime in ticks
 TS=$(($(date +%s) * 1000 - 3 * 24 * 3600 * 1000)) # each run starts where the previous ended
 run() {                                            # name port credentials [ingest args...]
@@ -175,7 +191,7 @@ broker_thread_us_per_message=$(awk -v t="$((thread_after - thread_before))" -v a
         -v hz="$TICKS" 'BEGIN { printf "%.2f", t * 1e6 / hz / a }')" | tee -a "$STATE/results"
 }
 
-read -ra BROKERS <<<"${ONLY:-anonymous files dynsec sarang}"
+read -ra BROKERS <<<"${ONLY:-anonymous files dynsec sarang${BEFORE:+ before}}"
 order=("${BROKERS[@]}")
 for round in $(seq 1 "$ROUNDS"); do
     echo "==> round $round: $DEVICES devices, $DURATION s, QoS 1, window $WINDOW, offered ${RATE/#0/as fast as acknowledged} msgs/s"
@@ -186,6 +202,7 @@ for round in $(seq 1 "$ROUNDS"); do
         files) run files "$FILES_PORT" "$STATE/plain.creds" ;;
         dynsec) run dynsec "$DYNSEC_PORT" "$STATE/plain.creds" ;;
         sarang) run sarang "$SARANG_PORT" "$STATE/sarang.creds" --dsn "$DSN" --quiet 30 ;;
+        before) run before "$BEFORE_PORT" "$STATE/sarang.creds" --dsn "$DSN" --quiet 30 ;;
         esac
     done
     order=("${order[@]:1}" "${order[0]}")
@@ -201,21 +218,25 @@ cpu() { median "$1" cpu process_us_per_message; }
 thread() { median "$1" cpu broker_thread_us_per_message; }
 echo
 echo "==> medians over $ROUNDS round(s); load average $(cut -d' ' -f1-3 /proc/loadavg)"
-landed_rows=$(total sarang landed rows)
-expected_rows=$(total sarang landed expected)
-lost_rows=$(total sarang landed lost)
+lost_rows=0
 echo "| broker | acked msgs/s | broker CPU per message (process) | broker thread only | load1 | stores the data |"
 echo "|---|---|---|---|---|---|"
 for name in "${BROKERS[@]}"; do
     stores=no
-    [ "$name" != sarang ] ||
-        stores="yes: $landed_rows of $expected_rows rows, $lost_rows lost, $(median sarang landed rows_per_s) rows/s"
+    if [ "$name" = sarang ] || [ "$name" = before ]; then
+        stores="yes: $(total "$name" landed rows) of $(total "$name" landed expected) rows, $(total "$name" landed lost) lost"
+        lost_rows=$((lost_rows + $(total "$name" landed lost)))
+    fi
     echo "| $name | $(median "$name" ingest rate) | $(cpu "$name") µs | $(thread "$name") µs | $(median "$name" cpu load1) | $stores |"
 done
 echo
 echo "broker CPU per message sarang / dynsec:    $(ratio "$(cpu sarang)" "$(cpu dynsec)") (broker thread $(ratio "$(thread sarang)" "$(thread dynsec)"))"
 echo "broker CPU per message sarang / files:     $(ratio "$(cpu sarang)" "$(cpu files)") (broker thread $(ratio "$(thread sarang)" "$(thread files)"))"
 echo "broker CPU per message sarang / anonymous: $(ratio "$(cpu sarang)" "$(cpu anonymous)")"
+[ -z "${BEFORE:-}" ] || {
+    echo "broker CPU per message before / dynsec:    $(ratio "$(cpu before)" "$(cpu dynsec)") (broker thread $(ratio "$(thread before)" "$(thread dynsec)"))"
+    echo "broker CPU per message sarang / before:    $(ratio "$(cpu sarang)" "$(cpu before)")"
+}
 stat_value() { awk -v m="sarang_telemetry_$1" '$1 == m { print $2 }' "$STATE/journal/stats.prom" 2>/dev/null; }
 sleep 1.5 # the writer rewrites stats.prom about once a second
 if [[ " ${BROKERS[*]} " == *" sarang "* ]]; then
