@@ -1,8 +1,9 @@
 #pragma once
 // The telemetry journal. The MESSAGE callback appends every data message here on the broker
-// thread, with one write() and no fsync, before the broker acknowledges it; the writer worker
-// reads it back, lands it in PostgreSQL and then trims. A broker crash loses nothing the kernel
-// got: at the next start the worker re-lands everything after the checkpoint, and PostgreSQL's
+// thread, before the broker acknowledges it: stored into a shared mapping of the segment file
+// (its blocks allocated ahead, 1 MiB at a time), so the record is in the page cache as after a
+// write(), without a system call per message; no fsync. The writer worker reads it back with
+// read(), lands it in PostgreSQL and then trims. A broker crash loses nothing the kernel got: at the next start the worker re-lands everything after the checkpoint, and PostgreSQL's
 // keys drop what had landed already. While PostgreSQL is away the journal grows on disk, up to
 // its limit; memory use does not grow with it.
 //
@@ -12,7 +13,10 @@
 // segment is deleted and when the journal closes; a crash re-lands at most that interval's
 // batches, which the database deduplicates as it does any replay. A record is a 36-byte header
 // (magic, body length, CRC-32 of the rest, sequence, receive time in microseconds, field lengths)
-// and the device id, topic and payload. A torn record at the end (power loss) is cut off at open.
+// and the device id, topic and payload. A segment ends at its last record once the broker moves
+// on or closes; a live one reads as zeros past it, so the reader trusts only bytes it read
+// afresh from a record's start after that record was published (last_appended). A torn record
+// or the preallocated zeros at the end (a crash, power loss) are cut off at open.
 //
 // Threads: append() belongs to the broker thread; read(), landed() and sync() to one worker.
 // They share only atomics and the doorbell.
@@ -109,7 +113,9 @@ class Journal {
     std::vector<std::uint64_t> segment_firsts() const; // the segments on disk, unordered
     std::optional<std::uint64_t> segment_after(std::uint64_t first) const;
     bool open_reader_at(std::uint64_t sequence);
-    bool fill_read_buffer();
+    bool reserve(std::uint64_t needed); // the append mapping covers `needed` bytes
+    void close_append_segment();
+    bool reread_at_position();
     // Worker: the oldest fully read segment holds nothing after `sequence`.
     bool oldest_finished_landed(std::uint64_t sequence) const;
     bool write_checkpoint(std::uint64_t sequence);
@@ -123,7 +129,8 @@ class Journal {
     std::uint64_t append_segment_size_ = 0;
     std::uint64_t next_sequence_ = 1;
     std::int64_t last_received_us_ = 0;
-    std::string record_;
+    char* mapped_ = nullptr; // the append segment, MAP_SHARED, its blocks allocated
+    std::uint64_t mapped_bytes_ = 0;
 
     // Shared.
     std::atomic<std::uint64_t> last_appended_{0};

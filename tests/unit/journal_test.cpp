@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include <cstdlib>
@@ -215,6 +216,77 @@ void the_reader_closes_its_descriptor_in_its_own_fd_table(void**) {
     ::close(others);
 }
 
+// The broker stores records into a shared mapping of a preallocated segment: past its last
+// record a live segment reads as zeros (or half a record). A reader that keeps pace with the
+// appends, across its read size and across segments, gets every record once, whole, in order.
+void a_reader_keeping_pace_with_appends_gets_every_record_whole(void**) {
+    Folder folder;
+    Journal journal(folder.path, {.segment_bytes = 300 << 10, .max_bytes = 1 << 30});
+    std::uint64_t expected = 1;
+    for (int round = 0; round < 400; ++round) {
+        append_n(journal, round * 13, 13); // ~65 bytes each: read chunks end mid-record
+        for (std::vector<RawMessage> batch; !(batch = journal.read(7)).empty();)
+            for (const RawMessage& message : batch) {
+                assert_int_equal(message.sequence, expected);
+                assert_text_equal(message.payload, "{\"n\":" + std::to_string(expected - 1) + "}");
+                ++expected;
+            }
+    }
+    assert_int_equal(expected, 400 * 13 + 1);
+    assert_true(folder.segments() > 1);
+}
+
+// The same with the reader on its own thread while the broker thread appends: a record is
+// read only once it is whole, however the two interleave.
+void a_concurrent_reader_never_sees_half_a_record(void**) {
+    Folder folder;
+    Journal journal(folder.path, {.segment_bytes = 256 << 10, .max_bytes = 1 << 30});
+    constexpr int total = 30000;
+    std::uint64_t expected = 1;
+    bool in_order = true;
+    {
+        Worker reader("test-reader", [&](std::stop_token stop) {
+            while (expected <= total && !stop.stop_requested()) {
+                for (const RawMessage& message : journal.read(500)) {
+                    in_order = in_order && message.sequence == expected &&
+                               message.payload == "{\"n\":" + std::to_string(expected - 1) + "}";
+                    ++expected;
+                }
+                journal.landed(expected - 1);
+            }
+            journal.close_reader();
+        });
+        append_n(journal, 0, total);
+        for (int i = 0; i < 1000 && expected <= total; ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    assert_true(in_order);
+    assert_int_equal(expected, total + 1);
+}
+
+// A crash leaves the live segment with its preallocated zeros: the next start cuts them off
+// and goes on after the last record. A clean close leaves only the records.
+void a_segment_ends_at_its_last_record_after_a_close_or_a_crash(void**) {
+    Folder folder, crashed;
+    fs::path segment = folder.path / "00000000000000000001.seg";
+    {
+        Journal journal(folder.path, {});
+        append_n(journal, 0, 5);
+        assert_true(fs::file_size(segment) >= 4096); // preallocated
+        for (const auto& entry : fs::directory_iterator(folder.path))
+            fs::copy_file(entry.path(), crashed.path / entry.path().filename());
+    }
+    std::uintmax_t records = fs::file_size(segment);
+    assert_true(records > 5 * 36 && records < 4096);
+    Journal reopened(crashed.path, {});
+    assert_int_equal(fs::file_size(crashed.path / "00000000000000000001.seg"), records);
+    append_n(reopened, 5, 1);
+    std::vector<RawMessage> all = reopened.read(100);
+    assert_int_equal(all.size(), 6);
+    assert_int_equal(all.back().sequence, 6);
+    assert_text_equal(all.back().payload, "{\"n\":5}");
+}
+
 void crc32_matches_the_standard_check_value(void**) {
     assert_int_equal(crc32("123456789"), 0xCBF43926u);
 }
@@ -336,6 +408,9 @@ int main() {
         cmocka_unit_test(a_full_journal_refuses_and_accepts_again_after_landing),
         cmocka_unit_test(a_torn_record_inside_an_older_segment_is_skipped),
         cmocka_unit_test(the_reader_closes_its_descriptor_in_its_own_fd_table),
+        cmocka_unit_test(a_reader_keeping_pace_with_appends_gets_every_record_whole),
+        cmocka_unit_test(a_concurrent_reader_never_sees_half_a_record),
+        cmocka_unit_test(a_segment_ends_at_its_last_record_after_a_close_or_a_crash),
         cmocka_unit_test(crc32_matches_the_standard_check_value),
         cmocka_unit_test(crc32_agrees_with_the_bitwise_definition),
         cmocka_unit_test(the_checkpoint_file_is_written_at_most_once_an_interval_and_at_close),
