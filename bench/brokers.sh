@@ -23,8 +23,9 @@
 # ROUNDS=N repeats the four runs N times (the order rotates) and reports medians. PIN=1 puts the
 # brokers on CPU 0 and PostgreSQL and the load tool on CPU 1. PERF=DIR records each broker's
 # run with `perf record -g` into DIR/NAME.perf (for `perf report -i`; root or
-# perf_event_paranoid <= 1); perf's own overhead then counts in the CPU figures. ONLY="sarang dynsec" runs just those (no ratio without both). Needs a build with tests
-# (tools/test). Prints every run, the table and the ratios for bench/RESULTS.md.
+# perf_event_paranoid <= 1); perf's own overhead then counts in the CPU figures.
+# ONLY="sarang dynsec" runs just those (a ratio without both prints 0.00). Needs a build with
+# tests (tools/test). Prints every run, the table and the ratios for bench/RESULTS.md.
 set -euo pipefail
 SARANG_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SARANG_BUILD=${SARANG_BUILD:-$SARANG_ROOT/build}
