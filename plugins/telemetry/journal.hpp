@@ -3,9 +3,10 @@
 // thread, before the broker acknowledges it: stored into a shared mapping of the segment file
 // (its blocks allocated ahead, 1 MiB at a time), so the record is in the page cache as after a
 // write(), without a system call per message; no fsync. The writer worker reads it back with
-// read(), lands it in PostgreSQL and then trims. A broker crash loses nothing the kernel got: at the next start the worker re-lands everything after the checkpoint, and PostgreSQL's
-// keys drop what had landed already. While PostgreSQL is away the journal grows on disk, up to
-// its limit; memory use does not grow with it.
+// read(), lands it in PostgreSQL and then trims. A broker crash loses nothing the kernel got: at
+// the next start the worker re-lands everything after the checkpoint, and PostgreSQL's keys drop
+// what had landed already. While PostgreSQL is away the journal grows on disk, up to its limit;
+// memory use does not grow with it.
 //
 // On disk: <dir>/<first sequence, 20 digits>.seg, each a run of records, and <dir>/checkpoint
 // with a sequence known to have landed: rewritten at most every checkpoint_interval (a new file
