@@ -1,5 +1,6 @@
-// MESSAGE: journal a device's data message. No parsing, no PostgreSQL, no fsync here: one
-// write() into the page cache, which survives a crash of the broker.
+// MESSAGE: journal a device's data message. No parsing, no PostgreSQL, no fsync here: the
+// record is stored into the journal segment's shared mapping, i.e. the page cache, which
+// survives a crash of the broker (journal.hpp).
 //
 // When the journal cannot take the message (full, or the disk refuses), the publisher is
 // disconnected instead of acknowledged: the broker then sends no PUBACK, and a device with a

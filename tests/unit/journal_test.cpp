@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include <cstdlib>
@@ -215,8 +216,185 @@ void the_reader_closes_its_descriptor_in_its_own_fd_table(void**) {
     ::close(others);
 }
 
+// The broker stores records into a shared mapping of a preallocated segment: past its last
+// record a live segment reads as zeros (or half a record). A reader that keeps pace with the
+// appends, across its read size and across segments, gets every record once, whole, in order.
+void a_reader_keeping_pace_with_appends_gets_every_record_whole(void**) {
+    Folder folder;
+    Journal journal(folder.path, {.segment_bytes = 300 << 10, .max_bytes = 1 << 30});
+    std::uint64_t expected = 1;
+    for (int round = 0; round < 400; ++round) {
+        append_n(journal, round * 13, 13); // ~65 bytes each: read chunks end mid-record
+        for (std::vector<RawMessage> batch; !(batch = journal.read(7)).empty();)
+            for (const RawMessage& message : batch) {
+                assert_int_equal(message.sequence, expected);
+                assert_text_equal(message.payload, "{\"n\":" + std::to_string(expected - 1) + "}");
+                ++expected;
+            }
+    }
+    assert_int_equal(expected, 400 * 13 + 1);
+    assert_true(folder.segments() > 1);
+}
+
+// The same with the reader on its own thread while the broker thread appends: a record is
+// read only once it is whole, however the two interleave.
+void a_concurrent_reader_never_sees_half_a_record(void**) {
+    Folder folder;
+    Journal journal(folder.path, {.segment_bytes = 256 << 10, .max_bytes = 1 << 30});
+    constexpr int total = 30000;
+    std::uint64_t expected = 1;
+    bool in_order = true;
+    {
+        Worker reader("test-reader", [&](std::stop_token stop) {
+            while (expected <= total && !stop.stop_requested()) {
+                for (const RawMessage& message : journal.read(500)) {
+                    in_order = in_order && message.sequence == expected &&
+                               message.payload == "{\"n\":" + std::to_string(expected - 1) + "}";
+                    ++expected;
+                }
+                journal.landed(expected - 1);
+            }
+            journal.close_reader();
+        });
+        append_n(journal, 0, total);
+        for (int i = 0; i < 1000 && expected <= total; ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    assert_true(in_order);
+    assert_int_equal(expected, total + 1);
+}
+
+// A crash leaves the live segment with its preallocated zeros: the next start cuts them off
+// and goes on after the last record. A clean close leaves only the records.
+void a_segment_ends_at_its_last_record_after_a_close_or_a_crash(void**) {
+    Folder folder, crashed;
+    fs::path segment = folder.path / "00000000000000000001.seg";
+    {
+        Journal journal(folder.path, {});
+        append_n(journal, 0, 5);
+        assert_true(fs::file_size(segment) >= 4096); // preallocated
+        for (const auto& entry : fs::directory_iterator(folder.path))
+            fs::copy_file(entry.path(), crashed.path / entry.path().filename());
+    }
+    std::uintmax_t records = fs::file_size(segment);
+    assert_true(records > 5 * 36 && records < 4096);
+    Journal reopened(crashed.path, {});
+    assert_int_equal(fs::file_size(crashed.path / "00000000000000000001.seg"), records);
+    append_n(reopened, 5, 1);
+    std::vector<RawMessage> all = reopened.read(100);
+    assert_int_equal(all.size(), 6);
+    assert_int_equal(all.back().sequence, 6);
+    assert_text_equal(all.back().payload, "{\"n\":5}");
+}
+
 void crc32_matches_the_standard_check_value(void**) {
     assert_int_equal(crc32("123456789"), 0xCBF43926u);
+}
+
+// The eight-bytes-a-step CRC against the plain definition, at every length and alignment
+// around its step, and continued over pieces.
+void crc32_agrees_with_the_bitwise_definition(void**) {
+    auto reference = [](std::string_view bytes) {
+        std::uint32_t crc = ~0u;
+        for (unsigned char byte : bytes) {
+            crc ^= byte;
+            for (int k = 0; k < 8; ++k)
+                crc = (crc & 1) ? 0xEDB88320u ^ (crc >> 1) : crc >> 1;
+        }
+        return ~crc;
+    };
+    std::string data;
+    for (int i = 0; i < 300; ++i)
+        data.push_back(static_cast<char>((i * 131 + 7) & 0xFF));
+    for (std::size_t offset = 0; offset < 9; ++offset)
+        for (std::size_t length = 0; length + offset <= 100; ++length) {
+            std::string_view piece(data.data() + offset, length);
+            assert_int_equal(crc32(piece), reference(piece));
+        }
+    std::string_view all(data);
+    assert_int_equal(crc32(all.substr(37), crc32(all.substr(0, 37))), reference(all));
+}
+
+std::uint64_t checkpoint_file(const fs::path& folder) {
+    unsigned long long value = 0;
+    std::ifstream(folder / "checkpoint") >> value;
+    return value;
+}
+
+// The checkpoint file is rewritten at most once a checkpoint_interval (a new file and a rename
+// per landed batch cost the writer more than the landing's own work at moderate rates), and
+// what landed since is written when the journal closes.
+void the_checkpoint_file_is_written_at_most_once_an_interval_and_at_close(void**) {
+    Folder folder;
+    {
+        Journal journal(folder.path, {.checkpoint_interval = std::chrono::hours(1)});
+        append_n(journal, 0, 10);
+        std::vector<RawMessage> read = journal.read(4);
+        journal.landed(read.back().sequence); // the first one is written at once
+        assert_int_equal(checkpoint_file(folder.path), 4);
+        read = journal.read(4);
+        journal.landed(read.back().sequence);
+        assert_int_equal(journal.last_landed(), 8);
+        assert_int_equal(checkpoint_file(folder.path), 4); // not due yet
+    }
+    assert_int_equal(checkpoint_file(folder.path), 8); // written as the journal closed
+    Journal reopened(folder.path, {});
+    assert_int_equal(reopened.last_landed(), 8);
+    assert_int_equal(reopened.read(100).size(), 2);
+}
+
+// A crash before the next checkpoint re-lands what landed since the last one (the database
+// deduplicates), and never skips anything: the file only ever names landed records.
+void a_crash_between_checkpoints_replays_from_the_last_one_written(void**) {
+    Folder folder, copy;
+    Journal journal(folder.path, {.checkpoint_interval = std::chrono::hours(1)});
+    append_n(journal, 0, 10);
+    journal.landed(journal.read(3).back().sequence);
+    journal.landed(journal.read(4).back().sequence);
+    // What a SIGKILL leaves on disk: copied while the journal is still open.
+    for (const auto& entry : fs::directory_iterator(folder.path))
+        fs::copy_file(entry.path(), copy.path / entry.path().filename());
+    Journal reopened(copy.path, {});
+    assert_int_equal(reopened.last_landed(), 3);
+    std::vector<RawMessage> replay = reopened.read(100);
+    assert_int_equal(replay.size(), 7);
+    assert_int_equal(replay.front().sequence, 4);
+}
+
+// A landed segment is deleted only after a checkpoint past it is on disk, whatever the interval.
+void a_landed_segment_goes_only_with_a_checkpoint_past_it(void**) {
+    Folder folder;
+    Journal journal(folder.path, {.segment_bytes = 1000,
+                                  .max_bytes = 1 << 20,
+                                  .checkpoint_interval = std::chrono::hours(1)});
+    append_n(journal, 0, 5);
+    journal.landed(journal.read(2).back().sequence); // written: the first
+    append_n(journal, 5, 100);
+    assert_true(folder.segments() > 3);
+    std::vector<RawMessage> all = journal.read(1000);
+    journal.landed(all.back().sequence);
+    assert_int_equal(folder.segments(), 1);
+    assert_int_equal(checkpoint_file(folder.path), all.back().sequence);
+}
+
+// The worker, woken by the first record after the journal ran dry, lets more arrive for
+// `gather` before it reads; a stop request cuts that short.
+void the_worker_gathers_records_after_the_first_and_stops_at_once(void**) {
+    Folder folder;
+    Journal journal(folder.path, {.gather = std::chrono::milliseconds(150)});
+    append_n(journal, 0, 1);
+    std::stop_source never;
+    auto started = std::chrono::steady_clock::now();
+    journal.wait_for_data(std::chrono::seconds(5), never.get_token());
+    assert_true(std::chrono::steady_clock::now() - started >= std::chrono::milliseconds(150));
+
+    journal.read(10);
+    std::stop_source stop;
+    stop.request_stop();
+    append_n(journal, 1, 1);
+    started = std::chrono::steady_clock::now();
+    journal.wait_for_data(std::chrono::seconds(5), stop.get_token());
+    assert_true(std::chrono::steady_clock::now() - started < std::chrono::seconds(5));
 }
 
 } // namespace
@@ -230,7 +408,15 @@ int main() {
         cmocka_unit_test(a_full_journal_refuses_and_accepts_again_after_landing),
         cmocka_unit_test(a_torn_record_inside_an_older_segment_is_skipped),
         cmocka_unit_test(the_reader_closes_its_descriptor_in_its_own_fd_table),
+        cmocka_unit_test(a_reader_keeping_pace_with_appends_gets_every_record_whole),
+        cmocka_unit_test(a_concurrent_reader_never_sees_half_a_record),
+        cmocka_unit_test(a_segment_ends_at_its_last_record_after_a_close_or_a_crash),
         cmocka_unit_test(crc32_matches_the_standard_check_value),
+        cmocka_unit_test(crc32_agrees_with_the_bitwise_definition),
+        cmocka_unit_test(the_checkpoint_file_is_written_at_most_once_an_interval_and_at_close),
+        cmocka_unit_test(a_crash_between_checkpoints_replays_from_the_last_one_written),
+        cmocka_unit_test(a_landed_segment_goes_only_with_a_checkpoint_past_it),
+        cmocka_unit_test(the_worker_gathers_records_after_the_first_and_stops_at_once),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
