@@ -101,6 +101,7 @@ NOW=$(date +%s)
 FIRST=$((NOW - HISTORY_DAYS * 86400))
 explain_sql() { # the SQL of http-sidecar/src/handlers/{readings,device_readings}.cpp
     local device=hist-$1 day_to=$2 month_to=$3
+    local metrics="ARRAY(SELECT metric FROM latest_readings WHERE device_id = '$device')"
     cat <<SQL
 SET TIME ZONE 'UTC';
 \\echo '--- fleet latest (readings.cpp latest_sql)'
@@ -110,12 +111,17 @@ EXPLAIN (ANALYZE, BUFFERS) SELECT d.id, d.name, d.kind, d.online, r.metric, r.va
  WHERE d.owner_id = (SELECT id FROM users WHERE username = '$USER_NAME') ORDER BY d.id, r.metric;
 \\echo '--- one day per minute (device_readings.cpp series)'
 EXPLAIN (ANALYZE, BUFFERS) SELECT metric, bucket, total / samples, low, high, samples FROM reading_rollups
+ WHERE device_id = '$device' AND metric = ANY($metrics) AND bucket_seconds = 60
+ AND bucket >= date_trunc('minute', to_timestamp($day_to - 86400)) AND bucket <= to_timestamp($day_to)
+ ORDER BY metric, bucket;
+\\echo '--- the same before a36cdb4 (any metric)'
+EXPLAIN (ANALYZE, BUFFERS) SELECT metric, bucket, total / samples, low, high, samples FROM reading_rollups
  WHERE device_id = '$device' AND bucket_seconds = 60 AND (NULL::text IS NULL OR metric = NULL::text)
  AND bucket >= date_trunc('minute', to_timestamp($day_to - 86400)) AND bucket <= to_timestamp($day_to)
  ORDER BY metric, bucket;
 \\echo '--- 30 days per hour (device_readings.cpp series)'
 EXPLAIN (ANALYZE, BUFFERS) SELECT metric, bucket, total / samples, low, high, samples FROM reading_rollups
- WHERE device_id = '$device' AND bucket_seconds = 3600 AND (NULL::text IS NULL OR metric = NULL::text)
+ WHERE device_id = '$device' AND metric = ANY($metrics) AND bucket_seconds = 3600
  AND bucket >= date_trunc('hour', to_timestamp($month_to - 30 * 86400)) AND bucket <= to_timestamp($month_to)
  ORDER BY metric, bucket;
 \\echo '--- presence (device_presence.cpp)'
