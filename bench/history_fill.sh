@@ -14,7 +14,7 @@
 # ending now. Their ids do not collide with bench/ingest.sh's pi-N. Partitions the window needs
 # are made with pg_partman first when the tables are partman's (issue #20's layout; the plain
 # layout of 0006 works too). Rows are generated in SQL (generate_series), one UTC day per
-# transaction in (device, time) order, then VACUUMed, so that no autovacuum of the fill runs
+# transaction in time order (as landing writes them), then VACUUMed, so that no autovacuum of the fill runs
 # during the benchmark that follows. Prints progress and, at the end, the line
 #   history: rows=N days=D devices=K seconds=S
 # The cluster's checkpoint settings are raised during the fill and restored after it.
@@ -68,7 +68,7 @@ history_fill() { # STATE PG_PORT ROWS [OWNER]
     echo "==> history: $rows readings, $HISTORY_DEVICES devices x 2 metrics, one message per ${step}s each over $HISTORY_DAYS days"
 
     history_psql "$state" "$port" -v owner="$owner" -v devices="$HISTORY_DEVICES" >/dev/null <<'SQL'
-ALTER SYSTEM SET max_wal_size = '8GB';
+ALTER SYSTEM SET max_wal_size = '4GB';
 ALTER SYSTEM SET checkpoint_timeout = '30min';
 SELECT pg_reload_conf();
 SET session_replication_role = replica; -- no access-snapshot notifications for the fleet
@@ -104,7 +104,7 @@ CROSS JOIN LATERAL (SELECT :t0 + (n - 1) * :step / :devices AS s0) o
 CROSS JOIN LATERAL generate_series(greatest(0, ceil((:ds - o.s0) / :step))::bigint,
                                    least(:k - 1, ceil((:de - o.s0) / :step)::bigint - 1)) k
 CROSS JOIN (VALUES ('ph', 6.5, 0.6), ('tds', 600.0, 150.0)) m (metric, base, swing)
-ORDER BY n, m.metric, k;
+ORDER BY k, n, m.metric; -- the order landing writes them in: time first
 \echo :ROW_COUNT
 INSERT INTO reading_rollups (device_id, metric, bucket_seconds, bucket, samples, total, low, high)
 SELECT device_id, metric, width.seconds, date_trunc(width.unit, at, 'UTC'), count(*), sum(value),
@@ -118,11 +118,16 @@ INSERT INTO device_presence (device_id, node, online, at)
 SELECT 'hist-' || n, 'bench', flag, to_timestamp(:ds + 3600 + n * 7 + CASE WHEN flag THEN 300 ELSE 0 END)
 FROM generate_series(1, :devices) n CROSS JOIN (VALUES (false), (true)) f (flag)
 WHERE :ds + 3600 + n * 7 + 300 < :de;
+-- The partitions the day went to (the table itself when it is not partitioned).
+SELECT string_agg(t, ', ') FROM (
+    (SELECT tableoid::regclass::text FROM readings WHERE at >= to_timestamp(:ds) AND at < to_timestamp(:de) LIMIT 1)
+    UNION (SELECT tableoid::regclass::text FROM reading_rollups WHERE bucket >= to_timestamp(:ds) AND bucket < to_timestamp(:de) LIMIT 1)
+    UNION (SELECT tableoid::regclass::text FROM device_presence WHERE at >= to_timestamp(:ds) AND at < to_timestamp(:de) LIMIT 1)) p (t);
 SQL
 )
-        total=$((total + added))
+        total=$((total + $(head -n 1 <<<"$added")))
         # Set the hint bits and visibility map now, not in an autovacuum during the benchmark.
-        history_psql "$state" "$port" -c "VACUUM readings, reading_rollups, device_presence" >/dev/null
+        history_psql "$state" "$port" -c "VACUUM $(tail -n 1 <<<"$added")" >/dev/null
         printf '    day %d/%d: %d readings in all, %.0f s\n' "$day" "$days" "$total" \
             "$(awk -v a="$began" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')"
     done
