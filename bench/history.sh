@@ -112,17 +112,18 @@ EXPLAIN (ANALYZE, BUFFERS) SELECT d.id, d.name, d.kind, d.online, r.metric, r.va
 \\echo '--- one day per minute (device_readings.cpp series)'
 EXPLAIN (ANALYZE, BUFFERS) SELECT metric, bucket, total / samples, low, high, samples FROM reading_rollups
  WHERE device_id = '$device' AND metric = ANY($metrics) AND bucket_seconds = 60
- AND bucket >= date_trunc('minute', to_timestamp($day_to - 86400)) AND bucket <= to_timestamp($day_to)
+ AND bucket >= to_timestamp($((day_to - 86400 - (day_to - 86400) % 60))) AND bucket <= to_timestamp($day_to)
  ORDER BY metric, bucket;
-\\echo '--- the same before a36cdb4 (any metric)'
+\\echo '--- the same before a36cdb4 and 4878d18 (any metric; bounds planned as expressions)'
 EXPLAIN (ANALYZE, BUFFERS) SELECT metric, bucket, total / samples, low, high, samples FROM reading_rollups
  WHERE device_id = '$device' AND bucket_seconds = 60 AND (NULL::text IS NULL OR metric = NULL::text)
- AND bucket >= date_trunc('minute', to_timestamp($day_to - 86400)) AND bucket <= to_timestamp($day_to)
+ AND bucket >= date_trunc('minute', timestamptz 'epoch' + $(((day_to - 86400) * 1000000)) * interval '1 microsecond')
+ AND bucket <= timestamptz 'epoch' + $((day_to * 1000000)) * interval '1 microsecond'
  ORDER BY metric, bucket;
 \\echo '--- 30 days per hour (device_readings.cpp series)'
 EXPLAIN (ANALYZE, BUFFERS) SELECT metric, bucket, total / samples, low, high, samples FROM reading_rollups
  WHERE device_id = '$device' AND metric = ANY($metrics) AND bucket_seconds = 3600
- AND bucket >= date_trunc('hour', to_timestamp($month_to - 30 * 86400)) AND bucket <= to_timestamp($month_to)
+ AND bucket >= to_timestamp($((month_to - 30 * 86400 - (month_to - 30 * 86400) % 3600))) AND bucket <= to_timestamp($month_to)
  ORDER BY metric, bucket;
 \\echo '--- presence (device_presence.cpp)'
 EXPLAIN (ANALYZE, BUFFERS) SELECT count(*) FROM device_presence WHERE device_id = '$device';

@@ -8,13 +8,16 @@
 #   history_fill STATE PG_PORT ROWS [OWNER]       # after pg_start and `sarangctl migrate`
 #
 # Devices hist-1 ... hist-$HISTORY_DEVICES (default 500, kind hydro-sensor, owned by the user
-# OWNER when given, which must exist) each send {"tds","ph"} at a fixed interval chosen so that
-# the window holds ROWS readings; the window is the last HISTORY_DAYS days (default 89: the
-# retention worker keeps 90, so nothing of it is due for dropping while a benchmark runs),
-# ending now. Their ids do not collide with bench/ingest.sh's pi-N. Partitions the window needs
-# are made with pg_partman first when the tables are partman's (issue #20's layout; the plain
-# layout of 0006 works too). Rows are generated in SQL (generate_series), one UTC day per
-# transaction in time order (as landing writes them), then VACUUMed, so that no autovacuum of the fill runs
+# OWNER when given, which must exist; ids apart from bench/ingest.sh's pi-N) each send
+# {"tds","ph"} at a fixed interval chosen so that the window holds ROWS readings. The window
+# starts HISTORY_DAYS days ago (default 89: the retention worker keeps 90, so nothing of it is
+# due for dropping while a benchmark runs) and ends at HISTORY_END (epoch seconds; default now).
+# bench/ingest.sh's runs count the rows with `at` in their own window [start, next), from three
+# days ago on: such a caller passes HISTORY_END=<its first ts / 1000> to keep the history out of
+# its count. Partitions the window needs are made with pg_partman first when the tables are
+# partman's (issue #20's layout; the plain layout of 0006 works too). Rows are generated in SQL
+# (generate_series), one UTC day per transaction in time order (as landing writes them), then
+# VACUUMed, so that no autovacuum of the fill runs
 # during the benchmark that follows. Prints progress and, at the end, the line
 #   history: rows=N days=D devices=K seconds=S
 # The cluster's checkpoint settings are raised during the fill and restored after it.
@@ -59,7 +62,7 @@ history_fill() { # STATE PG_PORT ROWS [OWNER]
     local added total=0
     began=$(date +%s.%N)
     now=$(date +%s)
-    end=$now
+    end=${HISTORY_END:-$now}
     start=$((now - HISTORY_DAYS * 86400))
     # Each device sends both metrics every `step` seconds, each series holds rows/(2 devices).
     per_series=$((rows / (2 * HISTORY_DEVICES)))
