@@ -103,15 +103,33 @@ std::optional<std::string> one_metric(const Request& request) {
     return query_text(request, "metric");
 }
 
+// A time for `$N::timestamptz`, exact to the microsecond. A constant, unlike an expression over
+// an epoch parameter (timestamptz + interval is only stable), lets the planner prune the
+// partitions of readings and reading_rollups outside the range instead of planning every one.
+std::string time_constant(Clock::time_point at) {
+    return iso8601_micro(at);
+}
+
+// The metrics of device $1 that have readings (only `metric` when that parameter is not NULL),
+// as an array. Keys lead with (device_id, metric): naming the metrics makes each index scan
+// read just the asked range of each metric, where "any metric" would read every row the device
+// ever sent and filter on time (a day's chart cost grew with the whole history). Landing writes
+// latest_readings in the same transaction as readings and rollups, so every metric that has
+// rows is listed there.
+std::string device_metrics_sql(const std::string& metric) {
+    return "ARRAY(SELECT metric FROM latest_readings WHERE device_id = $1 AND (" + metric +
+           "::text IS NULL OR metric = " + metric + "::text))";
+}
+
 json::Ptr raw_readings(pg::Connection& db, const Request& request, const VisibleDevice& device,
                        const Range& range,
                        const std::map<std::string, EffectiveThresholds>& thresholds) {
     PageRequest page = query_page(request);
-    const std::string where = " FROM readings WHERE device_id = $1"
-                              " AND ($2::text IS NULL OR metric = $2::text) AND at >= " +
-                              timestamptz_param("$3") + " AND at <= " + timestamptz_param("$4");
-    pg::Params params = {device.id, one_metric(request), epoch_micros(range.from),
-                         epoch_micros(range.to)};
+    const std::string where = " FROM readings WHERE device_id = $1 AND metric = ANY(" +
+                              device_metrics_sql("$2") +
+                              ") AND at >= $3::timestamptz AND at <= $4::timestamptz";
+    pg::Params params = {device.id, one_metric(request), time_constant(range.from),
+                         time_constant(range.to)};
     long long count = db.exec("SELECT count(*)" + where, params).integer(0, 0);
     require_page_exists(page, count);
     params.push_back(std::to_string(page.size));
@@ -151,10 +169,9 @@ json::Ptr message_rows(pg::Connection& db, const Request& request, const Visible
         "-timestamp";
     PageRequest page = query_page(request);
     const std::string where = " FROM readings WHERE device_id = $1 AND metric = ANY($2::text[])"
-                              " AND at >= " +
-                              timestamptz_param("$3") + " AND at <= " + timestamptz_param("$4");
+                              " AND at >= $3::timestamptz AND at <= $4::timestamptz";
     pg::Params params = {device.id, pg::array_literal(reading_metric_names(device.kind)),
-                         epoch_micros(range.from), epoch_micros(range.to)};
+                         time_constant(range.from), time_constant(range.to)};
     long long count = db.exec("SELECT count(DISTINCT at)" + where, params).integer(0, 0);
     require_page_exists(page, count);
     params.push_back(std::to_string(page.size));
@@ -209,17 +226,19 @@ json::Ptr series(pg::Connection& db, const Request& request, const VisibleDevice
                                       "); use " + (bucket == "minute" ? "bucket=hour or " : "") +
                                       "a shorter range");
     // A bucket belongs to the range when it overlaps it, so the first partial minute counts.
+    // Buckets are cut in UTC (sql/0006): whole minutes and hours of the epoch.
+    Clock::time_point first =
+        bucket == "minute" ? Clock::time_point(std::chrono::floor<std::chrono::minutes>(range.from))
+                           : Clock::time_point(std::chrono::floor<std::chrono::hours>(range.from));
     pg::Result rows = db.exec("SELECT metric, " + iso8601_sql("bucket") +
                                   ", total / samples, low, high, samples FROM reading_rollups"
-                                  " WHERE device_id = $1 AND bucket_seconds = $2::integer"
-                                  " AND ($3::text IS NULL OR metric = $3::text)"
-                                  " AND bucket >= date_trunc($4::text, " +
-                                  timestamptz_param("$5") +
-                                  ")"
-                                  " AND bucket <= " +
-                                  timestamptz_param("$6") + " ORDER BY metric, bucket",
-                              {device.id, std::to_string(seconds), one_metric(request), bucket,
-                               epoch_micros(range.from), epoch_micros(range.to)});
+                                  " WHERE device_id = $1 AND metric = ANY(" +
+                                  device_metrics_sql("$3") +
+                                  ") AND bucket_seconds = $2::integer"
+                                  " AND bucket >= $4::timestamptz AND bucket <= $5::timestamptz"
+                                  " ORDER BY metric, bucket",
+                              {device.id, std::to_string(seconds), one_metric(request),
+                               time_constant(first), time_constant(range.to)});
     json::Ptr object = json::own(json_object());
     for (const MetricSpec* spec : metrics)
         json::set(object.get(), std::string(spec->name).c_str(), json::own(json_array()));
