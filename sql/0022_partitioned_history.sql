@@ -7,7 +7,7 @@
 --   readings         at      daily    telemetry.retention_days       (90)
 --   device_events    at      daily    telemetry.retention_days       (90)
 --   reading_rollups  bucket  monthly  telemetry.rollup_retention_days (730)
---   device_presence  at      daily    presence.retention_days        (90)
+--   device_presence  at      monthly  presence.retention_days        (90)
 --   audit_log        at      monthly  audit.retention_days           (365)
 --
 -- Names and columns stay, so code that reads and lands these tables (also v0.1.0's, running while
@@ -213,7 +213,7 @@ SELECT pg_temp.move_to_partitions('reading_rollups', 'bucket', 'month', 2, '730 
         PRIMARY KEY (device_id, metric, bucket_seconds, bucket)
     ) PARTITION BY RANGE (bucket)$ddl$]);
 
-SELECT pg_temp.move_to_partitions('device_presence', 'at', 'day', 4, '90 days', ARRAY[
+SELECT pg_temp.move_to_partitions('device_presence', 'at', 'month', 2, '90 days', ARRAY[
     $ddl$CREATE TABLE device_presence (
         id        bigint GENERATED ALWAYS AS IDENTITY,
         device_id text NOT NULL CONSTRAINT device_presence_device_id_fkey
