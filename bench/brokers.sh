@@ -30,6 +30,7 @@ set -euo pipefail
 SARANG_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SARANG_BUILD=${SARANG_BUILD:-$SARANG_ROOT/build}
 source "$SARANG_ROOT/tools/lib/stack.sh"
+source "$SARANG_ROOT/bench/plain_brokers.sh"
 DEVICES=${1:-100}
 DURATION=${2:-20}
 RATE=${3:-15000}
@@ -68,32 +69,8 @@ DSN=$(conf_value "$STATE" db.dsn)
 echo "==> registering $DEVICES devices"
 sarangctl_in "$STATE" devices bulk-create --kind hydro-sensor --name-prefix pi- --from 1 \
     --to "$DEVICES" --csv "$STATE/sarang.csv" >/dev/null 2>&1
-tail -n +2 "$STATE/sarang.csv" | awk -F, '{ print $1, $4 }' >"$STATE/sarang.creds"
-# The plain brokers get the same device ids with passwords of their own.
-awk '{ print $1, "pw" NR "x" $1 }' "$STATE/sarang.creds" >"$STATE/plain.creds"
-awk '{ print $1 ":" $2 }' "$STATE/plain.creds" >"$STATE/passwd"
-mosquitto_passwd -U "$STATE/passwd"
-cat >"$STATE/acl" <<'ACL'
-pattern write hydro/%u/reading
-pattern write hydro/%u/status
-pattern read hydro/%u/config
-ACL
+plain_broker_credentials
 
-broker_conf() { # name port [extra lines...]
-    local name=$1 port=$2
-    shift 2
-    {
-        echo "per_listener_settings false"
-        echo "listener $port 127.0.0.1"
-        echo "set_tcp_nodelay true"
-        echo "persistence false"
-        echo "log_dest stderr"
-        echo "log_type error"
-        echo "log_type warning"
-        echo "connection_messages false"
-        printf '%s\n' "$@"
-    } >"$STATE/$name.mosquitto.conf"
-}
 broker_conf anonymous "$ANON_PORT" "allow_anonymous true"
 broker_conf files "$FILES_PORT" "allow_anonymous false" "password_file $STATE/passwd" \
     "acl_file $STATE/acl"

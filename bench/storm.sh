@@ -16,6 +16,7 @@ set -euo pipefail
 SARANG_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SARANG_BUILD=${SARANG_BUILD:-$SARANG_ROOT/build}
 source "$SARANG_ROOT/tools/lib/stack.sh"
+source "$SARANG_ROOT/bench/plain_brokers.sh"
 DEVICES=${1:-10000}
 MESSAGES=${2:-100}
 ROUNDS=${3:-2}
@@ -56,30 +57,8 @@ started=$(date +%s.%N)
 sarangctl_in "$STATE" devices bulk-create --kind hydro-sensor --name-prefix pi- --from 1 \
     --to "$DEVICES" --csv "$STATE/sarang.csv" 2>/dev/null
 echo "    sarangctl devices bulk-create: $(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s"
-tail -n +2 "$STATE/sarang.csv" | awk -F, '{ print $1, $4 }' >"$STATE/sarang.creds"
-awk '{ print $1, "pw" NR "x" }' "$STATE/sarang.creds" >"$STATE/files.creds"
-awk '{ print $1 ":" $2 }' "$STATE/files.creds" >"$STATE/passwd"
-mosquitto_passwd -U "$STATE/passwd"
-cat >"$STATE/acl" <<'ACL'
-pattern write hydro/%u/reading
-pattern write hydro/%u/status
-pattern read hydro/%u/config
-ACL
+plain_broker_credentials
 
-broker_conf() { # name port [extra lines...]
-    local name=$1 port=$2
-    shift 2
-    {
-        echo "per_listener_settings false"
-        echo "listener $port 127.0.0.1"
-        echo "persistence false"
-        echo "log_dest stderr"
-        echo "log_type error"
-        echo "log_type warning"
-        echo "connection_messages false"
-        printf '%s\n' "$@"
-    } >"$STATE/$name.mosquitto.conf"
-}
 broker_conf anonymous "$ANON_PORT" "allow_anonymous true"
 broker_conf files "$FILES_PORT" "allow_anonymous false" "password_file $STATE/passwd" \
     "acl_file $STATE/acl"
@@ -117,7 +96,7 @@ for round in $(seq 1 "$ROUNDS"); do
         sleep 3
         case $name in
         anonymous) run anonymous "$ANON_PORT" "$STATE/sarang.creds" ;;
-        files) run files "$FILES_PORT" "$STATE/files.creds" ;;
+        files) run files "$FILES_PORT" "$STATE/plain.creds" ;;
         sarang) run sarang "$SARANG_PORT" "$STATE/sarang.creds" ;;
         esac
     done
