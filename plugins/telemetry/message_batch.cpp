@@ -2,14 +2,98 @@
 
 #include "sarang/topic_rules.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
+#include <tuple>
 
 namespace sarang::telemetry {
 namespace {
 
 const char* shape_name(Shape shape) {
     return shape == Shape::status ? "status" : "event";
+}
+
+std::int64_t epoch_micros(TimePoint when) {
+    return std::chrono::duration_cast<std::chrono::microseconds>(when.time_since_epoch()).count();
+}
+
+std::int64_t floor_to(std::int64_t micros, std::int64_t width) {
+    std::int64_t start = micros / width * width;
+    return start > micros ? start - width : start;
+}
+
+// Buckets of a batch are few and mostly the newest one, so a search from the back.
+void add_to_bucket(std::vector<RollupBucket>& buckets, std::int64_t start, double value) {
+    auto bucket = std::find_if(buckets.rbegin(), buckets.rend(),
+                               [start](const RollupBucket& b) { return b.start_us == start; });
+    if (bucket == buckets.rend()) {
+        buckets.push_back({start, 1, value, value, value});
+        return;
+    }
+    ++bucket->samples;
+    bucket->total += value;
+    bucket->low = std::min(bucket->low, value);
+    bucket->high = std::max(bucket->high, value);
+}
+
+void summarize(StagedBatch& out, const std::string& device_id, const std::string& metric,
+               std::int64_t at_us, double value) {
+    std::string key = device_id;
+    key += '\t';
+    key += metric;
+    auto [entry, added] = out.summaries.try_emplace(std::move(key));
+    MetricSummary& summary = entry->second;
+    if (added) {
+        summary.device_id = device_id;
+        summary.metric = metric;
+        summary.latest_us = at_us;
+        summary.latest_value = value;
+    } else if (at_us >= summary.latest_us) {
+        summary.latest_us = at_us;
+        summary.latest_value = value;
+    }
+    add_to_bucket(summary.minutes, floor_to(at_us, 60'000'000), value);
+    add_to_bucket(summary.hours, floor_to(at_us, 3'600'000'000), value);
+}
+
+void append_number(std::string& line, double value) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.17g", value);
+    line += text;
+}
+
+std::vector<const MetricSummary*> sorted_summaries(const StagedBatch& batch) {
+    std::vector<const MetricSummary*> out;
+    out.reserve(batch.summaries.size());
+    for (const auto& [key, summary] : batch.summaries)
+        out.push_back(&summary);
+    std::sort(out.begin(), out.end(), [](const MetricSummary* a, const MetricSummary* b) {
+        return std::tie(a->device_id, a->metric) < std::tie(b->device_id, b->metric);
+    });
+    return out;
+}
+
+void append_buckets(std::string& out, const MetricSummary& summary, const char* seconds,
+                    const std::vector<RollupBucket>& buckets) {
+    for (const RollupBucket& bucket : buckets) {
+        append_copy_field(out, summary.device_id);
+        out += '\t';
+        out += summary.metric;
+        out += '\t';
+        out += seconds;
+        out += '\t';
+        out += timestamp_text(TimePoint(std::chrono::microseconds(bucket.start_us)));
+        out += '\t';
+        out += std::to_string(bucket.samples);
+        out += '\t';
+        append_number(out, bucket.total);
+        out += '\t';
+        append_number(out, bucket.low);
+        out += '\t';
+        append_number(out, bucket.high);
+        out += '\n';
+    }
 }
 
 void stage_message(const RawMessage& message, const DataTopic& topic, StagedBatch& out) {
@@ -20,8 +104,11 @@ void stage_message(const RawMessage& message, const DataTopic& topic, StagedBatc
                                 rejection_sample(message.payload)});
         return;
     }
-    std::string at = timestamp_text(message_time(message.received_at, parsed.device_time));
+    TimePoint when = message_time(message.received_at, parsed.device_time);
+    std::string at = timestamp_text(when);
+    std::int64_t at_us = epoch_micros(when);
     for (const Metric& metric : parsed.metrics) {
+        summarize(out, message.device_id, metric.name, at_us, metric.value);
         char value[32];
         std::snprintf(value, sizeof value, "%.17g", metric.value);
         std::string& line = out.readings;
@@ -88,6 +175,30 @@ StagedBatch stage(const std::vector<RawMessage>& messages,
             continue;
         }
         stage_message(message, *topic, out);
+    }
+    return out;
+}
+
+std::string rollup_rows(const StagedBatch& batch) {
+    std::string out;
+    for (const MetricSummary* summary : sorted_summaries(batch)) {
+        append_buckets(out, *summary, "60", summary->minutes);
+        append_buckets(out, *summary, "3600", summary->hours);
+    }
+    return out;
+}
+
+std::string latest_rows(const StagedBatch& batch) {
+    std::string out;
+    for (const MetricSummary* summary : sorted_summaries(batch)) {
+        append_copy_field(out, summary->device_id);
+        out += '\t';
+        out += summary->metric;
+        out += '\t';
+        out += timestamp_text(TimePoint(std::chrono::microseconds(summary->latest_us)));
+        out += '\t';
+        append_number(out, summary->latest_value);
+        out += '\n';
     }
     return out;
 }

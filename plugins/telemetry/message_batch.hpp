@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace sarang::telemetry {
@@ -33,7 +34,29 @@ struct Rejection {
     std::string sample; // the payload's first bytes (rejection_sample)
 };
 
-// Rows in PostgreSQL's COPY text format, one per line, for staged_readings and staged_messages.
+// One rollup bucket of a metric: the aggregate of reading_rollups' row for it.
+struct RollupBucket {
+    std::int64_t start_us = 0; // the bucket's start, microseconds since the epoch (UTC)
+    std::uint64_t samples = 0;
+    double total = 0;
+    double low = 0;
+    double high = 0;
+};
+
+// What one device's metric adds to reading_rollups and latest_readings in a batch. Summed here
+// so that the direct path (writer.cpp) upserts a few hundred rows per batch, not one per
+// reading; right only when every reading of the batch is new, which that path checks.
+struct MetricSummary {
+    std::string device_id;
+    std::string metric;
+    std::int64_t latest_us = 0; // the newest reading's time and value
+    double latest_value = 0;
+    std::vector<RollupBucket> minutes; // few per batch, in arrival order
+    std::vector<RollupBucket> hours;
+};
+
+// Rows in PostgreSQL's COPY text format, one per line, for staged_readings (or readings itself:
+// the same columns) and staged_messages.
 struct StagedBatch {
     std::string readings;
     std::string messages;
@@ -42,10 +65,17 @@ struct StagedBatch {
     std::size_t accepted = 0; // messages that produced rows
     std::size_t ignored = 0;  // not data of this device's kind (another plugin's topic)
     std::vector<Rejection> rejected;
+    // Keyed by device id, a tab and the metric.
+    std::unordered_map<std::string, MetricSummary> summaries;
 };
 
 StagedBatch stage(const std::vector<RawMessage>& messages,
                   const std::map<std::string, DeviceInfo>& devices);
+
+// COPY text rows for staged_rollups (device_id, metric, bucket_seconds, bucket, samples, total,
+// low, high) and staged_latest (device_id, metric, at, value), sorted by device and metric.
+std::string rollup_rows(const StagedBatch& batch);
+std::string latest_rows(const StagedBatch& batch);
 
 // PostgreSQL's text form of a timestamptz, microseconds, UTC.
 std::string timestamp_text(TimePoint when);

@@ -39,6 +39,9 @@ struct Counters {
     std::atomic<std::uint64_t> messages_rejected{0};
     std::atomic<std::uint64_t> messages_failed{0};
     std::atomic<std::uint64_t> batches{0};
+    // Batches whose direct COPY met a reading already there (a replay after a crash, a QoS 1
+    // redelivery with the device's timestamp) and that landed through sarang_land_staged().
+    std::atomic<std::uint64_t> batches_deduplicated{0};
     std::atomic<bool> database_up{false};
 };
 

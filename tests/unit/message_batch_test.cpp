@@ -141,6 +141,41 @@ void timestamps_keep_microseconds_in_utc(void**) {
 
 } // namespace
 
+RawMessage at(const char* device, std::string payload, seconds offset) {
+    return {1, device, std::string("hydro/") + device + "/reading", std::move(payload),
+            received + offset};
+}
+
+// 09:11:30 and 09:11:50 share a minute, 09:12:10 starts the next; all three share the hour.
+void readings_are_summed_into_rollups_and_latest_values(void**) {
+    StagedBatch out =
+        stage({at("pi-1", R"({"ph":6.0,"tds":500})", seconds(0)),
+               at("pi-1", R"({"ph":7.0})", seconds(20)), at("pi-1", R"({"ph":5.0})", seconds(40)),
+               message("bad", "hydro/bad/reading", R"({"ph":1})")},
+              devices);
+    assert_int_equal(out.reading_rows, 4);
+    assert_text_equal(rollup_rows(out),
+                      "pi-1\tph\t60\t2026-11-23 09:11:00.000000+00\t2\t13\t6\t7\n"
+                      "pi-1\tph\t60\t2026-11-23 09:12:00.000000+00\t1\t5\t5\t5\n"
+                      "pi-1\tph\t3600\t2026-11-23 09:00:00.000000+00\t3\t18\t5\t7\n"
+                      "pi-1\ttds\t60\t2026-11-23 09:11:00.000000+00\t1\t500\t500\t500\n"
+                      "pi-1\ttds\t3600\t2026-11-23 09:00:00.000000+00\t1\t500\t500\t500\n");
+    assert_text_equal(latest_rows(out), "pi-1\tph\t2026-11-23 09:12:10.089651+00\t5\n"
+                                        "pi-1\ttds\t2026-11-23 09:11:30.089651+00\t500\n");
+}
+
+// The newest reading is the latest value whatever order the messages came in.
+void the_latest_value_is_the_newest_not_the_last_staged(void**) {
+    StagedBatch out =
+        stage({at("pi-1", R"({"ph":6.5})", seconds(30)), at("pi-1", R"({"ph":5.5})", seconds(-30))},
+              devices);
+    assert_text_equal(latest_rows(out), "pi-1\tph\t2026-11-23 09:12:00.089651+00\t6.5\n");
+    assert_text_equal(rollup_rows(out),
+                      "pi-1\tph\t60\t2026-11-23 09:12:00.000000+00\t1\t6.5\t6.5\t6.5\n"
+                      "pi-1\tph\t60\t2026-11-23 09:11:00.000000+00\t1\t5.5\t5.5\t5.5\n"
+                      "pi-1\tph\t3600\t2026-11-23 09:00:00.000000+00\t2\t12\t5.5\t6.5\n");
+}
+
 int main() {
     const CMUnitTest tests[] = {
         cmocka_unit_test(readings_become_one_copy_line_per_metric),
@@ -148,6 +183,8 @@ int main() {
         cmocka_unit_test(bad_messages_are_rejected_with_a_reason_and_stage_nothing),
         cmocka_unit_test(timestamps_keep_microseconds_in_utc),
         cmocka_unit_test(rejections_are_tallied_per_device_and_reason),
+        cmocka_unit_test(readings_are_summed_into_rollups_and_latest_values),
+        cmocka_unit_test(the_latest_value_is_the_newest_not_the_last_staged),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
