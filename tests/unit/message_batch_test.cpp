@@ -23,6 +23,11 @@ const std::map<std::string, DeviceInfo> devices{{"pi-1", {"hydro-sensor", "hydro
                                                 {"box-01", {"parcel-box", "smartparcel/box-01"}},
                                                 {"odd", {"toaster", "t/odd"}}};
 
+RawMessage at(const char* device, std::string payload, seconds offset) {
+    return {1, device, std::string("hydro/") + device + "/reading", std::move(payload),
+            received + offset};
+}
+
 void readings_become_one_copy_line_per_metric(void**) {
     StagedBatch out =
         stage({message("pi-1", "hydro/pi-1/reading", R"({"tds":512.3,"ph":6.8})")}, devices);
@@ -30,8 +35,21 @@ void readings_become_one_copy_line_per_metric(void**) {
     assert_int_equal(out.reading_rows, 2);
     assert_int_equal(out.message_rows, 0);
     assert_text_equal(out.readings,
-                      "pi-1\ttds\t2026-11-23 09:11:30.089651+00\t512.29999999999995\n"
-                      "pi-1\tph\t2026-11-23 09:11:30.089651+00\t6.7999999999999998\n");
+                      "pi-1\tph\t2026-11-23 09:11:30.089651+00\t6.7999999999999998\n"
+                      "pi-1\ttds\t2026-11-23 09:11:30.089651+00\t512.29999999999995\n");
+}
+
+// In readings' key order (device, metric, time), not arrival order: PostgreSQL then inserts
+// into the key's index leaf by leaf.
+void readings_are_rendered_in_key_order(void**) {
+    StagedBatch out = stage(
+        {at("pi-2", R"({"ph":6})", seconds(0)), at("pi-1", R"({"ph":7,"tds":500})", seconds(2)),
+         at("pi-1", R"({"ph":8})", seconds(1))},
+        {{"pi-1", {"hydro-sensor", "hydro/pi-1"}}, {"pi-2", {"hydro-sensor", "hydro/pi-2"}}});
+    assert_text_equal(out.readings, "pi-1\tph\t2026-11-23 09:11:31.089651+00\t8\n"
+                                    "pi-1\tph\t2026-11-23 09:11:32.089651+00\t7\n"
+                                    "pi-1\ttds\t2026-11-23 09:11:32.089651+00\t500\n"
+                                    "pi-2\tph\t2026-11-23 09:11:30.089651+00\t6\n");
 }
 
 void events_and_statuses_are_staged_with_their_payload(void**) {
@@ -141,11 +159,6 @@ void timestamps_keep_microseconds_in_utc(void**) {
 
 } // namespace
 
-RawMessage at(const char* device, std::string payload, seconds offset) {
-    return {1, device, std::string("hydro/") + device + "/reading", std::move(payload),
-            received + offset};
-}
-
 // 09:11:30 and 09:11:50 share a minute, 09:12:10 starts the next; all three share the hour.
 void readings_are_summed_into_rollups_and_latest_values(void**) {
     StagedBatch out =
@@ -179,6 +192,7 @@ void the_latest_value_is_the_newest_not_the_last_staged(void**) {
 int main() {
     const CMUnitTest tests[] = {
         cmocka_unit_test(readings_become_one_copy_line_per_metric),
+        cmocka_unit_test(readings_are_rendered_in_key_order),
         cmocka_unit_test(events_and_statuses_are_staged_with_their_payload),
         cmocka_unit_test(bad_messages_are_rejected_with_a_reason_and_stage_nothing),
         cmocka_unit_test(timestamps_keep_microseconds_in_utc),
