@@ -15,6 +15,7 @@
 #include "notify/notification_worker.hpp"
 #include "parcel/photo_store.hpp"
 #include "redirect_server.hpp"
+#include "retention/partition_jobs.hpp"
 #include "sarang/auth_settings.hpp"
 #include "sarang/config.hpp"
 #include "sarang/credentials.hpp"
@@ -168,6 +169,24 @@ class ServerSet {
     std::vector<http::HttpServer*> servers_;
 };
 
+void register_retention_metrics(http::Metrics& metrics, const http::RetentionCounters& counters) {
+    auto count = [](const std::atomic<unsigned long long>& counter) {
+        return [&counter] { return static_cast<double>(counter.load()); };
+    };
+    metrics.add_counter("sarang_retention_rounds_total",
+                        "Retention rounds (partition maintenance) this sidecar ran.",
+                        count(counters.rounds));
+    metrics.add_counter("sarang_retention_rounds_skipped_total",
+                        "Retention rounds left to another sidecar holding the lock.",
+                        count(counters.rounds_skipped));
+    metrics.add_counter("sarang_retention_lock_timeouts_total",
+                        "Retention jobs that gave up waiting for a lock; retried next round.",
+                        count(counters.lock_timeouts));
+    metrics.add_counter("sarang_retention_job_failures_total",
+                        "Retention jobs that failed otherwise; retried next round.",
+                        count(counters.job_failures));
+}
+
 void register_gauges(http::Metrics& metrics, http::DbPool& pool, ServerSet& servers) {
     auto sum = [&servers](auto read) { return servers.sum(read); };
     metrics.add_gauge("sarang_http_in_flight", "Requests being handled.",
@@ -314,6 +333,13 @@ int main(int argc, char** argv) {
         services.server_key = &server_key;
         options.upload_spool_dir = photos.spool_dir();
         http::Metrics metrics;
+        // Partition maintenance and retention (docs/operations.md, "Partitions and retention");
+        // before the servers, whose /metrics reads its counters until they stop.
+        http::RetentionWorker retention(
+            config.string("db.dsn"),
+            std::chrono::seconds(config.integer_in("retention.interval_seconds", 1, 86400)),
+            std::chrono::seconds(2), http::partition_jobs(http::partitioned_tables(config)));
+        register_retention_metrics(metrics, retention.counters());
         ServerSet servers;
         // Declared before the server: streams' bodies call back into it until the daemon stops.
         http::StreamHub hub(config.string("db.dsn"), stream_limits(config));

@@ -133,6 +133,40 @@ void a_message_with_its_own_timestamp_lands_once_however_often_delivered(void**)
     assert_true(stat_at_least("batches_deduplicated_total", 1) >= 1);
 }
 
+// readings is partitioned by day in UTC (sql/0022): readings stamped on both sides of midnight,
+// landed in the same batches, go each to its own day's partition, once, however often sent.
+void readings_across_a_partition_boundary_land_each_in_its_day_once(void**) {
+    Device pi = connect_new_device("pi", "hydro-sensor");
+    long long midnight_ms = std::time(nullptr) / 86400 * 86400 * 1000;
+    constexpr int per_side = 40;
+    for (int copy = 0; copy < 2; ++copy) // the second time: redeliveries
+        for (int i = -per_side; i < per_side; ++i)
+            publish(pi, "reading",
+                    R"({"ph":)" + std::to_string(7.0 + i / 100.0) + R"(,"ts":)" +
+                        std::to_string(midnight_ms + i * 1000LL + 250) + "}");
+    expect_count_of(readings_of, pi.id, 2 * per_side);
+    std::this_thread::sleep_for(300ms); // the redeliveries' batches have landed as well
+    assert_int_equal(count(readings_of, pi.id), 2 * per_side);
+    assert_int_equal(count("SELECT count(DISTINCT at) FROM readings WHERE device_id = $1", pi.id),
+                     2 * per_side);
+    // Every row sits in the partition named after its UTC day, none in the default.
+    assert_int_equal(count("SELECT count(*) FROM readings WHERE device_id = $1 AND"
+                           " tableoid::regclass::text <>"
+                           "   to_char(at AT TIME ZONE 'UTC', '\"readings_p\"YYYY_MM_DD')",
+                           pi.id),
+                     0);
+    pg::Result days = db().exec("SELECT count(*) FROM readings WHERE device_id = $1"
+                                " GROUP BY tableoid ORDER BY min(at)",
+                                {pi.id});
+    assert_int_equal(days.rows(), 2);
+    assert_int_equal(days.integer(0, 0), per_side);
+    assert_int_equal(days.integer(1, 0), per_side);
+    assert_int_equal(count("SELECT coalesce(sum(samples), 0) FROM reading_rollups"
+                           " WHERE device_id = $1 AND bucket_seconds = 60 AND metric = 'ph'",
+                           pi.id),
+                     2 * per_side);
+}
+
 void bad_payloads_are_counted_and_never_written(void**) {
     Device pi = connect_new_device("pi", "hydro-sensor");
     long long rejected_before = telemetry_counter("messages_rejected_total");
@@ -310,6 +344,7 @@ int main() {
     const CMUnitTest tests[] = {
         cmocka_unit_test(every_data_topic_of_every_kind_lands),
         cmocka_unit_test(a_message_with_its_own_timestamp_lands_once_however_often_delivered),
+        cmocka_unit_test(readings_across_a_partition_boundary_land_each_in_its_day_once),
         cmocka_unit_test(bad_payloads_are_counted_and_never_written),
         cmocka_unit_test(poisoned_messages_never_stop_the_writer),
         cmocka_unit_test(epoch_micro_and_nanosecond_readings_land_at_their_time),

@@ -1,7 +1,7 @@
 # Debian 12 packages Sarang builds, runs and tests with. Sourced by tools/up and tools/test.
 SARANG_PACKAGES=(
     build-essential cmake pkg-config
-    postgresql-15 postgresql-client-15
+    postgresql-15 postgresql-client-15 postgresql-15-partman
     mosquitto mosquitto-dev libmosquitto-dev mosquitto-clients
     libpq-dev libmicrohttpd-dev libgnutls28-dev libjansson-dev libargon2-dev libssl-dev libcmocka-dev
     libcurl4-openssl-dev libvips-dev libcjson-dev curl jq openssl

@@ -161,6 +161,10 @@ ALTER ROLE sarang PASSWORD :'password';
 SELECT 'CREATE DATABASE sarang OWNER sarang' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'sarang')
 \gexec
 SQL
+    # pg_partman (the partitioned history, sql/0022) is not a trusted extension: the superuser
+    # step an operator runs before `sarangctl migrate` (docs/operations.md).
+    as_postgres "$bin/psql" -h "$state/run" -p "$port" -U postgres -d sarang -qAt \
+        -v ON_ERROR_STOP=1 -v role=sarang >/dev/null <"$SARANG_ROOT/sql/superuser/pg_partman.sql"
 }
 
 pg_stop() {
