@@ -35,8 +35,8 @@ void readings_become_one_copy_line_per_metric(void**) {
     assert_int_equal(out.reading_rows, 2);
     assert_int_equal(out.message_rows, 0);
     assert_text_equal(out.readings,
-                      "pi-1\tph\t2026-11-23 09:11:30.089651+00\t6.7999999999999998\n"
-                      "pi-1\ttds\t2026-11-23 09:11:30.089651+00\t512.29999999999995\n");
+                      "pi-1\tph\t2026-11-23 09:11:30.089651+00\t6.8\n"
+                      "pi-1\ttds\t2026-11-23 09:11:30.089651+00\t512.3\n");
 }
 
 // In readings' key order (device, metric, time), not arrival order: PostgreSQL then inserts
