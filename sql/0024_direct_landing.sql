@@ -2,76 +2,43 @@
 --
 -- A batch whose readings are all new is COPYed straight into readings (no staging table, no
 -- INSERT .. ON CONFLICT, no RETURNING), and its rollups and latest values, summed by the writer,
--- arrive as a few hundred staged rows instead of being derived from 10,000 returned ones. Whether
--- every reading is new is decided by readings' own unique key: a reading that is already there
--- (a journal replay after a broker crash, a QoS 1 redelivery carrying the device's timestamp)
--- fails the COPY with a unique violation, the writer rolls the whole transaction back and lands
--- that batch through sarang_land_staged() (0006), which drops what exists and counts only the new
--- rows. So exactly-once still rests on the key, and nothing derived is counted twice: the
+-- arrive as a few hundred array elements with the call instead of being derived from 10,000
+-- returned rows. Whether every reading is new is decided by readings' own unique key (on the
+-- partitioned parent since 0022): a reading that is already there (a journal replay after a
+-- broker crash, a QoS 1 redelivery carrying the device's timestamp) fails the COPY with a unique
+-- violation, the writer rolls the whole transaction back and lands that batch through
+-- sarang_land_staged() (0006), which drops what exists and counts only the new rows. So exactly-once still rests on the key, and nothing derived is counted twice: the
 -- summaries are committed only together with the COPY that proved all their readings new.
 --
--- sarang_land_staged() and the staging tables it reads are left as they were: the sidecar's HTTP
--- ingest and a v0.1.0 broker still running during an online upgrade land through them.
+-- sarang_land_staged(), sarang_create_staging() and the staging tables are left as they were:
+-- the deduplicating path, the sidecar's HTTP ingest and a v0.1.0 broker still running during an
+-- online upgrade land through them.
 
--- The staging tables of 0006 plus the two the direct path fills. Same signature, so sessions of
--- older code that call it get two more (unused) empty temporary tables.
-CREATE OR REPLACE FUNCTION sarang_create_staging() RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-    CREATE TEMP TABLE IF NOT EXISTS staged_readings (
-        device_id text NOT NULL,
-        metric    text NOT NULL,
-        at        timestamptz NOT NULL,
-        value     double precision NOT NULL
-    ) ON COMMIT DELETE ROWS;
-    -- shape: 'event' (kept as history) or 'status' (the device's reported status).
-    CREATE TEMP TABLE IF NOT EXISTS staged_messages (
-        device_id text NOT NULL,
-        subtopic  text NOT NULL,
-        shape     text NOT NULL,
-        at        timestamptz NOT NULL,
-        payload   jsonb NOT NULL,
-        online    boolean
-    ) ON COMMIT DELETE ROWS;
-    -- One row per (device, metric, bucket) of the batch, already summed.
-    CREATE TEMP TABLE IF NOT EXISTS staged_rollups (
-        device_id      text NOT NULL,
-        metric         text NOT NULL,
-        bucket_seconds integer NOT NULL,
-        bucket         timestamptz NOT NULL,
-        samples        bigint NOT NULL,
-        total          double precision NOT NULL,
-        low            double precision NOT NULL,
-        high           double precision NOT NULL
-    ) ON COMMIT DELETE ROWS;
-    -- One row per (device, metric) of the batch: its newest reading.
-    CREATE TEMP TABLE IF NOT EXISTS staged_latest (
-        device_id text NOT NULL,
-        metric    text NOT NULL,
-        at        timestamptz NOT NULL,
-        value     double precision NOT NULL
-    ) ON COMMIT DELETE ROWS;
-END;
-$$;
-
--- After the writer's COPY into readings, in the same transaction: adds the staged rollups and
--- latest values, lands staged events and statuses as 0006 does, moves last_seen_at and notifies
--- sarang_device_activity. The writer locked the batch's devices (FOR KEY SHARE) before the COPY,
--- so none of them can be deleted or renamed before this commits; the joins below are for the
--- staged messages only, as in 0006. Returns the number of new events.
-CREATE FUNCTION sarang_land_direct(OUT new_events bigint) LANGUAGE plpgsql AS $$
+-- After the writer's COPY into readings, in the same transaction: adds the batch's rollups (r_*:
+-- one element per device, metric, bucket width and bucket) and latest values (l_*: one per
+-- device and metric), lands staged events and statuses as 0006 does, moves last_seen_at and
+-- notifies sarang_device_activity. The writer locked the batch's devices (FOR KEY SHARE) before
+-- the COPY, so none of them can be deleted or renamed before this commits; the joins below are
+-- for the staged messages only, as in 0006. Returns the number of new events.
+CREATE FUNCTION sarang_land_direct(
+    r_device text[], r_metric text[], r_seconds integer[], r_bucket timestamptz[],
+    r_samples bigint[], r_total double precision[], r_low double precision[],
+    r_high double precision[],
+    l_device text[], l_metric text[], l_at timestamptz[], l_value double precision[],
+    OUT new_events bigint) LANGUAGE plpgsql AS $$
 DECLARE
     notified bigint;
 BEGIN
     INSERT INTO reading_rollups AS r
         (device_id, metric, bucket_seconds, bucket, samples, total, low, high)
-    SELECT device_id, metric, bucket_seconds, bucket, samples, total, low, high
-    FROM pg_temp.staged_rollups
+    SELECT * FROM unnest(r_device, r_metric, r_seconds, r_bucket, r_samples, r_total, r_low,
+                         r_high)
     ON CONFLICT (device_id, metric, bucket_seconds, bucket) DO UPDATE
     SET samples = r.samples + excluded.samples, total = r.total + excluded.total,
         low = least(r.low, excluded.low), high = greatest(r.high, excluded.high);
 
     INSERT INTO latest_readings AS l (device_id, metric, at, value)
-    SELECT device_id, metric, at, value FROM pg_temp.staged_latest
+    SELECT * FROM unnest(l_device, l_metric, l_at, l_value)
     ON CONFLICT (device_id, metric) DO UPDATE SET at = excluded.at, value = excluded.value
     WHERE excluded.at >= l.at;
 
@@ -104,11 +71,11 @@ BEGIN
     SET online = excluded.online, payload = excluded.payload, at = excluded.at
     WHERE excluded.at > p.at;
 
-    -- staged_latest holds each metric's newest reading, so its maximum per device is the
-    -- newest reading of the device.
+    -- l_* hold each metric's newest reading, so their maximum per device is the newest reading
+    -- of the device.
     WITH seen AS (
         SELECT device_id, max(at) AS at FROM (
-            SELECT device_id, at FROM pg_temp.staged_latest
+            SELECT * FROM unnest(l_device, l_at) AS l (device_id, at)
             UNION ALL SELECT device_id, at FROM pg_temp.staged_messages
         ) a GROUP BY device_id
     ), touched AS (

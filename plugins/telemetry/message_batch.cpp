@@ -77,25 +77,24 @@ std::vector<const MetricSummary*> sorted_summaries(const StagedBatch& batch) {
     return out;
 }
 
-void append_buckets(std::string& out, const MetricSummary& summary, const char* seconds,
-                    const std::vector<RollupBucket>& buckets) {
+std::string number_text(double value) {
+    std::string out;
+    append_number(out, value);
+    return out;
+}
+
+void add_buckets(SummaryColumns& out, const MetricSummary& summary, const char* seconds,
+                 const std::vector<RollupBucket>& buckets) {
     for (const RollupBucket& bucket : buckets) {
-        append_copy_field(out, summary.device_id);
-        out += '\t';
-        out += summary.metric;
-        out += '\t';
-        out += seconds;
-        out += '\t';
-        out += timestamp_text(TimePoint(std::chrono::microseconds(bucket.start_us)));
-        out += '\t';
-        out += std::to_string(bucket.samples);
-        out += '\t';
-        append_number(out, bucket.total);
-        out += '\t';
-        append_number(out, bucket.low);
-        out += '\t';
-        append_number(out, bucket.high);
-        out += '\n';
+        out.rollup_device.push_back(summary.device_id);
+        out.rollup_metric.push_back(summary.metric);
+        out.rollup_seconds.push_back(seconds);
+        out.rollup_bucket.push_back(
+            timestamp_text(TimePoint(std::chrono::microseconds(bucket.start_us))));
+        out.rollup_samples.push_back(std::to_string(bucket.samples));
+        out.rollup_total.push_back(number_text(bucket.total));
+        out.rollup_low.push_back(number_text(bucket.low));
+        out.rollup_high.push_back(number_text(bucket.high));
     }
 }
 
@@ -213,26 +212,16 @@ StagedBatch stage(const std::vector<RawMessage>& messages,
     return out;
 }
 
-std::string rollup_rows(const StagedBatch& batch) {
-    std::string out;
+SummaryColumns summary_columns(const StagedBatch& batch) {
+    SummaryColumns out;
     for (const MetricSummary* summary : sorted_summaries(batch)) {
-        append_buckets(out, *summary, "60", summary->minutes);
-        append_buckets(out, *summary, "3600", summary->hours);
-    }
-    return out;
-}
-
-std::string latest_rows(const StagedBatch& batch) {
-    std::string out;
-    for (const MetricSummary* summary : sorted_summaries(batch)) {
-        append_copy_field(out, summary->device_id);
-        out += '\t';
-        out += summary->metric;
-        out += '\t';
-        out += timestamp_text(TimePoint(std::chrono::microseconds(summary->latest_us)));
-        out += '\t';
-        append_number(out, summary->latest_value);
-        out += '\n';
+        add_buckets(out, *summary, "60", summary->minutes);
+        add_buckets(out, *summary, "3600", summary->hours);
+        out.latest_device.push_back(summary->device_id);
+        out.latest_metric.push_back(summary->metric);
+        out.latest_at.push_back(
+            timestamp_text(TimePoint(std::chrono::microseconds(summary->latest_us))));
+        out.latest_value.push_back(number_text(summary->latest_value));
     }
     return out;
 }

@@ -72,10 +72,18 @@ struct StagedBatch {
 StagedBatch stage(const std::vector<RawMessage>& messages,
                   const std::map<std::string, DeviceInfo>& devices);
 
-// COPY text rows for staged_rollups (device_id, metric, bucket_seconds, bucket, samples, total,
-// low, high) and staged_latest (device_id, metric, at, value), sorted by device and metric.
-std::string rollup_rows(const StagedBatch& batch);
-std::string latest_rows(const StagedBatch& batch);
+// The summaries as columns, element i of each being one row, sorted by device and metric, in
+// PostgreSQL's text forms: sarang_land_direct()'s array parameters (sql/0024), so that they
+// travel with the call instead of in COPYs of their own (round trips are what a loaded machine
+// makes slow).
+struct SummaryColumns {
+    // reading_rollups: one row per (device, metric, bucket width, bucket).
+    std::vector<std::string> rollup_device, rollup_metric, rollup_seconds, rollup_bucket,
+        rollup_samples, rollup_total, rollup_low, rollup_high;
+    // latest_readings: one row per (device, metric), its newest reading.
+    std::vector<std::string> latest_device, latest_metric, latest_at, latest_value;
+};
+SummaryColumns summary_columns(const StagedBatch& batch);
 
 // PostgreSQL's text form of a timestamptz, microseconds, UTC.
 std::string timestamp_text(TimePoint when);

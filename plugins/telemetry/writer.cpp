@@ -1,9 +1,9 @@
 // The writer worker: journal -> validation -> one transaction per batch, then the journal is
 // trimmed up to the batch. In the transaction: the batch's devices (locked against deletion),
-// the readings COPYed straight into readings, the rollups and latest values the writer summed
-// (sarang_land_direct(), sql/0024). When that COPY meets a reading already there, the batch is
-// rolled back and lands again through staging and sarang_land_staged() (sql/0006), which drops
-// what exists and derives everything from the new rows only.
+// the readings COPYed straight into readings, the rollups and latest values the writer summed,
+// as arrays to sarang_land_direct() (sql/0024). When that COPY meets a reading already there,
+// the batch is rolled back and lands again through staging and sarang_land_staged() (sql/0006),
+// which drops what exists and derives everything from the new rows only.
 //
 // Ends of a batch: landed (new rows counted; rows already there, from a replay or a QoS 1
 // redelivery, are dropped by the keys and counted as duplicates); rejected messages (bad payload,
@@ -60,6 +60,22 @@ void log_rejection(TelemetryPlugin& plugin, const Rejection& rejection) {
 }
 
 constexpr std::string_view unique_violation = "23505";
+// sarang_land_direct() missing: this broker runs against a database not yet migrated to 0024.
+// docs/upgrading.md migrates first, but a broker started before the migration (or a test that
+// migrates under load) must not drop data meanwhile.
+constexpr std::string_view undefined_function = "42883";
+
+// sarang_land_direct()'s parameters (sql/0024): the rollups' eight columns, then the latest
+// values' four.
+pg::Params summary_params(const StagedBatch& staged) {
+    SummaryColumns c = summary_columns(staged);
+    return {pg::array_literal(c.rollup_device),  pg::array_literal(c.rollup_metric),
+            pg::array_literal(c.rollup_seconds), pg::array_literal(c.rollup_bucket),
+            pg::array_literal(c.rollup_samples), pg::array_literal(c.rollup_total),
+            pg::array_literal(c.rollup_low),     pg::array_literal(c.rollup_high),
+            pg::array_literal(c.latest_device),  pg::array_literal(c.latest_metric),
+            pg::array_literal(c.latest_at),      pg::array_literal(c.latest_value)};
+}
 
 // direct: the readings are COPYed into readings itself and the writer's summaries upsert the
 // rollups and latest values (sql/0024); right only while every reading is new, which the COPY
@@ -73,7 +89,8 @@ struct Landed {
     long long events = 0;
 };
 
-// Returns nullopt when the direct path met a reading that is already there (rolled back).
+// Returns nullopt when the direct path met a reading that is already there, or the database
+// has no sarang_land_direct() yet: the caller rolls back and lands the batch deduplicated.
 std::optional<Landed> land_rows(pg::Transaction& transaction, const StagedBatch& staged,
                                 Path path) {
     Landed landed;
@@ -96,12 +113,17 @@ std::optional<Landed> land_rows(pg::Transaction& transaction, const StagedBatch&
                 return std::nullopt;
             throw;
         }
-        transaction.copy_in("COPY pg_temp.staged_rollups FROM STDIN", rollup_rows(staged));
-        transaction.copy_in("COPY pg_temp.staged_latest FROM STDIN", latest_rows(staged));
     }
     if (staged.message_rows > 0)
         transaction.copy_in("COPY pg_temp.staged_messages FROM STDIN", staged.messages);
-    landed.events = transaction.exec_prepared("land_direct", {}).integer(0, 0);
+    try {
+        landed.events =
+            transaction.exec_prepared("land_direct", summary_params(staged)).integer(0, 0);
+    } catch (const pg::Error& error) {
+        if (error.sqlstate() == undefined_function)
+            return std::nullopt;
+        throw;
+    }
     return landed;
 }
 
@@ -145,7 +167,8 @@ void prepare(pg::Connection& db) {
                          "ORDER BY id FOR KEY SHARE");
     db.prepare("staging", "SELECT sarang_create_staging()");
     db.prepare("land", "SELECT new_readings, new_events FROM sarang_land_staged()");
-    db.prepare("land_direct", "SELECT new_events FROM sarang_land_direct()");
+    db.prepare("land_direct", "SELECT new_events FROM sarang_land_direct($1, $2, $3, $4, $5, $6, "
+                              "$7, $8, $9, $10, $11, $12)");
     prepare_rejections(db);
 }
 

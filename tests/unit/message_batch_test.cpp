@@ -34,9 +34,8 @@ void readings_become_one_copy_line_per_metric(void**) {
     assert_true(out.rejected.empty());
     assert_int_equal(out.reading_rows, 2);
     assert_int_equal(out.message_rows, 0);
-    assert_text_equal(out.readings,
-                      "pi-1\tph\t2026-11-23 09:11:30.089651+00\t6.8\n"
-                      "pi-1\ttds\t2026-11-23 09:11:30.089651+00\t512.3\n");
+    assert_text_equal(out.readings, "pi-1\tph\t2026-11-23 09:11:30.089651+00\t6.8\n"
+                                    "pi-1\ttds\t2026-11-23 09:11:30.089651+00\t512.3\n");
 }
 
 // In readings' key order (device, metric, time), not arrival order: PostgreSQL then inserts
@@ -158,6 +157,26 @@ void timestamps_keep_microseconds_in_utc(void**) {
 }
 
 } // namespace
+
+// The summary columns as tab-separated rows, rollups first, to compare whole.
+std::string rollup_rows(const StagedBatch& batch) {
+    SummaryColumns c = summary_columns(batch);
+    std::string out;
+    for (std::size_t i = 0; i < c.rollup_device.size(); ++i)
+        out += c.rollup_device[i] + '\t' + c.rollup_metric[i] + '\t' + c.rollup_seconds[i] + '\t' +
+               c.rollup_bucket[i] + '\t' + c.rollup_samples[i] + '\t' + c.rollup_total[i] + '\t' +
+               c.rollup_low[i] + '\t' + c.rollup_high[i] + '\n';
+    return out;
+}
+
+std::string latest_rows(const StagedBatch& batch) {
+    SummaryColumns c = summary_columns(batch);
+    std::string out;
+    for (std::size_t i = 0; i < c.latest_device.size(); ++i)
+        out += c.latest_device[i] + '\t' + c.latest_metric[i] + '\t' + c.latest_at[i] + '\t' +
+               c.latest_value[i] + '\n';
+    return out;
+}
 
 // 09:11:30 and 09:11:50 share a minute, 09:12:10 starts the next; all three share the hour.
 void readings_are_summed_into_rollups_and_latest_values(void**) {
