@@ -4,8 +4,8 @@
 #   sarang   mosquitto with the Sarang plugins: readings journaled on the broker thread, COPYed
 #            in batches by the telemetry worker straight into readings (sql/0024)
 #   COPY     sarang-copy-baseline: one libpq client COPYing as many of the same rows into the
-#            same readings table in 10,000-row batches (the writer's batch: 5,000 messages),
-#            each its own transaction (the ceiling on this machine)
+#            same readings table in the writer's batches (2 x BATCH_MAX rows), each its own
+#            transaction (the ceiling on this machine)
 #   INSERT   plain mosquitto (no plugins) and sarang-insert-subscriber: one QoS 1 subscriber
 #            doing one synchronous INSERT per message, as the seeds' backends do; fed a QoS 1
 #            burst of BURST (30,000) messages
@@ -22,12 +22,13 @@
 # indexes included) for sarang's rows and for COPY's.
 #
 # PIN=1 puts the brokers on CPU 0 and PostgreSQL, the load tools and the INSERT subscriber on
-# CPU 1. BURST=N changes the INSERT baseline's burst, WINDOW=N the QoS 1 messages in flight per
-# connection (32), SUSTAIN_RATE=N has the sustained phase publish N messages/s (token bucket)
-# instead of as fast as the broker acknowledges. The broker acknowledges once a message is in
-# its journal, so "as fast as acknowledged" can run ahead of PostgreSQL: the landed rate (first
-# publish to last row in PostgreSQL) is the figure, and the journal's peak shows the backlog. Needs a build with tests (tools/test). Prints every run, the ratios, and
-# markdown table rows for bench/RESULTS.md.
+# CPU 1. BATCH_MAX=N sets telemetry.batch_max (20000 messages). BURST=N changes the INSERT
+# baseline's burst, WINDOW=N the QoS 1 messages in flight per connection (32), SUSTAIN_RATE=N
+# has the sustained phase publish N messages/s (token bucket) instead of as fast as the broker
+# acknowledges. The broker acknowledges once a message is in its journal, so "as fast as
+# acknowledged" can run ahead of PostgreSQL: the landed rate (first publish to last row in
+# PostgreSQL) is the figure, and the journal's peak shows the backlog. Needs a build with tests
+# (tools/test). Prints every run, the ratios, and markdown table rows for bench/RESULTS.md.
 set -euo pipefail
 SARANG_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SARANG_BUILD=${SARANG_BUILD:-$SARANG_ROOT/build}
@@ -68,6 +69,8 @@ read -r PG_PORT HTTP_PORT SARANG_PORT PLAIN_PORT < <(free_ports 4)
 stack_init "$STATE" "$PG_PORT" "$HTTP_PORT"
 sed -i 's/^log.level = .*//' "$STATE/sarang.conf"
 echo "log.level = warning" >>"$STATE/sarang.conf"
+BATCH_MAX=${BATCH_MAX:-20000} # telemetry.batch_max: messages per landing transaction
+echo "telemetry.batch_max = $BATCH_MAX" >>"$STATE/sarang.conf"
 pg_start "$STATE" "$PG_PORT"
 pin_postgres
 sarangctl_in "$STATE" migrate >/dev/null
@@ -163,11 +166,11 @@ doubled=$(($(field sarang landed extra) + minute_samples - all_rows + hour_sampl
 echo "sarang-check: rows=$all_rows minute_samples=$minute_samples hour_samples=$hour_samples doubled=$doubled bytes_per_reading=$s_bytes" |
     tee -a "$STATE/results"
 
-echo "==> baseline A: COPY of as many rows into the same table in 10,000-row batches"
+echo "==> baseline A: COPY of as many rows into the same table in $((2 * BATCH_MAX))-row batches (the writer's)"
 echo "    load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 bytes_before=$(readings_bytes)
 out=$("${LOAD_CPUS[@]}" "$TOOLS/sarang-copy-baseline" --dsn "$DSN" --credentials "$STATE/devices.creds" \
-    --rows "$((rows > 100000 ? rows : 100000))" --batch 10000 --ts-start "$TS" | tr '\n' ' ')
+    --rows "$((rows > 100000 ? rows : 100000))" --batch "$((2 * BATCH_MAX))" --ts-start "$TS" | tr '\n' ' ')
 c_bytes=$(per_reading "$(($(readings_bytes) - bytes_before))" "$(sed -n 's/.*rows=\([0-9]*\).*/\1/p' <<<"$out")")
 copy_load=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "copy: $out bytes_per_reading=$c_bytes" | tee -a "$STATE/results"

@@ -23,7 +23,7 @@ struct Settings {
     std::string dsn;
     std::filesystem::path journal_dir;
     JournalLimits journal_limits;
-    std::size_t batch_max = 5000;
+    std::size_t batch_max = 20000;
     std::chrono::milliseconds sync_interval{1000};
 };
 
