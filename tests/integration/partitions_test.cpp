@@ -3,6 +3,7 @@
 // sql/0001..0021): the move of tables that already hold rows, with devices publishing, and then
 // sarang-httpd's retention worker dropping an expired partition while readings land. The cases
 // run in order on the one stack; the second needs the first's migration.
+#include "http_client.hpp"
 #include "mqtt_client.hpp"
 #include "sarang/pg.hpp"
 #include "stack_env.hpp"
@@ -246,12 +247,71 @@ void the_retention_worker_drops_expired_partitions_while_readings_land(void**) {
     assert_int_equal(scalar(older, older_params), other_rows);
 }
 
+long long metric_value(const std::string& series) {
+    HttpResult metrics = http_request(stack_env().http_port, "GET", "/metrics");
+    std::size_t at = metrics.body.find("\n" + series + " ");
+    return at == std::string::npos ? -1 : std::atoll(metrics.body.c_str() + at + series.size() + 2);
+}
+
+long long landed_since(const Publishers& publishers, long long base_ms) {
+    return scalar("SELECT count(*) FROM readings WHERE device_id = ANY($1::text[])"
+                  " AND at >= to_timestamp($2::bigint / 1000.0)",
+                  {publishers.ids_array(), std::to_string(base_ms)});
+}
+
+// docs/operations.md, "the lock_timeout rule": a long query on readings holds off the DROP of an
+// expired partition, which gives up after 2 s (counted, retried next round) instead of queueing
+// landing behind the query; readings keep landing; once the query ends the partition goes.
+void a_drop_gives_way_to_a_long_query_and_landing_goes_on(void**) {
+    db().exec("SET TimeZone = 'UTC'");
+    long long base_ms = static_cast<long long>(std::time(nullptr)) * 1000 - 20000;
+    Publishers publishers(2, base_ms);
+    publishers.wait_for_each(20);
+    long long timeouts_before = metric_value("sarang_retention_lock_timeouts_total");
+    assert_true(timeouts_before >= 0);
+    // Rounds are held off (the worker's advisory lock) while the expired partition is made and
+    // the long query starts.
+    db().exec("SELECT pg_advisory_lock(hashtext('sarang.retention'))");
+    db().exec("SELECT partman.create_partition_time('public.readings', ARRAY["
+              " date_trunc('day', now()) - interval '120 days'])");
+    pg::Connection dashboard(stack_env().config().string("db.dsn"), "partitions-test");
+    pg::Transaction long_query(dashboard);
+    long_query.exec("SELECT count(*) FROM readings");
+    db().exec("SELECT pg_advisory_unlock(hashtext('sarang.retention'))");
+
+    auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (metric_value("sarang_retention_lock_timeouts_total") <= timeouts_before &&
+           std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(100ms);
+    assert_true(metric_value("sarang_retention_lock_timeouts_total") > timeouts_before);
+    const std::string expired = "SELECT count(*) FROM pg_class WHERE relname = to_char("
+                                "date_trunc('day', now() AT TIME ZONE 'UTC') - interval '120 days',"
+                                " '\"readings_p\"YYYY_MM_DD')";
+    assert_int_equal(scalar(expired), 1);
+    // Landing goes on while the query holds its lock.
+    long long landed = landed_since(publishers, base_ms);
+    deadline = std::chrono::steady_clock::now() + 20s;
+    while (landed_since(publishers, base_ms) < landed + 100 &&
+           std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(50ms);
+    assert_true(landed_since(publishers, base_ms) >= landed + 100);
+    long_query.commit();
+
+    deadline = std::chrono::steady_clock::now() + 20s;
+    while (scalar(expired) != 0 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(100ms);
+    assert_int_equal(scalar(expired), 0);
+    publishers.stop();
+    expect_each_acked_reading_once(publishers, base_ms);
+}
+
 } // namespace
 
 int main() {
     const CMUnitTest tests[] = {
         cmocka_unit_test(existing_tables_move_to_partitions_under_load_keeping_every_row),
         cmocka_unit_test(the_retention_worker_drops_expired_partitions_while_readings_land),
+        cmocka_unit_test(a_drop_gives_way_to_a_long_query_and_landing_goes_on),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -14,7 +14,11 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -66,18 +70,104 @@ std::string config_to_install(const Config& config, const Args& args, const std:
     return backup_config;
 }
 
+// A private folder for pg_restore's list and script, removed however the restore ends.
+class ScratchDir {
+  public:
+    ScratchDir() {
+        std::string pattern = (std::filesystem::temp_directory_path() / "sarang-restore.XXXXXX");
+        if (::mkdtemp(pattern.data()) == nullptr)
+            throw std::runtime_error("cannot make a temporary folder: " +
+                                     std::string(std::strerror(errno)));
+        path_ = pattern;
+    }
+    ~ScratchDir() {
+        std::error_code ignored;
+        std::filesystem::remove_all(path_, ignored);
+    }
+    ScratchDir(const ScratchDir&) = delete;
+    ScratchDir& operator=(const ScratchDir&) = delete;
+    std::string file(const char* name) const { return path_ + "/" + name; }
+
+  private:
+    std::string path_;
+};
+
+// What pg_restore --clean would do, for a database with partitioned tables and pg_partman
+// (sql/0022): --clean drops each partition's key on its own, which PostgreSQL refuses for a key
+// the partition inherits, and would drop the extension, which only a superuser may. Instead all
+// of Sarang's schema goes at once, with pg_partman's configuration of it; the extension, which a
+// superuser installed (sql/superuser/pg_partman.sql), stays.
+constexpr const char* clean_sql = R"(DROP SCHEMA public CASCADE;
+CREATE SCHEMA public;
+ALTER SCHEMA public OWNER TO pg_database_owner;
+GRANT USAGE ON SCHEMA public TO PUBLIC;
+DO $$
+DECLARE
+    template record;
+BEGIN
+    IF to_regclass('partman.part_config') IS NULL THEN
+        RETURN;
+    END IF;
+    DELETE FROM partman.part_config_sub;
+    DELETE FROM partman.part_config;
+    FOR template IN SELECT c.oid::regclass AS name FROM pg_class c
+                    JOIN pg_namespace n ON n.oid = c.relnamespace
+                    WHERE n.nspname = 'partman' AND c.relkind = 'r'
+                      AND c.relname LIKE 'template\_%' AND pg_has_role(c.relowner, 'USAGE') LOOP
+        EXECUTE format('DROP TABLE %s', template.name);
+    END LOOP;
+END;
+$$;
+)";
+
+void write_text(const std::string& path, const std::string& text) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << text;
+    if (!out.flush())
+        throw std::runtime_error("cannot write " + path);
+}
+
+// The dump's table of contents without the extension and its schema, which the database has.
+void drop_extension_entries(const std::string& list_path) {
+    std::istringstream in(read_file(list_path));
+    std::string kept, line;
+    while (std::getline(in, line))
+        if (line.find(" SCHEMA - partman ") == std::string::npos &&
+            line.find(" EXTENSION - pg_partman") == std::string::npos &&
+            line.find(" COMMENT - EXTENSION pg_partman") == std::string::npos)
+            kept += line + "\n";
+    write_text(list_path, kept);
+}
+
 void restore_database(const Config& config, const std::string& dir) {
     const std::string dsn = config.string("db.dsn");
-    int status = run_pg_tool("pg_restore",
-                             {"--clean", "--if-exists", "--single-transaction", "--exit-on-error",
-                              // Objects belong to the role Sarang connects as (db.dsn).
-                              "--no-owner", "--no-privileges", "--no-password",
-                              "--dbname=" + database_argument(dsn), dir + "/" + dump_name},
-                             dsn);
-    if (status != 0)
-        throw std::runtime_error("pg_restore failed (exit status " + std::to_string(status) +
-                                 "; its message is above); its transaction was rolled back and "
-                                 "the database is as it was");
+    const std::string dump = dir + "/" + dump_name;
+    ScratchDir scratch;
+    const std::string list = scratch.file("toc.list"), script = scratch.file("restore.sql"),
+                      clean = scratch.file("clean.sql");
+    auto check = [](int status, const char* what) {
+        if (status != 0)
+            throw std::runtime_error(std::string(what) + " failed (exit status " +
+                                     std::to_string(status) +
+                                     "; its message is above); nothing was restored and the "
+                                     "database is as it was");
+    };
+    check(run_pg_tool("pg_restore", {"--list", "--file=" + list, dump}, dsn), "pg_restore --list");
+    drop_extension_entries(list);
+    // Objects belong to the role Sarang connects as (db.dsn).
+    check(run_pg_tool(
+              "pg_restore",
+              {"--use-list=" + list, "--no-owner", "--no-privileges", "--file=" + script, dump},
+              dsn),
+          "pg_restore");
+    write_text(clean, clean_sql);
+    // One transaction: a failing restore leaves the database as it was.
+    check(run_pg_tool("psql",
+                      {"--no-psqlrc", "--quiet", "--single-transaction", "--set=ON_ERROR_STOP=1",
+                       "--no-password", "--file=" + clean, "--file=" + script,
+                       "--dbname=" + database_argument(dsn)},
+                      dsn),
+          "restoring the database (psql)");
 }
 
 std::size_t restore_photos(const Config& config, const std::string& dir, const Manifest& manifest) {

@@ -3,12 +3,22 @@
 #include "sarang/log.hpp"
 
 #include <string>
+#include <string_view>
 
 namespace sarang::http {
 namespace {
 
 constexpr const char* lock_key = "sarang.retention";
 constexpr const char* lock_not_available = "55P03"; // lock_timeout expired
+
+// pg_partman's functions catch every error and raise it again as P0001 with the original text:
+// a lock timeout inside run_maintenance() is known by PostgreSQL's message (in an English-
+// speaking server; elsewhere it counts as a failure, which is retried all the same).
+bool lock_timed_out(const pg::Error& error) {
+    return error.sqlstate() == lock_not_available ||
+           std::string_view(error.what()).find("canceling statement due to lock timeout") !=
+               std::string_view::npos;
+}
 
 // Session-level advisory lock for the round, released however the round ends.
 class RoundLock {
@@ -50,7 +60,7 @@ bool run_retention_round(pg::Connection& db, const std::vector<RetentionJob>& jo
         try {
             job.run(db);
         } catch (const pg::Error& error) {
-            if (error.sqlstate() == lock_not_available) {
+            if (lock_timed_out(error)) {
                 ++counters.lock_timeouts;
                 LOG_WARN("retention", "%s waited over %lld ms for a lock; next round retries",
                          job.name.c_str(), static_cast<long long>(lock_timeout.count()));
