@@ -24,6 +24,7 @@ struct RawMessage {
 struct DeviceInfo {
     std::string kind;
     std::string topic_prefix;
+    bool operator==(const DeviceInfo&) const = default;
 };
 
 struct Rejection {

@@ -61,6 +61,9 @@ struct TelemetryPlugin {
     // Writer only: the batch read from the journal and not landed yet. Here rather than in the
     // writer's body so that a restarted body (worker.hpp) lands it instead of skipping it.
     std::vector<RawMessage> pending;
+    // Writer only: the batch after `pending`, read from the journal while PostgreSQL was still
+    // inserting pending's readings (writer.cpp), landed right after it.
+    std::vector<RawMessage> next;
     std::unique_ptr<Worker> writer; // last member: stopped and joined first on destruction
 };
 

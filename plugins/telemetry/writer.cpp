@@ -20,6 +20,7 @@
 
 #include <cstdio>
 #include <fcntl.h>
+#include <functional>
 #include <map>
 #include <set>
 #include <unistd.h>
@@ -91,8 +92,8 @@ struct Landed {
 
 // Returns nullopt when the direct path met a reading that is already there, or the database
 // has no sarang_land_direct() yet: the caller rolls back and lands the batch deduplicated.
-std::optional<Landed> land_rows(pg::Transaction& transaction, const StagedBatch& staged,
-                                Path path) {
+std::optional<Landed> land_rows(pg::Transaction& transaction, const StagedBatch& staged, Path path,
+                                const std::function<void()>& meanwhile) {
     Landed landed;
     if (path == Path::deduplicating) {
         if (staged.reading_rows > 0)
@@ -106,8 +107,9 @@ std::optional<Landed> land_rows(pg::Transaction& transaction, const StagedBatch&
     }
     if (staged.reading_rows > 0) {
         try {
-            landed.readings = transaction.copy_in(
-                "COPY readings (device_id, metric, at, value) FROM STDIN", staged.readings);
+            landed.readings =
+                transaction.copy_in("COPY readings (device_id, metric, at, value) FROM STDIN",
+                                    staged.readings, meanwhile);
         } catch (const pg::Error& error) {
             if (error.sqlstate() == unique_violation)
                 return std::nullopt;
@@ -127,16 +129,79 @@ std::optional<Landed> land_rows(pg::Transaction& transaction, const StagedBatch&
     return landed;
 }
 
+// The next batch, read from the journal and staged while PostgreSQL inserted the readings of
+// the one before (copy_in's `meanwhile`), with that batch's devices: the writer's half of the
+// work then overlaps PostgreSQL's instead of following it. Still right for the next batch only
+// if its own look-up finds the same devices (kind and prefix) as were used here.
+struct Prestaged {
+    std::uint64_t first_sequence = 0;
+    std::map<std::string, DeviceInfo> devices; // those of the batch's ids that were known
+    StagedBatch staged;
+};
+
+std::map<std::string, DeviceInfo> devices_of(const std::vector<RawMessage>& batch,
+                                             const std::map<std::string, DeviceInfo>& known) {
+    std::map<std::string, DeviceInfo> out;
+    for (const RawMessage& message : batch)
+        if (auto device = known.find(message.device_id); device != known.end())
+            out.insert(*device);
+    return out;
+}
+
+class ReadAhead {
+  public:
+    explicit ReadAhead(TelemetryPlugin& plugin) : plugin_(plugin) {}
+
+    // During the COPY: must not throw (pg::Connection::copy_in). What was read stays in
+    // plugin.next whatever happens to its staging.
+    void read_and_stage(const std::map<std::string, DeviceInfo>& known) noexcept {
+        if (!plugin_.next.empty())
+            return;
+        try {
+            plugin_.next = plugin_.journal.read(plugin_.settings.batch_max);
+            if (plugin_.next.empty())
+                return;
+            std::map<std::string, DeviceInfo> devices = devices_of(plugin_.next, known);
+            StagedBatch staged = stage(plugin_.next, devices);
+            prestaged_ =
+                Prestaged{plugin_.next.front().sequence, std::move(devices), std::move(staged)};
+        } catch (const std::exception& error) {
+            prestaged_.reset();
+            LOG_WARN("telemetry", "reading ahead failed (%s); the batch is read again",
+                     error.what());
+        }
+    }
+
+    // The batch staged: the one prepared ahead when it is this batch and its devices are
+    // unchanged, else staged now.
+    StagedBatch take(const std::vector<RawMessage>& batch,
+                     const std::map<std::string, DeviceInfo>& devices) {
+        std::optional<Prestaged> ahead = std::exchange(prestaged_, std::nullopt);
+        if (ahead && ahead->first_sequence == batch.front().sequence && ahead->devices == devices)
+            return std::move(ahead->staged);
+        return stage(batch, devices);
+    }
+
+  private:
+    TelemetryPlugin& plugin_;
+    std::optional<Prestaged> prestaged_;
+};
+
 // One transaction: the devices, the rows, the rejections (counted here so that a batch landed
 // again one message at a time counts each of them once). False when the direct path has to
-// give way to the deduplicating one.
+// give way to the deduplicating one. With `ahead`, the next batch is read and staged during the
+// COPY.
 bool land_once(TelemetryPlugin& plugin, pg::Connection& db, const std::vector<RawMessage>& batch,
-               Path path) {
+               Path path, ReadAhead* ahead) {
     pg::Transaction transaction(db);
-    StagedBatch staged = stage(batch, lookup_devices(transaction, batch));
+    std::map<std::string, DeviceInfo> devices = lookup_devices(transaction, batch);
+    StagedBatch staged = ahead != nullptr ? ahead->take(batch, devices) : stage(batch, devices);
+    std::function<void()> meanwhile;
+    if (ahead != nullptr)
+        meanwhile = [ahead, &devices] { ahead->read_and_stage(devices); };
     Landed landed;
     if (staged.reading_rows + staged.message_rows > 0) {
-        std::optional<Landed> rows = land_rows(transaction, staged, path);
+        std::optional<Landed> rows = land_rows(transaction, staged, path, meanwhile);
         if (!rows)
             return false;
         landed = *rows;
@@ -155,11 +220,12 @@ bool land_once(TelemetryPlugin& plugin, pg::Connection& db, const std::vector<Ra
     return true;
 }
 
-void land(TelemetryPlugin& plugin, pg::Connection& db, const std::vector<RawMessage>& batch) {
-    if (land_once(plugin, db, batch, Path::direct))
+void land(TelemetryPlugin& plugin, pg::Connection& db, const std::vector<RawMessage>& batch,
+          ReadAhead* ahead = nullptr) {
+    if (land_once(plugin, db, batch, Path::direct, ahead))
         return;
     ++plugin.counters.batches_deduplicated;
-    land_once(plugin, db, batch, Path::deduplicating);
+    land_once(plugin, db, batch, Path::deduplicating, nullptr);
 }
 
 void prepare(pg::Connection& db) {
@@ -267,6 +333,7 @@ void run_writer(TelemetryPlugin& plugin, std::stop_token stop) {
     options.outage_detail = [&plugin] { return journal_state(plugin); };
     DbLoop loop(std::move(options));
     std::vector<RawMessage>& pending = plugin.pending;
+    ReadAhead read_ahead(plugin);
     std::uint64_t staging_generation = 0;
     std::optional<Clock::time_point> give_up_at;
     Clock::time_point next_sync = Clock::now() + plugin.settings.sync_interval;
@@ -293,7 +360,8 @@ void run_writer(TelemetryPlugin& plugin, std::stop_token stop) {
             next_stats = now + stats_interval;
         }
         if (pending.empty())
-            pending = journal.read(plugin.settings.batch_max);
+            pending = !plugin.next.empty() ? std::exchange(plugin.next, {})
+                                           : journal.read(plugin.settings.batch_max);
         if (pending.empty()) {
             if (stop.stop_requested())
                 break;
@@ -313,7 +381,7 @@ void run_writer(TelemetryPlugin& plugin, std::stop_token stop) {
                 staging_generation = db.generation();
             }
             try {
-                land(plugin, db, pending);
+                land(plugin, db, pending, &read_ahead);
             } catch (const pg::Error& error) {
                 if (is_outage(error))
                     throw;
