@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Sustained ingest into PostgreSQL (issue #6 item 6), against two baselines in the same run:
+# Sustained ingest into PostgreSQL (issue #6 item 6, issue #20 item 2), against two baselines in
+# the same run:
 #   sarang   mosquitto with the Sarang plugins: readings journaled on the broker thread, COPYed
-#            in batches by the telemetry worker through sarang_land_staged()
-#   COPY     sarang-copy-baseline: one libpq client COPYing the same rows into readings in
-#            1,000-row batches (the ceiling on this machine)
+#            in batches by the telemetry worker straight into readings (sql/0024)
+#   COPY     sarang-copy-baseline: one libpq client COPYing as many of the same rows into the
+#            same readings table in the writer's batches (2 x BATCH_MAX rows), each its own
+#            transaction (the ceiling on this machine)
 #   INSERT   plain mosquitto (no plugins) and sarang-insert-subscriber: one QoS 1 subscriber
 #            doing one synchronous INSERT per message, as the seeds' backends do; fed a QoS 1
 #            burst of BURST (30,000) messages
@@ -12,18 +14,26 @@
 # again and the script waits for the journal to drain and checks that no reading was lost.
 #
 #   bench/ingest.sh [DEVICES] [SECONDS]      (defaults 99 and 60; latency phases SECONDS/3)
+#   PHASES=landing bench/ingest.sh 99 300    (issue #20's benchmark: sarang and COPY only)
+#
+# Besides rates: lost and doubled readings (rows against 2 x acknowledged, and the minute and
+# hour rollups' samples against the rows: a reading counted twice shows there even though
+# readings' key keeps the row once), and disk bytes per reading of readings (all partitions,
+# indexes included) for sarang's rows and for COPY's.
 #
 # PIN=1 puts the brokers on CPU 0 and PostgreSQL, the load tools and the INSERT subscriber on
-# CPU 1. BURST=N changes the INSERT baseline's burst, WINDOW=N the QoS 1 messages in flight per
-# connection (32), SUSTAIN_RATE=N has the sustained phase publish N messages/s (token bucket)
-# instead of as fast as the broker acknowledges. The broker acknowledges once a message is in
-# its journal, so "as fast as acknowledged" can run ahead of PostgreSQL: the landed rate (first
-# publish to last row in PostgreSQL) is the figure, and the journal's peak shows the backlog. Needs a build with tests (tools/test). Prints every run, the ratios, and
-# markdown table rows for bench/RESULTS.md.
+# CPU 1. BATCH_MAX=N sets telemetry.batch_max (20000 messages). BURST=N changes the INSERT
+# baseline's burst, WINDOW=N the QoS 1 messages in flight per connection (32), SUSTAIN_RATE=N
+# has the sustained phase publish N messages/s (token bucket) instead of as fast as the broker
+# acknowledges. The broker acknowledges once a message is in its journal, so "as fast as
+# acknowledged" can run ahead of PostgreSQL: the landed rate (first publish to last row in
+# PostgreSQL) is the figure, and the journal's peak shows the backlog. Needs a build with tests
+# (tools/test). Prints every run, the ratios, and markdown table rows for bench/RESULTS.md.
 set -euo pipefail
 SARANG_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SARANG_BUILD=${SARANG_BUILD:-$SARANG_ROOT/build}
 source "$SARANG_ROOT/tools/lib/stack.sh"
+PHASES=${PHASES:-all}
 DEVICES=${1:-99}
 DURATION=${2:-60}
 LATENCY_SECONDS=$(((DURATION + 2) / 3))
@@ -59,6 +69,8 @@ read -r PG_PORT HTTP_PORT SARANG_PORT PLAIN_PORT < <(free_ports 4)
 stack_init "$STATE" "$PG_PORT" "$HTTP_PORT"
 sed -i 's/^log.level = .*//' "$STATE/sarang.conf"
 echo "log.level = warning" >>"$STATE/sarang.conf"
+BATCH_MAX=${BATCH_MAX:-20000} # telemetry.batch_max: messages per landing transaction
+echo "telemetry.batch_max = $BATCH_MAX" >>"$STATE/sarang.conf"
 pg_start "$STATE" "$PG_PORT"
 pin_postgres
 sarangctl_in "$STATE" migrate >/dev/null
@@ -104,6 +116,11 @@ ingest() {                                        # label args...: one sarang-in
 field() { # label phase field
     grep "^$1:" "$STATE/results" | sed -n "s/.* $2: [^:]*\b$3=\([0-9.]*\).*/\1/p" | head -n 1
 }
+readings_bytes() { # readings and, once partitioned, all its partitions; indexes included
+    psql_sarang "SELECT sum(pg_total_relation_size(t)) FROM (SELECT 'readings'::regclass AS t
+        UNION SELECT relid FROM pg_partition_tree('readings')) tree"
+}
+per_reading() { awk -v b="$1" -v r="$2" 'BEGIN { printf "%.1f", (r > 0) ? b / r : 0 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0) ? a / b : 0 }'; }
 stat_value() { awk -v m="sarang_telemetry_$1" '$1 == m { print $2 }' "$STATE/journal/stats.prom" 2>/dev/null; }
 
@@ -129,19 +146,48 @@ stop_sampler() { # sets journal_peak (journal_bytes would count landed segments 
 }
 
 echo "==> sarang: $DEVICES devices, ${DURATION} s, QoS 1, window $WINDOW, ${SUSTAIN_RATE:-as fast as acknowledged}${SUSTAIN_RATE:+ messages/s}"
+echo "    load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+bytes_before=$(readings_bytes)
 start_sampler
 ingest sarang --port "$SARANG_PORT" --credentials "$STATE/devices.creds" --seconds "$DURATION" \
     --rate "${SUSTAIN_RATE:-0}" --dsn "$DSN" --quiet 60
 stop_sampler
 sustain_peak=$journal_peak
-echo "    journal peak: $journal_peak messages waiting; refused (journal full): $(stat_value refused_journal_full_total)"
-
-echo "==> baseline A: COPY of as many rows in 1,000-row batches"
+sustain_load=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "    journal peak: $journal_peak messages waiting; refused (journal full): $(stat_value refused_journal_full_total); load average after: $sustain_load"
+echo "    batches: $(stat_value batches_total), of them deduplicated: $(stat_value batches_deduplicated_total)"
 rows=$(field sarang landed rows)
+s_bytes=$(per_reading "$(($(readings_bytes) - bytes_before))" "$rows")
+# Only sarang has written readings so far: each must be in exactly one minute and one hour bucket.
+read -r all_rows minute_samples hour_samples < <(psql_sarang "SELECT (SELECT count(*) FROM readings),
+    (SELECT coalesce(sum(samples), 0) FROM reading_rollups WHERE bucket_seconds = 60),
+    (SELECT coalesce(sum(samples), 0) FROM reading_rollups WHERE bucket_seconds = 3600)" | tr '|' ' ')
+doubled=$(($(field sarang landed extra) + minute_samples - all_rows + hour_samples - all_rows))
+echo "sarang-check: rows=$all_rows minute_samples=$minute_samples hour_samples=$hour_samples doubled=$doubled bytes_per_reading=$s_bytes" |
+    tee -a "$STATE/results"
+
+echo "==> baseline A: COPY of as many rows into the same table in $((2 * BATCH_MAX))-row batches (the writer's)"
+echo "    load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+bytes_before=$(readings_bytes)
 out=$("${LOAD_CPUS[@]}" "$TOOLS/sarang-copy-baseline" --dsn "$DSN" --credentials "$STATE/devices.creds" \
-    --rows "$((rows > 100000 ? rows : 100000))" --batch 1000 --ts-start "$TS" | tr '\n' ' ')
-echo "copy: $out" | tee -a "$STATE/results"
+    --rows "$((rows > 100000 ? rows : 100000))" --batch "$((2 * BATCH_MAX))" --ts-start "$TS" | tr '\n' ' ')
+c_bytes=$(per_reading "$(($(readings_bytes) - bytes_before))" "$(sed -n 's/.*rows=\([0-9]*\).*/\1/p' <<<"$out")")
+copy_load=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "copy: $out bytes_per_reading=$c_bytes" | tee -a "$STATE/results"
+echo "    load average after: $copy_load"
 TS=$(sed -n 's/.*ts: start=[0-9]* next=\([0-9]*\).*/\1/p' <<<"$out")
+
+if [ "$PHASES" = landing ]; then
+    s_rows=$(field sarang landed rows_per_s)
+    c_rows=$(field copy copy rate)
+    echo "==> ratio"
+    echo "sarang landed rows/s / COPY rows/s: $(ratio "$s_rows" "$c_rows")"
+    echo
+    echo "| run | devices x s | acked msgs/s | landed readings/s | lost | doubled | journal peak | COPY readings/s | landed / COPY | bytes per reading sarang / COPY | load average after sarang / COPY |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|"
+    echo "| $(date -u '+%F %H:%M') | $DEVICES x $DURATION | $(field sarang ingest rate) | $s_rows | $(field sarang landed lost) | $doubled | $sustain_peak msgs | $c_rows | **$(ratio "$s_rows" "$c_rows")** | $s_bytes / $c_bytes | $sustain_load / $copy_load |"
+    exit 0
+fi
 
 echo "==> baseline B: plain mosquitto, one INSERT per message, QoS 1 burst of $BURST"
 cat >"$STATE/plain.conf" <<CONF

@@ -50,7 +50,7 @@ constexpr KeySpec schema[] = {
     {"provision.max_pending_pre_registrations", Type::integer, "5"},
     {"provision.broker_host", Type::string, "127.0.0.1"},
     {"provision.broker_port", Type::integer, "1883"},
-    {"telemetry.batch_max", Type::integer, "5000"},
+    {"telemetry.batch_max", Type::integer, "20000"},
     {"telemetry.journal_max_mb", Type::integer, "1024"},
     {"telemetry.journal_segment_mb", Type::integer, "64"},
     {"telemetry.journal_sync_ms", Type::integer, "1000"},

@@ -219,7 +219,8 @@ void Connection::exec_script(std::string_view sql) {
     check(PQexec(conn_, script.c_str()), "script");
 }
 
-long long Connection::copy_in(std::string_view copy_statement, std::string_view data) {
+long long Connection::copy_in(std::string_view copy_statement, std::string_view data,
+                              const std::function<void()>& meanwhile) {
     ensure_connected();
     std::string statement(copy_statement);
     pg_result* started = PQexec(conn_, statement.c_str());
@@ -234,7 +235,10 @@ long long Connection::copy_in(std::string_view copy_statement, std::string_view 
         std::size_t size = std::min(piece, data.size() - at);
         sent = PQputCopyData(conn_, data.data() + at, static_cast<int>(size)) == 1;
     }
+    // Blocking mode: this returns once the end marker is flushed to the server.
     PQputCopyEnd(conn_, sent ? nullptr : "sending COPY data failed");
+    if (sent && meanwhile)
+        meanwhile();
     pg_result* outcome = PQgetResult(conn_);
     // Drain to the end of this command so the connection is ready for the next one, also when
     // the outcome is an error.

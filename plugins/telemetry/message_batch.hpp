@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace sarang::telemetry {
@@ -23,6 +24,7 @@ struct RawMessage {
 struct DeviceInfo {
     std::string kind;
     std::string topic_prefix;
+    bool operator==(const DeviceInfo&) const = default;
 };
 
 struct Rejection {
@@ -33,7 +35,29 @@ struct Rejection {
     std::string sample; // the payload's first bytes (rejection_sample)
 };
 
-// Rows in PostgreSQL's COPY text format, one per line, for staged_readings and staged_messages.
+// One rollup bucket of a metric: the aggregate of reading_rollups' row for it.
+struct RollupBucket {
+    std::int64_t start_us = 0; // the bucket's start, microseconds since the epoch (UTC)
+    std::uint64_t samples = 0;
+    double total = 0;
+    double low = 0;
+    double high = 0;
+};
+
+// What one device's metric adds to reading_rollups and latest_readings in a batch. Summed here
+// so that the direct path (writer.cpp) upserts a few hundred rows per batch, not one per
+// reading; right only when every reading of the batch is new, which that path checks.
+struct MetricSummary {
+    std::string device_id;
+    std::string metric;
+    std::int64_t latest_us = 0; // the newest reading's time and value
+    double latest_value = 0;
+    std::vector<RollupBucket> minutes; // few per batch, in arrival order
+    std::vector<RollupBucket> hours;
+};
+
+// Rows in PostgreSQL's COPY text format, one per line, for staged_readings (or readings itself:
+// the same columns) and staged_messages.
 struct StagedBatch {
     std::string readings;
     std::string messages;
@@ -42,10 +66,25 @@ struct StagedBatch {
     std::size_t accepted = 0; // messages that produced rows
     std::size_t ignored = 0;  // not data of this device's kind (another plugin's topic)
     std::vector<Rejection> rejected;
+    // Keyed by device id, a tab and the metric.
+    std::unordered_map<std::string, MetricSummary> summaries;
 };
 
 StagedBatch stage(const std::vector<RawMessage>& messages,
                   const std::map<std::string, DeviceInfo>& devices);
+
+// The summaries as columns, element i of each being one row, sorted by device and metric, in
+// PostgreSQL's text forms: sarang_land_direct()'s array parameters (sql/0024), so that they
+// travel with the call instead of in COPYs of their own (round trips are what a loaded machine
+// makes slow).
+struct SummaryColumns {
+    // reading_rollups: one row per (device, metric, bucket width, bucket).
+    std::vector<std::string> rollup_device, rollup_metric, rollup_seconds, rollup_bucket,
+        rollup_samples, rollup_total, rollup_low, rollup_high;
+    // latest_readings: one row per (device, metric), its newest reading.
+    std::vector<std::string> latest_device, latest_metric, latest_at, latest_value;
+};
+SummaryColumns summary_columns(const StagedBatch& batch);
 
 // PostgreSQL's text form of a timestamptz, microseconds, UTC.
 std::string timestamp_text(TimePoint when);

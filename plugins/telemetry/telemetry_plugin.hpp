@@ -23,7 +23,7 @@ struct Settings {
     std::string dsn;
     std::filesystem::path journal_dir;
     JournalLimits journal_limits;
-    std::size_t batch_max = 5000;
+    std::size_t batch_max = 20000;
     std::chrono::milliseconds sync_interval{1000};
 };
 
@@ -39,6 +39,9 @@ struct Counters {
     std::atomic<std::uint64_t> messages_rejected{0};
     std::atomic<std::uint64_t> messages_failed{0};
     std::atomic<std::uint64_t> batches{0};
+    // Batches whose direct COPY met a reading already there (a replay after a crash, a QoS 1
+    // redelivery with the device's timestamp) and that landed through sarang_land_staged().
+    std::atomic<std::uint64_t> batches_deduplicated{0};
     std::atomic<bool> database_up{false};
 };
 
@@ -58,6 +61,9 @@ struct TelemetryPlugin {
     // Writer only: the batch read from the journal and not landed yet. Here rather than in the
     // writer's body so that a restarted body (worker.hpp) lands it instead of skipping it.
     std::vector<RawMessage> pending;
+    // Writer only: the batch after `pending`, read from the journal while PostgreSQL was still
+    // inserting pending's readings (writer.cpp), landed right after it.
+    std::vector<RawMessage> next;
     std::unique_ptr<Worker> writer; // last member: stopped and joined first on destruction
 };
 

@@ -129,6 +129,8 @@ void a_message_with_its_own_timestamp_lands_once_however_often_delivered(void**)
                            pi.id),
                      2);
     assert_true(stat_at_least("readings_duplicate_total", 4) >= 4);
+    // The copies' direct COPY met the first one's rows: those batches landed deduplicated.
+    assert_true(stat_at_least("batches_deduplicated_total", 1) >= 1);
 }
 
 // readings is partitioned by day in UTC (sql/0022): readings stamped on both sides of midnight,

@@ -23,15 +23,32 @@ const std::map<std::string, DeviceInfo> devices{{"pi-1", {"hydro-sensor", "hydro
                                                 {"box-01", {"parcel-box", "smartparcel/box-01"}},
                                                 {"odd", {"toaster", "t/odd"}}};
 
+RawMessage at(const char* device, std::string payload, seconds offset) {
+    return {1, device, std::string("hydro/") + device + "/reading", std::move(payload),
+            received + offset};
+}
+
 void readings_become_one_copy_line_per_metric(void**) {
     StagedBatch out =
         stage({message("pi-1", "hydro/pi-1/reading", R"({"tds":512.3,"ph":6.8})")}, devices);
     assert_true(out.rejected.empty());
     assert_int_equal(out.reading_rows, 2);
     assert_int_equal(out.message_rows, 0);
-    assert_text_equal(out.readings,
-                      "pi-1\ttds\t2026-11-23 09:11:30.089651+00\t512.29999999999995\n"
-                      "pi-1\tph\t2026-11-23 09:11:30.089651+00\t6.7999999999999998\n");
+    assert_text_equal(out.readings, "pi-1\tph\t2026-11-23 09:11:30.089651+00\t6.8\n"
+                                    "pi-1\ttds\t2026-11-23 09:11:30.089651+00\t512.3\n");
+}
+
+// In readings' key order (device, metric, time), not arrival order: PostgreSQL then inserts
+// into the key's index leaf by leaf.
+void readings_are_rendered_in_key_order(void**) {
+    StagedBatch out = stage(
+        {at("pi-2", R"({"ph":6})", seconds(0)), at("pi-1", R"({"ph":7,"tds":500})", seconds(2)),
+         at("pi-1", R"({"ph":8})", seconds(1))},
+        {{"pi-1", {"hydro-sensor", "hydro/pi-1"}}, {"pi-2", {"hydro-sensor", "hydro/pi-2"}}});
+    assert_text_equal(out.readings, "pi-1\tph\t2026-11-23 09:11:31.089651+00\t8\n"
+                                    "pi-1\tph\t2026-11-23 09:11:32.089651+00\t7\n"
+                                    "pi-1\ttds\t2026-11-23 09:11:32.089651+00\t500\n"
+                                    "pi-2\tph\t2026-11-23 09:11:30.089651+00\t6\n");
 }
 
 void events_and_statuses_are_staged_with_their_payload(void**) {
@@ -141,13 +158,66 @@ void timestamps_keep_microseconds_in_utc(void**) {
 
 } // namespace
 
+// The summary columns as tab-separated rows, rollups first, to compare whole.
+std::string rollup_rows(const StagedBatch& batch) {
+    SummaryColumns c = summary_columns(batch);
+    std::string out;
+    for (std::size_t i = 0; i < c.rollup_device.size(); ++i)
+        out += c.rollup_device[i] + '\t' + c.rollup_metric[i] + '\t' + c.rollup_seconds[i] + '\t' +
+               c.rollup_bucket[i] + '\t' + c.rollup_samples[i] + '\t' + c.rollup_total[i] + '\t' +
+               c.rollup_low[i] + '\t' + c.rollup_high[i] + '\n';
+    return out;
+}
+
+std::string latest_rows(const StagedBatch& batch) {
+    SummaryColumns c = summary_columns(batch);
+    std::string out;
+    for (std::size_t i = 0; i < c.latest_device.size(); ++i)
+        out += c.latest_device[i] + '\t' + c.latest_metric[i] + '\t' + c.latest_at[i] + '\t' +
+               c.latest_value[i] + '\n';
+    return out;
+}
+
+// 09:11:30 and 09:11:50 share a minute, 09:12:10 starts the next; all three share the hour.
+void readings_are_summed_into_rollups_and_latest_values(void**) {
+    StagedBatch out =
+        stage({at("pi-1", R"({"ph":6.0,"tds":500})", seconds(0)),
+               at("pi-1", R"({"ph":7.0})", seconds(20)), at("pi-1", R"({"ph":5.0})", seconds(40)),
+               message("bad", "hydro/bad/reading", R"({"ph":1})")},
+              devices);
+    assert_int_equal(out.reading_rows, 4);
+    assert_text_equal(rollup_rows(out),
+                      "pi-1\tph\t60\t2026-11-23 09:11:00.000000+00\t2\t13\t6\t7\n"
+                      "pi-1\tph\t60\t2026-11-23 09:12:00.000000+00\t1\t5\t5\t5\n"
+                      "pi-1\tph\t3600\t2026-11-23 09:00:00.000000+00\t3\t18\t5\t7\n"
+                      "pi-1\ttds\t60\t2026-11-23 09:11:00.000000+00\t1\t500\t500\t500\n"
+                      "pi-1\ttds\t3600\t2026-11-23 09:00:00.000000+00\t1\t500\t500\t500\n");
+    assert_text_equal(latest_rows(out), "pi-1\tph\t2026-11-23 09:12:10.089651+00\t5\n"
+                                        "pi-1\ttds\t2026-11-23 09:11:30.089651+00\t500\n");
+}
+
+// The newest reading is the latest value whatever order the messages came in.
+void the_latest_value_is_the_newest_not_the_last_staged(void**) {
+    StagedBatch out =
+        stage({at("pi-1", R"({"ph":6.5})", seconds(30)), at("pi-1", R"({"ph":5.5})", seconds(-30))},
+              devices);
+    assert_text_equal(latest_rows(out), "pi-1\tph\t2026-11-23 09:12:00.089651+00\t6.5\n");
+    assert_text_equal(rollup_rows(out),
+                      "pi-1\tph\t60\t2026-11-23 09:12:00.000000+00\t1\t6.5\t6.5\t6.5\n"
+                      "pi-1\tph\t60\t2026-11-23 09:11:00.000000+00\t1\t5.5\t5.5\t5.5\n"
+                      "pi-1\tph\t3600\t2026-11-23 09:00:00.000000+00\t2\t12\t5.5\t6.5\n");
+}
+
 int main() {
     const CMUnitTest tests[] = {
         cmocka_unit_test(readings_become_one_copy_line_per_metric),
+        cmocka_unit_test(readings_are_rendered_in_key_order),
         cmocka_unit_test(events_and_statuses_are_staged_with_their_payload),
         cmocka_unit_test(bad_messages_are_rejected_with_a_reason_and_stage_nothing),
         cmocka_unit_test(timestamps_keep_microseconds_in_utc),
         cmocka_unit_test(rejections_are_tallied_per_device_and_reason),
+        cmocka_unit_test(readings_are_summed_into_rollups_and_latest_values),
+        cmocka_unit_test(the_latest_value_is_the_newest_not_the_last_staged),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

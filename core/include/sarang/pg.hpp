@@ -9,6 +9,7 @@
 // next call reconnects, re-prepares statements and re-issues LISTENs.
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -102,8 +103,11 @@ class Connection {
     // Several statements in one string (migrations); no parameters.
     void exec_script(std::string_view sql);
     // COPY ... FROM STDIN with `data` as the whole input, in one round trip for the server.
-    // Returns the number of rows copied.
-    long long copy_in(std::string_view copy_statement, std::string_view data);
+    // Returns the number of rows copied. `meanwhile`, when given, runs once all data is sent,
+    // while the server is still inserting it: other work of the caller's overlaps the COPY. It
+    // must not use this connection and must not throw.
+    long long copy_in(std::string_view copy_statement, std::string_view data,
+                      const std::function<void()>& meanwhile = {});
 
     // Remembers a statement; it is prepared on first use on each physical connection.
     void prepare(const std::string& name, std::string sql);
@@ -149,8 +153,9 @@ class Transaction {
     Result exec_prepared(const std::string& name, const Params& params) {
         return connection_.exec_prepared(name, params);
     }
-    long long copy_in(std::string_view copy_statement, std::string_view data) {
-        return connection_.copy_in(copy_statement, data);
+    long long copy_in(std::string_view copy_statement, std::string_view data,
+                      const std::function<void()>& meanwhile = {}) {
+        return connection_.copy_in(copy_statement, data, meanwhile);
     }
     void commit();
 
