@@ -51,6 +51,7 @@ constexpr KeySpec schema[] = {
     {"provision.broker_host", Type::string, "127.0.0.1"},
     {"provision.broker_port", Type::integer, "1883"},
     {"telemetry.batch_max", Type::integer, "20000"},
+    {"telemetry.batch_interval_ms", Type::integer, "50"},
     {"telemetry.journal_max_mb", Type::integer, "1024"},
     {"telemetry.journal_segment_mb", Type::integer, "64"},
     {"telemetry.journal_sync_ms", Type::integer, "1000"},

@@ -102,6 +102,11 @@ class Journal {
     std::uint64_t limit() const { return limits_.max_bytes; }
     std::uint64_t last_appended() const { return last_appended_.load(std::memory_order_acquire); }
     std::uint64_t last_landed() const { return checkpoint_.load(std::memory_order_relaxed); }
+    // Worker. Records appended and not read yet.
+    std::uint64_t unread() const {
+        std::uint64_t appended = last_appended();
+        return appended >= next_read_ ? appended + 1 - next_read_ : 0;
+    }
 
   private:
     struct Segment {

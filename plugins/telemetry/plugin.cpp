@@ -22,6 +22,8 @@ telemetry::Settings read_settings(const mosquitto_opt* options, int count) {
     settings.journal_dir = *journal;
     settings.batch_max =
         static_cast<std::size_t>(config.integer_in("telemetry.batch_max", 1, 50000));
+    settings.batch_interval =
+        std::chrono::milliseconds(config.integer_in("telemetry.batch_interval_ms", 0, 1000));
     settings.journal_limits.max_bytes =
         static_cast<std::uint64_t>(config.integer_in("telemetry.journal_max_mb", 16, 1 << 20))
         << 20;

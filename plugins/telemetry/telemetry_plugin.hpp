@@ -24,6 +24,9 @@ struct Settings {
     std::filesystem::path journal_dir;
     JournalLimits journal_limits;
     std::size_t batch_max = 20000;
+    // While fewer than batch_max / 4 messages wait, batches start at most this often: each
+    // costs a transaction and its round trips whatever its size (run_writer).
+    std::chrono::milliseconds batch_interval{50};
     std::chrono::milliseconds sync_interval{1000};
 };
 

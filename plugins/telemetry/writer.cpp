@@ -18,6 +18,7 @@
 #include "sarang/pg.hpp"
 #include "telemetry_plugin.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <fcntl.h>
 #include <functional>
@@ -148,6 +149,11 @@ std::map<std::string, DeviceInfo> devices_of(const std::vector<RawMessage>& batc
     return out;
 }
 
+// Below this many waiting messages a batch is paced (Settings::batch_interval).
+std::uint64_t worth_a_batch(const Settings& settings) {
+    return std::max<std::uint64_t>(1, settings.batch_max / 4);
+}
+
 class ReadAhead {
   public:
     explicit ReadAhead(TelemetryPlugin& plugin) : plugin_(plugin) {}
@@ -155,7 +161,8 @@ class ReadAhead {
     // During the COPY: must not throw (pg::Connection::copy_in). What was read stays in
     // plugin.next whatever happens to its staging.
     void read_and_stage(const std::map<std::string, DeviceInfo>& known) noexcept {
-        if (!plugin_.next.empty())
+        // Without a backlog the next batch waits for the batch interval instead (run_writer).
+        if (!plugin_.next.empty() || plugin_.journal.unread() < worth_a_batch(plugin_.settings))
             return;
         try {
             plugin_.next = plugin_.journal.read(plugin_.settings.batch_max);
@@ -338,6 +345,7 @@ void run_writer(TelemetryPlugin& plugin, std::stop_token stop) {
     std::optional<Clock::time_point> give_up_at;
     Clock::time_point next_sync = Clock::now() + plugin.settings.sync_interval;
     Clock::time_point next_stats = Clock::now();
+    Clock::time_point last_batch_at{};
     for (;;) {
         auto now = Clock::now();
         if (stop.stop_requested() && !give_up_at)
@@ -359,9 +367,25 @@ void run_writer(TelemetryPlugin& plugin, std::stop_token stop) {
             flush_rejections(plugin.broker_refusals, loop, stop);
             next_stats = now + stats_interval;
         }
-        if (pending.empty())
+        if (pending.empty() && plugin.next.empty()) {
+            // A transaction per batch costs the same whatever the batch's size: at a moderate
+            // rate, batches every few milliseconds doubled the broker process's CPU per
+            // message (bench/brokers.sh). Until a backlog builds up, let them grow.
+            std::uint64_t waiting = journal.unread();
+            auto due = last_batch_at + plugin.settings.batch_interval;
+            if (waiting > 0 && waiting < worth_a_batch(plugin.settings) && now < due &&
+                !stop.stop_requested()) {
+                sleep_unless_stopped(stop, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                               due - now + std::chrono::milliseconds(1)));
+                continue;
+            }
+        }
+        if (pending.empty()) {
             pending = !plugin.next.empty() ? std::exchange(plugin.next, {})
                                            : journal.read(plugin.settings.batch_max);
+            if (!pending.empty())
+                last_batch_at = Clock::now();
+        }
         if (pending.empty()) {
             if (stop.stop_requested())
                 break;
