@@ -33,3 +33,13 @@ broker_conf() {
         printf '%s\n' "$@"
     } >"$STATE/$name.mosquitto.conf"
 }
+
+# Starts mosquitto with STATE/NAME.mosquitto.conf (on BROKER_CPUS when set), records its pid in
+# PIDS and BROKER_PID[NAME], and waits for PORT. Usage: start_broker NAME PORT
+start_broker() {
+    local name=$1 port=$2
+    "${BROKER_CPUS[@]}" mosquitto -c "$STATE/$name.mosquitto.conf" >>"$STATE/log/$name.log" 2>&1 &
+    PIDS+=($!)
+    BROKER_PID[$name]=$!
+    wait_for_port "$port" 20 "$name broker" || { cat "$STATE/log/$name.log" >&2; exit 1; }
+}

@@ -74,10 +74,7 @@ chmod a+r "$STATE"/*.mosquitto.conf "$STATE/passwd" "$STATE/acl"
 for name in anonymous files sarang; do
     port_var="${name^^}_PORT"
     [ "$name" = anonymous ] && port_var=ANON_PORT
-    "${BROKER_CPUS[@]}" mosquitto -c "$STATE/$name.mosquitto.conf" >>"$STATE/log/$name.log" 2>&1 &
-    PIDS+=($!)
-    BROKER_PID[$name]=$!
-    wait_for_port "${!port_var}" 20 "$name broker" || { cat "$STATE/log/$name.log" >&2; exit 1; }
+    start_broker "$name" "${!port_var}"
 done
 
 run() { # name port credentials
