@@ -59,10 +59,6 @@ void maintain(pg::Connection& db, const PartitionedTable& table) {
              table.parent.c_str(), default_table.c_str(), retention.c_str());
 }
 
-} // namespace
-
-namespace {
-
 struct TableKey {
     std::string_view parent;
     const char* retention_key;
