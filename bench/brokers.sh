@@ -133,6 +133,21 @@ if [ -n "${BEFORE:-}" ]; then
 fi
 
 cpu_ticks() { awk '{ print $14 + $15 }' "$1"; } # /proc stat file: utime + stime in ticks
+# Every thread of PID as "name ticks" lines, threads of one name summed (comm is field 2; the
+# fields after it count from its closing parenthesis, since a name may hold spaces).
+thread_ticks() {
+    local stat
+    for stat in /proc/"$1"/task/*/stat; do
+        sed -n 's/^[0-9]* (\(.*\)) \(.*\)$/\1\t\2/p' "$stat" 2>/dev/null
+    done | awk -F'\t' '{ split($2, f, " "); gsub(/ /, "_", $1); t[$1] += f[12] + f[13] }
+                       END { for (n in t) print n, t[n] }' | sort
+}
+# "name=us_per_message ..." from two thread_ticks snapshots, the busiest first.
+thread_breakdown() { # before after acked
+    join -a 2 -e 0 -o 0,1.2,2.2 "$1" "$2" | awk -v a="$3" -v hz="$TICKS" \
+        '{ d = $3 - $2; if (d > 0) printf "%s %s=%.2f\n", d, $1, d * 1e6 / hz / a }' |
+        sort -rn | cut -d' ' -f2 | tr '\n' ' '
+}
 TS=$(($(date +%s) * 1000 - 3 * 24 * 3600 * 1000)) # each run starts where the previous ended
 run() {                                            # name port credentials [ingest args...]
     local name=$1 port=$2 creds=$3 pid out before thread_before after thread_after load
@@ -148,10 +163,12 @@ run() {                                            # name port credentials [inge
     fi
     before=$(cpu_ticks "/proc/$pid/stat")
     thread_before=$(cpu_ticks "/proc/$pid/task/$pid/stat")
+    thread_ticks "$pid" >"$STATE/threads.before"
     out=$("${LOAD_CPUS[@]}" "$INGEST" --port "$port" --credentials "$creds" --seconds "$DURATION" \
         --rate "$RATE" --window "$WINDOW" --ts-start "$TS" "$@" | tr '\n' ' ') || true
     after=$(cpu_ticks "/proc/$pid/stat")
     thread_after=$(cpu_ticks "/proc/$pid/task/$pid/stat")
+    thread_ticks "$pid" >"$STATE/threads.after"
     if [ -n "$perf_pid" ]; then
         kill -INT "$perf_pid"
         wait "$perf_pid" || true
@@ -163,7 +180,8 @@ run() {                                            # name port credentials [inge
     echo "$name: $out cpu: load1=$load process_us_per_message=$(awk -v t="$((after - before))" \
         -v a="$acked" -v hz="$TICKS" 'BEGIN { printf "%.2f", t * 1e6 / hz / a }') \
 broker_thread_us_per_message=$(awk -v t="$((thread_after - thread_before))" -v a="$acked" \
-        -v hz="$TICKS" 'BEGIN { printf "%.2f", t * 1e6 / hz / a }')" | tee -a "$STATE/results"
+        -v hz="$TICKS" 'BEGIN { printf "%.2f", t * 1e6 / hz / a }') threads: \
+$(thread_breakdown "$STATE/threads.before" "$STATE/threads.after" "$acked")" | tee -a "$STATE/results"
 }
 
 read -ra BROKERS <<<"${ONLY:-anonymous files dynsec sarang${BEFORE:+ before}}"

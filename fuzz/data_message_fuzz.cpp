@@ -4,6 +4,7 @@
 #include "sarang/data_message.hpp"
 
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 namespace {
@@ -24,6 +25,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const sarang::DataTopic& topic = *topics[input.ConsumeIntegral<uint8_t>() % topics.size()];
     std::string payload = input.ConsumeRemainingBytesAsString();
     sarang::ParsedMessage parsed = sarang::parse_data_message(topic, payload);
+    // The flat fast path reads exactly what jansson's tree reads, or leaves the payload to it.
+    sarang::ParsedMessage reference = sarang::parse_data_message_tree(topic, payload);
+    FUZZ_CHECK(parsed.error == reference.error);
+    FUZZ_CHECK(parsed.field == reference.field);
+    FUZZ_CHECK(parsed.device_time == reference.device_time);
+    FUZZ_CHECK(parsed.online == reference.online);
+    FUZZ_CHECK(parsed.kept_json == reference.kept_json);
+    FUZZ_CHECK(parsed.metrics.size() == reference.metrics.size());
+    for (std::size_t i = 0; i < parsed.metrics.size(); ++i) {
+        FUZZ_CHECK(parsed.metrics[i].name == reference.metrics[i].name);
+        FUZZ_CHECK(std::memcmp(&parsed.metrics[i].value, &reference.metrics[i].value,
+                               sizeof(double)) == 0);
+    }
     if (!parsed.ok())
         return 0;
     // Accepted: whole, finite, in range, and one metric at least for readings.

@@ -5,8 +5,9 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
-#include <ctime>
+#include <cstring>
 #include <tuple>
+#include <unordered_map>
 
 namespace sarang::telemetry {
 namespace {
@@ -38,19 +39,8 @@ void add_to_bucket(std::vector<RollupBucket>& buckets, std::int64_t start, doubl
     bucket->high = std::max(bucket->high, value);
 }
 
-void summarize(StagedBatch& out, const std::string& device_id, const std::string& metric,
-               std::int64_t at_us, double value) {
-    std::string key = device_id;
-    key += '\t';
-    key += metric;
-    auto [entry, added] = out.summaries.try_emplace(std::move(key));
-    MetricSummary& summary = entry->second;
-    if (added) {
-        summary.device_id = device_id;
-        summary.metric = metric;
-        summary.latest_us = at_us;
-        summary.latest_value = value;
-    } else if (at_us >= summary.latest_us) {
+void summarize(MetricSummary& summary, std::int64_t at_us, double value) {
+    if (summary.minutes.empty() || at_us >= summary.latest_us) {
         summary.latest_us = at_us;
         summary.latest_value = value;
     }
@@ -69,7 +59,7 @@ void append_number(std::string& line, double value) {
 std::vector<const MetricSummary*> sorted_summaries(const StagedBatch& batch) {
     std::vector<const MetricSummary*> out;
     out.reserve(batch.summaries.size());
-    for (const auto& [key, summary] : batch.summaries)
+    for (const MetricSummary& summary : batch.summaries)
         out.push_back(&summary);
     std::sort(out.begin(), out.end(), [](const MetricSummary* a, const MetricSummary* b) {
         return std::tie(a->device_id, a->metric) < std::tie(b->device_id, b->metric);
@@ -89,8 +79,7 @@ void add_buckets(SummaryColumns& out, const MetricSummary& summary, const char* 
         out.rollup_device.push_back(summary.device_id);
         out.rollup_metric.push_back(summary.metric);
         out.rollup_seconds.push_back(seconds);
-        out.rollup_bucket.push_back(
-            timestamp_text(TimePoint(std::chrono::microseconds(bucket.start_us))));
+        out.rollup_bucket.push_back(timestamp_text(bucket.start_us));
         out.rollup_samples.push_back(std::to_string(bucket.samples));
         out.rollup_total.push_back(number_text(bucket.total));
         out.rollup_low.push_back(number_text(bucket.low));
@@ -100,33 +89,88 @@ void add_buckets(SummaryColumns& out, const MetricSummary& summary, const char* 
 
 // A reading waiting to be rendered: the batch's readings go out sorted by readings' key, so
 // PostgreSQL inserts them into the key's index leaf by leaf instead of all over it (about a
-// third less time per COPY on a table with history).
+// third less time per COPY on a table with history). Its series (device and metric) is a number
+// that orders as the two names would, so sorting compares integers, not strings.
 struct PendingReading {
-    const std::string* device_id; // the message's, alive until stage() returns
-    std::string metric;
+    std::uint64_t series_order; // set by order_series() before the sort
+    std::uint32_t series;       // index into StagedBatch::summaries
+    std::uint32_t at_text;      // index into the batch's rendered times
     std::int64_t at_us;
-    std::size_t at_text; // index into the batch's rendered times
     double value;
+};
+
+// The batch's series: one per device and metric, numbered as they first appear. A device is
+// known by its rank in the batch's sorted device map, a metric by its name's number in the
+// batch (a kind has a handful of metrics, so a short list to search).
+class SeriesIndex {
+  public:
+    std::uint32_t find_or_add(StagedBatch& out, std::uint32_t device_rank,
+                              const std::string& device_id, const std::string& metric) {
+        std::uint32_t metric_number = number_of(metric);
+        std::uint64_t key = (std::uint64_t{device_rank} << 32) | metric_number;
+        auto [entry, added] =
+            series_.try_emplace(key, static_cast<std::uint32_t>(out.summaries.size()));
+        if (added) {
+            out.summaries.push_back(MetricSummary{device_id, metric, 0, 0, {}, {}});
+            keys_.push_back(key);
+        }
+        return entry->second;
+    }
+
+    // Each series' place in (device id, metric name) order, by series number.
+    std::vector<std::uint64_t> sort_orders() const {
+        std::vector<std::uint32_t> by_name(metrics_.size());
+        for (std::uint32_t i = 0; i < by_name.size(); ++i)
+            by_name[i] = i;
+        std::sort(by_name.begin(), by_name.end(),
+                  [this](std::uint32_t a, std::uint32_t b) { return metrics_[a] < metrics_[b]; });
+        std::vector<std::uint32_t> metric_rank(metrics_.size());
+        for (std::uint32_t rank = 0; rank < by_name.size(); ++rank)
+            metric_rank[by_name[rank]] = rank;
+        std::vector<std::uint64_t> orders;
+        orders.reserve(keys_.size());
+        for (std::uint64_t key : keys_)
+            orders.push_back((key & ~std::uint64_t{0xFFFFFFFF}) | metric_rank[key & 0xFFFFFFFF]);
+        return orders;
+    }
+
+  private:
+    std::uint32_t number_of(const std::string& metric) {
+        for (std::uint32_t i = 0; i < metrics_.size(); ++i)
+            if (metrics_[i] == metric)
+                return i;
+        metrics_.push_back(metric);
+        return static_cast<std::uint32_t>(metrics_.size() - 1);
+    }
+
+    std::vector<std::string> metrics_;
+    std::unordered_map<std::uint64_t, std::uint32_t> series_;
+    std::vector<std::uint64_t> keys_; // by series number
 };
 
 struct Pending {
     std::vector<PendingReading> readings;
-    std::vector<std::string> times; // one per message
+    std::vector<TimestampText> times; // one per message
+    SeriesIndex series;
 };
 
 void render_readings(Pending& pending, StagedBatch& out) {
+    std::vector<std::uint64_t> orders = pending.series.sort_orders();
+    for (PendingReading& reading : pending.readings)
+        reading.series_order = orders[reading.series];
     std::sort(pending.readings.begin(), pending.readings.end(),
               [](const PendingReading& a, const PendingReading& b) {
-                  return std::tie(*a.device_id, a.metric, a.at_us) <
-                         std::tie(*b.device_id, b.metric, b.at_us);
+                  return std::tie(a.series_order, a.at_us) < std::tie(b.series_order, b.at_us);
               });
     std::string& line = out.readings;
+    line.reserve(pending.readings.size() * 64);
     for (const PendingReading& reading : pending.readings) {
-        append_copy_field(line, *reading.device_id);
+        const MetricSummary& series = out.summaries[reading.series];
+        append_copy_field(line, series.device_id);
         line += '\t';
-        line += reading.metric;
+        line += series.metric;
         line += '\t';
-        line += pending.times[reading.at_text];
+        line += pending.times[reading.at_text].view();
         line += '\t';
         append_number(line, reading.value);
         line += '\n';
@@ -134,8 +178,8 @@ void render_readings(Pending& pending, StagedBatch& out) {
     out.reading_rows = pending.readings.size();
 }
 
-void stage_message(const RawMessage& message, const DataTopic& topic, Pending& pending,
-                   StagedBatch& out) {
+void stage_message(const RawMessage& message, std::uint32_t device_rank, const DataTopic& topic,
+                   Pending& pending, StagedBatch& out) {
     ParsedMessage parsed = parse_data_message(topic, message.payload);
     if (!parsed.ok()) {
         out.rejected.push_back({message.device_id, message.topic,
@@ -144,13 +188,14 @@ void stage_message(const RawMessage& message, const DataTopic& topic, Pending& p
         return;
     }
     TimePoint when = message_time(message.received_at, parsed.device_time);
-    pending.times.push_back(timestamp_text(when));
-    const std::string& at = pending.times.back();
     std::int64_t at_us = epoch_micros(when);
+    pending.times.emplace_back(at_us);
+    auto at_text = static_cast<std::uint32_t>(pending.times.size() - 1);
     for (const Metric& metric : parsed.metrics) {
-        summarize(out, message.device_id, metric.name, at_us, metric.value);
-        pending.readings.push_back(
-            {&message.device_id, metric.name, at_us, pending.times.size() - 1, metric.value});
+        std::uint32_t series =
+            pending.series.find_or_add(out, device_rank, message.device_id, metric.name);
+        summarize(out.summaries[series], at_us, metric.value);
+        pending.readings.push_back({0, series, at_text, at_us, metric.value});
     }
     if (topic.shape != Shape::readings) {
         std::string& line = out.messages;
@@ -160,7 +205,7 @@ void stage_message(const RawMessage& message, const DataTopic& topic, Pending& p
         line += '\t';
         line += shape_name(topic.shape);
         line += '\t';
-        line += at;
+        line += pending.times[at_text].view();
         line += '\t';
         append_copy_field(line, parsed.kept_json);
         line += '\t';
@@ -171,6 +216,23 @@ void stage_message(const RawMessage& message, const DataTopic& topic, Pending& p
     ++out.accepted;
 }
 
+// The batch's devices by id, each with its rank in id order: a hash look-up per message instead
+// of a walk down the map's tree.
+struct KnownDevice {
+    const DeviceInfo* info;
+    std::uint32_t rank;
+};
+
+std::unordered_map<std::string_view, KnownDevice>
+index_devices(const std::map<std::string, DeviceInfo>& devices) {
+    std::unordered_map<std::string_view, KnownDevice> index;
+    index.reserve(devices.size());
+    std::uint32_t rank = 0;
+    for (const auto& [id, info] : devices)
+        index.emplace(id, KnownDevice{&info, rank++});
+    return index;
+}
+
 } // namespace
 
 StagedBatch stage(const std::vector<RawMessage>& messages,
@@ -178,23 +240,26 @@ StagedBatch stage(const std::vector<RawMessage>& messages,
     StagedBatch out;
     Pending pending;
     pending.times.reserve(messages.size());
+    pending.readings.reserve(messages.size() * 2);
+    std::unordered_map<std::string_view, KnownDevice> known = index_devices(devices);
     for (const RawMessage& message : messages) {
-        auto device = devices.find(message.device_id);
-        if (device == devices.end()) {
+        auto device = known.find(message.device_id);
+        if (device == known.end()) {
             out.rejected.push_back({message.device_id, message.topic, "unknown_device",
                                     "unknown device", rejection_sample(message.payload)});
             continue;
         }
-        const KindSpec* kind = find_kind(device->second.kind);
+        const DeviceInfo& info = *device->second.info;
+        const KindSpec* kind = find_kind(info.kind);
         if (kind == nullptr) {
             out.rejected.push_back({message.device_id, message.topic, "unknown_kind",
-                                    "unknown kind " + device->second.kind,
+                                    "unknown kind " + info.kind,
                                     rejection_sample(message.payload)});
             continue;
         }
         // The access plugin already limits devices to their prefix; checked again so this
         // plugin never stores a topic it did not verify.
-        std::string_view subtopic = subtopic_under(device->second.topic_prefix, message.topic);
+        std::string_view subtopic = subtopic_under(info.topic_prefix, message.topic);
         if (subtopic.empty()) {
             out.rejected.push_back({message.device_id, message.topic, "wrong_topic",
                                     "not under this device's prefix",
@@ -206,7 +271,7 @@ StagedBatch stage(const std::vector<RawMessage>& messages,
             ++out.ignored; // e.g. dispense_result: the vending plugin's
             continue;
         }
-        stage_message(message, *topic, pending, out);
+        stage_message(message, device->second.rank, *topic, pending, out);
     }
     render_readings(pending, out);
     return out;
@@ -219,28 +284,93 @@ SummaryColumns summary_columns(const StagedBatch& batch) {
         add_buckets(out, *summary, "3600", summary->hours);
         out.latest_device.push_back(summary->device_id);
         out.latest_metric.push_back(summary->metric);
-        out.latest_at.push_back(
-            timestamp_text(TimePoint(std::chrono::microseconds(summary->latest_us))));
+        out.latest_at.push_back(timestamp_text(summary->latest_us));
         out.latest_value.push_back(number_text(summary->latest_value));
     }
     return out;
 }
 
-std::string timestamp_text(TimePoint when) {
-    auto micros =
-        std::chrono::duration_cast<std::chrono::microseconds>(when.time_since_epoch()).count();
-    std::time_t seconds = static_cast<std::time_t>(micros / 1000000);
-    long fraction = static_cast<long>(micros % 1000000);
-    if (fraction < 0) {
-        fraction += 1000000;
-        --seconds;
+namespace {
+
+// Days since 1970-01-01 to a civil date in the proleptic Gregorian calendar (H. Hinnant,
+// "chrono-Compatible Low-Level Date Algorithms"): what gmtime_r computes, without its locking
+// of the time zone state and snprintf's format parsing, once per message on the writer's path.
+struct CivilDate {
+    std::int64_t year;
+    unsigned month;
+    unsigned day;
+};
+
+CivilDate civil_from_days(std::int64_t days) {
+    days += 719468;
+    std::int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+    auto day_of_era = static_cast<unsigned>(days - era * 146097);
+    unsigned year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
+    unsigned day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    unsigned month_index = (5 * day_of_year + 2) / 153;
+    unsigned day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    unsigned month = month_index < 10 ? month_index + 3 : month_index - 9;
+    return {static_cast<std::int64_t>(year_of_era) + era * 400 + (month <= 2), month, day};
+}
+
+char* put_digits(char* at, std::uint64_t value, int width) {
+    for (int i = width - 1; i >= 0; --i) {
+        at[i] = static_cast<char>('0' + value % 10);
+        value /= 10;
     }
-    std::tm utc{};
-    gmtime_r(&seconds, &utc);
-    char text[48];
-    std::snprintf(text, sizeof text, "%04d-%02d-%02d %02d:%02d:%02d.%06ld+00", utc.tm_year + 1900,
-                  utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, fraction);
-    return text;
+    return at + width;
+}
+
+std::int64_t floor_div(std::int64_t value, std::int64_t divisor) {
+    std::int64_t quotient = value / divisor;
+    return quotient * divisor > value ? quotient - 1 : quotient;
+}
+
+} // namespace
+
+TimestampText::TimestampText(std::int64_t micros) {
+    std::int64_t seconds = floor_div(micros, 1'000'000);
+    auto fraction = static_cast<std::uint64_t>(micros - seconds * 1'000'000);
+    std::int64_t days = floor_div(seconds, 86'400);
+    auto second_of_day = static_cast<std::uint64_t>(seconds - days * 86'400);
+    CivilDate date = civil_from_days(days);
+    if (date.year < 0 || date.year > 9999) {
+        // Only a damaged journal record holds such a time: the general form, as gmtime_r and
+        // snprintf would write it.
+        int size =
+            std::snprintf(text_, sizeof text_, "%04lld-%02u-%02u %02llu:%02llu:%02llu.%06llu+00",
+                          static_cast<long long>(date.year), date.month, date.day,
+                          static_cast<unsigned long long>(second_of_day / 3600),
+                          static_cast<unsigned long long>(second_of_day / 60 % 60),
+                          static_cast<unsigned long long>(second_of_day % 60),
+                          static_cast<unsigned long long>(fraction));
+        size_ = static_cast<std::uint8_t>(std::clamp(size, 0, int(sizeof text_) - 1));
+        return;
+    }
+    char* at = put_digits(text_, static_cast<std::uint64_t>(date.year), 4);
+    *at++ = '-';
+    at = put_digits(at, date.month, 2);
+    *at++ = '-';
+    at = put_digits(at, date.day, 2);
+    *at++ = ' ';
+    at = put_digits(at, second_of_day / 3600, 2);
+    *at++ = ':';
+    at = put_digits(at, second_of_day / 60 % 60, 2);
+    *at++ = ':';
+    at = put_digits(at, second_of_day % 60, 2);
+    *at++ = '.';
+    at = put_digits(at, fraction, 6);
+    std::memcpy(at, "+00", 3);
+    size_ = static_cast<std::uint8_t>(at + 3 - text_);
+}
+
+std::string timestamp_text(std::int64_t micros) {
+    return std::string(TimestampText(micros).view());
+}
+
+std::string timestamp_text(TimePoint when) {
+    return timestamp_text(epoch_micros(when));
 }
 
 void append_copy_field(std::string& line, std::string_view value) {

@@ -7,7 +7,6 @@
 #include <cstdint>
 #include <map>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 namespace sarang::telemetry {
@@ -66,8 +65,8 @@ struct StagedBatch {
     std::size_t accepted = 0; // messages that produced rows
     std::size_t ignored = 0;  // not data of this device's kind (another plugin's topic)
     std::vector<Rejection> rejected;
-    // Keyed by device id, a tab and the metric.
-    std::unordered_map<std::string, MetricSummary> summaries;
+    // One per device and metric of the batch, in the order they first appear.
+    std::vector<MetricSummary> summaries;
 };
 
 StagedBatch stage(const std::vector<RawMessage>& messages,
@@ -86,7 +85,18 @@ struct SummaryColumns {
 };
 SummaryColumns summary_columns(const StagedBatch& batch);
 
-// PostgreSQL's text form of a timestamptz, microseconds, UTC.
+// PostgreSQL's text form of a timestamptz, microseconds, UTC ("2026-11-23 09:11:30.089651+00"),
+// kept in place: one per message on the writer's path, so no allocation.
+class TimestampText {
+  public:
+    explicit TimestampText(std::int64_t micros_since_epoch);
+    std::string_view view() const { return {text_, size_}; }
+
+  private:
+    char text_[40];
+    std::uint8_t size_ = 0;
+};
+std::string timestamp_text(std::int64_t micros_since_epoch);
 std::string timestamp_text(TimePoint when);
 
 // One field for COPY's text format: backslash, tab, newline and carriage return escaped.

@@ -1,4 +1,5 @@
 #include "sarang/data_message.hpp"
+#include "sarang/flat_json.hpp"
 
 #include <cstring>
 
@@ -258,6 +259,67 @@ void data_topic_filter_matches_whole_levels(void**) {
     assert_false(may_be_data_topic("vm/VM01/dispense_result")); // the vending plugin's
 }
 
+// The flat reader takes the common payloads and leaves the rest to jansson.
+void flat_reader_takes_flat_objects_only(void**) {
+    for (const char* taken :
+         {R"({"ph":6.8,"tds":512,"ts":1796331192000})", "{}", " {} ",
+          R"( { "ph" : -0.0e+1 , "on" : true, "x" : null, "s" : "a b" } )", "{\"ph\":\t1\r\n}"})
+        if (!flat_json::scan_object(taken))
+            fail_msg("not taken: %s", taken);
+    for (const char* left :
+         {R"({"ph":7,"ph":8})", R"({"ph":[1]})", R"({"ph":{"v":1}})", R"({"s":"a\nb"})",
+          R"({"s":"é"})", R"({"ph":01})", R"({"ph":1.})", R"({"ph":.5})", R"({"ph":+1})",
+          R"({"ph":1e400})", R"({"ph":9223372036854775808})", R"({"ph":1} x)", R"({"ph":1,})",
+          R"({"ph":tru})", R"([1])", "", R"("online")", R"({"ph":NaN})"})
+        if (flat_json::scan_object(left))
+            fail_msg("taken, but jansson's to read: %s", left);
+    std::optional<flat_json::Object> object =
+        flat_json::scan_object(R"({"ts":1796331192000123456,"ph":6.5,"s":"x"})");
+    assert_true(object.has_value());
+    assert_true(object->find("ts")->type == flat_json::Value::Type::integer);
+    assert_true(object->find("ts")->integer == 1796331192000123456);
+    assert_true(object->find("ph")->number == 6.5);
+    assert_true(object->find("s")->text == "x");
+    assert_null(object->find("tds"));
+}
+
+// Whatever reads a payload, the outcome is jansson's: the same metrics, times and errors.
+void flat_reader_agrees_with_the_tree(void**) {
+    const DataTopic& topic = topic_of("hydro-sensor", "reading");
+    for (const char* payload : {R"({"ph":6.8,"tds":512,"ts":1796331192000})",
+                                R"({"ph":6.8,"ph":7})",
+                                R"({"ph":15})",
+                                R"({"ph":"7"})",
+                                R"({"ph":null,"tds":null})",
+                                R"({"ph":7,"ts":"2026-12-06T20:00:00Z"})",
+                                R"({"ph":7,"ts":"yesterday"})",
+                                R"({"ph":7,"ts":null,"timestamp":1796331192})",
+                                R"({"ph":7,"ts":1796331192000123456})",
+                                R"({"ph":7,"ts":-5})",
+                                R"({"ph":7,"ts":true})",
+                                R"({"ph":1e400})",
+                                R"({"ph":1e-400})",
+                                R"({"ph":7} x)",
+                                R"({"temperature":[1]})",
+                                R"({"unknown":1})",
+                                "{}",
+                                R"({"ph":6.999999999999999999999})",
+                                R"({"ph":-0})",
+                                R"({"tds":4999.9999999999995})",
+                                R"({"tds":12345678901234567})"}) {
+        ParsedMessage fast = parse_data_message(topic, payload);
+        ParsedMessage tree = parse_data_message_tree(topic, payload);
+        if (fast.error != tree.error || fast.field != tree.field ||
+            fast.device_time != tree.device_time || fast.metrics.size() != tree.metrics.size())
+            fail_msg("%s: '%s' against the tree's '%s'", payload, fast.error.c_str(),
+                     tree.error.c_str());
+        for (std::size_t i = 0; i < fast.metrics.size(); ++i)
+            assert_true(
+                fast.metrics[i].name == tree.metrics[i].name &&
+                std::memcmp(&fast.metrics[i].value, &tree.metrics[i].value, sizeof(double)) == 0);
+    }
+}
+
 } // namespace
 
 int main() {
@@ -276,6 +338,8 @@ int main() {
         cmocka_unit_test(implausible_device_times_fall_back_to_the_receive_time),
         cmocka_unit_test(thresholds_classify_with_open_ends),
         cmocka_unit_test(data_topic_filter_matches_whole_levels),
+        cmocka_unit_test(flat_reader_takes_flat_objects_only),
+        cmocka_unit_test(flat_reader_agrees_with_the_tree),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

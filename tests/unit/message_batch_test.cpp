@@ -1,7 +1,9 @@
 #include "message_batch.hpp"
 #include "rejection_tally.hpp"
 
+#include <cstdio>
 #include <cstring>
+#include <ctime>
 
 // Last: cmocka defines macros (fail, ...) that clash with standard headers.
 #include "cmocka.hpp"
@@ -154,6 +156,36 @@ void rejections_are_tallied_per_device_and_reason(void**) {
 void timestamps_keep_microseconds_in_utc(void**) {
     assert_text_equal(timestamp_text(received), "2026-11-23 09:11:30.089651+00");
     assert_text_equal(timestamp_text(TimePoint{}), "1970-01-01 00:00:00.000000+00");
+    assert_text_equal(timestamp_text(-1), "1969-12-31 23:59:59.999999+00");
+    assert_text_equal(timestamp_text(951782400000000), "2000-02-29 00:00:00.000000+00");
+    assert_text_equal(timestamp_text(253402300799999999), "9999-12-31 23:59:59.999999+00");
+}
+
+// The writer's own date arithmetic against the C library's, across leap years, centuries and
+// both sides of the epoch.
+void timestamps_agree_with_gmtime(void**) {
+    std::uint64_t state = 0x9E3779B97F4A7C15u;
+    for (int i = 0; i < 200000; ++i) {
+        state = state * 6364136223846793005u + 1442695040888963407u;
+        // -1e17 to +3e17 microseconds: the years -1199 to 11476 (a TimePoint ends in 2262;
+        // beyond 9999 is the general form only a damaged journal record needs).
+        auto micros =
+            static_cast<std::int64_t>(state % 400'000'000'000'000'000u) - 100'000'000'000'000'000;
+        std::int64_t seconds = micros / 1000000;
+        std::int64_t fraction = micros % 1000000;
+        if (fraction < 0) {
+            fraction += 1000000;
+            --seconds;
+        }
+        std::time_t when = static_cast<std::time_t>(seconds);
+        std::tm utc{};
+        gmtime_r(&when, &utc);
+        char expected[48];
+        std::snprintf(expected, sizeof expected, "%04lld-%02d-%02d %02d:%02d:%02d.%06lld+00",
+                      static_cast<long long>(utc.tm_year) + 1900, utc.tm_mon + 1, utc.tm_mday,
+                      utc.tm_hour, utc.tm_min, utc.tm_sec, static_cast<long long>(fraction));
+        assert_text_equal(timestamp_text(micros), expected);
+    }
 }
 
 } // namespace
@@ -215,6 +247,7 @@ int main() {
         cmocka_unit_test(events_and_statuses_are_staged_with_their_payload),
         cmocka_unit_test(bad_messages_are_rejected_with_a_reason_and_stage_nothing),
         cmocka_unit_test(timestamps_keep_microseconds_in_utc),
+        cmocka_unit_test(timestamps_agree_with_gmtime),
         cmocka_unit_test(rejections_are_tallied_per_device_and_reason),
         cmocka_unit_test(readings_are_summed_into_rollups_and_latest_values),
         cmocka_unit_test(the_latest_value_is_the_newest_not_the_last_staged),

@@ -37,6 +37,11 @@ struct ParsedMessage {
 // type, metrics must be finite numbers in range, and a readings message needs one metric.
 ParsedMessage parse_data_message(const DataTopic& topic, std::string_view payload);
 
+// The same, always through jansson's tree: the reference parse_data_message's fast path for
+// flat readings objects (flat_json.hpp) must agree with, field for field and error for error
+// (tests/unit/data_message_test.cpp, fuzz/data_message_fuzz.cpp).
+ParsedMessage parse_data_message_tree(const DataTopic& topic, std::string_view payload);
+
 // A short, fixed name for why a message was rejected ("bad_timestamp", "not_json", "bad_field",
 // ...): a metric label and a sampling key, where `error` is the text for people. Empty if ok.
 std::string_view rejection_reason(const ParsedMessage& message);
