@@ -23,8 +23,8 @@
 #include <fcntl.h>
 #include <functional>
 #include <map>
-#include <set>
 #include <unistd.h>
+#include <unordered_set>
 
 namespace sarang::telemetry {
 namespace {
@@ -33,16 +33,24 @@ using Clock = std::chrono::steady_clock;
 constexpr auto shutdown_grace = std::chrono::seconds(3);
 constexpr auto stats_interval = std::chrono::seconds(1);
 
+// The batch's device ids, each once: a batch holds many messages of a few devices, so the ones
+// seen are skipped by a hash set before anything is copied or sorted.
+std::vector<std::string> device_ids(const std::vector<RawMessage>& batch) {
+    std::unordered_set<std::string_view> seen;
+    std::vector<std::string> ids;
+    for (const RawMessage& message : batch)
+        if (seen.insert(message.device_id).second)
+            ids.push_back(message.device_id);
+    std::sort(ids.begin(), ids.end());
+    return ids;
+}
+
 // Inside the landing transaction: FOR KEY SHARE keeps each device of the batch from being
 // deleted or renamed until it commits (the direct path COPYs into readings without a join;
 // devices_telemetry_follows then removes or renames the landed rows with the device).
 std::map<std::string, DeviceInfo> lookup_devices(pg::Transaction& transaction,
                                                  const std::vector<RawMessage>& batch) {
-    std::set<std::string> ids;
-    for (const RawMessage& message : batch)
-        ids.insert(message.device_id);
-    pg::Result rows =
-        transaction.exec_prepared("lookup", {pg::array_literal({ids.begin(), ids.end()})});
+    pg::Result rows = transaction.exec_prepared("lookup", {pg::array_literal(device_ids(batch))});
     std::map<std::string, DeviceInfo> devices;
     for (int row = 0; row < rows.rows(); ++row)
         devices.emplace(std::string(rows.text(row, 0)),
@@ -143,8 +151,8 @@ struct Prestaged {
 std::map<std::string, DeviceInfo> devices_of(const std::vector<RawMessage>& batch,
                                              const std::map<std::string, DeviceInfo>& known) {
     std::map<std::string, DeviceInfo> out;
-    for (const RawMessage& message : batch)
-        if (auto device = known.find(message.device_id); device != known.end())
+    for (const std::string& id : device_ids(batch))
+        if (auto device = known.find(id); device != known.end())
             out.insert(*device);
     return out;
 }
