@@ -92,7 +92,7 @@ void add_buckets(SummaryColumns& out, const MetricSummary& summary, const char* 
 // third less time per COPY on a table with history). Its series (device and metric) is a number
 // that orders as the two names would, so sorting compares integers, not strings.
 struct PendingReading {
-    std::uint64_t series_order; // set by order_series() before the sort
+    std::uint64_t series_order; // from SeriesIndex::sort_orders(), just before the sort
     std::uint32_t series;       // index into StagedBatch::summaries
     std::uint32_t at_text;      // index into the batch's rendered times
     std::int64_t at_us;
