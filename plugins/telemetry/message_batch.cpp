@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <charconv>
-#include <cstdio>
 #include <cstring>
+#include <limits>
 #include <tuple>
 #include <unordered_map>
 
@@ -330,24 +330,16 @@ std::int64_t floor_div(std::int64_t value, std::int64_t divisor) {
 } // namespace
 
 TimestampText::TimestampText(std::int64_t micros) {
+    // A TimePoint's range (nanoseconds in 64 bits: 1677 to 2262) is all that reaches here;
+    // clamped to it so that no other value can overflow the arithmetic below, and the year
+    // always has four digits.
+    constexpr std::int64_t limit = std::numeric_limits<std::int64_t>::max() / 1000;
+    micros = std::clamp(micros, -limit, limit);
     std::int64_t seconds = floor_div(micros, 1'000'000);
     auto fraction = static_cast<std::uint64_t>(micros - seconds * 1'000'000);
     std::int64_t days = floor_div(seconds, 86'400);
     auto second_of_day = static_cast<std::uint64_t>(seconds - days * 86'400);
     CivilDate date = civil_from_days(days);
-    if (date.year < 0 || date.year > 9999) {
-        // Only a damaged journal record holds such a time: the general form, as gmtime_r and
-        // snprintf would write it.
-        int size =
-            std::snprintf(text_, sizeof text_, "%04lld-%02u-%02u %02llu:%02llu:%02llu.%06llu+00",
-                          static_cast<long long>(date.year), date.month, date.day,
-                          static_cast<unsigned long long>(second_of_day / 3600),
-                          static_cast<unsigned long long>(second_of_day / 60 % 60),
-                          static_cast<unsigned long long>(second_of_day % 60),
-                          static_cast<unsigned long long>(fraction));
-        size_ = static_cast<std::uint8_t>(std::clamp(size, 0, int(sizeof text_) - 1));
-        return;
-    }
     char* at = put_digits(text_, static_cast<std::uint64_t>(date.year), 4);
     *at++ = '-';
     at = put_digits(at, date.month, 2);
