@@ -5,7 +5,10 @@
 #   bench/history.sh [ROWS]        (default 200,000,000; try 5000000 first)
 #
 # 1. A stack's PostgreSQL, migrated, filled by bench/history_fill.sh: 500 devices x {tds, ph}
-#    over the last 89 days with their rollups, latest values and presence (fill time printed).
+#    from 89 days ago up to three days ago (on a UTC hour), with their rollups, latest values
+#    and presence (fill time printed). It ends there so that the same kept state can serve
+#    `HISTORY_STATE=DIR bench/ingest.sh` afterwards, whose runs write from three days ago on;
+#    the ranges queried below are those of the history, not of the empty last three days.
 # 2. Disk: bytes per reading of readings (table + indexes, every partition), of the rollups, and
 #    of raw COPY: a sample of SAMPLE (1,000,000) readings COPYed as text into a plain table with
 #    no index (the floor for a row of four columns), and the COPY text itself.
@@ -20,7 +23,8 @@
 #               /presence?page_size=20, /commands?page_size=20, /devices/{id}/
 #
 # HISTORY_STATE=DIR keeps the state folder (database included) in DIR; run again with the same
-# DIR, the fill is skipped and only steps 2-4 run. HISTORY_DEVICES, HISTORY_DAYS: see
+# DIR, the fill is skipped and only steps 2-4 run. bench/ingest.sh with the same HISTORY_STATE
+# lands its run into that database (once: it adds its own devices and rows). HISTORY_DEVICES, HISTORY_DAYS: see
 # history_fill.sh. Needs a build (tools/build). Prints markdown rows for bench/RESULTS.md.
 set -euo pipefail
 SARANG_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -61,10 +65,14 @@ if [ ! -f "$STATE/history.filled" ]; then
     one_time=$(sarangctl_in "$STATE" users create "$USER_NAME" --role user 2>&1 |
         sed -n 's/.*one-time password: //p')
     [ -n "$one_time" ] || { echo "could not create $USER_NAME" >&2; exit 1; }
-    history_fill "$STATE" "$PG_PORT" "$ROWS" "$USER_NAME" | tee "$STATE/fill.log"
+    HISTORY_END=$((($(date +%s) - 3 * 86400) / 3600 * 3600)) \
+        history_fill "$STATE" "$PG_PORT" "$ROWS" "$USER_NAME" | tee "$STATE/fill.log"
     touch "$STATE/history.filled"
 fi
 FILL_LINE=$(grep '^history:' "$STATE/fill.log")
+# The history's end (fills before it ended now; then end=now is what they queried up to).
+END=$(sed -n 's/.* end=\([0-9]*\).*/\1/p' <<<"$FILL_LINE")
+[ -n "$END" ] || END=$(stat -c %Y "$STATE/fill.log")
 echo "load average after the fill: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 echo "==> disk"
@@ -80,7 +88,8 @@ read -r R_HEAP R_INDEX R_ROWS < <(sizes readings)
 read -r U_HEAP U_INDEX U_ROWS < <(sizes reading_rollups)
 # Raw COPY of a sample: the text as COPY writes it, and loaded into a plain unindexed table.
 psql_q -c "COPY (SELECT device_id, metric, at, value FROM readings
-    WHERE at >= now() - interval '3 days' AND device_id LIKE 'hist-%' LIMIT $SAMPLE) TO STDOUT" >"$STATE/sample.copy"
+    WHERE at >= to_timestamp($END) - interval '3 days' AND at < to_timestamp($END)
+    AND device_id LIKE 'hist-%' LIMIT $SAMPLE) TO STDOUT" >"$STATE/sample.copy"
 psql_q >/dev/null <<SQL
 DROP TABLE IF EXISTS history_copy_sample;
 CREATE TABLE history_copy_sample (LIKE readings);
@@ -97,8 +106,8 @@ echo "rollups: $U_ROWS rows; $(per $((U_HEAP + U_INDEX)) "$R_ROWS") B/reading"
 echo "raw COPY: $C_ROWS rows; plain table $(per "$C_BYTES" "$C_ROWS") B/reading, COPY text $(per "$C_TEXT" "$C_ROWS") B/reading"
 
 echo "==> the handlers' SQL, EXPLAIN (ANALYZE, BUFFERS)"
-NOW=$(date +%s)
-FIRST=$((NOW - HISTORY_DAYS * 86400))
+NOW=$END # query ranges end at the history's end at the latest
+FIRST=$(($(stat -c %Y "$STATE/fill.log") - HISTORY_DAYS * 86400))
 explain_sql() { # the SQL of http-sidecar/src/handlers/{readings,device_readings}.cpp
     local device=hist-$1 day_to=$2 month_to=$3
     local metrics="ARRAY(SELECT metric FROM latest_readings WHERE device_id = '$device')"

@@ -29,6 +29,17 @@
 # acknowledged" can run ahead of PostgreSQL: the landed rate (first publish to last row in
 # PostgreSQL) is the figure, and the journal's peak shows the backlog. Needs a build with tests
 # (tools/test). Prints every run, the ratios, and markdown table rows for bench/RESULTS.md.
+#
+# With history (issue #20 item 2, "the landed rate with 200 million readings of history"):
+#   HISTORY_ROWS=N      before the runs, bench/history_fill.sh fills the database with N readings
+#                       (500 hist-N devices, 89 days, with their rollups) ending on the UTC hour
+#                       before the runs' first ts, so the runs' counts (rows in their own
+#                       [start, next) window, rollups from the history's end on) exclude it.
+#   HISTORY_STATE=DIR   the stack's state folder is DIR and is kept (PostgreSQL stopped). A DIR
+#                       that is already filled (bench/history.sh with the same HISTORY_STATE, or
+#                       an earlier fill here) is used as it is, without HISTORY_ROWS, but only by
+#                       one run: the run's devices and rows stay in it (ingest.used marks it).
+# The history's size is printed before the runs and in the landing table's last column.
 set -euo pipefail
 SARANG_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SARANG_BUILD=${SARANG_BUILD:-$SARANG_ROOT/build}
@@ -41,7 +52,17 @@ BURST=${BURST:-30000}
 WINDOW=${WINDOW:-32}
 TOOLS=$SARANG_BUILD/bench
 
-STATE=$(mktemp -d /tmp/sarang-ingest.XXXXXX)
+HISTORY_ROWS=${HISTORY_ROWS:-0}
+if [ -n "${HISTORY_STATE:-}" ]; then
+    STATE=$HISTORY_STATE
+    [ ! -e "$STATE/ingest.used" ] ||
+        { echo "$STATE was used by an earlier ingest run; fill a new HISTORY_STATE" >&2; exit 1; }
+    [ -f "$STATE/history.filled" ] || [ "$HISTORY_ROWS" -gt 0 ] ||
+        { echo "HISTORY_STATE=$STATE holds no history and HISTORY_ROWS is not set" >&2; exit 1; }
+    mkdir -p "$STATE"
+else
+    STATE=$(mktemp -d /tmp/sarang-ingest.XXXXXX)
+fi
 PIDS=()
 cleanup() {
     # Only our own children: the broker and the sidecar are stack_stop's.
@@ -50,7 +71,7 @@ cleanup() {
         wait "$pid" 2>/dev/null || true
     done
     stack_stop "$STATE"
-    rm -rf "$STATE"
+    [ -n "${HISTORY_STATE:-}" ] || rm -rf "$STATE"
 }
 trap cleanup EXIT
 
@@ -66,6 +87,10 @@ pin_postgres() { # backends fork from the postmaster and inherit its CPU
 }
 
 read -r PG_PORT HTTP_PORT SARANG_PORT PLAIN_PORT < <(free_ports 4)
+if [ -f "$STATE/sarang.conf" ]; then # a kept state folder: its ports are this run's
+    sed -i -e "s/ port=[0-9]* / port=$PG_PORT /" -e "s/^http.port = .*/http.port = $HTTP_PORT/" \
+        -e '/^telemetry.batch_max/d' "$STATE/sarang.conf"
+fi
 stack_init "$STATE" "$PG_PORT" "$HTTP_PORT"
 sed -i 's/^log.level = .*//' "$STATE/sarang.conf"
 echo "log.level = warning" >>"$STATE/sarang.conf"
@@ -78,6 +103,35 @@ DSN=$(conf_value "$STATE" db.dsn)
 psql_sarang() {
     as_postgres "$(pg_bindir)/psql" -h "$STATE/run" -p "$PG_PORT" -U postgres -d sarang -qAt -c "$1"
 }
+
+TS=$(($(date +%s) * 1000 - 3 * 24 * 3600 * 1000)) # each run starts where the previous ended
+HISTORY_END=0                                     # epoch s: the runs' rows and rollups are after it
+if [ -f "$STATE/history.filled" ] || [ "$HISTORY_ROWS" -gt 0 ]; then
+    source "$SARANG_ROOT/bench/history_fill.sh"
+    if [ ! -f "$STATE/history.filled" ]; then
+        echo "    load average before the fill: $(cut -d' ' -f1-3 /proc/loadavg)"
+        HISTORY_END=$((TS / 1000 / 3600 * 3600)) history_fill "$STATE" "$PG_PORT" "$HISTORY_ROWS" |
+            tee "$STATE/fill.log"
+        touch "$STATE/history.filled"
+    fi
+    HISTORY_END=$(sed -n 's/^history:.* end=\([0-9]*\).*/\1/p' "$STATE/fill.log")
+    [ -n "$HISTORY_END" ] && [ $((HISTORY_END * 1000)) -le "$TS" ] ||
+        { echo "the history in $STATE does not end before $TS ms" >&2; exit 1; }
+    touch "$STATE/ingest.used"
+fi
+readings_bytes() { # readings and, once partitioned, all its partitions; indexes included
+    psql_sarang "SELECT sum(pg_total_relation_size(t)) FROM (SELECT 'readings'::regclass AS t
+        UNION SELECT relid FROM pg_partition_tree('readings')) tree"
+}
+HISTORY_SIZE=none
+if [ "$HISTORY_END" -gt 0 ]; then
+    read -r h_rows h_bytes < <(psql_sarang "SELECT (SELECT count(*) FROM readings
+        WHERE at < to_timestamp($HISTORY_END)), (SELECT sum(pg_total_relation_size(relid))
+        FROM pg_partition_tree('reading_rollups'))" | tr '|' ' ')
+    h_bytes=$((h_bytes + $(readings_bytes)))
+    HISTORY_SIZE="$h_rows readings, $(awk -v b="$h_bytes" 'BEGIN { printf "%.1f", b / 1e9 }') GB"
+    echo "==> history: $HISTORY_SIZE with rollups and indexes, up to $(date -u -d "@$HISTORY_END" +%FT%TZ) ($(grep '^history:' "$STATE/fill.log"))"
+fi
 
 echo "==> registering $DEVICES devices, an app user and its probe device"
 sarangctl_in "$STATE" devices bulk-create --kind hydro-sensor --name-prefix pi- --from 1 \
@@ -103,7 +157,6 @@ broker_start "$STATE" "$SARANG_PORT"
 [ "${PIN:-0}" != 1 ] || taskset -a -p -c 0 "$(cat "$STATE/run/mosquitto.pid")" >/dev/null
 sleep 2 # the access plugin loads the devices and the app user's session
 
-TS=$(($(date +%s) * 1000 - 3 * 24 * 3600 * 1000)) # each run starts where the previous ended
 ingest() {                                        # label args...: one sarang-ingest run
     local label=$1 out
     shift
@@ -115,10 +168,6 @@ ingest() {                                        # label args...: one sarang-in
 }
 field() { # label phase field
     grep "^$1:" "$STATE/results" | sed -n "s/.* $2: [^:]*\b$3=\([0-9.]*\).*/\1/p" | head -n 1
-}
-readings_bytes() { # readings and, once partitioned, all its partitions; indexes included
-    psql_sarang "SELECT sum(pg_total_relation_size(t)) FROM (SELECT 'readings'::regclass AS t
-        UNION SELECT relid FROM pg_partition_tree('readings')) tree"
 }
 per_reading() { awk -v b="$1" -v r="$2" 'BEGIN { printf "%.1f", (r > 0) ? b / r : 0 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0) ? a / b : 0 }'; }
@@ -158,10 +207,14 @@ echo "    journal peak: $journal_peak messages waiting; refused (journal full): 
 echo "    batches: $(stat_value batches_total), of them deduplicated: $(stat_value batches_deduplicated_total)"
 rows=$(field sarang landed rows)
 s_bytes=$(per_reading "$(($(readings_bytes) - bytes_before))" "$rows")
-# Only sarang has written readings so far: each must be in exactly one minute and one hour bucket.
-read -r all_rows minute_samples hour_samples < <(psql_sarang "SELECT (SELECT count(*) FROM readings),
-    (SELECT coalesce(sum(samples), 0) FROM reading_rollups WHERE bucket_seconds = 60),
-    (SELECT coalesce(sum(samples), 0) FROM reading_rollups WHERE bucket_seconds = 3600)" | tr '|' ' ')
+# Only sarang has written readings after the history so far: each must be in exactly one minute
+# and one hour bucket (the history ends on an hour, so no bucket holds both).
+read -r all_rows minute_samples hour_samples < <(psql_sarang "SELECT
+    (SELECT count(*) FROM readings WHERE at >= to_timestamp($HISTORY_END)),
+    (SELECT coalesce(sum(samples), 0) FROM reading_rollups WHERE bucket_seconds = 60
+        AND bucket >= to_timestamp($HISTORY_END)),
+    (SELECT coalesce(sum(samples), 0) FROM reading_rollups WHERE bucket_seconds = 3600
+        AND bucket >= to_timestamp($HISTORY_END))" | tr '|' ' ')
 doubled=$(($(field sarang landed extra) + minute_samples - all_rows + hour_samples - all_rows))
 echo "sarang-check: rows=$all_rows minute_samples=$minute_samples hour_samples=$hour_samples doubled=$doubled bytes_per_reading=$s_bytes" |
     tee -a "$STATE/results"
@@ -183,9 +236,9 @@ if [ "$PHASES" = landing ]; then
     echo "==> ratio"
     echo "sarang landed rows/s / COPY rows/s: $(ratio "$s_rows" "$c_rows")"
     echo
-    echo "| run | devices x s | acked msgs/s | landed readings/s | lost | doubled | journal peak | COPY readings/s | landed / COPY | bytes per reading sarang / COPY | load average after sarang / COPY |"
-    echo "|---|---|---|---|---|---|---|---|---|---|---|"
-    echo "| $(date -u '+%F %H:%M') | $DEVICES x $DURATION | $(field sarang ingest rate) | $s_rows | $(field sarang landed lost) | $doubled | $sustain_peak msgs | $c_rows | **$(ratio "$s_rows" "$c_rows")** | $s_bytes / $c_bytes | $sustain_load / $copy_load |"
+    echo "| run | devices x s | acked msgs/s | landed readings/s | lost | doubled | journal peak | COPY readings/s | landed / COPY | bytes per reading sarang / COPY | load average after sarang / COPY | history |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+    echo "| $(date -u '+%F %H:%M') | $DEVICES x $DURATION | $(field sarang ingest rate) | $s_rows | $(field sarang landed lost) | $doubled | $sustain_peak msgs | $c_rows | **$(ratio "$s_rows" "$c_rows")** | $s_bytes / $c_bytes | $sustain_load / $copy_load | $HISTORY_SIZE |"
     exit 0
 fi
 
