@@ -25,7 +25,8 @@
 # HISTORY_STATE=DIR keeps the state folder (database included) in DIR; run again with the same
 # DIR, the fill is skipped and only steps 2-4 run. bench/ingest.sh with the same HISTORY_STATE
 # lands its run into that database (once: it adds its own devices and rows). HISTORY_DEVICES,
-# HISTORY_DAYS: see history_fill.sh. Needs a build (tools/build). Prints markdown rows for bench/RESULTS.md.
+# HISTORY_DAYS: see history_fill.sh. Needs a build (tools/build). Prints markdown rows for
+# bench/RESULTS.md.
 set -euo pipefail
 SARANG_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SARANG_BUILD=${SARANG_BUILD:-$SARANG_ROOT/build}
