@@ -205,7 +205,8 @@ SELECT * FROM (
 ORDER BY bucket + seconds * interval '1 second';
 SQL
         [ "$last" = 0 ] || cat <<'SQL'
-ALTER TABLE :"name" ADD CONSTRAINT :"pkey" PRIMARY KEY (device_id, metric, bucket_seconds, bucket);
+ALTER TABLE :"name" ADD CONSTRAINT :"pkey" PRIMARY KEY (device_id, metric, bucket_seconds, bucket)
+    INCLUDE (samples, total, low, high);
 ALTER TABLE reading_rollups ATTACH PARTITION :"name" FOR VALUES FROM (:'lo') TO (:'hi');
 ALTER TABLE :"name" DROP CONSTRAINT history_fill_bounds;
 SQL
