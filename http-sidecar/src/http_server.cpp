@@ -2,8 +2,8 @@
 
 #include "db_pool.hpp"
 #include "http_error.hpp"
-#include "net/proxy_listener.hpp"
 #include "listen_address.hpp"
+#include "net/proxy_listener.hpp"
 #include "sarang/log.hpp"
 #include "sarang/pg.hpp"
 #include "stream/stream_body.hpp"
@@ -11,6 +11,7 @@
 #include "tls_credentials.hpp"
 #include "upload/upload_spool.hpp"
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <cctype>
 #include <cstdlib>
@@ -25,6 +26,9 @@
 
 namespace sarang::http {
 namespace {
+
+// A connection that sends nothing for this long is closed by libmicrohttpd.
+constexpr unsigned connection_idle_timeout_s = 30;
 
 struct RequestContext {
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
@@ -284,6 +288,16 @@ bool text_is_utf8(const Request& request) {
     return true;
 }
 
+// An upload holds a spool and its device's upload place (storage.uploads_per_device) until its
+// connection ends. A peer that vanished without a FIN (a box losing power mid-photo) sends
+// nothing more, so the trickle check in handle_request never runs for it: the connection's idle
+// timeout is what ends it, and for an upload that is the upload timeout where shorter.
+void limit_upload_idle_time(const ServerOptions& options, MHD_Connection* connection) {
+    auto seconds = static_cast<unsigned>(
+        std::min<long long>(options.upload_timeout.count(), connection_idle_timeout_s));
+    MHD_set_connection_option(connection, MHD_CONNECTION_OPTION_TIMEOUT, seconds);
+}
+
 void fill_request(HttpServer& server, MHD_Connection* connection, const char* url,
                   const char* method, RequestContext& context) {
     Request& request = context.request;
@@ -314,6 +328,8 @@ void fill_request(HttpServer& server, MHD_Connection* connection, const char* ur
     else if (route && route->multipart) {
         context.spool = UploadSpool::start(connection, server.options().upload_spool_dir);
         context.not_multipart = !context.spool;
+        if (context.spool)
+            limit_upload_idle_time(server.options(), connection);
     }
 }
 
@@ -527,8 +543,9 @@ HttpServer::HttpServer(ServerOptions options, const Router& router, Metrics& met
         return MHD_start_daemon(
             flags | extra_flags, options_.port, nullptr, nullptr, &on_request, this,
             MHD_OPTION_SOCK_ADDR, &listen.address, MHD_OPTION_THREAD_POOL_SIZE, options_.threads,
-            MHD_OPTION_NOTIFY_COMPLETED, &on_completed, this, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-            MHD_OPTION_UNESCAPE_CALLBACK, &unescape, nullptr, extra_options..., MHD_OPTION_END);
+            MHD_OPTION_NOTIFY_COMPLETED, &on_completed, this, MHD_OPTION_CONNECTION_TIMEOUT,
+            connection_idle_timeout_s, MHD_OPTION_UNESCAPE_CALLBACK, &unescape, nullptr,
+            extra_options..., MHD_OPTION_END);
     };
     if (options_.tls != nullptr) {
         if (MHD_is_feature_supported(MHD_FEATURE_HTTPS_CERT_CALLBACK) != MHD_YES)

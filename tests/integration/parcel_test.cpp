@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <thread>
 #include <unistd.h>
+#include <utility>
 #include <vips/vips8>
 
 #include "cmocka.hpp"
@@ -177,8 +178,22 @@ void another_kind_of_device_is_refused_before_its_body(void**) {
     assert_true(answer_to_head(credential, "4194304").starts_with("HTTP/1.1 403"));
 }
 
+// Uploads the test photo, retrying while the box's one upload place is taken, for at most
+// `bound`; the last status and how long it took.
+std::pair<int, std::chrono::steady_clock::duration>
+upload_once_admitted(const ParcelBox& box, std::chrono::seconds bound) {
+    auto started = std::chrono::steady_clock::now();
+    int status = 0;
+    while ((status = upload(box, test_jpeg(32, 32), "{}").status) == 429 &&
+           std::chrono::steady_clock::now() - started < bound)
+        std::this_thread::sleep_for(50ms);
+    return {status, std::chrono::steady_clock::now() - started};
+}
+
 // One upload at a time per box: a second one is refused on its head while the first is open,
-// and admitted once the first is gone.
+// and admitted once the first is gone. The place comes back when the server sees the close, at
+// the latest when the connection has been idle for the upload timeout (5 s here; the next case):
+// so the bound is that plus room for a loaded machine.
 void a_box_uploads_one_photo_at_a_time(void**) {
     ParcelBox box = make_parcel_box("box-one");
     int first = open_upload(box.credential, "4194304", true);
@@ -186,12 +201,25 @@ void a_box_uploads_one_photo_at_a_time(void**) {
     assert_true(second.starts_with("HTTP/1.1 429"));
     assert_non_null(std::strstr(second.c_str(), "upload_in_progress"));
     ::close(first);
-    auto deadline = std::chrono::steady_clock::now() + 5s;
-    int status = 0;
-    while ((status = upload(box, test_jpeg(32, 32), "{}").status) == 429 &&
-           std::chrono::steady_clock::now() < deadline)
-        std::this_thread::sleep_for(50ms);
+    assert_int_equal(upload_once_admitted(box, 15s).first, 200);
+}
+
+// A box that goes silent mid-upload without closing (power lost: no FIN ever comes) holds its
+// place only until its connection has been idle for storage.upload_timeout_s (5 s here), not
+// for the server's 30 s idle timeout; the server then closes it.
+void a_silent_upload_gives_its_place_back_after_the_upload_timeout(void**) {
+    ParcelBox box = make_parcel_box("box-mute");
+    int silent = open_upload(box.credential, "4194304", true);
+    auto [status, waited] = upload_once_admitted(box, 20s);
     assert_int_equal(status, 200);
+    assert_true(waited >= 3s); // it was the timeout, not an early release
+    char byte = 0;
+    timeval timeout{5, 0};
+    setsockopt(silent, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    ssize_t got = ::recv(silent, &byte, 1, 0);
+    // Closed by the server: EOF or a reset, not a receive timeout.
+    assert_true(got == 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK));
+    ::close(silent);
 }
 
 // An upload that trickles in is dropped storage.upload_timeout_s (5 s here) after its head,
@@ -438,6 +466,7 @@ int main() {
         cmocka_unit_test(an_unknown_sender_is_refused_before_its_body),
         cmocka_unit_test(another_kind_of_device_is_refused_before_its_body),
         cmocka_unit_test(a_box_uploads_one_photo_at_a_time),
+        cmocka_unit_test(a_silent_upload_gives_its_place_back_after_the_upload_timeout),
         cmocka_unit_test(a_trickling_upload_is_dropped),
         cmocka_unit_test(deleting_a_package_leaves_no_file),
         cmocka_unit_test(a_photo_past_its_retention_is_removed_and_answers_gone),
