@@ -230,6 +230,13 @@ void existing_tables_move_to_partitions_under_load_keeping_every_row(void**) {
                        "public.device_presence,public.audit_log}')") == 5);
     assert_true(scalar("SELECT count(*) FROM pg_inherits WHERE inhparent = 'readings'::regclass") >=
                 2);
+    // A month pg_partman makes later gets the same key from the parent.
+    const std::string rollup_partitions =
+        "SELECT count(*) FROM pg_inherits WHERE inhparent = 'reading_rollups'::regclass";
+    long long months = scalar(rollup_partitions);
+    db().exec("SELECT partman.create_partition_time('public.reading_rollups',"
+              " ARRAY[date_trunc('month', now() + interval '6 months', 'UTC')])");
+    assert_int_equal(scalar(rollup_partitions), months + 1);
     expect_covering_rollup_key(prebuilt);
     // Rollups kept landing across the key's swap: one minute sample per acknowledged reading.
     assert_int_equal(scalar("SELECT coalesce(sum(samples), 0) FROM reading_rollups"
