@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <cstring>
 #include <limits>
 #include <tuple>
@@ -292,28 +293,6 @@ SummaryColumns summary_columns(const StagedBatch& batch) {
 
 namespace {
 
-// Days since 1970-01-01 to a civil date in the proleptic Gregorian calendar (H. Hinnant,
-// "chrono-Compatible Low-Level Date Algorithms"): what gmtime_r computes, without its locking
-// of the time zone state and snprintf's format parsing, once per message on the writer's path.
-struct CivilDate {
-    std::int64_t year;
-    unsigned month;
-    unsigned day;
-};
-
-CivilDate civil_from_days(std::int64_t days) {
-    days += 719468;
-    std::int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-    auto day_of_era = static_cast<unsigned>(days - era * 146097);
-    unsigned year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
-    unsigned day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    unsigned month_index = (5 * day_of_year + 2) / 153;
-    unsigned day = day_of_year - (153 * month_index + 2) / 5 + 1;
-    unsigned month = month_index < 10 ? month_index + 3 : month_index - 9;
-    return {static_cast<std::int64_t>(year_of_era) + era * 400 + (month <= 2), month, day};
-}
-
 char* put_digits(char* at, std::uint64_t value, int width) {
     for (int i = width - 1; i >= 0; --i) {
         at[i] = static_cast<char>('0' + value % 10);
@@ -322,37 +301,32 @@ char* put_digits(char* at, std::uint64_t value, int width) {
     return at + width;
 }
 
-std::int64_t floor_div(std::int64_t value, std::int64_t divisor) {
-    std::int64_t quotient = value / divisor;
-    return quotient * divisor > value ? quotient - 1 : quotient;
-}
-
 } // namespace
 
 TimestampText::TimestampText(std::int64_t micros) {
     // A TimePoint's range (nanoseconds in 64 bits: 1677 to 2262) is all that reaches here;
-    // clamped to it so that no other value can overflow the arithmetic below, and the year
-    // always has four digits.
+    // clamped to it so that the year always has four digits. <chrono>'s calendar rather than
+    // gmtime_r and snprintf: no locking of the time zone state and no format parsing, once per
+    // message on the writer's path.
     constexpr std::int64_t limit = std::numeric_limits<std::int64_t>::max() / 1000;
-    micros = std::clamp(micros, -limit, limit);
-    std::int64_t seconds = floor_div(micros, 1'000'000);
-    auto fraction = static_cast<std::uint64_t>(micros - seconds * 1'000'000);
-    std::int64_t days = floor_div(seconds, 86'400);
-    auto second_of_day = static_cast<std::uint64_t>(seconds - days * 86'400);
-    CivilDate date = civil_from_days(days);
-    char* at = put_digits(text_, static_cast<std::uint64_t>(date.year), 4);
+    using namespace std::chrono;
+    sys_time<microseconds> when{microseconds(std::clamp(micros, -limit, limit))};
+    sys_days day = floor<days>(when);
+    year_month_day date{day};
+    hh_mm_ss<microseconds> time{when - day};
+    char* at = put_digits(text_, static_cast<std::uint64_t>(int{date.year()}), 4);
     *at++ = '-';
-    at = put_digits(at, date.month, 2);
+    at = put_digits(at, unsigned{date.month()}, 2);
     *at++ = '-';
-    at = put_digits(at, date.day, 2);
+    at = put_digits(at, unsigned{date.day()}, 2);
     *at++ = ' ';
-    at = put_digits(at, second_of_day / 3600, 2);
+    at = put_digits(at, static_cast<std::uint64_t>(time.hours().count()), 2);
     *at++ = ':';
-    at = put_digits(at, second_of_day / 60 % 60, 2);
+    at = put_digits(at, static_cast<std::uint64_t>(time.minutes().count()), 2);
     *at++ = ':';
-    at = put_digits(at, second_of_day % 60, 2);
+    at = put_digits(at, static_cast<std::uint64_t>(time.seconds().count()), 2);
     *at++ = '.';
-    at = put_digits(at, fraction, 6);
+    at = put_digits(at, static_cast<std::uint64_t>(time.subseconds().count()), 6);
     std::memcpy(at, "+00", 3);
     size_ = static_cast<std::uint8_t>(at + 3 - text_);
 }
