@@ -1,6 +1,7 @@
 #include "sarang/migrations.hpp"
 
 #include "sarang/crypto.hpp"
+#include "sarang/log.hpp"
 #include "sarang/pg.hpp"
 
 #include <algorithm>
@@ -97,6 +98,35 @@ std::vector<File> read_folder(const std::string& folder) {
     return files;
 }
 
+namespace {
+
+constexpr std::string_view deadlock_detected = "40P01";
+
+// One file in one transaction. A migration that moves or re-keys a table takes its locks while
+// devices publish, and PostgreSQL may pick it as a deadlock's victim (0022 against a presence
+// insert, seen in partitions_test): the whole transaction rolled back, so it is simply run again.
+void apply(pg::Connection& connection, const File& file) {
+    constexpr int attempts = 5;
+    for (int attempt = 1;; ++attempt) {
+        try {
+            pg::Transaction transaction(connection);
+            connection.exec_script(file.content);
+            transaction.exec(
+                "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
+                {std::to_string(file.version), file.name, file.checksum});
+            transaction.commit();
+            return;
+        } catch (const pg::Error& error) {
+            if (error.sqlstate() != deadlock_detected || attempt == attempts)
+                throw;
+            LOG_WARN("migrate", "%s: %s; running it again (attempt %d of %d)", file.name.c_str(),
+                     error.what(), attempt + 1, attempts);
+        }
+    }
+}
+
+} // namespace
+
 RunResult run(pg::Connection& connection, const std::string& folder) {
     std::vector<File> on_disk = read_folder(folder);
     // Session-level lock: released when this connection ends, even on a crash.
@@ -131,12 +161,7 @@ RunResult run(pg::Connection& connection, const std::string& folder) {
     RunResult result;
     result.newer = planned.newer;
     for (const File& file : planned.pending) {
-        pg::Transaction transaction(connection);
-        connection.exec_script(file.content);
-        transaction.exec(
-            "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
-            {std::to_string(file.version), file.name, file.checksum});
-        transaction.commit();
+        apply(connection, file);
         result.applied.push_back(file.name);
     }
     return result;

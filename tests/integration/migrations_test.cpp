@@ -4,15 +4,18 @@
 #include "sarang/pg.hpp"
 #include "stack_env.hpp"
 
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 // Last: cmocka defines macros (fail, ...) that clash with standard headers.
 #include "cmocka.hpp"
 
 using namespace sarang;
 using namespace sarang::test;
+using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
 namespace {
@@ -99,6 +102,40 @@ void a_failing_migration_leaves_no_trace(void**) {
     assert_true(table_exists(db, "half"));
 }
 
+// A migration PostgreSQL picks as a deadlock's victim is run again, whole: here it holds a and
+// waits for b, which another session holds while it asks for a. The migration waits first, so
+// its deadlock check runs first and aborts it; once the other session commits, the second
+// attempt applies the file.
+void a_migration_chosen_as_deadlock_victim_runs_again(void**) {
+    Sandbox box;
+    box.write("0001_tables.sql", "CREATE TABLE a (id int); CREATE TABLE b (id int);");
+    pg::Connection db(box.dsn, "migrations-test");
+    migrations::run(db, box.folder);
+    box.write("0002_both.sql", "LOCK TABLE a; LOCK TABLE b; CREATE TABLE done (id int);");
+    pg::Connection other(box.dsn, "migrations-test-other");
+    pg::Connection probe(box.dsn, "migrations-test-probe");
+    other.exec("BEGIN");
+    other.exec("LOCK TABLE b");
+    std::string error = "not run";
+    std::thread migrating([&] { error = error_of_run(db, box.folder); });
+    auto waiting_for_b = [&] {
+        return probe
+                   .exec("SELECT count(*) FROM pg_locks WHERE relation = 'b'::regclass"
+                         " AND NOT granted")
+                   .integer(0, 0) > 0;
+    };
+    auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (!waiting_for_b() && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(20ms);
+    assert_true(waiting_for_b());
+    other.exec("LOCK TABLE a"); // granted once the migration's first attempt is rolled back
+    other.exec("COMMIT");
+    migrating.join();
+    assert_text_equal(error, "");
+    assert_true(table_exists(db, "done"));
+    assert_int_equal(db.exec("SELECT count(*) FROM schema_migrations").integer(0, 0), 2);
+}
+
 void the_project_schema_is_applied_and_checksummed(void**) {
     // with_stack.sh migrated the stack with sarangctl; running again changes nothing.
     std::string output;
@@ -118,6 +155,7 @@ int main() {
         cmocka_unit_test(applies_in_order_once_and_then_only_new_files),
         cmocka_unit_test(an_edited_applied_file_stops_the_run_before_anything_changes),
         cmocka_unit_test(a_failing_migration_leaves_no_trace),
+        cmocka_unit_test(a_migration_chosen_as_deadlock_victim_runs_again),
         cmocka_unit_test(the_project_schema_is_applied_and_checksummed),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
