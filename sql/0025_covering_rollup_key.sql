@@ -13,10 +13,10 @@
 -- update and it writes a new key entry. bench/RESULTS.md has the landing rate before and after.
 --
 -- Per partition, this reuses a matching unique index that already exists and builds one only
--- where none does. The build takes a SHARE lock, which blocks landing into that partition until
--- this commits (the broker journals and acknowledges meanwhile). So on a large installation an
--- operator builds the indexes beforehand with CREATE UNIQUE INDEX CONCURRENTLY, and this file
--- only swaps the constraints, in catalog time (docs/upgrading.md "0025").
+-- where none does. Landing waits from the LOCK below until this commits (the broker
+-- journals and acknowledges meanwhile); dashboards go on reading until the final swap. So on a
+-- large installation an operator builds the indexes beforehand with CREATE UNIQUE INDEX
+-- CONCURRENTLY, and this file only swaps the constraints (docs/upgrading.md "0025").
 
 -- The partition's unique index on exactly (device_id, metric, bucket_seconds, bucket) INCLUDE
 -- (samples, total, low, high), in default order, valid and not a constraint yet; NULL if none.
@@ -38,8 +38,19 @@ LANGUAGE sql STABLE AS $$
     LIMIT 1
 $$;
 
--- Partition bounds print in the session's time zone; pg_partman's months are UTC months.
-SET LOCAL TimeZone = 'UTC';
+CREATE FUNCTION pg_temp.rollup_partitions() RETURNS TABLE (rel regclass, relname name)
+LANGUAGE sql STABLE AS $$
+    SELECT c.oid::regclass, c.relname
+    FROM pg_inherits h JOIN pg_class c ON c.oid = h.inhrelid
+    WHERE h.inhparent = 'reading_rollups'::regclass
+    ORDER BY c.relname
+$$;
+
+-- Landing locks the parent before the partition a row goes to. Were the parent left free while
+-- a partition's index is built, an upsert would hold the parent and wait for that partition,
+-- and the swap below, which needs the parent alone, would wait for the upsert: a deadlock.
+-- SHARE keeps writers out from the start and lets readers in.
+LOCK TABLE reading_rollups IN SHARE MODE;
 
 DO $$
 DECLARE
@@ -48,16 +59,7 @@ DECLARE
     built   int := 0;
     reused  int := 0;
 BEGIN
-    -- The partitions landing writes to now come last: until their build, landing goes on.
-    FOR part IN
-        SELECT c.oid::regclass AS rel, c.relname
-        FROM pg_inherits h JOIN pg_class c ON c.oid = h.inhrelid
-        WHERE h.inhparent = 'reading_rollups'::regclass
-        ORDER BY pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT'
-                 OR pg_get_expr(c.relpartbound, c.oid)
-                    LIKE '%FROM (''' || to_char(date_trunc('month', now()), 'YYYY-MM-DD') || '%',
-                 c.relname
-    LOOP
+    FOR part IN SELECT * FROM pg_temp.rollup_partitions() LOOP
         key := pg_temp.prebuilt_covering_key(part.rel);
         IF key IS NULL THEN
             EXECUTE format('CREATE UNIQUE INDEX %I ON %s (device_id, metric, bucket_seconds, '
@@ -71,12 +73,7 @@ BEGIN
 
     -- Dropping the parent's key drops every partition's copy of it.
     ALTER TABLE reading_rollups DROP CONSTRAINT reading_rollups_pkey;
-    FOR part IN
-        SELECT c.oid::regclass AS rel, c.relname
-        FROM pg_inherits h JOIN pg_class c ON c.oid = h.inhrelid
-        WHERE h.inhparent = 'reading_rollups'::regclass
-        ORDER BY c.relname
-    LOOP
+    FOR part IN SELECT * FROM pg_temp.rollup_partitions() LOOP
         EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I PRIMARY KEY USING INDEX %s', part.rel,
                        part.relname || '_pkey', pg_temp.prebuilt_covering_key(part.rel));
     END LOOP;
